@@ -1,0 +1,156 @@
+"""The ``receivables`` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import date, timedelta
+from pathlib import Path
+
+from receivables.errors import ReceivablesError
+
+log = logging.getLogger("receivables")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, found {text!r}") from exc
+
+
+def _dates(first: date, last: date | None) -> list[date]:
+    last = last or first
+    if last < first:
+        raise ReceivablesError(f"--to {last} is before --as-of {first}")
+    return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from receivables.generate import GeneratorConfig, generate
+
+    config = GeneratorConfig(
+        out=args.out,
+        entities=args.entities,
+        start=args.start,
+        end=args.end,
+        seed=args.seed,
+        invoices=args.invoices,
+        nightly_from=args.nightly_from,
+    )
+    summary = generate(config)
+    print(json.dumps(summary, indent=2, sort_keys=True))
+    return 0
+
+
+def cmd_land(args: argparse.Namespace) -> int:
+    from receivables.landing import OK, land
+    from receivables.registry import load_registry
+
+    registry = load_registry(args.entities)
+    problems = 0
+    for day in _dates(args.as_of, args.to):
+        for outcome in land(registry, args.landing, day, args.warehouse):
+            print(outcome.describe())
+            problems += outcome.status != OK
+    if problems and args.strict:
+        raise ReceivablesError(f"{problems} drops were quarantined or missing (see above)")
+    return 0
+
+
+def cmd_expectations(args: argparse.Namespace) -> int:
+    from receivables import paths
+    from receivables.suites import stale_suites, write_suites
+
+    folder = args.folder or paths.expectations_dir()
+    if args.check:
+        stale = stale_suites(folder)
+        if stale:
+            raise ReceivablesError(
+                f"suites differ from the contract: {', '.join(map(str, stale))}; run `receivables expectations`"
+            )
+        print(f"{folder}: suites match the contract")
+        return 0
+    for path in write_suites(folder):
+        print(path)
+    return 0
+
+
+def cmd_bench_landing(args: argparse.Namespace) -> int:
+    from receivables.bench import bench_landing
+
+    result = bench_landing(args.invoices, args.workdir, args.entities, args.seed)
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="receivables", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    generate = commands.add_parser("generate", help="write a realistic sample group in the landing layout")
+    generate.add_argument("--out", type=Path, required=True, help="landing folder to write")
+    generate.add_argument("--entities", type=int, default=4)
+    generate.add_argument("--start", type=_date, default=date(2025, 1, 1))
+    generate.add_argument("--end", type=_date, default=date(2025, 12, 31))
+    generate.add_argument("--seed", type=int, default=42)
+    generate.add_argument("--invoices", type=int, default=20_000, help="invoices over the whole period")
+    generate.add_argument(
+        "--nightly-from", type=_date, default=None,
+        help="first nightly drop; earlier rows form one history drop the day before (default: end - 6 days)",
+    )
+    generate.set_defaults(handler=cmd_generate)
+
+    land = commands.add_parser("land", help="validate and land one night's drops (or a range)")
+    land.add_argument("--entities", type=Path, required=True, help="entity registry YAML")
+    land.add_argument("--landing", type=Path, required=True)
+    land.add_argument("--as-of", type=_date, required=True)
+    land.add_argument("--to", type=_date, default=None, help="land every date from --as-of to this one")
+    land.add_argument("--warehouse", type=Path, required=True, help="DuckDB working file")
+    land.add_argument("--strict", action="store_true", help="exit non-zero when a drop is quarantined or missing")
+    land.set_defaults(handler=cmd_land)
+
+    expectations = commands.add_parser("expectations", help="write the GX suites from the extract contract")
+    expectations.add_argument("--folder", type=Path, default=None)
+    expectations.add_argument("--check", action="store_true", help="fail when committed suites are stale")
+    expectations.set_defaults(handler=cmd_expectations)
+
+    bench = commands.add_parser("bench-landing", help="print landing rows/s and peak memory")
+    bench.add_argument("--invoices", type=int, default=1_000_000)
+    bench.add_argument("--entities", type=int, default=4)
+    bench.add_argument("--seed", type=int, default=7)
+    bench.add_argument("--workdir", type=Path, default=Path("var/bench"))
+    bench.add_argument("--out", type=Path, default=None)
+    bench.set_defaults(handler=cmd_bench_landing)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("great_expectations", "py.warnings"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if args.verbose else logging.ERROR)
+    try:
+        return int(args.handler(args))
+    except ReceivablesError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # the traceback helps us, the last line helps the user
+        log.exception("unexpected failure")
+        print(f"error: {args.command} failed unexpectedly: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,218 @@
+"""The extract contract of SPEC section 3: files, columns, types, keys.
+
+This module is the one definition of what an extract looks like. The Great
+Expectations suites under ``expectations/``, the CSV reader and the ``raw``
+tables of the warehouse are all derived from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ColumnType(StrEnum):
+    TEXT = "text"
+    DATE = "date"
+    DECIMAL = "decimal"
+    INTEGER = "integer"
+    BOOL = "bool"
+
+
+class Domain(StrEnum):
+    """A value domain that a text column must belong to."""
+
+    CURRENCY = "currency"  # ISO 4217
+    COUNTRY = "country"  # ISO 3166-1 alpha-2
+    ENTITY = "entity"  # an entity code of the registry
+
+
+# DuckDB types of the raw layer. Money carries 4 decimals so that 3-decimal
+# currencies (KWD, BHD, TND) are exact; rates carry 6 like the ECB's.
+MONEY_SQL = "decimal(18, 4)"
+RATE_SQL = "decimal(18, 6)"
+SHARE_SQL = "decimal(7, 6)"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: ColumnType = ColumnType.TEXT
+    required: bool = False
+    values: tuple[str, ...] = ()
+    domain: Domain | None = None
+    sql_type: str | None = None
+    default: str | None = None
+    minimum: str | None = None  # inclusive lower bound of a numeric column
+    exclusive_minimum: str | None = None
+    maximum: str | None = None
+
+    @property
+    def duckdb_type(self) -> str:
+        if self.sql_type:
+            return self.sql_type
+        return {
+            ColumnType.TEXT: "varchar",
+            ColumnType.DATE: "date",
+            ColumnType.DECIMAL: MONEY_SQL,
+            ColumnType.INTEGER: "integer",
+            ColumnType.BOOL: "boolean",
+        }[self.type]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """``column`` must name a ``target_column`` value of ``target`` (same entity)."""
+
+    column: str
+    target: str
+    target_column: str
+
+
+@dataclass(frozen=True)
+class Extract:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    amount_column: str | None = None  # summed by _manifest.json's amount_sum
+    references: tuple[Reference, ...] = ()
+    # (later, earlier): column ``later`` must not be before column ``earlier``
+    date_order: tuple[tuple[str, str], ...] = ()
+    group_level: bool = False  # dropped once for the group, not per entity
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.name}.csv"
+
+    def column(self, name: str) -> Column:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(name)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(column.name for column in self.columns)
+
+
+CUSTOMER_TYPES = ("B2B", "B2C")
+DOCUMENT_TYPES = ("invoice", "credit_note")
+DOCUMENT_STATUSES = ("open", "cancelled")
+SETTLEMENT_KINDS = ("payment", "credit_note", "write_off", "adjustment", "reversal")
+RATING_PROVIDERS = ("coface", "allianz_trade", "atradius", "banque_de_france", "altares", "internal")
+CREDIT_INSURERS = ("coface", "allianz_trade", "atradius")
+INSOLVENCY_STATUSES = (
+    "none",
+    "ad_hoc_mandate",
+    "conciliation",
+    "safeguard",
+    "receivership",
+    "liquidation",
+)
+
+DEBTORS = Extract(
+    name="debtors",
+    key=("debtor_id",),
+    amount_column="credit_limit",
+    columns=(
+        Column("debtor_id", required=True),
+        Column("name", required=True),
+        Column("registration_id"),
+        Column("country", required=True, domain=Domain.COUNTRY),
+        Column("parent_registration_id"),
+        Column("intercompany_entity", domain=Domain.ENTITY),
+        Column("customer_type", values=CUSTOMER_TYPES, default="B2B"),
+        Column("payment_terms_days", ColumnType.INTEGER, minimum="0"),
+        Column("credit_limit", ColumnType.DECIMAL, minimum="0"),
+    ),
+)
+
+INVOICES = Extract(
+    name="invoices",
+    key=("document_id",),
+    amount_column="amount",
+    references=(Reference("debtor_id", "debtors", "debtor_id"),),
+    date_order=(("due_date", "issue_date"),),
+    columns=(
+        Column("document_id", required=True),
+        Column("document_type", required=True, values=DOCUMENT_TYPES),
+        Column("debtor_id", required=True),
+        Column("issue_date", ColumnType.DATE, required=True),
+        Column("due_date", ColumnType.DATE, required=True),
+        Column("currency", required=True, domain=Domain.CURRENCY),
+        Column("amount", ColumnType.DECIMAL, required=True, exclusive_minimum="0"),
+        Column("amount_excl_tax", ColumnType.DECIMAL, minimum="0"),
+        Column("disputed", ColumnType.BOOL, default="false"),
+        Column("status", values=DOCUMENT_STATUSES, default="open"),
+    ),
+)
+
+PAYMENTS = Extract(
+    name="payments",
+    key=("settlement_id", "line_no"),
+    amount_column="amount",
+    references=(
+        Reference("debtor_id", "debtors", "debtor_id"),
+        Reference("document_id", "invoices", "document_id"),
+    ),
+    columns=(
+        Column("settlement_id", required=True),
+        Column("line_no", ColumnType.INTEGER, required=True, minimum="1"),
+        Column("debtor_id", required=True),
+        Column("document_id"),
+        Column("settlement_date", ColumnType.DATE, required=True),
+        Column("currency", required=True, domain=Domain.CURRENCY),
+        Column("amount", ColumnType.DECIMAL, required=True),
+        Column("kind", required=True, values=SETTLEMENT_KINDS),
+    ),
+)
+
+RISK_RATINGS = Extract(
+    name="risk_ratings",
+    key=("debtor_id", "provider", "rated_at"),
+    amount_column="cover_amount",
+    references=(Reference("debtor_id", "debtors", "debtor_id"),),
+    columns=(
+        Column("debtor_id", required=True),
+        Column("provider", required=True, values=RATING_PROVIDERS),
+        Column("rating", required=True),
+        Column("rated_at", ColumnType.DATE, required=True),
+        Column("cover_amount", ColumnType.DECIMAL, minimum="0"),
+        Column("cover_currency", domain=Domain.CURRENCY),
+        Column(
+            "cover_share",
+            ColumnType.DECIMAL,
+            sql_type=SHARE_SQL,
+            default="1",
+            minimum="0",
+            maximum="1",
+        ),
+        Column("insolvency_status", values=INSOLVENCY_STATUSES, default="none"),
+        Column("insolvency_date", ColumnType.DATE),
+    ),
+)
+
+FX_RATES = Extract(
+    name="fx_rates",
+    key=("rate_date", "currency"),
+    group_level=True,
+    columns=(
+        Column("rate_date", ColumnType.DATE, required=True),
+        Column("currency", required=True, domain=Domain.CURRENCY),
+        Column(
+            "units_per_eur",
+            ColumnType.DECIMAL,
+            required=True,
+            sql_type=RATE_SQL,
+            exclusive_minimum="0",
+        ),
+    ),
+)
+
+ENTITY_EXTRACTS: tuple[Extract, ...] = (DEBTORS, INVOICES, PAYMENTS, RISK_RATINGS)
+GROUP_EXTRACTS: tuple[Extract, ...] = (FX_RATES,)
+ALL_EXTRACTS: tuple[Extract, ...] = ENTITY_EXTRACTS + GROUP_EXTRACTS
+EXTRACTS_BY_NAME = {extract.name: extract for extract in ALL_EXTRACTS}
+GROUP_FOLDER = "_group"
+QUARANTINE_FOLDER = "_quarantine"
+MANIFEST_FILE = "_manifest.json"

@@ -1,0 +1,207 @@
+"""Read one drop as written: every value as text, with its spreadsheet row number.
+
+Reading never guesses: a file that cannot be decoded or split into the
+dialect's columns is reported with its row, and the drop is quarantined.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from receivables.contract import MANIFEST_FILE, Extract
+from receivables.errors import Failure
+from receivables.registry import CsvDialect
+from receivables.suites import ROW_COLUMN
+
+PARSER_LINE = re.compile(r"line (\d+)")
+PARQUET_DIALECT = CsvDialect()  # typed Parquet columns are rendered as ISO text
+
+
+@dataclass
+class ExtractFile:
+    extract: Extract
+    path: Path
+    frame: pd.DataFrame  # text values, None for empty, plus ROW_COLUMN
+    dialect: CsvDialect
+
+
+@dataclass
+class DropRead:
+    files: dict[str, ExtractFile] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+
+
+def _decode(path: Path, encoding: str, entity: str) -> tuple[str | None, Failure | None]:
+    data = path.read_bytes()
+    codec = "utf-8-sig" if encoding.lower().replace("_", "-") in {"utf-8", "utf8"} else encoding
+    try:
+        return data.decode(codec), None
+    except UnicodeDecodeError as exc:
+        row = data[: exc.start].count(b"\n") + 1
+        return None, Failure(
+            entity=entity,
+            file=path.name,
+            rule="encoding",
+            row=row,
+            message=f"expected text encoded as {encoding}; byte {exc.start} cannot be decoded",
+            found=data[exc.start : exc.start + 1].hex(),
+        )
+
+
+def _read_csv(path: Path, dialect: CsvDialect, entity: str) -> tuple[pd.DataFrame | None, Failure | None]:
+    text, failure = _decode(path, dialect.encoding, entity)
+    if text is None:
+        return None, failure
+    if not text.strip():
+        return None, Failure(entity, path.name, "header", "expected a header line", row=1)
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=dialect.delimiter,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            skipinitialspace=False,
+            engine="c",
+        )
+    except pd.errors.ParserError as exc:
+        match = PARSER_LINE.search(str(exc))
+        return None, Failure(
+            entity=entity,
+            file=path.name,
+            rule="csv_structure",
+            row=int(match.group(1)) if match else None,
+            message=f"expected rows split by {dialect.delimiter!r} into the header's columns ({exc})",
+        )
+    return frame, None
+
+
+def _parquet_text(series: pd.Series) -> pd.Series:
+    def render(value: Any) -> Any:
+        if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
+            return None
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if hasattr(value, "isoformat"):
+            return value.isoformat()[:10]
+        return str(value)
+
+    return series.astype(object).map(render)
+
+
+def _read_parquet(path: Path, entity: str) -> tuple[pd.DataFrame | None, Failure | None]:
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types for a broken file
+        return None, Failure(entity, path.name, "parquet", f"expected a readable Parquet file ({exc})")
+    return pd.DataFrame({name: _parquet_text(frame[name]) for name in frame.columns}), None
+
+
+def read_extract(path: Path, extract: Extract, dialect: CsvDialect, entity: str) -> tuple[ExtractFile | None, Failure | None]:
+    if path.suffix == ".parquet":
+        frame, failure = _read_parquet(path, entity)
+        dialect = PARQUET_DIALECT
+    else:
+        frame, failure = _read_csv(path, dialect, entity)
+    if frame is None:
+        return None, failure
+    frame.columns = [str(name).strip() for name in frame.columns]
+    for name in frame.columns:
+        values = frame[name].astype("str").str.strip()
+        frame[name] = values.mask(values == "")
+    for column in extract.columns:
+        if column.name not in frame.columns and not column.required:
+            frame[column.name] = pd.Series(pd.NA, index=frame.index, dtype="str")
+    frame[ROW_COLUMN] = range(2, len(frame) + 2)
+    return ExtractFile(extract=extract, path=path, frame=frame, dialect=dialect), None
+
+
+def find_extract_file(folder: Path, extract: Extract) -> Path | None:
+    for suffix in (".csv", ".parquet"):
+        candidate = folder / f"{extract.name}{suffix}"
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def read_drop(folder: Path, extracts: tuple[Extract, ...], dialect: CsvDialect, entity: str) -> DropRead:
+    """Read every extract of a drop; a missing file is a failure (send a header-only file instead)."""
+    result = DropRead()
+    for extract in extracts:
+        path = find_extract_file(folder, extract)
+        if path is None:
+            result.failures.append(
+                Failure(
+                    entity,
+                    extract.file_name,
+                    "missing_file",
+                    f"expected {extract.name}.csv or {extract.name}.parquet in the drop "
+                    "(a header-only file when nothing changed)",
+                )
+            )
+            continue
+        read, failure = read_extract(path, extract, dialect, entity)
+        if failure is not None:
+            result.failures.append(failure)
+        if read is not None:
+            result.files[extract.name] = read
+    result.failures.extend(check_manifest(folder, result.files, entity))
+    return result
+
+
+def _parse_amount(text: str, dialect: CsvDialect) -> Decimal | None:
+    try:
+        return Decimal(text.replace(dialect.decimal, ".") if dialect.decimal != "." else text)
+    except InvalidOperation:
+        return None
+
+
+def check_manifest(folder: Path, files: dict[str, ExtractFile], entity: str) -> list[Failure]:
+    """Compare each file with ``_manifest.json`` (rows, sha256, amount_sum) when one is present."""
+    path = folder / MANIFEST_FILE
+    if not path.exists():
+        return []
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        listed = manifest["files"]
+        if not isinstance(listed, dict):
+            raise TypeError("'files' is not an object")
+    except (ValueError, KeyError, TypeError) as exc:
+        return [Failure(entity, MANIFEST_FILE, "manifest", f'expected {{"files": {{...}}}} ({exc})')]
+    by_file = {read.path.name: read for read in files.values()}
+    failures = []
+    for file_name, control in sorted(listed.items()):
+        def fail(rule: str, message: str, found: Any, file_name: str = file_name) -> None:
+            failures.append(Failure(entity, file_name, rule, message, found=str(found)))
+
+        file_path = folder / file_name
+        if not file_path.exists():
+            fail("manifest_file", "expected the file listed in _manifest.json", "no such file")
+            continue
+        if "sha256" in control:
+            digest = hashlib.sha256(file_path.read_bytes()).hexdigest()
+            if digest != str(control["sha256"]).lower():
+                fail("manifest_sha256", f"expected sha256 {control['sha256']} (truncated or corrupt file)", digest)
+        read = by_file.get(file_name)
+        if read is None:
+            continue
+        if "rows" in control and int(control["rows"]) != len(read.frame):
+            fail("manifest_rows", f"expected {control['rows']} data rows (truncated file?)", len(read.frame))
+        column = read.extract.amount_column
+        if "amount_sum" in control and column and column in read.frame.columns:
+            amounts = [_parse_amount(v, read.dialect) for v in read.frame[column].dropna()]
+            if all(amount is not None for amount in amounts):
+                total = sum((a for a in amounts if a is not None), Decimal(0))
+                expected = Decimal(str(control["amount_sum"]).replace(",", "."))
+                if total != expected:
+                    fail("manifest_amount_sum", f"expected the {column} column to sum to {expected}", total)
+    return failures

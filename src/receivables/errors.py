@@ -1,0 +1,47 @@
+"""Errors a user reads: each says where (entity, file, row, column) and what was expected."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+class ReceivablesError(Exception):
+    """An error the CLI reports as one line and a non-zero exit."""
+
+
+class RegistryError(ReceivablesError):
+    pass
+
+
+class LandingError(ReceivablesError):
+    pass
+
+
+class GenerationError(ReceivablesError):
+    pass
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One broken rule in one drop. ``row`` counts like a spreadsheet: the header is row 1."""
+
+    entity: str
+    file: str
+    rule: str
+    message: str
+    row: int | None = None
+    column: str | None = None
+    found: str | None = None
+
+    def describe(self) -> str:
+        where = [self.entity, self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column}")
+        found = f", found {self.found!r}" if self.found is not None else ""
+        return f"{' '.join(where)}: {self.message}{found} [{self.rule}]"
+
+    def to_json(self) -> dict[str, Any]:
+        return {key: value for key, value in asdict(self).items() if value is not None}

@@ -1,0 +1,244 @@
+"""Write, audit, publish for one night's drops (SPEC sections 2 and 3).
+
+``validate_drop`` reads one entity's drop, validates it with the Great
+Expectations suites and either stages it as typed Parquet or moves it whole to
+the quarantine with its ``reason.json``. It only reads the warehouse, so the
+entities of a night can be validated in parallel. ``load_outcomes`` is the
+single writer: it upserts every staged drop and records each entity's landing
+status in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from receivables import paths
+from receivables.contract import ENTITY_EXTRACTS, EXTRACTS_BY_NAME, GROUP_EXTRACTS, ColumnType, Extract
+from receivables.drops import ExtractFile, read_drop
+from receivables.errors import Failure
+from receivables.registry import Registry
+from receivables.suites import CONTENT, FORMAT, GRADE_COLUMN, ROW_COLUMN, known_parameter
+from receivables.warehouse import (
+    GROUP_ENTITY,
+    connect,
+    ensure_raw_schema,
+    known_values,
+    raw_table,
+    record_landing,
+    typed_select,
+    upsert_sql,
+)
+
+log = logging.getLogger(__name__)
+
+OK, STALE, QUARANTINED = "ok", "stale", "quarantined"
+REASON_FILE = "reason.json"
+
+
+@dataclass
+class DropOutcome:
+    """What became of one entity's drop for one date; JSON-serialisable for Airflow."""
+
+    entity_code: str
+    extract_date: str
+    status: str
+    rows: int = 0
+    reason: str | None = None
+    failure_count: int = 0
+    staged: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DropOutcome:
+        return cls(**data)
+
+    def describe(self) -> str:
+        text = f"{self.entity_code} {self.extract_date}: {self.status}"
+        if self.status == OK:
+            text += f", {self.rows} rows"
+        if self.reason:
+            text += f" ({self.reason})"
+        return text
+
+
+def _typed_frame(read: ExtractFile, entity_code: str) -> tuple[pd.DataFrame, list[Failure]]:
+    """Typed values for the content suite (floats only for bounds; loads use exact decimals)."""
+    frame = read.frame
+    typed = pd.DataFrame({ROW_COLUMN: frame[ROW_COLUMN]})
+    failures = []
+    for column in read.extract.columns:
+        text = frame[column.name]
+        if column.type is ColumnType.DATE:
+            values = pd.to_datetime(text, format=read.dialect.date_format, errors="coerce")
+            invalid = values.isna() & text.notna()
+            for row, found in zip(frame.loc[invalid, ROW_COLUMN], text[invalid], strict=True):
+                failures.append(
+                    Failure(entity_code, read.path.name, "date_value", "expected a real calendar date",
+                            row=int(row), column=column.name, found=found)
+                )
+            typed[column.name] = values
+        elif column.type in (ColumnType.DECIMAL, ColumnType.INTEGER):
+            normalised = text.str.replace(read.dialect.decimal, ".", regex=False) if read.dialect.decimal != "." else text
+            typed[column.name] = pd.to_numeric(normalised, errors="coerce")
+        else:
+            typed[column.name] = text
+    if read.extract.name == "risk_ratings":
+        from receivables.validation import graded_ratings
+
+        typed[GRADE_COLUMN] = graded_ratings(typed["provider"], typed["rating"], typed["rated_at"])
+    return typed, failures
+
+
+def _reference_parameters(
+    extract: Extract, files: dict[str, ExtractFile], warehouse: Path, entity_code: str
+) -> dict[str, Any]:
+    parameters = {}
+    for reference in extract.references:
+        target = EXTRACTS_BY_NAME[reference.target]
+        known = known_values(warehouse, target, reference.target_column, entity_code)
+        if reference.target in files:
+            known |= set(files[reference.target].frame[reference.target_column].dropna())
+        parameters[known_parameter(reference.target, reference.target_column)] = sorted(known)
+    return parameters
+
+
+def _quarantine(folder: Path, target: Path, failures: list[Failure], entity_code: str, day: date) -> Path:
+    """Move the drop whole and unchanged; a second bad drop for the same date gets a suffix."""
+    final = target
+    attempt = 1
+    while final.exists():
+        attempt += 1
+        final = target.with_name(f"{target.name}.{attempt}")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(folder), str(final))
+    reason = {
+        "entity": entity_code,
+        "extract_date": day.isoformat(),
+        "drop": str(folder),
+        "failure_count": len(failures),
+        "failures": [failure.to_json() for failure in failures],
+        "summary": [failure.describe() for failure in failures[:20]],
+    }
+    (final / REASON_FILE).write_text(json.dumps(reason, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return final
+
+
+def _reason(failures: list[Failure]) -> str:
+    first = failures[0].describe()
+    return first if len(failures) == 1 else f"{len(failures)} failures, first: {first}"
+
+
+def _stage(files: dict[str, ExtractFile], staging: Path, entity_code: str, day: date) -> dict[str, str]:
+    staging.mkdir(parents=True, exist_ok=True)
+    staged = {}
+    with duckdb.connect() as connection:
+        for name, read in files.items():
+            connection.register("landed_text", read.frame)
+            target = staging / f"{name}.parquet"
+            select = typed_select(read.extract, read.dialect, "landed_text", entity_code, day.isoformat())
+            connection.execute(f"copy ({select}) to '{target}' (format parquet)")
+            connection.unregister("landed_text")
+            staged[name] = str(target)
+    return staged
+
+
+def validate_drop(
+    registry: Registry,
+    entity_code: str | None,
+    landing: Path,
+    day: date,
+    warehouse: Path,
+) -> DropOutcome:
+    """Validate one drop (``entity_code`` None: the group's fx_rates) and stage or quarantine it."""
+    from receivables.validation import base_parameters, validator
+
+    code = entity_code or GROUP_ENTITY
+    folder = paths.drop_dir(landing, entity_code, day)
+    quarantined = paths.quarantine_dir(landing, entity_code, day)
+    if not folder.exists():
+        if (quarantined / REASON_FILE).exists():
+            reason = json.loads((quarantined / REASON_FILE).read_text(encoding="utf-8"))
+            failures = [Failure(**f) for f in reason["failures"]]
+            return DropOutcome(code, day.isoformat(), QUARANTINED, reason=_reason(failures),
+                               failure_count=len(failures))
+        return DropOutcome(code, day.isoformat(), STALE, reason=f"no drop at {folder}")
+
+    dialect = registry.entity(entity_code).csv if entity_code else registry.group_csv
+    extracts = ENTITY_EXTRACTS if entity_code else GROUP_EXTRACTS
+    read = read_drop(folder, extracts, dialect, code)
+    failures = list(read.failures)
+    checker = validator()
+    if not failures:
+        for name, extract_file in read.files.items():
+            parameters = base_parameters(registry.codes, extract_file.dialect.decimal, extract_file.dialect.date_regex)
+            failures += checker.validate(extract_file.extract, FORMAT, extract_file.frame, parameters, code, extract_file.path.name)
+    if not failures:
+        for name, extract_file in read.files.items():
+            typed, date_failures = _typed_frame(extract_file, code)
+            failures += date_failures
+            parameters = base_parameters(registry.codes, extract_file.dialect.decimal, extract_file.dialect.date_regex)
+            parameters |= _reference_parameters(extract_file.extract, read.files, warehouse, code)
+            failures += checker.validate(extract_file.extract, CONTENT, typed, parameters, code, extract_file.path.name)
+    if failures:
+        final = _quarantine(folder, quarantined, failures, code, day)
+        for failure in failures[:10]:
+            log.warning("%s", failure.describe())
+        log.warning("%s %s quarantined to %s (%d failures)", code, day, final, len(failures))
+        return DropOutcome(code, day.isoformat(), QUARANTINED, reason=_reason(failures), failure_count=len(failures))
+
+    staging = paths.staging_dir(warehouse) / code / day.isoformat()
+    staged = _stage(read.files, staging, code, day)
+    rows = sum(len(extract_file.frame) for extract_file in read.files.values())
+    return DropOutcome(code, day.isoformat(), OK, rows=rows, staged=staged)
+
+
+def load_outcomes(warehouse: Path, outcomes: list[DropOutcome]) -> None:
+    """The single writer: upsert every staged drop and record every status, in one transaction."""
+    Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
+    with connect(warehouse) as connection:
+        ensure_raw_schema(connection)
+        connection.execute("begin transaction")
+        try:
+            for outcome in outcomes:
+                for name, parquet in sorted(outcome.staged.items()):
+                    extract = EXTRACTS_BY_NAME[name]
+                    connection.execute(f"create or replace temp table staged as select * from read_parquet('{parquet}')")
+                    for statement in upsert_sql(extract, "staged"):
+                        connection.execute(statement)
+                    log.debug("upserted %s into %s", parquet, raw_table(extract))
+            record_landing(
+                connection,
+                [
+                    (o.entity_code, o.extract_date, o.status, o.rows, o.failure_count, o.reason)
+                    for o in outcomes
+                ],
+            )
+            connection.execute("commit")
+        except Exception:
+            connection.execute("rollback")
+            raise
+    for outcome in outcomes:
+        for parquet in outcome.staged.values():
+            Path(parquet).unlink(missing_ok=True)
+        if outcome.staged:
+            shutil.rmtree(Path(next(iter(outcome.staged.values()))).parent, ignore_errors=True)
+
+
+def land(registry: Registry, landing: Path, day: date, warehouse: Path) -> list[DropOutcome]:
+    """Land one night for every entity of the registry and the group's fx rates."""
+    outcomes = [validate_drop(registry, None, landing, day, warehouse)]
+    for entity in registry.entities:
+        outcomes.append(validate_drop(registry, entity.code, landing, day, warehouse))
+    load_outcomes(warehouse, outcomes)
+    return outcomes

@@ -1,0 +1,179 @@
+"""The entity registry (SPEC section 2): which entities drop files, and in which dialect."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from receivables.errors import RegistryError
+
+ENTITY_CODE = re.compile(r"^[A-Z][A-Z0-9]{1,15}$")
+RESERVED_CODES = frozenset({"GROUP"})
+DATE_DIRECTIVES = {"%d": r"\d{2}", "%m": r"\d{2}", "%Y": r"\d{4}"}
+
+
+@dataclass(frozen=True)
+class CsvDialect:
+    delimiter: str = ","
+    decimal: str = "."
+    encoding: str = "utf-8"
+    date_format: str = "%Y-%m-%d"
+
+    @property
+    def date_regex(self) -> str:
+        """A regex matching dates written in ``date_format`` (zero-padded fields)."""
+        pattern = re.escape(self.date_format)
+        for directive, digits in DATE_DIRECTIVES.items():
+            pattern = pattern.replace(re.escape(directive), digits)
+        return f"^{pattern}$"
+
+    def format_date(self, value: date) -> str:
+        return value.strftime(self.date_format)
+
+    def format_decimal(self, text: str) -> str:
+        """Write a '.'-decimal number text in this dialect."""
+        return text.replace(".", self.decimal) if self.decimal != "." else text
+
+
+@dataclass(frozen=True)
+class Entity:
+    code: str
+    name: str
+    country: str
+    currency: str
+    csv: CsvDialect = field(default_factory=CsvDialect)
+
+
+@dataclass(frozen=True)
+class Registry:
+    group_currency: str
+    entities: tuple[Entity, ...]
+    group_csv: CsvDialect = field(default_factory=CsvDialect)
+    source: Path | None = None
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(entity.code for entity in self.entities)
+
+    def entity(self, code: str) -> Entity:
+        for entity in self.entities:
+            if entity.code == code:
+                return entity
+        raise RegistryError(f"{self.source}: no entity {code!r}; known: {', '.join(self.codes)}")
+
+    def to_yaml(self) -> str:
+        def dialect(csv: CsvDialect) -> dict[str, str]:
+            return {
+                "delimiter": csv.delimiter,
+                "decimal": csv.decimal,
+                "encoding": csv.encoding,
+                "date_format": csv.date_format,
+            }
+
+        document = {
+            "group_currency": self.group_currency,
+            "group_csv": dialect(self.group_csv),
+            "entities": [
+                {
+                    "code": e.code,
+                    "name": e.name,
+                    "country": e.country,
+                    "currency": e.currency,
+                    "csv": dialect(e.csv),
+                }
+                for e in self.entities
+            ],
+        }
+        return yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+
+
+_BOOLEAN_WORDS = {"true": True, "false": False, "1": True, "0": False}
+
+
+def parse_bool(text: str) -> bool:
+    """SPEC section 2: booleans are true/false/1/0, any case."""
+    return _BOOLEAN_WORDS[text.strip().lower()]
+
+
+def _dialect(raw: Any, where: str) -> CsvDialect:
+    if raw is None:
+        return CsvDialect()
+    if not isinstance(raw, dict):
+        raise RegistryError(f"{where}: csv must be a mapping, found {raw!r}")
+    unknown = set(raw) - {"delimiter", "decimal", "encoding", "date_format"}
+    if unknown:
+        raise RegistryError(f"{where}: unknown csv settings {sorted(unknown)}")
+    dialect = CsvDialect(**{key: str(value) for key, value in raw.items()})
+    if len(dialect.delimiter) != 1:
+        raise RegistryError(f"{where}: csv.delimiter must be one character, found {dialect.delimiter!r}")
+    if dialect.decimal not in {".", ","} or dialect.decimal == dialect.delimiter:
+        raise RegistryError(
+            f"{where}: csv.decimal must be '.' or ',' and differ from the delimiter, "
+            f"found {dialect.decimal!r}"
+        )
+    try:
+        codecs.lookup(dialect.encoding)
+    except LookupError as exc:
+        raise RegistryError(f"{where}: unknown csv.encoding {dialect.encoding!r}") from exc
+    leftover = re.sub(r"%[dmY]", "", dialect.date_format)
+    if "%" in leftover or not all(d in dialect.date_format for d in DATE_DIRECTIVES):
+        raise RegistryError(
+            f"{where}: csv.date_format must use exactly %d, %m and %Y, found {dialect.date_format!r}"
+        )
+    return dialect
+
+
+def load_registry(path: Path) -> Registry:
+    """Read and check an entity registry; every error names the file and the entry."""
+    try:
+        document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise RegistryError(f"{path}: entity registry not found") from exc
+    except yaml.YAMLError as exc:
+        raise RegistryError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(document, dict) or not isinstance(document.get("entities"), list):
+        raise RegistryError(f"{path}: expected a mapping with an 'entities' list")
+    group_currency = str(document.get("group_currency", "EUR"))
+    if group_currency != "EUR":
+        raise RegistryError(f"{path}: group_currency must be EUR (SPEC section 1), found {group_currency}")
+    entities = []
+    for index, raw in enumerate(document["entities"], start=1):
+        where = f"{path}: entities[{index}]"
+        if not isinstance(raw, dict):
+            raise RegistryError(f"{where}: expected a mapping")
+        missing = [key for key in ("code", "name", "country", "currency") if not raw.get(key)]
+        if missing:
+            raise RegistryError(f"{where}: missing {', '.join(missing)}")
+        code = str(raw["code"])
+        if not ENTITY_CODE.match(code) or code in RESERVED_CODES:
+            raise RegistryError(
+                f"{where}: entity code {code!r} must be 2-16 upper-case letters and digits, "
+                f"starting with a letter, and not {', '.join(sorted(RESERVED_CODES))}"
+            )
+        entities.append(
+            Entity(
+                code=code,
+                name=str(raw["name"]),
+                country=str(raw["country"]),
+                currency=str(raw["currency"]),
+                csv=_dialect(raw.get("csv"), f"{where} ({code})"),
+            )
+        )
+    codes = [entity.code for entity in entities]
+    duplicates = sorted({code for code in codes if codes.count(code) > 1})
+    if duplicates:
+        raise RegistryError(f"{path}: entity codes listed twice: {', '.join(duplicates)}")
+    if not entities:
+        raise RegistryError(f"{path}: no entities")
+    return Registry(
+        group_currency=group_currency,
+        entities=tuple(entities),
+        group_csv=_dialect(document.get("group_csv"), f"{path}: group_csv"),
+        source=Path(path),
+    )

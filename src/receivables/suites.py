@@ -1,0 +1,257 @@
+"""Great Expectations suites derived from the extract contract.
+
+Each extract has two suites, kept as JSON under ``expectations/``:
+
+- ``<extract>.format``: the file as written, every value still text: columns,
+  required values, dates, numbers and booleans in the entity's dialect, enums,
+  ISO codes, unique keys. Dialect-dependent patterns are suite parameters.
+- ``<extract>.content``: typed values, run only when the format suite passes:
+  bounds, date order, references to debtors and documents of the drop or the
+  warehouse, known rating grades.
+
+This module writes plain JSON in the GX 1.x suite format and does not import
+Great Expectations (it takes seconds to import). ``receivables expectations``
+rewrites the committed files; a test checks they are current.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from receivables.contract import ALL_EXTRACTS, ColumnType, Domain, Extract
+
+ROW_COLUMN = "_row"  # spreadsheet row number of the source line (header = 1)
+GRADE_COLUMN = "_graded_rating"  # provider/scale_version/rating, built from the rating seed
+
+FORMAT = "format"
+CONTENT = "content"
+PHASES = (FORMAT, CONTENT)
+
+DOMAIN_PARAMETERS = {
+    Domain.CURRENCY: ("iso_currencies", "an ISO 4217 currency code (EUR, USD, ...)"),
+    Domain.COUNTRY: ("iso_countries", "an ISO 3166-1 alpha-2 country code (FR, DE, ...)"),
+    Domain.ENTITY: ("entity_codes", "an entity code of the registry"),
+}
+
+
+def decimal_scale(sql_type: str) -> int:
+    """The scale of a ``decimal(p, s)`` type."""
+    return int(sql_type.rstrip(")").split(",")[1])
+
+
+def known_parameter(extract_name: str, column: str) -> str:
+    return f"known_{extract_name}_{column}"
+
+
+def _expectation(kind: str, rule: str, expected: str, **kwargs: Any) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "kwargs": kwargs,
+        "meta": {"rule": rule, "expected": expected},
+    }
+
+
+def _format_expectations(extract: Extract) -> list[dict[str, Any]]:
+    expectations = [
+        _expectation(
+            "expect_table_columns_to_match_set",
+            "columns",
+            "exactly the columns " + ", ".join(extract.column_names),
+            column_set=[*extract.column_names, ROW_COLUMN],
+            exact_match=True,
+        )
+    ]
+    for column in extract.columns:
+        name = column.name
+        if column.required:
+            expectations.append(
+                _expectation(
+                    "expect_column_values_to_not_be_null",
+                    "required",
+                    "a value (the column is required)",
+                    column=name,
+                )
+            )
+        if column.type is ColumnType.DATE:
+            expectations.append(
+                _expectation(
+                    "expect_column_values_to_match_regex",
+                    "date_format",
+                    "a date written in the entity's date format",
+                    column=name,
+                    regex={"$PARAMETER": "date_regex"},
+                )
+            )
+        elif column.type is ColumnType.DECIMAL:
+            scale = decimal_scale(column.duckdb_type)
+            expectations.append(
+                _expectation(
+                    "expect_column_values_to_match_regex",
+                    "decimal_format",
+                    f"a number with at most {scale} decimals and the entity's decimal separator",
+                    column=name,
+                    regex={"$PARAMETER": f"decimal_regex_{scale}"},
+                )
+            )
+        elif column.type is ColumnType.INTEGER:
+            expectations.append(
+                _expectation(
+                    "expect_column_values_to_match_regex",
+                    "integer_format",
+                    "a whole number",
+                    column=name,
+                    regex=r"^-?\d{1,9}$",
+                )
+            )
+        elif column.type is ColumnType.BOOL:
+            expectations.append(
+                _expectation(
+                    "expect_column_values_to_match_regex",
+                    "boolean_format",
+                    "true, false, 1 or 0",
+                    column=name,
+                    regex=r"^(?i:true|false|1|0)$",
+                )
+            )
+        if column.values:
+            expectations.append(
+                _expectation(
+                    "expect_column_values_to_be_in_set",
+                    "enum",
+                    "one of " + ", ".join(column.values),
+                    column=name,
+                    value_set=list(column.values),
+                )
+            )
+        if column.domain is not None:
+            parameter, expected = DOMAIN_PARAMETERS[column.domain]
+            expectations.append(
+                _expectation(
+                    "expect_column_values_to_be_in_set",
+                    column.domain.value,
+                    expected,
+                    column=name,
+                    value_set={"$PARAMETER": parameter},
+                )
+            )
+    key_text = "a key (" + ", ".join(extract.key) + ") that appears once in the file"
+    if len(extract.key) == 1:
+        expectations.append(
+            _expectation(
+                "expect_column_values_to_be_unique", "unique_key", key_text, column=extract.key[0]
+            )
+        )
+    else:
+        expectations.append(
+            _expectation(
+                "expect_compound_columns_to_be_unique",
+                "unique_key",
+                key_text,
+                column_list=list(extract.key),
+            )
+        )
+    return expectations
+
+
+def _content_expectations(extract: Extract) -> list[dict[str, Any]]:
+    expectations = []
+    for column in extract.columns:
+        bounds: dict[str, Any] = {}
+        words = []
+        if column.exclusive_minimum is not None:
+            bounds.update(min_value=float(column.exclusive_minimum), strict_min=True)
+            words.append(f"greater than {column.exclusive_minimum}")
+        elif column.minimum is not None:
+            bounds.update(min_value=float(column.minimum))
+            words.append(f"at least {column.minimum}")
+        if column.maximum is not None:
+            bounds.update(max_value=float(column.maximum))
+            words.append(f"at most {column.maximum}")
+        if bounds:
+            expectations.append(
+                _expectation(
+                    "expect_column_values_to_be_between",
+                    "range",
+                    "a number " + " and ".join(words),
+                    column=column.name,
+                    **bounds,
+                )
+            )
+    for later, earlier in extract.date_order:
+        expectations.append(
+            _expectation(
+                "expect_column_pair_values_a_to_be_greater_than_b",
+                "date_order",
+                f"{later} on or after {earlier}",
+                column_A=later,
+                column_B=earlier,
+                or_equal=True,
+            )
+        )
+    for reference in extract.references:
+        expectations.append(
+            _expectation(
+                "expect_column_values_to_be_in_set",
+                "reference",
+                f"a {reference.target_column} present in {reference.target}.csv of this drop "
+                "or already in the warehouse for this entity",
+                column=reference.column,
+                value_set={
+                    "$PARAMETER": known_parameter(reference.target, reference.target_column)
+                },
+            )
+        )
+    if extract.name == "risk_ratings":
+        expectations.append(
+            _expectation(
+                "expect_column_values_to_be_in_set",
+                "rating_grade",
+                "a grade of the provider's scale in force at rated_at "
+                "(dbt_project/seeds/rating_mappings.csv)",
+                column=GRADE_COLUMN,
+                value_set={"$PARAMETER": "known_rating_grades"},
+            )
+        )
+    return expectations
+
+
+def build_suite(extract: Extract, phase: str) -> dict[str, Any]:
+    builder = _format_expectations if phase == FORMAT else _content_expectations
+    return {
+        "name": f"{extract.name}.{phase}",
+        "expectations": builder(extract),
+        "meta": {"generated_by": "receivables expectations", "extract": extract.name},
+    }
+
+
+def suite_path(folder: Path, extract: Extract, phase: str) -> Path:
+    return Path(folder) / f"{extract.name}.{phase}.json"
+
+
+def render(suite: dict[str, Any]) -> str:
+    return json.dumps(suite, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_suites(folder: Path) -> list[Path]:
+    written = []
+    for extract in ALL_EXTRACTS:
+        for phase in PHASES:
+            path = suite_path(folder, extract, phase)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render(build_suite(extract, phase)), encoding="utf-8")
+            written.append(path)
+    return written
+
+
+def stale_suites(folder: Path) -> list[Path]:
+    """Committed suite files that differ from what the contract gives."""
+    stale = []
+    for extract in ALL_EXTRACTS:
+        for phase in PHASES:
+            path = suite_path(folder, extract, phase)
+            current = path.read_text(encoding="utf-8") if path.exists() else None
+            if current != render(build_suite(extract, phase)):
+                stale.append(path)
+    return stale

@@ -1,0 +1,199 @@
+"""Run the committed Great Expectations suites on one file's DataFrame.
+
+Great Expectations is imported here only, lazily: it takes seconds to import
+and only tasks that validate need it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from receivables import iso, paths
+from receivables.contract import Extract
+from receivables.errors import Failure, LandingError
+from receivables.suites import CONTENT, FORMAT, GRADE_COLUMN, ROW_COLUMN, suite_path
+
+log = logging.getLogger(__name__)
+
+MAX_ROWS_PER_RULE = 50  # failing rows listed per rule in reason.json; the count is always given
+
+
+@dataclass(frozen=True)
+class RatingScale:
+    provider: str
+    scale_version: str
+    valid_from: date
+    valid_to: date
+
+
+@cache
+def rating_scales() -> tuple[RatingScale, ...]:
+    with (paths.seeds_dir() / "rating_scales.csv").open(encoding="utf-8") as handle:
+        return tuple(
+            RatingScale(
+                row["provider"],
+                row["scale_version"],
+                date.fromisoformat(row["valid_from"]),
+                date.fromisoformat(row["valid_to"]),
+            )
+            for row in csv.DictReader(handle)
+        )
+
+
+@cache
+def known_rating_grades() -> tuple[str, ...]:
+    with (paths.seeds_dir() / "rating_mappings.csv").open(encoding="utf-8") as handle:
+        return tuple(
+            sorted(
+                f"{row['provider']}/{row['scale_version']}/{row['rating']}"
+                for row in csv.DictReader(handle)
+            )
+        )
+
+
+def graded_ratings(providers: pd.Series, ratings: pd.Series, rated_at: pd.Series) -> pd.Series:
+    """``provider/scale_version/rating`` with the scale in force at ``rated_at`` (rating seed)."""
+    versions = pd.Series(None, index=providers.index, dtype="str")
+    for scale in rating_scales():
+        in_force = (
+            (providers == scale.provider)
+            & (rated_at >= pd.Timestamp(scale.valid_from))
+            & (rated_at <= pd.Timestamp(scale.valid_to))
+        )
+        versions = versions.mask(in_force, scale.scale_version)
+    return providers.astype("str") + "/" + versions.fillna("?") + "/" + ratings.astype("str")
+
+
+def base_parameters(entity_codes: tuple[str, ...], decimal_separator: str, date_regex: str) -> dict[str, Any]:
+    separator = "\\" + decimal_separator
+    return {
+        "iso_currencies": list(iso.currency_codes()),
+        "iso_countries": list(iso.country_codes()),
+        "entity_codes": list(entity_codes),
+        "date_regex": date_regex,
+        "decimal_regex_4": rf"^-?\d{{1,14}}(?:{separator}\d{{1,4}})?$",
+        "decimal_regex_6": rf"^-?\d{{1,12}}(?:{separator}\d{{1,6}})?$",
+        "known_rating_grades": list(known_rating_grades()),
+    }
+
+
+class Validator:
+    """One Great Expectations context per process, suites read once from expectations/."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self._gx = gx
+        self.folder = Path(folder) if folder else paths.expectations_dir()
+        self.context = gx.get_context(mode="ephemeral")
+        self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        source = self.context.data_sources.add_pandas("landed_files")
+        self.batch_definition = source.add_dataframe_asset("extract").add_batch_definition_whole_dataframe(
+            "whole_file"
+        )
+        self._suites: dict[tuple[str, str], Any] = {}
+
+    def suite(self, extract: Extract, phase: str) -> Any:
+        key = (extract.name, phase)
+        if key not in self._suites:
+            path = suite_path(self.folder, extract, phase)
+            if not path.exists():
+                raise LandingError(f"{path}: suite missing; run `receivables expectations`")
+            self._suites[key] = self._gx.ExpectationSuite(**json.loads(path.read_text(encoding="utf-8")))
+        return self._suites[key]
+
+    def validate(
+        self,
+        extract: Extract,
+        phase: str,
+        frame: pd.DataFrame,
+        parameters: dict[str, Any],
+        entity: str,
+        file_name: str,
+    ) -> list[Failure]:
+        batch = self.batch_definition.get_batch(batch_parameters={"dataframe": frame})
+        result = batch.validate(
+            self.suite(extract, phase),
+            expectation_parameters=parameters,
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_COLUMN]},
+        )
+        failures: list[Failure] = []
+        columns_failed = False
+        for outcome in result.results:
+            if outcome.success:
+                continue
+            config = outcome.expectation_config
+            meta = config.meta or {}
+            if config.type == "expect_table_columns_to_match_set":
+                columns_failed = True
+                failures.append(_columns_failure(outcome, entity, file_name, meta))
+                continue
+            if columns_failed and outcome.exception_info.get("raised_exception"):
+                continue  # a missing column: already reported by the columns rule
+            failures.extend(_row_failures(outcome, config, meta, entity, file_name))
+        return failures
+
+
+def _columns_failure(outcome: Any, entity: str, file_name: str, meta: dict[str, Any]) -> Failure:
+    mismatched = (outcome.result.get("details") or {}).get("mismatched") or {}
+    missing = [c for c in mismatched.get("missing", []) if c != ROW_COLUMN]
+    unexpected = mismatched.get("unexpected", [])
+    found = []
+    if missing:
+        found.append("missing " + ", ".join(sorted(missing)))
+    if unexpected:
+        found.append("unknown " + ", ".join(sorted(unexpected)))
+    return Failure(
+        entity, file_name, meta.get("rule", "columns"), "expected " + meta.get("expected", ""),
+        row=1, found="; ".join(found) or None,
+    )
+
+
+def _row_failures(outcome: Any, config: Any, meta: dict[str, Any], entity: str, file_name: str) -> list[Failure]:
+    kwargs = config.kwargs
+    column = kwargs.get("column") or kwargs.get("column_A")
+    if column == GRADE_COLUMN:
+        column = "rating"
+    if kwargs.get("column_list"):
+        column = ", ".join(kwargs["column_list"])
+    rule = meta.get("rule", config.type)
+    message = "expected " + meta.get("expected", config.type)
+    exception = outcome.exception_info.get("exception_message") if outcome.exception_info else None
+    if outcome.exception_info.get("raised_exception"):
+        return [Failure(entity, file_name, rule, f"{message}; could not be checked: {exception}", column=column)]
+    indexed = outcome.result.get("unexpected_index_list") or []
+    failures = []
+    for item in indexed[:MAX_ROWS_PER_RULE]:
+        values = {k: v for k, v in item.items() if k != ROW_COLUMN}
+        if config.type == "expect_column_pair_values_a_to_be_greater_than_b":
+            found = f"{kwargs['column_A']}={values.get(kwargs['column_A'])}, {kwargs['column_B']}={values.get(kwargs['column_B'])}"
+        elif len(values) == 1:
+            found = str(next(iter(values.values())))
+        else:
+            found = ", ".join(f"{k}={v}" for k, v in values.items())
+        failures.append(Failure(entity, file_name, rule, message, row=int(item[ROW_COLUMN]), column=column, found=found))
+    count = int(outcome.result.get("unexpected_count") or len(indexed))
+    if count > MAX_ROWS_PER_RULE:
+        failures.append(
+            Failure(entity, file_name, rule, f"{message}: {count - MAX_ROWS_PER_RULE} more rows fail this rule", column=column)
+        )
+    if not indexed and count == 0:
+        failures.append(Failure(entity, file_name, rule, message, column=column))
+    return failures
+
+
+@cache
+def validator() -> Validator:
+    return Validator()

@@ -1,0 +1,131 @@
+"""The raw layer of the DuckDB warehouse (SPEC section 11): tables, upserts, lookups.
+
+Only the load step writes here, in one transaction per night, so a failed
+load leaves the warehouse as it was. DuckDB has one writer: callers that run
+in parallel (validation) only open the file read-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+
+from receivables.contract import ALL_EXTRACTS, ColumnType, Extract
+from receivables.registry import CsvDialect
+
+RAW_SCHEMA = "raw"
+GROUP_ENTITY = "GROUP"  # entity_code of group-level extracts (fx_rates) and group figures
+
+LANDING_LOG_DDL = f"""
+create table if not exists {RAW_SCHEMA}.landing_log (
+    entity_code varchar not null,
+    extract_date date not null,
+    status varchar not null,
+    rows_landed bigint not null,
+    failure_count integer not null,
+    reason varchar
+)
+"""
+
+
+def raw_table(extract: Extract) -> str:
+    return f"{RAW_SCHEMA}.{extract.name}"
+
+
+def raw_table_ddl(extract: Extract) -> str:
+    columns = ",\n    ".join(
+        f"{column.name} {column.duckdb_type}{' not null' if column.required else ''}"
+        for column in extract.columns
+    )
+    return (
+        f"create table if not exists {raw_table(extract)} (\n"
+        f"    entity_code varchar not null,\n    {columns},\n    extract_date date not null\n)"
+    )
+
+
+def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
+    connection.execute(f"create schema if not exists {RAW_SCHEMA}")
+    for extract in ALL_EXTRACTS:
+        connection.execute(raw_table_ddl(extract))
+    connection.execute(LANDING_LOG_DDL)
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def typed_select(extract: Extract, dialect: CsvDialect, source: str, entity_code: str, extract_date: str) -> str:
+    """SQL turning a text frame of ``extract`` (already validated) into raw-table rows."""
+    expressions = [f"{_sql_literal(entity_code)} as entity_code"]
+    for column in extract.columns:
+        name = f'"{column.name}"'
+        if column.type is ColumnType.DATE:
+            expression = f"cast(strptime({name}, {_sql_literal(dialect.date_format)}) as date)"
+        elif column.type is ColumnType.DECIMAL:
+            expression = f"cast(replace({name}, {_sql_literal(dialect.decimal)}, '.') as {column.duckdb_type})"
+        elif column.type is ColumnType.INTEGER:
+            expression = f"cast({name} as integer)"
+        elif column.type is ColumnType.BOOL:
+            expression = f"(lower({name}) in ('true', '1'))"
+        else:
+            expression = f"cast({name} as varchar)"
+        if column.default is not None:
+            default = f"cast({_sql_literal(column.default)} as {column.duckdb_type})"
+            expression = f"coalesce({expression}, {default})"
+        expressions.append(f"{expression} as {column.name}")
+    expressions.append(f"date {_sql_literal(extract_date)} as extract_date")
+    return "select\n    " + ",\n    ".join(expressions) + f"\nfrom {source}"
+
+
+def upsert_sql(extract: Extract, source: str) -> list[str]:
+    """Replace rows of the same key unless the warehouse holds a later extract of them."""
+    table = raw_table(extract)
+    key_match = " and ".join(f"t.{k} = s.{k}" for k in ("entity_code", *extract.key))
+    return [
+        f"delete from {table} as t using {source} as s "
+        f"where {key_match} and t.extract_date <= s.extract_date",
+        f"insert into {table} by name select s.* from {source} as s "
+        f"where not exists (select 1 from {table} as t where {key_match})",
+    ]
+
+
+@contextmanager
+def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = duckdb.connect(str(path), read_only=read_only)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def known_values(warehouse: Path, extract: Extract, column: str, entity_code: str) -> set[str]:
+    """Values of ``column`` already in the warehouse for one entity (read-only; empty if none)."""
+    if not Path(warehouse).exists():
+        return set()
+    with connect(warehouse, read_only=True) as connection:
+        exists = connection.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [RAW_SCHEMA, extract.name],
+        ).fetchone()
+        if not exists or not exists[0]:
+            return set()
+        rows = connection.execute(
+            f"select distinct {column} from {raw_table(extract)} where entity_code = ?", [entity_code]
+        ).fetchall()
+    return {row[0] for row in rows}
+
+
+def record_landing(connection: duckdb.DuckDBPyConnection, rows: Iterable[tuple[Any, ...]]) -> None:
+    for entity_code, extract_date, status, rows_landed, failure_count, reason in rows:
+        connection.execute(
+            f"delete from {RAW_SCHEMA}.landing_log where entity_code = ? and extract_date = ?",
+            [entity_code, extract_date],
+        )
+        connection.execute(
+            f"insert into {RAW_SCHEMA}.landing_log values (?, ?, ?, ?, ?, ?)",
+            [entity_code, extract_date, status, rows_landed, failure_count, reason],
+        )
