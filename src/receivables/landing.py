@@ -103,12 +103,15 @@ def _typed_frame(read: ExtractFile, entity_code: str) -> tuple[pd.DataFrame, lis
 def _reference_parameters(
     extract: Extract, files: dict[str, ExtractFile], warehouse: Path, entity_code: str
 ) -> dict[str, Any]:
+    """Referenced values that resolve, within the drop or in the warehouse (only those asked for)."""
     parameters = {}
     for reference in extract.references:
-        target = EXTRACTS_BY_NAME[reference.target]
-        known = known_values(warehouse, target, reference.target_column, entity_code)
+        wanted = set(files[extract.name].frame[reference.column].dropna())
+        known: set[str] = set()
         if reference.target in files:
-            known |= set(files[reference.target].frame[reference.target_column].dropna())
+            known = wanted & set(files[reference.target].frame[reference.target_column].dropna())
+        target = EXTRACTS_BY_NAME[reference.target]
+        known |= known_values(warehouse, target, reference.target_column, entity_code, wanted - known)
         parameters[known_parameter(reference.target, reference.target_column)] = sorted(known)
     return parameters
 
@@ -161,7 +164,7 @@ def validate_drop(
     warehouse: Path,
 ) -> DropOutcome:
     """Validate one drop (``entity_code`` None: the group's fx_rates) and stage or quarantine it."""
-    from receivables.validation import base_parameters, validator
+    from receivables.validation import suite_parameters, validator
 
     code = entity_code or GROUP_ENTITY
     folder = paths.drop_dir(landing, entity_code, day)
@@ -181,13 +184,13 @@ def validate_drop(
     checker = validator()
     if not failures:
         for name, extract_file in read.files.items():
-            parameters = base_parameters(registry.codes, extract_file.dialect.decimal, extract_file.dialect.date_regex)
+            parameters = suite_parameters(extract_file.extract, extract_file.frame, registry.codes, extract_file.dialect)
             failures += checker.validate(extract_file.extract, FORMAT, extract_file.frame, parameters, code, extract_file.path.name)
     if not failures:
         for name, extract_file in read.files.items():
             typed, date_failures = _typed_frame(extract_file, code)
             failures += date_failures
-            parameters = base_parameters(registry.codes, extract_file.dialect.decimal, extract_file.dialect.date_regex)
+            parameters = suite_parameters(extract_file.extract, typed, registry.codes, extract_file.dialect)
             parameters |= _reference_parameters(extract_file.extract, read.files, warehouse, code)
             failures += checker.validate(extract_file.extract, CONTENT, typed, parameters, code, extract_file.path.name)
     if failures:

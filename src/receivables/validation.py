@@ -21,6 +21,7 @@ import pandas as pd
 from receivables import iso, paths
 from receivables.contract import Extract
 from receivables.errors import Failure, LandingError
+from receivables.registry import CsvDialect
 from receivables.suites import CONTENT, FORMAT, GRADE_COLUMN, ROW_COLUMN, suite_path
 
 log = logging.getLogger(__name__)
@@ -74,16 +75,30 @@ def graded_ratings(providers: pd.Series, ratings: pd.Series, rated_at: pd.Series
     return providers.astype("str") + "/" + versions.fillna("?") + "/" + ratings.astype("str")
 
 
-def base_parameters(entity_codes: tuple[str, ...], decimal_separator: str, date_regex: str) -> dict[str, Any]:
-    separator = "\\" + decimal_separator
+def suite_parameters(
+    extract: Extract, frame: pd.DataFrame, entity_codes: tuple[str, ...], dialect: CsvDialect
+) -> dict[str, Any]:
+    """Values of the suites' ``$PARAMETER`` placeholders for one file.
+
+    Code lists are cut down to the codes the file uses: the check is the same
+    (a value outside the list fails either way) and GX copies these lists
+    many times per expectation, so short lists keep validation fast.
+    """
+    present: set[str] = set()
+    for column in extract.columns:
+        if column.domain is not None and column.name in frame.columns:
+            present.update(frame[column.name].dropna().unique())
+    if GRADE_COLUMN in frame.columns:
+        present.update(frame[GRADE_COLUMN].dropna().unique())
+    separator = "\\" + dialect.decimal
     return {
-        "iso_currencies": list(iso.currency_codes()),
-        "iso_countries": list(iso.country_codes()),
-        "entity_codes": list(entity_codes),
-        "date_regex": date_regex,
+        "iso_currencies": sorted(present.intersection(iso.currency_codes())),
+        "iso_countries": sorted(present.intersection(iso.country_codes())),
+        "entity_codes": sorted(present.intersection(entity_codes)),
+        "known_rating_grades": sorted(present.intersection(known_rating_grades())),
+        "date_regex": dialect.date_regex,
         "decimal_regex_4": rf"^-?\d{{1,14}}(?:{separator}\d{{1,4}})?$",
         "decimal_regex_6": rf"^-?\d{{1,12}}(?:{separator}\d{{1,6}})?$",
-        "known_rating_grades": list(known_rating_grades()),
     }
 
 
@@ -129,20 +144,14 @@ class Validator:
             expectation_parameters=parameters,
             result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_COLUMN]},
         )
+        failed = [outcome for outcome in result.results if not outcome.success]
+        columns = [o for o in failed if o.expectation_config.type == "expect_table_columns_to_match_set"]
+        if columns:  # the other rules fail on a missing column; the columns rule says it best
+            return [_columns_failure(columns[0], entity, file_name, columns[0].expectation_config.meta or {})]
         failures: list[Failure] = []
-        columns_failed = False
-        for outcome in result.results:
-            if outcome.success:
-                continue
+        for outcome in failed:
             config = outcome.expectation_config
-            meta = config.meta or {}
-            if config.type == "expect_table_columns_to_match_set":
-                columns_failed = True
-                failures.append(_columns_failure(outcome, entity, file_name, meta))
-                continue
-            if columns_failed and outcome.exception_info.get("raised_exception"):
-                continue  # a missing column: already reported by the columns rule
-            failures.extend(_row_failures(outcome, config, meta, entity, file_name))
+            failures.extend(_row_failures(outcome, config, config.meta or {}, entity, file_name))
         return failures
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import duckdb
+import pandas as pd
 
 from receivables.contract import ALL_EXTRACTS, ColumnType, Extract
 from receivables.registry import CsvDialect
@@ -102,19 +103,22 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
         connection.close()
 
 
-def known_values(warehouse: Path, extract: Extract, column: str, entity_code: str) -> set[str]:
-    """Values of ``column`` already in the warehouse for one entity (read-only; empty if none)."""
-    if not Path(warehouse).exists():
+def known_values(warehouse: Path, extract: Extract, column: str, entity_code: str, wanted: set[str]) -> set[str]:
+    """Those of ``wanted`` already in the warehouse as ``column`` of one entity (read-only)."""
+    if not wanted or not Path(warehouse).exists():
         return set()
     with connect(warehouse, read_only=True) as connection:
-        exists = connection.execute(
+        [(exists,)] = connection.execute(
             "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
             [RAW_SCHEMA, extract.name],
-        ).fetchone()
-        if not exists or not exists[0]:
+        ).fetchall()
+        if not exists:
             return set()
+        connection.register("wanted_values", pd.DataFrame({"value": sorted(wanted)}))
         rows = connection.execute(
-            f"select distinct {column} from {raw_table(extract)} where entity_code = ?", [entity_code]
+            f"select distinct t.{column} from {raw_table(extract)} as t "
+            f"join wanted_values as w on t.{column} = w.value where t.entity_code = ?",
+            [entity_code],
         ).fetchall()
     return {row[0] for row in rows}
 

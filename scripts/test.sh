@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The test command of the README: installs what it needs, then runs every check.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export GX_ANALYTICS_ENABLED=false
+
+bash scripts/setup-pipeline.sh
+.venv/bin/ruff check src tests
+.venv/bin/receivables expectations --check
+.venv/bin/python -m pytest "$@"

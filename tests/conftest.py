@@ -1,0 +1,190 @@
+"""Fixtures: tiny literal drops written in each entity's dialect, real DuckDB files."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+DATASETS = SHARED / "datasets"
+
+REGISTRY_YAML = """\
+group_currency: EUR
+entities:
+  - code: FR01
+    name: Société Exemple Distribution SAS
+    country: FR
+    currency: EUR
+    csv: {delimiter: ";", decimal: ",", encoding: cp1252, date_format: "%d/%m/%Y"}
+  - code: DE01
+    name: Beispiel Handel GmbH
+    country: DE
+    currency: EUR
+    csv: {delimiter: ";", decimal: ",", encoding: utf-8, date_format: "%d.%m.%Y"}
+  - code: US01
+    name: Example Supply Inc.
+    country: US
+    currency: USD
+    csv: {delimiter: ",", decimal: ".", encoding: utf-8, date_format: "%m/%d/%Y"}
+  - code: GB01
+    name: Example Trading Ltd
+    country: GB
+    currency: GBP
+"""
+
+DIALECTS = {
+    "FR01": (";", ",", "cp1252", "%d/%m/%Y"),
+    "DE01": (";", ",", "utf-8", "%d.%m.%Y"),
+    "US01": (",", ".", "utf-8", "%m/%d/%Y"),
+    "GB01": (",", ".", "utf-8", "%Y-%m-%d"),
+    "_group": (",", ".", "utf-8", "%Y-%m-%d"),
+}
+
+COLUMNS = {
+    "debtors": ["debtor_id", "name", "registration_id", "country", "parent_registration_id",
+                "intercompany_entity", "customer_type", "payment_terms_days", "credit_limit"],
+    "invoices": ["document_id", "document_type", "debtor_id", "issue_date", "due_date", "currency",
+                 "amount", "amount_excl_tax", "disputed", "status"],
+    "payments": ["settlement_id", "line_no", "debtor_id", "document_id", "settlement_date", "currency",
+                 "amount", "kind"],
+    "risk_ratings": ["debtor_id", "provider", "rating", "rated_at", "cover_amount", "cover_currency",
+                     "cover_share", "insolvency_status", "insolvency_date"],
+    "fx_rates": ["rate_date", "currency", "units_per_eur"],
+}
+AMOUNT_COLUMNS = {"credit_limit", "amount", "amount_excl_tax", "cover_amount", "cover_share", "units_per_eur"}
+MANIFEST_AMOUNT = {"debtors": "credit_limit", "invoices": "amount", "payments": "amount", "risk_ratings": "cover_amount"}
+
+DAY1 = date(2026, 3, 2)
+DAY2 = date(2026, 3, 3)
+DAY3 = date(2026, 3, 4)
+
+
+def good_drop(entity: str, currency: str = "EUR") -> dict[str, list[dict[str, Any]]]:
+    """One entity's first drop: two debtors (one French company), invoices, payments, ratings."""
+    return {
+        "debtors": [
+            {"debtor_id": "C001", "name": "Boulangerie Lefèvre & Fils", "registration_id": "552 100 554",
+             "country": "FR", "customer_type": "B2B", "payment_terms_days": "30", "credit_limit": "50000.00"},
+            {"debtor_id": "C002", "name": "Müller Bau GmbH", "registration_id": "DE123456789",
+             "country": "DE", "parent_registration_id": "55210055400013", "payment_terms_days": "60",
+             "credit_limit": "12000.50"},
+        ],
+        "invoices": [
+            {"document_id": "F-1", "document_type": "invoice", "debtor_id": "C001", "issue_date": date(2026, 1, 5),
+             "due_date": date(2026, 2, 4), "currency": currency, "amount": "1234.56", "amount_excl_tax": "1028.80",
+             "disputed": "false", "status": "open"},
+            {"document_id": "F-2", "document_type": "invoice", "debtor_id": "C002", "issue_date": date(2026, 2, 1),
+             "due_date": date(2026, 4, 2), "currency": currency, "amount": "999.99", "disputed": "TRUE"},
+            {"document_id": "A-1", "document_type": "credit_note", "debtor_id": "C001", "issue_date": date(2026, 2, 10),
+             "due_date": date(2026, 2, 10), "currency": currency, "amount": "100.00"},
+        ],
+        "payments": [
+            {"settlement_id": "S-1", "line_no": "1", "debtor_id": "C001", "document_id": "F-1",
+             "settlement_date": date(2026, 2, 20), "currency": currency, "amount": "500.00", "kind": "payment"},
+            {"settlement_id": "S-2", "line_no": "1", "debtor_id": "C002", "document_id": "",
+             "settlement_date": date(2026, 3, 1), "currency": currency, "amount": "200.00", "kind": "payment"},
+        ],
+        "risk_ratings": [
+            {"debtor_id": "C001", "provider": "coface", "rating": "7", "rated_at": date(2026, 1, 1),
+             "cover_amount": "30000.00", "cover_currency": "EUR", "cover_share": "0.9", "insolvency_status": "none"},
+            {"debtor_id": "C001", "provider": "banque_de_france", "rating": "3+", "rated_at": date(2026, 1, 1)},
+            {"debtor_id": "C002", "provider": "banque_de_france", "rating": "4+", "rated_at": date(2021, 6, 1)},
+        ],
+    }
+
+
+def fx_drop() -> dict[str, list[dict[str, Any]]]:
+    return {"fx_rates": [
+        {"rate_date": DAY1, "currency": "USD", "units_per_eur": "1.0834"},
+        {"rate_date": DAY1, "currency": "GBP", "units_per_eur": "0.8512"},
+    ]}
+
+
+def render(value: Any, entity: str, column: str) -> str:
+    _, decimal, _, date_format = DIALECTS[entity]
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.strftime(date_format)
+    if column in AMOUNT_COLUMNS and decimal != ".":
+        return str(value).replace(".", decimal)
+    return str(value)
+
+
+def _number(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def write_drop(
+    landing: Path,
+    entity: str,
+    day: date,
+    files: dict[str, list[dict[str, Any]]],
+    manifest: bool = False,
+) -> Path:
+    """Write a drop in the entity's dialect; ``files`` rows map column to value."""
+    delimiter, _, encoding, _ = DIALECTS[entity]
+    folder = landing / entity / day.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    controls = {}
+    for name, rows in files.items():
+        path = folder / f"{name}.csv"
+        with path.open("w", encoding=encoding, newline="") as handle:
+            writer = csv.writer(handle, delimiter=delimiter, lineterminator="\r\n")
+            writer.writerow(COLUMNS[name])
+            for row in rows:
+                writer.writerow([render(row.get(column), entity, column) for column in COLUMNS[name]])
+        amount = MANIFEST_AMOUNT.get(name)
+        total = sum(float(r[amount]) for r in rows if _number(r.get(amount))) if amount else 0.0
+        controls[path.name] = {
+            "rows": len(rows),
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "amount_sum": f"{total:.2f}",
+        }
+    if manifest:
+        (folder / "_manifest.json").write_text(json.dumps({"files": controls}), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def registry_file(tmp_path: Path) -> Path:
+    path = tmp_path / "entities.yml"
+    path.write_text(REGISTRY_YAML, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def landing(tmp_path: Path) -> Path:
+    folder = tmp_path / "landing"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Path:
+    return tmp_path / "warehouse.duckdb"
+
+
+@pytest.fixture
+def query(warehouse: Path) -> Callable[..., list[tuple[Any, ...]]]:
+    def run(sql: str, *parameters: Any) -> list[tuple[Any, ...]]:
+        with duckdb.connect(str(warehouse), read_only=True) as connection:
+            return connection.execute(sql, list(parameters)).fetchall()
+
+    return run
