@@ -181,10 +181,21 @@ def warehouse(tmp_path: Path) -> Path:
     return tmp_path / "warehouse.duckdb"
 
 
-@pytest.fixture
-def query(warehouse: Path) -> Callable[..., list[tuple[Any, ...]]]:
+def reader(warehouse: Path) -> Callable[..., list[tuple[Any, ...]]]:
+    """Run one query on a read-only connection to a real warehouse file."""
+
     def run(sql: str, *parameters: Any) -> list[tuple[Any, ...]]:
         with duckdb.connect(str(warehouse), read_only=True) as connection:
             return connection.execute(sql, list(parameters)).fetchall()
 
     return run
+
+
+@pytest.fixture
+def query(warehouse: Path) -> Callable[..., list[tuple[Any, ...]]]:
+    return reader(warehouse)
+
+
+@pytest.fixture
+def query_factory() -> Callable[[Path], Callable[..., list[tuple[Any, ...]]]]:
+    return reader

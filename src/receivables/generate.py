@@ -358,10 +358,10 @@ class GroupGenerator:
         for index in range(count):
             country = rng.choice(DEBTOR_COUNTRIES)
             drifting = rng.random() < 0.06
-            drift_start = self.config.start + timedelta(days=rng.randint(span // 4, max(span // 4, span * 3 // 4))) if drifting else None
+            drift_start = self.config.start + timedelta(days=rng.randint(span // 6, max(span // 6, span // 2))) if drifting else None
             insolvency = None
             if drift_start and rng.random() < 0.35:
-                insolvency = drift_start + timedelta(days=rng.randint(90, 240))
+                insolvency = drift_start + timedelta(days=rng.randint(max(60, span // 8), max(90, span // 4)))
             companies.append(
                 Company(
                     index=index,

@@ -15,7 +15,7 @@ from receivables.errors import RegistryError
 
 ENTITY_CODE = re.compile(r"^[A-Z][A-Z0-9]{1,15}$")
 RESERVED_CODES = frozenset({"GROUP"})
-DATE_DIRECTIVES = {"%d": r"\d{2}", "%m": r"\d{2}", "%Y": r"\d{4}"}
+DATE_DIRECTIVES = {"%d": r"\d{1,2}", "%m": r"\d{1,2}", "%Y": r"\d{4}"}  # strptime reads 1/2/2013 too
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class CsvDialect:
 
     @property
     def date_regex(self) -> str:
-        """A regex matching dates written in ``date_format`` (zero-padded fields)."""
+        """A regex matching dates written in ``date_format`` (day and month padded or not)."""
         pattern = re.escape(self.date_format)
         for directive, digits in DATE_DIRECTIVES.items():
             pattern = pattern.replace(re.escape(directive), digits)

@@ -1,0 +1,132 @@
+"""Public receivables samples (../shared/datasets) landed through the real pipeline.
+
+Each dataset is turned into a drop by a small adapter written here, with the
+dataset's own text values (dates, amounts, ids) copied as they are; the
+expected figures are computed from the source file, not from the warehouse.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from conftest import DATASETS
+from receivables.landing import OK, QUARANTINED, land
+from receivables.registry import load_registry
+
+IBM = DATASETS / "ibm_watson_ar" / "WA_Fn-UseC_-Accounts-Receivable.csv"
+SAP = DATASETS / "highradius_open_items" / "data2.csv"
+DAY = date(2026, 1, 15)
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def empty(folder: Path, *names: str) -> None:
+    headers = {
+        "payments": ["settlement_id", "line_no", "debtor_id", "document_id", "settlement_date", "currency", "amount", "kind"],
+        "risk_ratings": ["debtor_id", "provider", "rating", "rated_at"],
+    }
+    for name in names:
+        write_csv(folder / f"{name}.csv", headers[name], [])
+
+
+@pytest.fixture
+def ibm_rows() -> list[dict[str, str]]:
+    with IBM.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_ibm_watson_ledger_lands_with_its_us_dates(tmp_path, ibm_rows, query_factory):
+    landing, warehouse = tmp_path / "landing", tmp_path / "w.duckdb"
+    (tmp_path / "entities.yml").write_text(
+        "entities:\n  - {code: IBM1, name: Watson sample, country: US, currency: USD,"
+        " csv: {date_format: '%m/%d/%Y'}}\n"
+    )
+    folder = landing / "IBM1" / DAY.isoformat()
+    customers = sorted({row["customerID"] for row in ibm_rows})
+    write_csv(folder / "debtors.csv", ["debtor_id", "name", "country"], [[c, f"Customer {c}", "US"] for c in customers])
+    write_csv(
+        folder / "invoices.csv",
+        ["document_id", "document_type", "debtor_id", "issue_date", "due_date", "currency", "amount", "disputed"],
+        [[r["invoiceNumber"], "invoice", r["customerID"], r["InvoiceDate"], r["DueDate"], "USD", r["InvoiceAmount"],
+          {"Yes": "true", "No": "false"}[r["Disputed"]]] for r in ibm_rows],
+    )
+    write_csv(
+        folder / "payments.csv",
+        ["settlement_id", "line_no", "debtor_id", "document_id", "settlement_date", "currency", "amount", "kind"],
+        [[f"P{r['invoiceNumber']}", "1", r["customerID"], r["invoiceNumber"], r["SettledDate"], "USD",
+          r["InvoiceAmount"], "payment"] for r in ibm_rows],
+    )
+    empty(folder, "risk_ratings")
+    write_csv(landing / "_group" / DAY.isoformat() / "fx_rates.csv", ["rate_date", "currency", "units_per_eur"], [])
+
+    outcomes = {o.entity_code: o for o in land(load_registry(tmp_path / "entities.yml"), landing, DAY, warehouse)}
+    assert outcomes["IBM1"].status == OK, outcomes["IBM1"].reason
+    query = query_factory(warehouse)
+    total = sum(Decimal(r["InvoiceAmount"]) for r in ibm_rows)
+    assert query("select count(*), sum(amount) from raw.invoices") == [(2466, total)]
+    assert query("select sum(amount) from raw.payments") == [(total,)]
+    first = ibm_rows[0]
+    assert query("select issue_date, due_date from raw.invoices where document_id = ?", first["invoiceNumber"]) == [
+        (datetime.strptime(first["InvoiceDate"], "%m/%d/%Y").date(), datetime.strptime(first["DueDate"], "%m/%d/%Y").date())]
+    assert first["invoiceNumber"].startswith("0")  # zero-padded invoice numbers stay text
+    assert query("select count(*) from raw.invoices where disputed") == [(sum(r["Disputed"] == "Yes" for r in ibm_rows),)]
+
+
+def test_sap_open_items_keep_leading_zeros_and_bad_rows_are_named(tmp_path, query_factory):
+    with SAP.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    landing, warehouse = tmp_path / "landing", tmp_path / "w.duckdb"
+    codes = sorted({r["business_code"] for r in rows})
+    (tmp_path / "entities.yml").write_text(
+        "entities:\n" + "".join(f"  - {{code: {c}, name: SAP {c}, country: US, currency: USD}}\n" for c in codes)
+    )
+    expected_bad = {}
+    for code in codes:
+        mine = [r for r in rows if r["business_code"] == code]
+        folder = landing / code / DAY.isoformat()
+        names = {}
+        for r in mine:
+            names.setdefault(r["cust_number"], r["name_customer"])
+        write_csv(folder / "debtors.csv", ["debtor_id", "name", "country"], [[d, n, "US"] for d, n in sorted(names.items())])
+        write_csv(
+            folder / "invoices.csv",
+            ["document_id", "document_type", "debtor_id", "issue_date", "due_date", "currency", "amount"],
+            [[r["invoice_id"].removesuffix(".0"), "invoice", r["cust_number"], r["posting_date"], r["due_in_date"],
+              r["invoice_currency"], r["total_open_amount"]] for r in mine],
+        )
+        empty(folder, "payments", "risk_ratings")
+        expected_bad[code] = sorted(
+            index + 2 for index, r in enumerate(mine) if r["due_in_date"] < r["posting_date"]
+        )
+    write_csv(landing / "_group" / DAY.isoformat() / "fx_rates.csv", ["rate_date", "currency", "units_per_eur"],
+              [[DAY.isoformat(), "USD", "1.0400"], [DAY.isoformat(), "CAD", "1.4900"]])
+
+    outcomes = {o.entity_code: o for o in land(load_registry(tmp_path / "entities.yml"), landing, DAY, warehouse)}
+    assert sum(map(len, expected_bad.values())) == 32  # as counted in the dataset's README check
+    query = query_factory(warehouse)
+    for code in codes:
+        if expected_bad[code]:
+            assert outcomes[code].status == QUARANTINED
+            reason = json.loads((landing / "_quarantine" / code / DAY.isoformat() / "reason.json").read_text())
+            named = sorted(f["row"] for f in reason["failures"] if f["rule"] == "date_order")
+            assert named == expected_bad[code][: len(named)]
+            assert reason["failure_count"] >= min(len(expected_bad[code]), 50)
+        else:
+            assert outcomes[code].status == OK, outcomes[code].reason
+            mine = [r for r in rows if r["business_code"] == code]
+            total = sum(Decimal(r["total_open_amount"]) for r in mine)
+            assert query("select count(*), sum(amount) from raw.invoices where entity_code = ?", code) == [(len(mine), total)]
+    zeros = query("select count(*) from raw.debtors where debtor_id like '0%'")
+    assert zeros[0][0] > 0  # '0200706844' stays text, never the number 200706844
