@@ -6,5 +6,6 @@ export GX_ANALYTICS_ENABLED=false
 
 bash scripts/setup-pipeline.sh
 .venv/bin/ruff check src tests
+.venv/bin/mypy
 .venv/bin/receivables expectations --check
 .venv/bin/python -m pytest "$@"

@@ -53,18 +53,59 @@ DIALECTS = {
 }
 
 COLUMNS = {
-    "debtors": ["debtor_id", "name", "registration_id", "country", "parent_registration_id",
-                "intercompany_entity", "customer_type", "payment_terms_days", "credit_limit"],
-    "invoices": ["document_id", "document_type", "debtor_id", "issue_date", "due_date", "currency",
-                 "amount", "amount_excl_tax", "disputed", "status"],
-    "payments": ["settlement_id", "line_no", "debtor_id", "document_id", "settlement_date", "currency",
-                 "amount", "kind"],
-    "risk_ratings": ["debtor_id", "provider", "rating", "rated_at", "cover_amount", "cover_currency",
-                     "cover_share", "insolvency_status", "insolvency_date"],
+    "debtors": [
+        "debtor_id",
+        "name",
+        "registration_id",
+        "country",
+        "parent_registration_id",
+        "intercompany_entity",
+        "customer_type",
+        "payment_terms_days",
+        "credit_limit",
+    ],
+    "invoices": [
+        "document_id",
+        "document_type",
+        "debtor_id",
+        "issue_date",
+        "due_date",
+        "currency",
+        "amount",
+        "amount_excl_tax",
+        "disputed",
+        "status",
+    ],
+    "payments": [
+        "settlement_id",
+        "line_no",
+        "debtor_id",
+        "document_id",
+        "settlement_date",
+        "currency",
+        "amount",
+        "kind",
+    ],
+    "risk_ratings": [
+        "debtor_id",
+        "provider",
+        "rating",
+        "rated_at",
+        "cover_amount",
+        "cover_currency",
+        "cover_share",
+        "insolvency_status",
+        "insolvency_date",
+    ],
     "fx_rates": ["rate_date", "currency", "units_per_eur"],
 }
 AMOUNT_COLUMNS = {"credit_limit", "amount", "amount_excl_tax", "cover_amount", "cover_share", "units_per_eur"}
-MANIFEST_AMOUNT = {"debtors": "credit_limit", "invoices": "amount", "payments": "amount", "risk_ratings": "cover_amount"}
+MANIFEST_AMOUNT = {
+    "debtors": "credit_limit",
+    "invoices": "amount",
+    "payments": "amount",
+    "risk_ratings": "cover_amount",
+}
 
 DAY1 = date(2026, 3, 2)
 DAY2 = date(2026, 3, 3)
@@ -75,41 +116,114 @@ def good_drop(entity: str, currency: str = "EUR") -> dict[str, list[dict[str, An
     """One entity's first drop: two debtors (one French company), invoices, payments, ratings."""
     return {
         "debtors": [
-            {"debtor_id": "C001", "name": "Boulangerie Lefèvre & Fils", "registration_id": "552 100 554",
-             "country": "FR", "customer_type": "B2B", "payment_terms_days": "30", "credit_limit": "50000.00"},
-            {"debtor_id": "C002", "name": "Müller Bau GmbH", "registration_id": "DE123456789",
-             "country": "DE", "parent_registration_id": "55210055400013", "payment_terms_days": "60",
-             "credit_limit": "12000.50"},
+            {
+                "debtor_id": "C001",
+                "name": "Boulangerie Lefèvre & Fils",
+                "registration_id": "552 100 554",
+                "country": "FR",
+                "customer_type": "B2B",
+                "payment_terms_days": "30",
+                "credit_limit": "50000.00",
+            },
+            {
+                "debtor_id": "C002",
+                "name": "Müller Bau GmbH",
+                "registration_id": "DE123456789",
+                "country": "DE",
+                "parent_registration_id": "55210055400013",
+                "payment_terms_days": "60",
+                "credit_limit": "12000.50",
+            },
         ],
         "invoices": [
-            {"document_id": "F-1", "document_type": "invoice", "debtor_id": "C001", "issue_date": date(2026, 1, 5),
-             "due_date": date(2026, 2, 4), "currency": currency, "amount": "1234.56", "amount_excl_tax": "1028.80",
-             "disputed": "false", "status": "open"},
-            {"document_id": "F-2", "document_type": "invoice", "debtor_id": "C002", "issue_date": date(2026, 2, 1),
-             "due_date": date(2026, 4, 2), "currency": currency, "amount": "999.99", "disputed": "TRUE"},
-            {"document_id": "A-1", "document_type": "credit_note", "debtor_id": "C001", "issue_date": date(2026, 2, 10),
-             "due_date": date(2026, 2, 10), "currency": currency, "amount": "100.00"},
+            {
+                "document_id": "F-1",
+                "document_type": "invoice",
+                "debtor_id": "C001",
+                "issue_date": date(2026, 1, 5),
+                "due_date": date(2026, 2, 4),
+                "currency": currency,
+                "amount": "1234.56",
+                "amount_excl_tax": "1028.80",
+                "disputed": "false",
+                "status": "open",
+            },
+            {
+                "document_id": "F-2",
+                "document_type": "invoice",
+                "debtor_id": "C002",
+                "issue_date": date(2026, 2, 1),
+                "due_date": date(2026, 4, 2),
+                "currency": currency,
+                "amount": "999.99",
+                "disputed": "TRUE",
+            },
+            {
+                "document_id": "A-1",
+                "document_type": "credit_note",
+                "debtor_id": "C001",
+                "issue_date": date(2026, 2, 10),
+                "due_date": date(2026, 2, 10),
+                "currency": currency,
+                "amount": "100.00",
+            },
         ],
         "payments": [
-            {"settlement_id": "S-1", "line_no": "1", "debtor_id": "C001", "document_id": "F-1",
-             "settlement_date": date(2026, 2, 20), "currency": currency, "amount": "500.00", "kind": "payment"},
-            {"settlement_id": "S-2", "line_no": "1", "debtor_id": "C002", "document_id": "",
-             "settlement_date": date(2026, 3, 1), "currency": currency, "amount": "200.00", "kind": "payment"},
+            {
+                "settlement_id": "S-1",
+                "line_no": "1",
+                "debtor_id": "C001",
+                "document_id": "F-1",
+                "settlement_date": date(2026, 2, 20),
+                "currency": currency,
+                "amount": "500.00",
+                "kind": "payment",
+            },
+            {
+                "settlement_id": "S-2",
+                "line_no": "1",
+                "debtor_id": "C002",
+                "document_id": "",
+                "settlement_date": date(2026, 3, 1),
+                "currency": currency,
+                "amount": "200.00",
+                "kind": "payment",
+            },
         ],
         "risk_ratings": [
-            {"debtor_id": "C001", "provider": "coface", "rating": "7", "rated_at": date(2026, 1, 1),
-             "cover_amount": "30000.00", "cover_currency": "EUR", "cover_share": "0.9", "insolvency_status": "none"},
-            {"debtor_id": "C001", "provider": "banque_de_france", "rating": "3+", "rated_at": date(2026, 1, 1)},
-            {"debtor_id": "C002", "provider": "banque_de_france", "rating": "4+", "rated_at": date(2021, 6, 1)},
+            {
+                "debtor_id": "C001",
+                "provider": "coface",
+                "rating": "7",
+                "rated_at": date(2026, 1, 1),
+                "cover_amount": "30000.00",
+                "cover_currency": "EUR",
+                "cover_share": "0.9",
+                "insolvency_status": "none",
+            },
+            {
+                "debtor_id": "C001",
+                "provider": "banque_de_france",
+                "rating": "3+",
+                "rated_at": date(2026, 1, 1),
+            },
+            {
+                "debtor_id": "C002",
+                "provider": "banque_de_france",
+                "rating": "4+",
+                "rated_at": date(2021, 6, 1),
+            },
         ],
     }
 
 
 def fx_drop() -> dict[str, list[dict[str, Any]]]:
-    return {"fx_rates": [
-        {"rate_date": DAY1, "currency": "USD", "units_per_eur": "1.0834"},
-        {"rate_date": DAY1, "currency": "GBP", "units_per_eur": "0.8512"},
-    ]}
+    return {
+        "fx_rates": [
+            {"rate_date": DAY1, "currency": "USD", "units_per_eur": "1.0834"},
+            {"rate_date": DAY1, "currency": "GBP", "units_per_eur": "0.8512"},
+        ]
+    }
 
 
 def render(value: Any, entity: str, column: str) -> str:

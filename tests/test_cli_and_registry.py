@@ -24,20 +24,37 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_sample_registry_loads():
     registry = load_registry(REPO / "config" / "sample_entities.yml")
     fr = registry.entity("FR01")
-    assert (fr.csv.delimiter, fr.csv.decimal, fr.csv.encoding, fr.csv.date_format) == (";", ",", "cp1252", "%d/%m/%Y")
+    assert (fr.csv.delimiter, fr.csv.decimal, fr.csv.encoding, fr.csv.date_format) == (
+        ";",
+        ",",
+        "cp1252",
+        "%d/%m/%Y",
+    )
     assert registry.entity("GB01").csv.date_format == "%Y-%m-%d"
 
 
 @pytest.mark.parametrize(
     ("yaml_text", "message"),
     [
-        ("entities: [{code: FR01, name: X, country: FR, currency: EUR, csv: {delimiter: ';;'}}]", "entities[1] (FR01): csv.delimiter"),
-        ("entities: [{code: FR01, name: X, country: FR, currency: EUR, csv: {encoding: klingon}}]", "unknown csv.encoding 'klingon'"),
-        ("entities: [{code: FR01, name: X, country: FR, currency: EUR, csv: {date_format: '%d/%m/%y'}}]", "csv.date_format"),
+        (
+            "entities: [{code: FR01, name: X, country: FR, currency: EUR, csv: {delimiter: ';;'}}]",
+            "entities[1] (FR01): csv.delimiter",
+        ),
+        (
+            "entities: [{code: FR01, name: X, country: FR, currency: EUR, csv: {encoding: klingon}}]",
+            "unknown csv.encoding 'klingon'",
+        ),
+        (
+            "entities: [{code: FR01, name: X, country: FR, currency: EUR, csv: {date_format: '%d/%m/%y'}}]",
+            "csv.date_format",
+        ),
         ("entities: [{code: FR01, name: X, country: FR}]", "entities[1]: missing currency"),
         ("entities: [{code: fr01, name: X, country: FR, currency: EUR}]", "entity code 'fr01'"),
         ("entities: [{code: GROUP, name: X, country: FR, currency: EUR}]", "entity code 'GROUP'"),
-        ("entities:\n - {code: FR01, name: X, country: FR, currency: EUR}\n - {code: FR01, name: Y, country: FR, currency: EUR}", "listed twice: FR01"),
+        (
+            "entities:\n - {code: FR01, name: X, country: FR, currency: EUR}\n - {code: FR01, name: Y, country: FR, currency: EUR}",
+            "listed twice: FR01",
+        ),
         ("group_currency: USD\nentities: []", "group_currency must be EUR"),
         ("entities: [", "not valid YAML"),
     ],
@@ -62,22 +79,52 @@ def test_committed_suites_match_the_contract():
 def test_land_command_prints_each_status(tmp_path, registry_file, landing, warehouse):
     write_drop(landing, "_group", DAY1, fx_drop())
     write_drop(landing, "FR01", DAY1, good_drop("FR01"))
-    result = run("land", "--entities", str(registry_file), "--landing", str(landing),
-                 "--as-of", DAY1.isoformat(), "--warehouse", str(warehouse))
+    result = run(
+        "land",
+        "--entities",
+        str(registry_file),
+        "--landing",
+        str(landing),
+        "--as-of",
+        DAY1.isoformat(),
+        "--warehouse",
+        str(warehouse),
+    )
     assert result.returncode == 0, result.stderr
     assert "FR01 2026-03-02: ok, 10 rows" in result.stdout
     assert "DE01 2026-03-02: stale" in result.stdout
-    strict = run("land", "--entities", str(registry_file), "--landing", str(landing),
-                 "--as-of", DAY1.isoformat(), "--warehouse", str(warehouse), "--strict")
+    strict = run(
+        "land",
+        "--entities",
+        str(registry_file),
+        "--landing",
+        str(landing),
+        "--as-of",
+        DAY1.isoformat(),
+        "--warehouse",
+        str(warehouse),
+        "--strict",
+    )
     assert strict.returncode == 2
     assert strict.stderr.strip().splitlines()[-1] == "error: 3 drops were quarantined or missing (see above)"
 
 
 def test_failing_command_ends_with_one_clear_line(tmp_path):
-    result = run("land", "--entities", str(tmp_path / "nope.yml"), "--landing", str(tmp_path),
-                 "--as-of", "2026-03-02", "--warehouse", str(tmp_path / "w.duckdb"))
+    result = run(
+        "land",
+        "--entities",
+        str(tmp_path / "nope.yml"),
+        "--landing",
+        str(tmp_path),
+        "--as-of",
+        "2026-03-02",
+        "--warehouse",
+        str(tmp_path / "w.duckdb"),
+    )
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1] == f"error: {tmp_path / 'nope.yml'}: entity registry not found"
+    assert (
+        result.stderr.strip().splitlines()[-1] == f"error: {tmp_path / 'nope.yml'}: entity registry not found"
+    )
     bad_date = run("land", "--entities", "x", "--landing", "x", "--as-of", "02/03/2026", "--warehouse", "x")
     assert bad_date.returncode == 2 and "expected a date as YYYY-MM-DD" in bad_date.stderr.splitlines()[-1]
     backwards = run("generate", "--out", str(tmp_path / "g"), "--start", "2025-02-01", "--end", "2025-01-01")
@@ -87,10 +134,36 @@ def test_failing_command_ends_with_one_clear_line(tmp_path):
 
 def test_generate_then_land_a_range(tmp_path):
     out = tmp_path / "group"
-    assert run("generate", "--out", str(out), "--entities", "2", "--start", "2025-03-01", "--end", "2025-03-31",
-               "--invoices", "300").returncode == 0
-    result = run("land", "--entities", str(out / "entities.yml"), "--landing", str(out), "--as-of", "2025-03-24",
-                 "--to", "2025-03-26", "--warehouse", str(tmp_path / "w.duckdb"), "--strict")
+    assert (
+        run(
+            "generate",
+            "--out",
+            str(out),
+            "--entities",
+            "2",
+            "--start",
+            "2025-03-01",
+            "--end",
+            "2025-03-31",
+            "--invoices",
+            "300",
+        ).returncode
+        == 0
+    )
+    result = run(
+        "land",
+        "--entities",
+        str(out / "entities.yml"),
+        "--landing",
+        str(out),
+        "--as-of",
+        "2025-03-24",
+        "--to",
+        "2025-03-26",
+        "--warehouse",
+        str(tmp_path / "w.duckdb"),
+        "--strict",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count(": ok") == 9  # 3 nights x (GROUP + 2 entities)
     assert date(2025, 3, 26).isoformat() in result.stdout

@@ -22,7 +22,8 @@ START, END = date(2025, 1, 1), date(2025, 6, 30)
 def tree_digest(folder: Path) -> dict[str, str]:
     return {
         str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(folder.rglob("*")) if path.is_file()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
     }
 
 
@@ -62,7 +63,11 @@ def test_landing_layout_and_nightly_drops(group):
         assert drops == [f"2025-06-{day:02d}" for day in range(23, 31)]  # history drop + 7 nights
         for drop in drops:
             assert {p.name for p in (group / entity / drop).glob("*.csv")} == {
-                "debtors.csv", "invoices.csv", "payments.csv", "risk_ratings.csv"}
+                "debtors.csv",
+                "invoices.csv",
+                "payments.csv",
+                "risk_ratings.csv",
+            }
     weekend = group / "_group" / "2025-06-28" / "fx_rates.csv"  # a Saturday
     assert weekend.read_text().strip() == "rate_date,currency,units_per_eur"
     history = list(csv.DictReader((group / "_group" / "2025-06-23" / "fx_rates.csv").open()))
@@ -86,7 +91,13 @@ def test_same_companies_under_several_registration_forms(group):
     forms = defaultdict(set)
     for row in debtors:
         ident = row["registration_id"].replace(" ", "")
-        siren = ident[:9] if len(ident) == 14 and ident.isdigit() else ident[4:] if ident.startswith("FR") else ident
+        siren = (
+            ident[:9]
+            if len(ident) == 14 and ident.isdigit()
+            else ident[4:]
+            if ident.startswith("FR")
+            else ident
+        )
         if len(siren) == 9 and siren.isdigit():
             forms[siren].add((row["_entity"], row["registration_id"]))
     spread = [v for v in forms.values() if len({e for e, _ in v}) >= 2]
@@ -108,7 +119,9 @@ def test_every_settlement_story_appears(group):
     keys = defaultdict(list)
     for row in payments:
         keys[(row["_entity"], row["settlement_id"], row["line_no"])].append(row)
-    applied_later = [v for v in keys.values() if len(v) == 2 and not v[0]["document_id"] and v[1]["document_id"]]
+    applied_later = [
+        v for v in keys.values() if len(v) == 2 and not v[0]["document_id"] and v[1]["document_id"]
+    ]
     assert applied_later, "unapplied cash re-sent with its document"
     by_document = defaultdict(int)
     for row in payments:
@@ -127,7 +140,14 @@ def test_every_settlement_story_appears(group):
 
 def test_ratings_downgrades_and_insolvency(group):
     ratings = read_rows(group, "risk_ratings")
-    assert {r["provider"] for r in ratings} >= {"coface", "banque_de_france", "altares", "internal", "allianz_trade", "atradius"}
+    assert {r["provider"] for r in ratings} >= {
+        "coface",
+        "banque_de_france",
+        "altares",
+        "internal",
+        "allianz_trade",
+        "atradius",
+    }
     insolvent = [r for r in ratings if r["insolvency_status"] != "none"]
     assert insolvent and all(r["insolvency_date"] for r in insolvent)
     shares = {r["cover_share"] for r in ratings if r["provider"] in ("coface", "allianz_trade", "atradius")}

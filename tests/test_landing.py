@@ -49,26 +49,38 @@ def test_each_dialect_lands_typed_and_exact(registry_file, landing, warehouse, q
     for entity in ENTITIES:
         rows = query(
             "select document_id, issue_date, due_date, amount, disputed, status from raw.invoices "
-            "where entity_code = ? order by document_id", entity,
+            "where entity_code = ? order by document_id",
+            entity,
         )
         assert rows == [
             ("A-1", date(2026, 2, 10), date(2026, 2, 10), Decimal("100.0000"), False, "open"),
             ("F-1", date(2026, 1, 5), date(2026, 2, 4), Decimal("1234.5600"), False, "open"),
             ("F-2", date(2026, 2, 1), date(2026, 4, 2), Decimal("999.9900"), True, "open"),
         ], entity
-        names = query("select name, credit_limit, customer_type from raw.debtors where entity_code = ? order by 1", entity)
+        names = query(
+            "select name, credit_limit, customer_type from raw.debtors where entity_code = ? order by 1",
+            entity,
+        )
         assert names == [
             ("Boulangerie Lefèvre & Fils", Decimal("50000.0000"), "B2B"),
             ("Müller Bau GmbH", Decimal("12000.5000"), "B2B"),  # customer_type defaults to B2B
         ]
-        unapplied = query("select document_id, amount from raw.payments where entity_code = ? and settlement_id = 'S-2'", entity)
+        unapplied = query(
+            "select document_id, amount from raw.payments where entity_code = ? and settlement_id = 'S-2'",
+            entity,
+        )
         assert unapplied == [(None, Decimal("200.0000"))]
-        share = query("select cover_share from raw.risk_ratings where entity_code = ? and provider = 'banque_de_france' "
-                      "and debtor_id = 'C001'", entity)
+        share = query(
+            "select cover_share from raw.risk_ratings where entity_code = ? and provider = 'banque_de_france' "
+            "and debtor_id = 'C001'",
+            entity,
+        )
         assert share == [(Decimal("1.000000"),)]  # cover_share defaults to 1
     assert query("select extract_date, count(*) from raw.invoices group by 1") == [(DAY1, 12)]
     assert query("select currency, units_per_eur from raw.fx_rates order by 1") == [
-        ("GBP", Decimal("0.851200")), ("USD", Decimal("1.083400"))]
+        ("GBP", Decimal("0.851200")),
+        ("USD", Decimal("1.083400")),
+    ]
     # drops are kept where they were: nothing deleted
     assert (landing / "FR01" / DAY1.isoformat() / "invoices.csv").exists()
 
@@ -95,29 +107,162 @@ def test_parquet_drop_lands(registry_file, landing, warehouse, query):
 
 BROKEN_DROPS = {
     # name: (extract, change to the good rows, file, row, column, rule)
-    "required value missing": ("invoices", lambda r: r["invoices"][1].update(debtor_id=""), "invoices.csv", 3, "debtor_id", "required"),
-    "date in the wrong format": ("invoices", lambda r: r["invoices"][0].update(issue_date="2026-01-05"), "invoices.csv", 2, "issue_date", "date_format"),
-    "not a calendar date": ("invoices", lambda r: r["invoices"][0].update(issue_date="31/02/2026"), "invoices.csv", 2, "issue_date", "date_value"),
-    "decimal point instead of comma": ("invoices", lambda r: r["invoices"][2].update(amount="100.00.0"), "invoices.csv", 4, "amount", "decimal_format"),
-    "unknown document type": ("invoices", lambda r: r["invoices"][0].update(document_type="facture"), "invoices.csv", 2, "document_type", "enum"),
-    "unknown currency": ("invoices", lambda r: r["invoices"][1].update(currency="EURO"), "invoices.csv", 3, "currency", "currency"),
-    "unknown country": ("debtors", lambda r: r["debtors"][0].update(country="FRA"), "debtors.csv", 2, "country", "country"),
-    "zero amount": ("invoices", lambda r: r["invoices"][0].update(amount="0.00"), "invoices.csv", 2, "amount", "range"),
-    "due before issue": ("invoices", lambda r: r["invoices"][0].update(due_date=date(2026, 1, 4)), "invoices.csv", 2, "due_date", "date_order"),
-    "duplicate key": ("invoices", lambda r: r["invoices"].append(dict(r["invoices"][0])), "invoices.csv", 5, "document_id", "unique_key"),
-    "duplicate compound key": ("payments", lambda r: r["payments"].append(dict(r["payments"][0], amount="1.00")), "payments.csv", 4, "settlement_id, line_no", "unique_key"),
-    "unknown rating grade": ("risk_ratings", lambda r: r["risk_ratings"][0].update(rating="AAA"), "risk_ratings.csv", 2, "rating", "rating_grade"),
-    "grade of the old Banque de France scale after 2022": ("risk_ratings", lambda r: r["risk_ratings"][1].update(rating="3++"), "risk_ratings.csv", 3, "rating", "rating_grade"),
-    "payment to an unknown invoice": ("payments", lambda r: r["payments"][0].update(document_id="F-404"), "payments.csv", 2, "document_id", "reference"),
-    "invoice to an unknown debtor": ("invoices", lambda r: r["invoices"][0].update(debtor_id="C999"), "invoices.csv", 2, "debtor_id", "reference"),
-    "boolean not understood": ("invoices", lambda r: r["invoices"][0].update(disputed="oui"), "invoices.csv", 2, "disputed", "boolean_format"),
-    "quotité over 1": ("risk_ratings", lambda r: r["risk_ratings"][0].update(cover_share="1.5"), "risk_ratings.csv", 2, "cover_share", "range"),
-    "unknown intercompany entity": ("debtors", lambda r: r["debtors"][1].update(intercompany_entity="XX99"), "debtors.csv", 3, "intercompany_entity", "entity"),
+    "required value missing": (
+        "invoices",
+        lambda r: r["invoices"][1].update(debtor_id=""),
+        "invoices.csv",
+        3,
+        "debtor_id",
+        "required",
+    ),
+    "date in the wrong format": (
+        "invoices",
+        lambda r: r["invoices"][0].update(issue_date="2026-01-05"),
+        "invoices.csv",
+        2,
+        "issue_date",
+        "date_format",
+    ),
+    "not a calendar date": (
+        "invoices",
+        lambda r: r["invoices"][0].update(issue_date="31/02/2026"),
+        "invoices.csv",
+        2,
+        "issue_date",
+        "date_value",
+    ),
+    "decimal point instead of comma": (
+        "invoices",
+        lambda r: r["invoices"][2].update(amount="100.00.0"),
+        "invoices.csv",
+        4,
+        "amount",
+        "decimal_format",
+    ),
+    "unknown document type": (
+        "invoices",
+        lambda r: r["invoices"][0].update(document_type="facture"),
+        "invoices.csv",
+        2,
+        "document_type",
+        "enum",
+    ),
+    "unknown currency": (
+        "invoices",
+        lambda r: r["invoices"][1].update(currency="EURO"),
+        "invoices.csv",
+        3,
+        "currency",
+        "currency",
+    ),
+    "unknown country": (
+        "debtors",
+        lambda r: r["debtors"][0].update(country="FRA"),
+        "debtors.csv",
+        2,
+        "country",
+        "country",
+    ),
+    "zero amount": (
+        "invoices",
+        lambda r: r["invoices"][0].update(amount="0.00"),
+        "invoices.csv",
+        2,
+        "amount",
+        "range",
+    ),
+    "due before issue": (
+        "invoices",
+        lambda r: r["invoices"][0].update(due_date=date(2026, 1, 4)),
+        "invoices.csv",
+        2,
+        "due_date",
+        "date_order",
+    ),
+    "duplicate key": (
+        "invoices",
+        lambda r: r["invoices"].append(dict(r["invoices"][0])),
+        "invoices.csv",
+        5,
+        "document_id",
+        "unique_key",
+    ),
+    "duplicate compound key": (
+        "payments",
+        lambda r: r["payments"].append(dict(r["payments"][0], amount="1.00")),
+        "payments.csv",
+        4,
+        "settlement_id, line_no",
+        "unique_key",
+    ),
+    "unknown rating grade": (
+        "risk_ratings",
+        lambda r: r["risk_ratings"][0].update(rating="AAA"),
+        "risk_ratings.csv",
+        2,
+        "rating",
+        "rating_grade",
+    ),
+    "grade of the old Banque de France scale after 2022": (
+        "risk_ratings",
+        lambda r: r["risk_ratings"][1].update(rating="3++"),
+        "risk_ratings.csv",
+        3,
+        "rating",
+        "rating_grade",
+    ),
+    "payment to an unknown invoice": (
+        "payments",
+        lambda r: r["payments"][0].update(document_id="F-404"),
+        "payments.csv",
+        2,
+        "document_id",
+        "reference",
+    ),
+    "invoice to an unknown debtor": (
+        "invoices",
+        lambda r: r["invoices"][0].update(debtor_id="C999"),
+        "invoices.csv",
+        2,
+        "debtor_id",
+        "reference",
+    ),
+    "boolean not understood": (
+        "invoices",
+        lambda r: r["invoices"][0].update(disputed="oui"),
+        "invoices.csv",
+        2,
+        "disputed",
+        "boolean_format",
+    ),
+    "quotité over 1": (
+        "risk_ratings",
+        lambda r: r["risk_ratings"][0].update(cover_share="1.5"),
+        "risk_ratings.csv",
+        2,
+        "cover_share",
+        "range",
+    ),
+    "unknown intercompany entity": (
+        "debtors",
+        lambda r: r["debtors"][1].update(intercompany_entity="XX99"),
+        "debtors.csv",
+        3,
+        "intercompany_entity",
+        "entity",
+    ),
 }
 
 
-DIALECT_SENSITIVE = ("date in the wrong format", "not a calendar date", "decimal point instead of comma", "zero amount")
-QUARANTINE_CASES = [(case, "FR01") for case in sorted(BROKEN_DROPS)] + [(case, "US01") for case in DIALECT_SENSITIVE]
+DIALECT_SENSITIVE = (
+    "date in the wrong format",
+    "not a calendar date",
+    "decimal point instead of comma",
+    "zero amount",
+)
+QUARANTINE_CASES = [(case, "FR01") for case in sorted(BROKEN_DROPS)] + [
+    (case, "US01") for case in DIALECT_SENSITIVE
+]
 
 
 @pytest.mark.parametrize(("case", "entity"), QUARANTINE_CASES)
@@ -154,9 +299,12 @@ def test_each_quarantine_reason_alone(case, entity, registry_file, landing, ware
     for other in ENTITIES:
         if other != entity:
             assert outcomes[other].status == OK
-            assert query("select count(*) from raw.invoices where entity_code = ? and document_id = 'F-3'", other) == [(1,)]
-    assert query("select status from raw.landing_log where entity_code = ? and extract_date = ?", entity, DAY2) == [
-        (QUARANTINED,)]
+            assert query(
+                "select count(*) from raw.invoices where entity_code = ? and document_id = 'F-3'", other
+            ) == [(1,)]
+    assert query(
+        "select status from raw.landing_log where entity_code = ? and extract_date = ?", entity, DAY2
+    ) == [(QUARANTINED,)]
 
 
 def test_truncated_file_caught_by_manifest(registry_file, landing, warehouse, query):
@@ -203,13 +351,19 @@ def test_resent_row_replaces_earlier_version_and_later_extract_wins(registry_fil
     land_night(registry_file, landing, warehouse, DAY1)
     resent = good_drop("FR01")
     changed = dict(resent["invoices"][0], disputed="true")
-    write_drop(landing, "FR01", DAY3, {"debtors": [], "invoices": [changed], "payments": [], "risk_ratings": []})
+    write_drop(
+        landing, "FR01", DAY3, {"debtors": [], "invoices": [changed], "payments": [], "risk_ratings": []}
+    )
     land_night(registry_file, landing, warehouse, DAY3)
     # a late drop of an earlier date must not overwrite the later extract
     stale = dict(resent["invoices"][0], status="cancelled")
-    write_drop(landing, "FR01", DAY2, {"debtors": [], "invoices": [stale], "payments": [], "risk_ratings": []})
+    write_drop(
+        landing, "FR01", DAY2, {"debtors": [], "invoices": [stale], "payments": [], "risk_ratings": []}
+    )
     land_night(registry_file, landing, warehouse, DAY2)
-    rows = query("select disputed, status, extract_date from raw.invoices where entity_code = 'FR01' and document_id = 'F-1'")
+    rows = query(
+        "select disputed, status, extract_date from raw.invoices where entity_code = 'FR01' and document_id = 'F-1'"
+    )
     assert rows == [(True, "open", DAY3)]
     assert query("select count(*) from raw.invoices where entity_code = 'FR01'") == [(3,)]
 
@@ -218,10 +372,13 @@ def test_unapplied_cash_later_applied_by_the_same_key(registry_file, landing, wa
     write_good_night(landing)
     land_night(registry_file, landing, warehouse, DAY1)
     applied = dict(good_drop("DE01")["payments"][1], document_id="F-2")
-    write_drop(landing, "DE01", DAY2, {"debtors": [], "invoices": [], "payments": [applied], "risk_ratings": []})
+    write_drop(
+        landing, "DE01", DAY2, {"debtors": [], "invoices": [], "payments": [applied], "risk_ratings": []}
+    )
     assert land_night(registry_file, landing, warehouse, DAY2)["DE01"].status == OK  # F-2 is in the warehouse
-    assert query("select document_id, extract_date from raw.payments where entity_code = 'DE01' and settlement_id = 'S-2'") == [
-        ("F-2", DAY2)]
+    assert query(
+        "select document_id, extract_date from raw.payments where entity_code = 'DE01' and settlement_id = 'S-2'"
+    ) == [("F-2", DAY2)]
 
 
 def test_landing_twice_changes_nothing(registry_file, landing, warehouse, query):
@@ -251,6 +408,7 @@ def test_missing_drop_marks_the_entity_stale(registry_file, landing, warehouse, 
     assert outcomes["FR01"].status == OK
     assert outcomes["DE01"].status == STALE and "no drop" in outcomes["DE01"].reason
     assert outcomes["GROUP"].status == STALE
-    assert query("select entity_code, status, rows_landed from raw.landing_log where extract_date = ? order by 1", DAY2) == [
-        ("DE01", STALE, 0), ("FR01", OK, 0), ("GB01", STALE, 0), ("GROUP", STALE, 0), ("US01", STALE, 0)]
+    assert query(
+        "select entity_code, status, rows_landed from raw.landing_log where extract_date = ? order by 1", DAY2
+    ) == [("DE01", STALE, 0), ("FR01", OK, 0), ("GB01", STALE, 0), ("GROUP", STALE, 0), ("US01", STALE, 0)]
     assert query("select count(*) from raw.invoices where entity_code = 'DE01'") == [(3,)]

@@ -34,7 +34,16 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
 
 def empty(folder: Path, *names: str) -> None:
     headers = {
-        "payments": ["settlement_id", "line_no", "debtor_id", "document_id", "settlement_date", "currency", "amount", "kind"],
+        "payments": [
+            "settlement_id",
+            "line_no",
+            "debtor_id",
+            "document_id",
+            "settlement_date",
+            "currency",
+            "amount",
+            "kind",
+        ],
         "risk_ratings": ["debtor_id", "provider", "rating", "rated_at"],
     }
     for name in names:
@@ -55,33 +64,89 @@ def test_ibm_watson_ledger_lands_with_its_us_dates(tmp_path, ibm_rows, query_fac
     )
     folder = landing / "IBM1" / DAY.isoformat()
     customers = sorted({row["customerID"] for row in ibm_rows})
-    write_csv(folder / "debtors.csv", ["debtor_id", "name", "country"], [[c, f"Customer {c}", "US"] for c in customers])
+    write_csv(
+        folder / "debtors.csv",
+        ["debtor_id", "name", "country"],
+        [[c, f"Customer {c}", "US"] for c in customers],
+    )
     write_csv(
         folder / "invoices.csv",
-        ["document_id", "document_type", "debtor_id", "issue_date", "due_date", "currency", "amount", "disputed"],
-        [[r["invoiceNumber"], "invoice", r["customerID"], r["InvoiceDate"], r["DueDate"], "USD", r["InvoiceAmount"],
-          {"Yes": "true", "No": "false"}[r["Disputed"]]] for r in ibm_rows],
+        [
+            "document_id",
+            "document_type",
+            "debtor_id",
+            "issue_date",
+            "due_date",
+            "currency",
+            "amount",
+            "disputed",
+        ],
+        [
+            [
+                r["invoiceNumber"],
+                "invoice",
+                r["customerID"],
+                r["InvoiceDate"],
+                r["DueDate"],
+                "USD",
+                r["InvoiceAmount"],
+                {"Yes": "true", "No": "false"}[r["Disputed"]],
+            ]
+            for r in ibm_rows
+        ],
     )
     write_csv(
         folder / "payments.csv",
-        ["settlement_id", "line_no", "debtor_id", "document_id", "settlement_date", "currency", "amount", "kind"],
-        [[f"P{r['invoiceNumber']}", "1", r["customerID"], r["invoiceNumber"], r["SettledDate"], "USD",
-          r["InvoiceAmount"], "payment"] for r in ibm_rows],
+        [
+            "settlement_id",
+            "line_no",
+            "debtor_id",
+            "document_id",
+            "settlement_date",
+            "currency",
+            "amount",
+            "kind",
+        ],
+        [
+            [
+                f"P{r['invoiceNumber']}",
+                "1",
+                r["customerID"],
+                r["invoiceNumber"],
+                r["SettledDate"],
+                "USD",
+                r["InvoiceAmount"],
+                "payment",
+            ]
+            for r in ibm_rows
+        ],
     )
     empty(folder, "risk_ratings")
-    write_csv(landing / "_group" / DAY.isoformat() / "fx_rates.csv", ["rate_date", "currency", "units_per_eur"], [])
+    write_csv(
+        landing / "_group" / DAY.isoformat() / "fx_rates.csv", ["rate_date", "currency", "units_per_eur"], []
+    )
 
-    outcomes = {o.entity_code: o for o in land(load_registry(tmp_path / "entities.yml"), landing, DAY, warehouse)}
+    outcomes = {
+        o.entity_code: o for o in land(load_registry(tmp_path / "entities.yml"), landing, DAY, warehouse)
+    }
     assert outcomes["IBM1"].status == OK, outcomes["IBM1"].reason
     query = query_factory(warehouse)
     total = sum(Decimal(r["InvoiceAmount"]) for r in ibm_rows)
     assert query("select count(*), sum(amount) from raw.invoices") == [(2466, total)]
     assert query("select sum(amount) from raw.payments") == [(total,)]
     first = ibm_rows[0]
-    assert query("select issue_date, due_date from raw.invoices where document_id = ?", first["invoiceNumber"]) == [
-        (datetime.strptime(first["InvoiceDate"], "%m/%d/%Y").date(), datetime.strptime(first["DueDate"], "%m/%d/%Y").date())]
+    assert query(
+        "select issue_date, due_date from raw.invoices where document_id = ?", first["invoiceNumber"]
+    ) == [
+        (
+            datetime.strptime(first["InvoiceDate"], "%m/%d/%Y").date(),
+            datetime.strptime(first["DueDate"], "%m/%d/%Y").date(),
+        )
+    ]
     assert first["invoiceNumber"].startswith("0")  # zero-padded invoice numbers stay text
-    assert query("select count(*) from raw.invoices where disputed") == [(sum(r["Disputed"] == "Yes" for r in ibm_rows),)]
+    assert query("select count(*) from raw.invoices where disputed") == [
+        (sum(r["Disputed"] == "Yes" for r in ibm_rows),)
+    ]
 
 
 def test_sap_open_items_keep_leading_zeros_and_bad_rows_are_named(tmp_path, query_factory):
@@ -90,7 +155,8 @@ def test_sap_open_items_keep_leading_zeros_and_bad_rows_are_named(tmp_path, quer
     landing, warehouse = tmp_path / "landing", tmp_path / "w.duckdb"
     codes = sorted({r["business_code"] for r in rows})
     (tmp_path / "entities.yml").write_text(
-        "entities:\n" + "".join(f"  - {{code: {c}, name: SAP {c}, country: US, currency: USD}}\n" for c in codes)
+        "entities:\n"
+        + "".join(f"  - {{code: {c}, name: SAP {c}, country: US, currency: USD}}\n" for c in codes)
     )
     expected_bad = {}
     for code in codes:
@@ -99,27 +165,48 @@ def test_sap_open_items_keep_leading_zeros_and_bad_rows_are_named(tmp_path, quer
         names = {}
         for r in mine:
             names.setdefault(r["cust_number"], r["name_customer"])
-        write_csv(folder / "debtors.csv", ["debtor_id", "name", "country"], [[d, n, "US"] for d, n in sorted(names.items())])
+        write_csv(
+            folder / "debtors.csv",
+            ["debtor_id", "name", "country"],
+            [[d, n, "US"] for d, n in sorted(names.items())],
+        )
         write_csv(
             folder / "invoices.csv",
             ["document_id", "document_type", "debtor_id", "issue_date", "due_date", "currency", "amount"],
-            [[r["invoice_id"].removesuffix(".0"), "invoice", r["cust_number"], r["posting_date"], r["due_in_date"],
-              r["invoice_currency"], r["total_open_amount"]] for r in mine],
+            [
+                [
+                    r["invoice_id"].removesuffix(".0"),
+                    "invoice",
+                    r["cust_number"],
+                    r["posting_date"],
+                    r["due_in_date"],
+                    r["invoice_currency"],
+                    r["total_open_amount"],
+                ]
+                for r in mine
+            ],
         )
         empty(folder, "payments", "risk_ratings")
         expected_bad[code] = sorted(
             index + 2 for index, r in enumerate(mine) if r["due_in_date"] < r["posting_date"]
         )
-    write_csv(landing / "_group" / DAY.isoformat() / "fx_rates.csv", ["rate_date", "currency", "units_per_eur"],
-              [[DAY.isoformat(), "USD", "1.0400"], [DAY.isoformat(), "CAD", "1.4900"]])
+    write_csv(
+        landing / "_group" / DAY.isoformat() / "fx_rates.csv",
+        ["rate_date", "currency", "units_per_eur"],
+        [[DAY.isoformat(), "USD", "1.0400"], [DAY.isoformat(), "CAD", "1.4900"]],
+    )
 
-    outcomes = {o.entity_code: o for o in land(load_registry(tmp_path / "entities.yml"), landing, DAY, warehouse)}
+    outcomes = {
+        o.entity_code: o for o in land(load_registry(tmp_path / "entities.yml"), landing, DAY, warehouse)
+    }
     assert sum(map(len, expected_bad.values())) == 32  # as counted in the dataset's README check
     query = query_factory(warehouse)
     for code in codes:
         if expected_bad[code]:
             assert outcomes[code].status == QUARANTINED
-            reason = json.loads((landing / "_quarantine" / code / DAY.isoformat() / "reason.json").read_text())
+            reason = json.loads(
+                (landing / "_quarantine" / code / DAY.isoformat() / "reason.json").read_text()
+            )
             named = sorted(f["row"] for f in reason["failures"] if f["rule"] == "date_order")
             assert named == expected_bad[code][: len(named)]
             assert reason["failure_count"] >= min(len(expected_bad[code]), 50)
@@ -127,6 +214,8 @@ def test_sap_open_items_keep_leading_zeros_and_bad_rows_are_named(tmp_path, quer
             assert outcomes[code].status == OK, outcomes[code].reason
             mine = [r for r in rows if r["business_code"] == code]
             total = sum(Decimal(r["total_open_amount"]) for r in mine)
-            assert query("select count(*), sum(amount) from raw.invoices where entity_code = ?", code) == [(len(mine), total)]
+            assert query("select count(*), sum(amount) from raw.invoices where entity_code = ?", code) == [
+                (len(mine), total)
+            ]
     zeros = query("select count(*) from raw.debtors where debtor_id like '0%'")
     assert zeros[0][0] > 0  # '0200706844' stays text, never the number 200706844

@@ -31,8 +31,13 @@ def bench_landing(invoices: int, workdir: Path, entities: int = 4, seed: int = 7
     warehouse = workdir / "warehouse.duckdb"
     end = date(2025, 12, 31)
     config = GeneratorConfig(
-        out=landing, entities=entities, start=date(2024, 1, 1), end=end, seed=seed,
-        invoices=invoices, nightly_from=end - timedelta(days=2),
+        out=landing,
+        entities=entities,
+        start=date(2024, 1, 1),
+        end=end,
+        seed=seed,
+        invoices=invoices,
+        nightly_from=end - timedelta(days=2),
     )
     started = time.perf_counter()
     summary = generate(config)
@@ -40,7 +45,7 @@ def bench_landing(invoices: int, workdir: Path, entities: int = 4, seed: int = 7
     rss_after_generate = peak_rss_mb()
     registry = load_registry(landing / "entities.yml")
 
-    nights = []
+    nights: list[dict[str, Any]] = []
     day = date.fromisoformat(summary["history_drop"])
     while day <= end:
         started = time.perf_counter()
@@ -55,13 +60,17 @@ def bench_landing(invoices: int, workdir: Path, entities: int = 4, seed: int = 7
     result = {
         "invoices_requested": invoices,
         "entities": entities,
-        "generated_rows": {k: v for k, v in summary.items() if k in ("debtors", "invoices", "payments", "risk_ratings")},
+        "generated_rows": {
+            k: v for k, v in summary.items() if k in ("debtors", "invoices", "payments", "risk_ratings")
+        },
         "generate_s": round(generate_s, 1),
-        "generate_rows_per_s": round(sum(summary[k] for k in ("debtors", "invoices", "payments", "risk_ratings")) / generate_s),
+        "generate_rows_per_s": round(
+            sum(summary[k] for k in ("debtors", "invoices", "payments", "risk_ratings")) / generate_s
+        ),
         "generate_peak_rss_mb": round(rss_after_generate),
         "history_drop_rows": history["rows"],
         "history_drop_s": history["seconds"],
-        "landing_rows_per_s": round(history["rows"] / history["seconds"]),
+        "landing_rows_per_s": round(int(history["rows"]) / float(history["seconds"])),
         "nightly_drops": nights[1:],
         "peak_rss_mb": round(peak_rss_mb()),
         "warehouse_mb": round(warehouse.stat().st_size / 2**20, 1),

@@ -103,7 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--seed", type=int, default=42)
     generate.add_argument("--invoices", type=int, default=20_000, help="invoices over the whole period")
     generate.add_argument(
-        "--nightly-from", type=_date, default=None,
+        "--nightly-from",
+        type=_date,
+        default=None,
         help="first nightly drop; earlier rows form one history drop the day before (default: end - 6 days)",
     )
     generate.set_defaults(handler=cmd_generate)
@@ -114,7 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     land.add_argument("--as-of", type=_date, required=True)
     land.add_argument("--to", type=_date, default=None, help="land every date from --as-of to this one")
     land.add_argument("--warehouse", type=Path, required=True, help="DuckDB working file")
-    land.add_argument("--strict", action="store_true", help="exit non-zero when a drop is quarantined or missing")
+    land.add_argument(
+        "--strict", action="store_true", help="exit non-zero when a drop is quarantined or missing"
+    )
     land.set_defaults(handler=cmd_land)
 
     expectations = commands.add_parser("expectations", help="write the GX suites from the extract contract")

@@ -106,7 +106,9 @@ def _read_parquet(path: Path, entity: str) -> tuple[pd.DataFrame | None, Failure
     return pd.DataFrame({name: _parquet_text(frame[name]) for name in frame.columns}), None
 
 
-def read_extract(path: Path, extract: Extract, dialect: CsvDialect, entity: str) -> tuple[ExtractFile | None, Failure | None]:
+def read_extract(
+    path: Path, extract: Extract, dialect: CsvDialect, entity: str
+) -> tuple[ExtractFile | None, Failure | None]:
     if path.suffix == ".parquet":
         frame, failure = _read_parquet(path, entity)
         dialect = PARQUET_DIALECT
@@ -180,6 +182,7 @@ def check_manifest(folder: Path, files: dict[str, ExtractFile], entity: str) -> 
     by_file = {read.path.name: read for read in files.values()}
     failures = []
     for file_name, control in sorted(listed.items()):
+
         def fail(rule: str, message: str, found: Any, file_name: str = file_name) -> None:
             failures.append(Failure(entity, file_name, rule, message, found=str(found)))
 
@@ -190,7 +193,11 @@ def check_manifest(folder: Path, files: dict[str, ExtractFile], entity: str) -> 
         if "sha256" in control:
             digest = hashlib.sha256(file_path.read_bytes()).hexdigest()
             if digest != str(control["sha256"]).lower():
-                fail("manifest_sha256", f"expected sha256 {control['sha256']} (truncated or corrupt file)", digest)
+                fail(
+                    "manifest_sha256",
+                    f"expected sha256 {control['sha256']} (truncated or corrupt file)",
+                    digest,
+                )
         read = by_file.get(file_name)
         if read is None:
             continue

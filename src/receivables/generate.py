@@ -55,28 +55,96 @@ ENTITY_TEMPLATES = (
     ("US", "Example Supply Inc.", "US", "USD", US_CSV, 0, False),
     ("ES", "Ejemplo Suministros S.L.", "ES", "EUR", CsvDialect(";", ",", "utf-8", "%d/%m/%Y"), 21, True),
     ("CH", "Beispiel Logistik AG", "CH", "CHF", CH_CSV, 8, True),
-    ("PL", "Przykład Dystrybucja Sp. z o.o.", "PL", "PLN", CsvDialect(";", ",", "utf-8", "%Y-%m-%d"), 23, True),
+    (
+        "PL",
+        "Przykład Dystrybucja Sp. z o.o.",
+        "PL",
+        "PLN",
+        CsvDialect(";", ",", "utf-8", "%Y-%m-%d"),
+        23,
+        True,
+    ),
     ("IT", "Esempio Forniture S.r.l.", "IT", "EUR", CsvDialect(";", ",", "utf-8", "%d/%m/%Y"), 22, False),
 )
 FX_START = {"GBP": 0.8512, "USD": 1.0834, "CHF": 0.9521, "PLN": 4.3120, "SEK": 11.2410}
 
 DEBTOR_COUNTRIES = ("FR",) * 10 + ("DE",) * 3 + ("GB", "GB", "US", "US", "ES", "IT", "BE", "NL", "CH")
 NAME_STEMS = (
-    "Lefèvre", "Bérard", "Côté", "Dubois", "Mercier", "Garnier", "Roussel", "Fauré", "Chevalier",
-    "Lemaître", "Müller", "Schäfer", "Köhler", "Weiß", "Hartmann", "Brooks", "Whitfield", "Carver",
-    "García", "Muñoz", "Rossi", "Bianchi", "Van Dijk", "Janssens", "Nordström", "Thévenin",
-    "Boulanger", "Étienne", "Françoise", "Aubépine", "Cèdre", "Rivière", "Océane", "Horizon",
-    "Atlas", "Sirius", "Granit", "Vallée", "Prairie", "Littoral", "Montagne", "Cœur de France",
+    "Lefèvre",
+    "Bérard",
+    "Côté",
+    "Dubois",
+    "Mercier",
+    "Garnier",
+    "Roussel",
+    "Fauré",
+    "Chevalier",
+    "Lemaître",
+    "Müller",
+    "Schäfer",
+    "Köhler",
+    "Weiß",
+    "Hartmann",
+    "Brooks",
+    "Whitfield",
+    "Carver",
+    "García",
+    "Muñoz",
+    "Rossi",
+    "Bianchi",
+    "Van Dijk",
+    "Janssens",
+    "Nordström",
+    "Thévenin",
+    "Boulanger",
+    "Étienne",
+    "Françoise",
+    "Aubépine",
+    "Cèdre",
+    "Rivière",
+    "Océane",
+    "Horizon",
+    "Atlas",
+    "Sirius",
+    "Granit",
+    "Vallée",
+    "Prairie",
+    "Littoral",
+    "Montagne",
+    "Cœur de France",
 )
 NAME_TRADES = (
-    "Transports", "Menuiserie", "Boulangerie industrielle", "Matériaux", "Électricité", "Bâtiment",
-    "Agroalimentaire", "Pharmacie", "Hôtellerie", "Logistique", "Négoce", "Imprimerie", "Métallurgie",
-    "Plasturgie", "Informatique", "Distribution", "Chimie", "Énergie", "Textile", "Emballages",
+    "Transports",
+    "Menuiserie",
+    "Boulangerie industrielle",
+    "Matériaux",
+    "Électricité",
+    "Bâtiment",
+    "Agroalimentaire",
+    "Pharmacie",
+    "Hôtellerie",
+    "Logistique",
+    "Négoce",
+    "Imprimerie",
+    "Métallurgie",
+    "Plasturgie",
+    "Informatique",
+    "Distribution",
+    "Chimie",
+    "Énergie",
+    "Textile",
+    "Emballages",
 )
 LEGAL_FORMS = {
-    "FR": ("SAS", "SARL", "SA", "SASU", "EURL"), "DE": ("GmbH", "AG", "KG"), "GB": ("Ltd", "plc"),
-    "US": ("Inc.", "LLC", "Corp."), "ES": ("S.L.", "S.A."), "IT": ("S.r.l.", "S.p.A."),
-    "BE": ("SRL", "SA"), "NL": ("B.V.",), "CH": ("AG", "SA", "GmbH"),
+    "FR": ("SAS", "SARL", "SA", "SASU", "EURL"),
+    "DE": ("GmbH", "AG", "KG"),
+    "GB": ("Ltd", "plc"),
+    "US": ("Inc.", "LLC", "Corp."),
+    "ES": ("S.L.", "S.A."),
+    "IT": ("S.r.l.", "S.p.A."),
+    "BE": ("SRL", "SA"),
+    "NL": ("B.V.",),
+    "CH": ("AG", "SA", "GmbH"),
 }
 PROVIDERS_BY_COUNTRY = {
     "FR": ("coface", "banque_de_france", "altares", "internal"),
@@ -238,10 +306,14 @@ class Money:
 
 
 class DropWriter:
-    def __init__(self, folder: Path, extracts: tuple[Extract, ...], dialect: CsvDialect, manifest: bool) -> None:
+    def __init__(
+        self, folder: Path, extracts: tuple[Extract, ...], dialect: CsvDialect, manifest: bool
+    ) -> None:
         self.folder = folder
         self.manifest = manifest
-        self.files = {extract.name: CsvOut(folder / extract.file_name, extract, dialect) for extract in extracts}
+        self.files = {
+            extract.name: CsvOut(folder / extract.file_name, extract, dialect) for extract in extracts
+        }
 
     def write(self, extract: str, row: dict[str, Any]) -> None:
         self.files[extract].write(row)
@@ -249,10 +321,14 @@ class DropWriter:
     def close(self) -> None:
         controls = {out.path.name: out.close() for out in self.files.values()}
         if self.manifest:
-            (self.folder / MANIFEST_FILE).write_text(json.dumps({"files": controls}, indent=2) + "\n", encoding="utf-8")
+            (self.folder / MANIFEST_FILE).write_text(
+                json.dumps({"files": controls}, indent=2) + "\n", encoding="utf-8"
+            )
 
 
-def _grades_by_class(seeds: Path) -> tuple[dict[tuple[str, str, int], list[str]], list[tuple[str, str, date, date]]]:
+def _grades_by_class(
+    seeds: Path,
+) -> tuple[dict[tuple[str, str, int], list[str]], list[tuple[str, str, date, date]]]:
     grades: dict[tuple[str, str, int], list[str]] = defaultdict(list)
     with (seeds / "rating_mappings.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
@@ -260,7 +336,12 @@ def _grades_by_class(seeds: Path) -> tuple[dict[tuple[str, str, int], list[str]]
                 grades[(row["provider"], row["scale_version"], int(row["risk_class"]))].append(row["rating"])
     with (seeds / "rating_scales.csv").open(encoding="utf-8") as handle:
         scales = [
-            (r["provider"], r["scale_version"], date.fromisoformat(r["valid_from"]), date.fromisoformat(r["valid_to"]))
+            (
+                r["provider"],
+                r["scale_version"],
+                date.fromisoformat(r["valid_from"]),
+                date.fromisoformat(r["valid_to"]),
+            )
             for r in csv.DictReader(handle)
         ]
     defaults: dict[tuple[str, str, int], list[str]] = {}
@@ -302,7 +383,9 @@ def sample_registry(count: int) -> tuple[Registry, dict[str, tuple[int, bool]]]:
     entities = []
     extras = {}
     for index in range(count):
-        prefix, name, country, currency, dialect, vat, manifest = ENTITY_TEMPLATES[index % len(ENTITY_TEMPLATES)]
+        prefix, name, country, currency, dialect, vat, manifest = ENTITY_TEMPLATES[
+            index % len(ENTITY_TEMPLATES)
+        ]
         number = index // len(ENTITY_TEMPLATES) + 1
         code = f"{prefix}{number:02d}"
         if number > 1:
@@ -338,7 +421,13 @@ class GroupGenerator:
         stem = rng.choice(NAME_STEMS)
         trade = rng.choice(NAME_TRADES)
         form = rng.choice(LEGAL_FORMS.get(country, ("SA",)))
-        return f"{trade} {stem} {form}" if rng.random() < 0.6 else f"{stem} & Fils {form}" if rng.random() < 0.3 else f"Groupe {stem} {trade} {form}"
+        return (
+            f"{trade} {stem} {form}"
+            if rng.random() < 0.6
+            else f"{stem} & Fils {form}"
+            if rng.random() < 0.3
+            else f"Groupe {stem} {trade} {form}"
+        )
 
     def _registration(self, country: str, index: int) -> str:
         rng = self.rng
@@ -358,7 +447,11 @@ class GroupGenerator:
         for index in range(count):
             country = rng.choice(DEBTOR_COUNTRIES)
             drifting = rng.random() < 0.06
-            drift_start = self.config.start + timedelta(days=rng.randint(span // 6, max(span // 6, span // 2))) if drifting else None
+            drift_start = (
+                self.config.start + timedelta(days=rng.randint(span // 6, max(span // 6, span // 2)))
+                if drifting
+                else None
+            )
             insolvency = None
             if drift_start and rng.random() < 0.35:
                 insolvency = drift_start + timedelta(days=rng.randint(max(60, span // 8), max(90, span // 4)))
@@ -370,7 +463,8 @@ class GroupGenerator:
                     registration=self._registration(country, index),
                     parent=None,
                     weight=rng.paretovariate(1.16),
-                    base_days_late=rng.choice((-5.0, 0.0, 0.0, 3.0, 8.0, 15.0, 25.0, 40.0)) + rng.uniform(-2, 2),
+                    base_days_late=rng.choice((-5.0, 0.0, 0.0, 3.0, 8.0, 15.0, 25.0, 40.0))
+                    + rng.uniform(-2, 2),
                     drift_start=drift_start,
                     drift_rate=rng.uniform(0.12, 0.35),
                     insolvency_date=insolvency,
@@ -428,10 +522,20 @@ class GroupGenerator:
                     self._add_account(
                         sim,
                         Account(
-                            entity=code, debtor_id=f"IC-{other}", company=None, intercompany=other,
-                            registration=luhn_complete(f"9{int(hashlib.sha256(other.encode()).hexdigest(), 16) % 10**7:07d}"),
-                            parent_registration="", customer_type="B2B", terms=60, credit_limit=0,
-                            providers=("internal",), name=peer.name, country=peer.country,
+                            entity=code,
+                            debtor_id=f"IC-{other}",
+                            company=None,
+                            intercompany=other,
+                            registration=luhn_complete(
+                                f"9{int(hashlib.sha256(other.encode()).hexdigest(), 16) % 10**7:07d}"
+                            ),
+                            parent_registration="",
+                            customer_type="B2B",
+                            terms=60,
+                            credit_limit=0,
+                            providers=("internal",),
+                            name=peer.name,
+                            country=peer.country,
                         ),
                         2.0,
                     )
@@ -453,10 +557,14 @@ class GroupGenerator:
         if current is not None:
             current[1].close()
         if code is None:
-            writer = DropWriter(paths.drop_dir(self.config.out, None, drop_day), (FX_RATES,), self.registry.group_csv, False)
+            writer = DropWriter(
+                paths.drop_dir(self.config.out, None, drop_day), (FX_RATES,), self.registry.group_csv, False
+            )
         else:
             sim = self.sims[code]
-            writer = DropWriter(paths.drop_dir(self.config.out, code, drop_day), ENTITY_EXTRACTS, sim.entity.csv, sim.manifest)
+            writer = DropWriter(
+                paths.drop_dir(self.config.out, code, drop_day), ENTITY_EXTRACTS, sim.entity.csv, sim.manifest
+            )
         self.writers[key] = (drop_day, writer)
         return writer
 
@@ -471,10 +579,15 @@ class GroupGenerator:
     # ----- rows --------------------------------------------------------
     def _debtor_row(self, account: Account, limit: int | None = None) -> dict[str, Any]:
         return {
-            "debtor_id": account.debtor_id, "name": account.name, "registration_id": account.registration or None,
-            "country": account.country, "parent_registration_id": account.parent_registration or None,
-            "intercompany_entity": account.intercompany, "customer_type": account.customer_type,
-            "payment_terms_days": account.terms, "credit_limit": Money(limit if limit is not None else account.credit_limit),
+            "debtor_id": account.debtor_id,
+            "name": account.name,
+            "registration_id": account.registration or None,
+            "country": account.country,
+            "parent_registration_id": account.parent_registration or None,
+            "intercompany_entity": account.intercompany,
+            "customer_type": account.customer_type,
+            "payment_terms_days": account.terms,
+            "credit_limit": Money(limit if limit is not None else account.credit_limit),
         }
 
     def _grade(self, provider: str, risk_class: int, day: date) -> str:
@@ -482,7 +595,9 @@ class GroupGenerator:
         options = self.grades.get((provider, version, risk_class))
         step = 1
         while not options:  # a class some scale skips: take the nearest one
-            options = self.grades.get((provider, version, risk_class + step)) or self.grades.get((provider, version, risk_class - step))
+            options = self.grades.get((provider, version, risk_class + step)) or self.grades.get(
+                (provider, version, risk_class - step)
+            )
             step += 1
         return self.rng.choice(options)
 
@@ -493,15 +608,24 @@ class GroupGenerator:
         self.last_rated[key] = day
         company = account.company
         row: dict[str, Any] = {
-            "debtor_id": account.debtor_id, "provider": provider,
-            "rating": self._grade(provider, 0 if insolvent else risk_class, day), "rated_at": day,
+            "debtor_id": account.debtor_id,
+            "provider": provider,
+            "rating": self._grade(provider, 0 if insolvent else risk_class, day),
+            "rated_at": day,
             "insolvency_status": "receivership" if insolvent else "none",
             "insolvency_date": company.insolvency_date if insolvent and company else None,
         }
         if provider in INSURERS:
-            cover = 0 if insolvent or risk_class >= 9 else int(account.credit_limit * self.rng.uniform(0.4, 1.0)) // 100 * 100
-            row.update(cover_amount=Money(cover), cover_currency=self.sims[account.entity].entity.currency,
-                       cover_share=Money(self.rng.choice((90, 90, 95, 100))) if self.rng.random() < 0.8 else None)
+            cover = (
+                0
+                if insolvent or risk_class >= 9
+                else int(account.credit_limit * self.rng.uniform(0.4, 1.0)) // 100 * 100
+            )
+            row.update(
+                cover_amount=Money(cover),
+                cover_currency=self.sims[account.entity].entity.currency,
+                cover_share=Money(self.rng.choice((90, 90, 95, 100))) if self.rng.random() < 0.8 else None,
+            )
         self._emit(account.entity, RISK_RATINGS, row, day)
 
     def _amount(self, account: Account) -> int:
@@ -528,11 +652,22 @@ class GroupGenerator:
             due = (due.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
         fate = rng.random()
         cancel_day = day + timedelta(days=rng.randint(1, 5)) if fate < 0.01 else None
-        dispute_day = day + timedelta(days=rng.randint(3, 40)) if company and rng.random() < company.dispute_rate else None
+        dispute_day = (
+            day + timedelta(days=rng.randint(3, 40))
+            if company and rng.random() < company.dispute_rate
+            else None
+        )
         invoice = {
-            "document_id": document_id, "document_type": "invoice", "debtor_id": account.debtor_id,
-            "issue_date": day, "due_date": due, "currency": currency, "amount": Money(amount),
-            "amount_excl_tax": Money(round(amount * 100 / (100 + sim.vat_rate))), "disputed": False, "status": "open",
+            "document_id": document_id,
+            "document_type": "invoice",
+            "debtor_id": account.debtor_id,
+            "issue_date": day,
+            "due_date": due,
+            "currency": currency,
+            "amount": Money(amount),
+            "amount_excl_tax": Money(round(amount * 100 / (100 + sim.vat_rate))),
+            "disputed": False,
+            "status": "open",
         }
         self._emit_invoice(code, invoice, day, cancel_day, dispute_day)
         if cancel_day:
@@ -547,37 +682,97 @@ class GroupGenerator:
         if rng.random() < 0.04:  # a credit note settles part of it
             credit = max(100, int(amount * rng.choice((0.1, 0.25, 0.5, 1.0))))
             credit_day = day + timedelta(days=rng.randint(2, 30))
-            self._schedule(credit_day, "credit_note", code, account, document_id, currency, credit, rng.random() < 0.7, pay_day)
+            self._schedule(
+                credit_day,
+                "credit_note",
+                code,
+                account,
+                document_id,
+                currency,
+                credit,
+                rng.random() < 0.7,
+                pay_day,
+            )
             remaining -= credit
         if remaining <= 0:
             return
         if company and company.insolvency_date and pay_day >= company.insolvency_date:
-            self._schedule(company.insolvency_date + timedelta(days=rng.randint(180, 400)), "write_off", code, account, document_id, currency, remaining)
+            self._schedule(
+                company.insolvency_date + timedelta(days=rng.randint(180, 400)),
+                "write_off",
+                code,
+                account,
+                document_id,
+                currency,
+                remaining,
+            )
             return
         plan = rng.random()
         if plan < 0.08:  # two partial payments
             first = remaining // 2
-            self._schedule(max(day + timedelta(days=1), pay_day - timedelta(days=15)), "pay", code, account, document_id, currency, first, "payment")
+            self._schedule(
+                max(day + timedelta(days=1), pay_day - timedelta(days=15)),
+                "pay",
+                code,
+                account,
+                document_id,
+                currency,
+                first,
+                "payment",
+            )
             self._schedule(pay_day, "pay", code, account, document_id, currency, remaining - first, "payment")
         elif plan < 0.11:  # cash arrives unapplied, allocated days later
-            self._schedule(pay_day, "unapplied", code, account, document_id, currency, remaining, pay_day + timedelta(days=rng.randint(3, 20)))
+            self._schedule(
+                pay_day,
+                "unapplied",
+                code,
+                account,
+                document_id,
+                currency,
+                remaining,
+                pay_day + timedelta(days=rng.randint(3, 20)),
+            )
         elif plan < 0.125:  # bounced payment, paid again later
             self._schedule(pay_day, "pay", code, account, document_id, currency, remaining, "payment")
-            self._schedule(pay_day + timedelta(days=5), "pay", code, account, document_id, currency, -remaining, "reversal")
-            self._schedule(pay_day + timedelta(days=25), "pay", code, account, document_id, currency, remaining, "payment")
+            self._schedule(
+                pay_day + timedelta(days=5),
+                "pay",
+                code,
+                account,
+                document_id,
+                currency,
+                -remaining,
+                "reversal",
+            )
+            self._schedule(
+                pay_day + timedelta(days=25),
+                "pay",
+                code,
+                account,
+                document_id,
+                currency,
+                remaining,
+                "payment",
+            )
         elif plan < 0.135:  # small balance written off
             fee = min(remaining, rng.randint(100, 2_000))
             self._schedule(pay_day, "pay", code, account, document_id, currency, remaining - fee, "payment")
-            self._schedule(pay_day + timedelta(days=60), "pay", code, account, document_id, currency, fee, "write_off")
+            self._schedule(
+                pay_day + timedelta(days=60), "pay", code, account, document_id, currency, fee, "write_off"
+            )
         elif plan < 0.14:  # bank charges booked as an adjustment
             fee = min(remaining, 1_500)
-            self._schedule(pay_day, "pay", code, account, document_id, currency, remaining - fee, "payment", fee)
+            self._schedule(
+                pay_day, "pay", code, account, document_id, currency, remaining - fee, "payment", fee
+            )
         elif plan < 0.142:  # paid twice the same small amount: over-settled, kept and flagged
             self._schedule(pay_day, "pay", code, account, document_id, currency, remaining + 1_000, "payment")
         else:
             self._schedule(pay_day, "pay", code, account, document_id, currency, remaining, "payment")
 
-    def _emit_invoice(self, code: str, invoice: dict[str, Any], day: date, cancel_day: date | None, dispute_day: date | None) -> None:
+    def _emit_invoice(
+        self, code: str, invoice: dict[str, Any], day: date, cancel_day: date | None, dispute_day: date | None
+    ) -> None:
         """History rows carry their state as of the history drop; later changes are re-sent."""
         if day <= self.history_day:
             if cancel_day and cancel_day <= self.history_day:
@@ -598,11 +793,33 @@ class GroupGenerator:
         sim.settlement_seq += 1
         return f"{sim.entity.code}-{prefix}{sim.settlement_seq:08d}"
 
-    def _line(self, code: str, settlement: str, line: int, account: Account, document: str | None, day: date, currency: str, amount: int, kind: str) -> None:
-        self._emit(code, PAYMENTS, {
-            "settlement_id": settlement, "line_no": line, "debtor_id": account.debtor_id, "document_id": document,
-            "settlement_date": day, "currency": currency, "amount": Money(amount), "kind": kind,
-        }, day)
+    def _line(
+        self,
+        code: str,
+        settlement: str,
+        line: int,
+        account: Account,
+        document: str | None,
+        day: date,
+        currency: str,
+        amount: int,
+        kind: str,
+    ) -> None:
+        self._emit(
+            code,
+            PAYMENTS,
+            {
+                "settlement_id": settlement,
+                "line_no": line,
+                "debtor_id": account.debtor_id,
+                "document_id": document,
+                "settlement_date": day,
+                "currency": currency,
+                "amount": Money(amount),
+                "kind": kind,
+            },
+            day,
+        )
 
     def _handle(self, day: date, kind: str, payload: tuple[Any, ...]) -> None:
         code = payload[0]
@@ -618,31 +835,75 @@ class GroupGenerator:
             self.stats[pay_kind] += 1
         elif kind == "write_off":
             _, account, document, currency, amount = payload
-            self._line(code, self._settlement(sim, "W"), 1, account, document, day, currency, amount, "write_off")
+            self._line(
+                code, self._settlement(sim, "W"), 1, account, document, day, currency, amount, "write_off"
+            )
         elif kind == "unapplied":
             _, account, document, currency, amount, apply_day = payload
             settlement = self._settlement(sim)
             applied_in_history = day <= self.history_day and apply_day <= self.history_day
-            self._line(code, settlement, 1, account, document if applied_in_history else None, day, currency, amount, "payment")
+            self._line(
+                code,
+                settlement,
+                1,
+                account,
+                document if applied_in_history else None,
+                day,
+                currency,
+                amount,
+                "payment",
+            )
             if not applied_in_history:
                 self._schedule(apply_day, "apply", code, account, document, currency, amount, settlement, day)
             self.stats["unapplied"] += 1
         elif kind == "apply":  # the ERP re-sends the same line, now allocated
             _, account, document, currency, amount, settlement, value_day = payload
-            self._emit(code, PAYMENTS, {
-                "settlement_id": settlement, "line_no": 1, "debtor_id": account.debtor_id, "document_id": document,
-                "settlement_date": value_day, "currency": currency, "amount": Money(amount), "kind": "payment",
-            }, day)
+            self._emit(
+                code,
+                PAYMENTS,
+                {
+                    "settlement_id": settlement,
+                    "line_no": 1,
+                    "debtor_id": account.debtor_id,
+                    "document_id": document,
+                    "settlement_date": value_day,
+                    "currency": currency,
+                    "amount": Money(amount),
+                    "kind": "payment",
+                },
+                day,
+            )
         elif kind == "credit_note":
             _, account, invoice_id, currency, amount, applied_now, pay_day = payload
             sim.doc_seq += 1
             credit_id = f"{code}-A{sim.doc_seq:08d}"
-            self._emit(code, INVOICES, {
-                "document_id": credit_id, "document_type": "credit_note", "debtor_id": account.debtor_id,
-                "issue_date": day, "due_date": day, "currency": currency, "amount": Money(amount),
-                "amount_excl_tax": Money(round(amount * 100 / (100 + sim.vat_rate))), "disputed": False, "status": "open",
-            }, day)
-            self._schedule(day if applied_now else max(day, pay_day), "offset", code, account, invoice_id, credit_id, currency, amount)
+            self._emit(
+                code,
+                INVOICES,
+                {
+                    "document_id": credit_id,
+                    "document_type": "credit_note",
+                    "debtor_id": account.debtor_id,
+                    "issue_date": day,
+                    "due_date": day,
+                    "currency": currency,
+                    "amount": Money(amount),
+                    "amount_excl_tax": Money(round(amount * 100 / (100 + sim.vat_rate))),
+                    "disputed": False,
+                    "status": "open",
+                },
+                day,
+            )
+            self._schedule(
+                day if applied_now else max(day, pay_day),
+                "offset",
+                code,
+                account,
+                invoice_id,
+                credit_id,
+                currency,
+                amount,
+            )
             self.stats["credit_note"] += 1
         elif kind == "offset":
             _, account, invoice_id, credit_id, currency, amount = payload
@@ -668,7 +929,14 @@ class GroupGenerator:
             return  # no fixing on weekends: the gap the 7-day fallback covers
         for currency in sorted(self.fx):
             self.fx[currency] *= math.exp(self.rng.gauss(0, 0.004))
-            writer.write("fx_rates", {"rate_date": day, "currency": currency, "units_per_eur": Money(round(self.fx[currency] * 10_000), 4)})
+            writer.write(
+                "fx_rates",
+                {
+                    "rate_date": day,
+                    "currency": currency,
+                    "units_per_eur": Money(round(self.fx[currency] * 10_000), 4),
+                },
+            )
 
     def _schedule_ratings(self, account: Account) -> None:
         """First review at the start; each review schedules the next; drift and insolvency add one."""
@@ -677,12 +945,23 @@ class GroupGenerator:
         if company is None:
             self._schedule(start, "rate", account.entity, account, "internal", True)
             return
-        providers = [p for p in account.providers if p not in ("banque_de_france", "altares") or company.country == "FR"]
+        providers = [
+            p
+            for p in account.providers
+            if p not in ("banque_de_france", "altares") or company.country == "FR"
+        ]
         for provider in providers:
             self._schedule(start, "rate", account.entity, account, provider, True)
             for event_day in (company.downgrade_day, company.insolvency_date):
                 if event_day and event_day <= self.config.end:
-                    self._schedule(event_day + timedelta(days=self.rng.randint(0, 10)), "rate", account.entity, account, provider, False)
+                    self._schedule(
+                        event_day + timedelta(days=self.rng.randint(0, 10)),
+                        "rate",
+                        account.entity,
+                        account,
+                        provider,
+                        False,
+                    )
 
     def run(self) -> dict[str, Any]:
         config = self.config
@@ -694,7 +973,9 @@ class GroupGenerator:
         for code, sim in self.sims.items():
             for account in sim.accounts:
                 if account.company and self.rng.random() < 0.05:  # a credit limit halved some day
-                    day = config.start + timedelta(days=self.rng.randint(30, max(30, (config.end - config.start).days)))
+                    day = config.start + timedelta(
+                        days=self.rng.randint(30, max(30, (config.end - config.start).days))
+                    )
                     limit = account.credit_limit // 2 // 100 * 100
                     if day <= self.history_day:
                         account.credit_limit = limit
@@ -722,7 +1003,11 @@ class GroupGenerator:
         for _, writer in self.writers.values():
             writer.close()
         self.stats["open_events_left"] = len(self.events)
-        return {"registry": str(out / "entities.yml"), "history_drop": self.history_day.isoformat(), **self.stats}
+        return {
+            "registry": str(out / "entities.yml"),
+            "history_drop": self.history_day.isoformat(),
+            **self.stats,
+        }
 
 
 def generate(config: GeneratorConfig) -> dict[str, Any]:

@@ -84,12 +84,23 @@ def _typed_frame(read: ExtractFile, entity_code: str) -> tuple[pd.DataFrame, lis
             invalid = values.isna() & text.notna()
             for row, found in zip(frame.loc[invalid, ROW_COLUMN], text[invalid], strict=True):
                 failures.append(
-                    Failure(entity_code, read.path.name, "date_value", "expected a real calendar date",
-                            row=int(row), column=column.name, found=found)
+                    Failure(
+                        entity_code,
+                        read.path.name,
+                        "date_value",
+                        "expected a real calendar date",
+                        row=int(row),
+                        column=column.name,
+                        found=found,
+                    )
                 )
             typed[column.name] = values
         elif column.type in (ColumnType.DECIMAL, ColumnType.INTEGER):
-            normalised = text.str.replace(read.dialect.decimal, ".", regex=False) if read.dialect.decimal != "." else text
+            normalised = (
+                text.str.replace(read.dialect.decimal, ".", regex=False)
+                if read.dialect.decimal != "."
+                else text
+            )
             typed[column.name] = pd.to_numeric(normalised, errors="coerce")
         else:
             typed[column.name] = text
@@ -133,7 +144,9 @@ def _quarantine(folder: Path, target: Path, failures: list[Failure], entity_code
         "failures": [failure.to_json() for failure in failures],
         "summary": [failure.describe() for failure in failures[:20]],
     }
-    (final / REASON_FILE).write_text(json.dumps(reason, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (final / REASON_FILE).write_text(
+        json.dumps(reason, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     return final
 
 
@@ -173,8 +186,9 @@ def validate_drop(
         if (quarantined / REASON_FILE).exists():
             reason = json.loads((quarantined / REASON_FILE).read_text(encoding="utf-8"))
             failures = [Failure(**f) for f in reason["failures"]]
-            return DropOutcome(code, day.isoformat(), QUARANTINED, reason=_reason(failures),
-                               failure_count=len(failures))
+            return DropOutcome(
+                code, day.isoformat(), QUARANTINED, reason=_reason(failures), failure_count=len(failures)
+            )
         return DropOutcome(code, day.isoformat(), STALE, reason=f"no drop at {folder}")
 
     dialect = registry.entity(entity_code).csv if entity_code else registry.group_csv
@@ -183,22 +197,30 @@ def validate_drop(
     failures = list(read.failures)
     checker = validator()
     if not failures:
-        for name, extract_file in read.files.items():
-            parameters = suite_parameters(extract_file.extract, extract_file.frame, registry.codes, extract_file.dialect)
-            failures += checker.validate(extract_file.extract, FORMAT, extract_file.frame, parameters, code, extract_file.path.name)
+        for extract_file in read.files.values():
+            parameters = suite_parameters(
+                extract_file.extract, extract_file.frame, registry.codes, extract_file.dialect
+            )
+            failures += checker.validate(
+                extract_file.extract, FORMAT, extract_file.frame, parameters, code, extract_file.path.name
+            )
     if not failures:
-        for name, extract_file in read.files.items():
+        for extract_file in read.files.values():
             typed, date_failures = _typed_frame(extract_file, code)
             failures += date_failures
             parameters = suite_parameters(extract_file.extract, typed, registry.codes, extract_file.dialect)
             parameters |= _reference_parameters(extract_file.extract, read.files, warehouse, code)
-            failures += checker.validate(extract_file.extract, CONTENT, typed, parameters, code, extract_file.path.name)
+            failures += checker.validate(
+                extract_file.extract, CONTENT, typed, parameters, code, extract_file.path.name
+            )
     if failures:
         final = _quarantine(folder, quarantined, failures, code, day)
         for failure in failures[:10]:
             log.warning("%s", failure.describe())
         log.warning("%s %s quarantined to %s (%d failures)", code, day, final, len(failures))
-        return DropOutcome(code, day.isoformat(), QUARANTINED, reason=_reason(failures), failure_count=len(failures))
+        return DropOutcome(
+            code, day.isoformat(), QUARANTINED, reason=_reason(failures), failure_count=len(failures)
+        )
 
     staging = paths.staging_dir(warehouse) / code / day.isoformat()
     staged = _stage(read.files, staging, code, day)
@@ -216,7 +238,9 @@ def load_outcomes(warehouse: Path, outcomes: list[DropOutcome]) -> None:
             for outcome in outcomes:
                 for name, parquet in sorted(outcome.staged.items()):
                     extract = EXTRACTS_BY_NAME[name]
-                    connection.execute(f"create or replace temp table staged as select * from read_parquet('{parquet}')")
+                    connection.execute(
+                        f"create or replace temp table staged as select * from read_parquet('{parquet}')"
+                    )
                     for statement in upsert_sql(extract, "staged"):
                         connection.execute(statement)
                     log.debug("upserted %s into %s", parquet, raw_table(extract))

@@ -139,9 +139,7 @@ def _format_expectations(extract: Extract) -> list[dict[str, Any]]:
     key_text = "a key (" + ", ".join(extract.key) + ") that appears once in the file"
     if len(extract.key) == 1:
         expectations.append(
-            _expectation(
-                "expect_column_values_to_be_unique", "unique_key", key_text, column=extract.key[0]
-            )
+            _expectation("expect_column_values_to_be_unique", "unique_key", key_text, column=extract.key[0])
         )
     else:
         expectations.append(
@@ -198,9 +196,7 @@ def _content_expectations(extract: Extract) -> list[dict[str, Any]]:
                 f"a {reference.target_column} present in {reference.target}.csv of this drop "
                 "or already in the warehouse for this entity",
                 column=reference.column,
-                value_set={
-                    "$PARAMETER": known_parameter(reference.target, reference.target_column)
-                },
+                value_set={"$PARAMETER": known_parameter(reference.target, reference.target_column)},
             )
         )
     if extract.name == "risk_ratings":

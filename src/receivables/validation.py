@@ -22,7 +22,7 @@ from receivables import iso, paths
 from receivables.contract import Extract
 from receivables.errors import Failure, LandingError
 from receivables.registry import CsvDialect
-from receivables.suites import CONTENT, FORMAT, GRADE_COLUMN, ROW_COLUMN, suite_path
+from receivables.suites import GRADE_COLUMN, ROW_COLUMN, suite_path
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,7 @@ def known_rating_grades() -> tuple[str, ...]:
     with (paths.seeds_dir() / "rating_mappings.csv").open(encoding="utf-8") as handle:
         return tuple(
             sorted(
-                f"{row['provider']}/{row['scale_version']}/{row['rating']}"
-                for row in csv.DictReader(handle)
+                f"{row['provider']}/{row['scale_version']}/{row['rating']}" for row in csv.DictReader(handle)
             )
         )
 
@@ -165,12 +164,18 @@ def _columns_failure(outcome: Any, entity: str, file_name: str, meta: dict[str, 
     if unexpected:
         found.append("unknown " + ", ".join(sorted(unexpected)))
     return Failure(
-        entity, file_name, meta.get("rule", "columns"), "expected " + meta.get("expected", ""),
-        row=1, found="; ".join(found) or None,
+        entity,
+        file_name,
+        meta.get("rule", "columns"),
+        "expected " + meta.get("expected", ""),
+        row=1,
+        found="; ".join(found) or None,
     )
 
 
-def _row_failures(outcome: Any, config: Any, meta: dict[str, Any], entity: str, file_name: str) -> list[Failure]:
+def _row_failures(
+    outcome: Any, config: Any, meta: dict[str, Any], entity: str, file_name: str
+) -> list[Failure]:
     kwargs = config.kwargs
     column = kwargs.get("column") or kwargs.get("column_A")
     if column == GRADE_COLUMN:
@@ -181,7 +186,9 @@ def _row_failures(outcome: Any, config: Any, meta: dict[str, Any], entity: str, 
     message = "expected " + meta.get("expected", config.type)
     exception = outcome.exception_info.get("exception_message") if outcome.exception_info else None
     if outcome.exception_info.get("raised_exception"):
-        return [Failure(entity, file_name, rule, f"{message}; could not be checked: {exception}", column=column)]
+        return [
+            Failure(entity, file_name, rule, f"{message}; could not be checked: {exception}", column=column)
+        ]
     indexed = outcome.result.get("unexpected_index_list") or []
     failures = []
     for item in indexed[:MAX_ROWS_PER_RULE]:
@@ -192,11 +199,19 @@ def _row_failures(outcome: Any, config: Any, meta: dict[str, Any], entity: str, 
             found = str(next(iter(values.values())))
         else:
             found = ", ".join(f"{k}={v}" for k, v in values.items())
-        failures.append(Failure(entity, file_name, rule, message, row=int(item[ROW_COLUMN]), column=column, found=found))
+        failures.append(
+            Failure(entity, file_name, rule, message, row=int(item[ROW_COLUMN]), column=column, found=found)
+        )
     count = int(outcome.result.get("unexpected_count") or len(indexed))
     if count > MAX_ROWS_PER_RULE:
         failures.append(
-            Failure(entity, file_name, rule, f"{message}: {count - MAX_ROWS_PER_RULE} more rows fail this rule", column=column)
+            Failure(
+                entity,
+                file_name,
+                rule,
+                f"{message}: {count - MAX_ROWS_PER_RULE} more rows fail this rule",
+                column=column,
+            )
         )
     if not indexed and count == 0:
         failures.append(Failure(entity, file_name, rule, message, column=column))

@@ -7,10 +7,10 @@ in parallel (validation) only open the file read-only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -59,7 +59,9 @@ def _sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def typed_select(extract: Extract, dialect: CsvDialect, source: str, entity_code: str, extract_date: str) -> str:
+def typed_select(
+    extract: Extract, dialect: CsvDialect, source: str, entity_code: str, extract_date: str
+) -> str:
     """SQL turning a text frame of ``extract`` (already validated) into raw-table rows."""
     expressions = [f"{_sql_literal(entity_code)} as entity_code"]
     for column in extract.columns:
@@ -67,7 +69,9 @@ def typed_select(extract: Extract, dialect: CsvDialect, source: str, entity_code
         if column.type is ColumnType.DATE:
             expression = f"cast(strptime({name}, {_sql_literal(dialect.date_format)}) as date)"
         elif column.type is ColumnType.DECIMAL:
-            expression = f"cast(replace({name}, {_sql_literal(dialect.decimal)}, '.') as {column.duckdb_type})"
+            expression = (
+                f"cast(replace({name}, {_sql_literal(dialect.decimal)}, '.') as {column.duckdb_type})"
+            )
         elif column.type is ColumnType.INTEGER:
             expression = f"cast({name} as integer)"
         elif column.type is ColumnType.BOOL:
@@ -103,7 +107,9 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
         connection.close()
 
 
-def known_values(warehouse: Path, extract: Extract, column: str, entity_code: str, wanted: set[str]) -> set[str]:
+def known_values(
+    warehouse: Path, extract: Extract, column: str, entity_code: str, wanted: set[str]
+) -> set[str]:
     """Those of ``wanted`` already in the warehouse as ``column`` of one entity (read-only)."""
     if not wanted or not Path(warehouse).exists():
         return set()
