@@ -79,32 +79,13 @@ def test_committed_suites_match_the_contract():
 def test_land_command_prints_each_status(tmp_path, registry_file, landing, warehouse):
     write_drop(landing, "_group", DAY1, fx_drop())
     write_drop(landing, "FR01", DAY1, good_drop("FR01"))
-    result = run(
-        "land",
-        "--entities",
-        str(registry_file),
-        "--landing",
-        str(landing),
-        "--as-of",
-        DAY1.isoformat(),
-        "--warehouse",
-        str(warehouse),
-    )
+    land_args = ["land", "--entities", str(registry_file), "--landing", str(landing)]
+    land_args += ["--as-of", DAY1.isoformat(), "--warehouse", str(warehouse)]
+    result = run(*land_args)
     assert result.returncode == 0, result.stderr
     assert "FR01 2026-03-02: ok, 10 rows" in result.stdout
     assert "DE01 2026-03-02: stale" in result.stdout
-    strict = run(
-        "land",
-        "--entities",
-        str(registry_file),
-        "--landing",
-        str(landing),
-        "--as-of",
-        DAY1.isoformat(),
-        "--warehouse",
-        str(warehouse),
-        "--strict",
-    )
+    strict = run(*land_args, "--strict")
     assert strict.returncode == 2
     assert strict.stderr.strip().splitlines()[-1] == "error: 3 drops were quarantined or missing (see above)"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATASETS
+from conftest import COLUMNS, DATASETS
 from receivables.landing import OK, QUARANTINED, land
 from receivables.registry import load_registry
 
@@ -34,16 +34,7 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
 
 def empty(folder: Path, *names: str) -> None:
     headers = {
-        "payments": [
-            "settlement_id",
-            "line_no",
-            "debtor_id",
-            "document_id",
-            "settlement_date",
-            "currency",
-            "amount",
-            "kind",
-        ],
+        "payments": COLUMNS["payments"],
         "risk_ratings": ["debtor_id", "provider", "rating", "rated_at"],
     }
     for name in names:
@@ -97,16 +88,7 @@ def test_ibm_watson_ledger_lands_with_its_us_dates(tmp_path, ibm_rows, query_fac
     )
     write_csv(
         folder / "payments.csv",
-        [
-            "settlement_id",
-            "line_no",
-            "debtor_id",
-            "document_id",
-            "settlement_date",
-            "currency",
-            "amount",
-            "kind",
-        ],
+        COLUMNS["payments"],
         [
             [
                 f"P{r['invoiceNumber']}",
