@@ -61,6 +61,31 @@ def cmd_land(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_build(args: argparse.Namespace) -> int:
+    from receivables.build import build, generate_docs
+
+    build(args.warehouse, args.as_of, args.to, full_refresh=args.full_refresh)
+    print(f"built {args.as_of}{' to ' + str(args.to) if args.to else ''} into {args.warehouse}")
+    if args.docs:
+        print(f"dbt docs: {generate_docs(args.warehouse)}/index.html")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """The whole nightly job outside Airflow: land then build, night after night."""
+    from receivables.build import build
+    from receivables.landing import land
+    from receivables.registry import load_registry
+
+    registry = load_registry(args.entities)
+    for day in _dates(args.as_of, args.to):
+        for outcome in land(registry, args.landing, day, args.warehouse):
+            print(outcome.describe())
+        build(args.warehouse, day)
+        print(f"built {day}")
+    return 0
+
+
 def cmd_expectations(args: argparse.Namespace) -> int:
     from receivables import paths
     from receivables.suites import stale_suites, write_suites
@@ -120,6 +145,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--strict", action="store_true", help="exit non-zero when a drop is quarantined or missing"
     )
     land.set_defaults(handler=cmd_land)
+
+    build = commands.add_parser("build", help="build the marts for an as-of date (or a range) with dbt")
+    build.add_argument("--warehouse", type=Path, required=True)
+    build.add_argument("--as-of", type=_date, required=True)
+    build.add_argument("--to", type=_date, default=None, help="rebuild every as-of date up to this one")
+    build.add_argument("--full-refresh", action="store_true", help="drop and rebuild the incremental marts")
+    build.add_argument("--docs", action="store_true", help="also generate the dbt docs site")
+    build.set_defaults(handler=cmd_build)
+
+    run = commands.add_parser("run", help="land then build, for one night or each night of a range")
+    run.add_argument("--entities", type=Path, required=True)
+    run.add_argument("--landing", type=Path, required=True)
+    run.add_argument("--warehouse", type=Path, required=True)
+    run.add_argument("--as-of", type=_date, required=True)
+    run.add_argument("--to", type=_date, default=None)
+    run.set_defaults(handler=cmd_run)
 
     expectations = commands.add_parser("expectations", help="write the GX suites from the extract contract")
     expectations.add_argument("--folder", type=Path, default=None)

@@ -33,6 +33,7 @@ from receivables.warehouse import (
     ensure_raw_schema,
     known_values,
     raw_table,
+    record_entities,
     record_landing,
     typed_select,
     upsert_sql,
@@ -228,8 +229,8 @@ def validate_drop(
     return DropOutcome(code, day.isoformat(), OK, rows=rows, staged=staged)
 
 
-def load_outcomes(warehouse: Path, outcomes: list[DropOutcome]) -> None:
-    """The single writer: upsert every staged drop and record every status, in one transaction."""
+def load_outcomes(warehouse: Path, outcomes: list[DropOutcome], registry: Registry) -> None:
+    """The single writer: upsert every staged drop, record every status and the registry, in one transaction."""
     Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
     with connect(warehouse) as connection:
         ensure_raw_schema(connection)
@@ -244,6 +245,7 @@ def load_outcomes(warehouse: Path, outcomes: list[DropOutcome]) -> None:
                     for statement in upsert_sql(extract, "staged"):
                         connection.execute(statement)
                     log.debug("upserted %s into %s", parquet, raw_table(extract))
+            record_entities(connection, [(e.code, e.name, e.country, e.currency) for e in registry.entities])
             record_landing(
                 connection,
                 [
@@ -267,5 +269,5 @@ def land(registry: Registry, landing: Path, day: date, warehouse: Path) -> list[
     outcomes = [validate_drop(registry, None, landing, day, warehouse)]
     for entity in registry.entities:
         outcomes.append(validate_drop(registry, entity.code, landing, day, warehouse))
-    load_outcomes(warehouse, outcomes)
+    load_outcomes(warehouse, outcomes, registry)
     return outcomes

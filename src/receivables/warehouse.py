@@ -48,11 +48,22 @@ def raw_table_ddl(extract: Extract) -> str:
     )
 
 
+ENTITIES_DDL = f"""
+create table if not exists {RAW_SCHEMA}.entities (
+    entity_code varchar not null,
+    entity_name varchar not null,
+    country varchar not null,
+    currency varchar not null
+)
+"""
+
+
 def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(f"create schema if not exists {RAW_SCHEMA}")
     for extract in ALL_EXTRACTS:
         connection.execute(raw_table_ddl(extract))
     connection.execute(LANDING_LOG_DDL)
+    connection.execute(ENTITIES_DDL)
 
 
 def _sql_literal(text: str) -> str:
@@ -139,3 +150,9 @@ def record_landing(connection: duckdb.DuckDBPyConnection, rows: Iterable[tuple[A
             f"insert into {RAW_SCHEMA}.landing_log values (?, ?, ?, ?, ?, ?)",
             [entity_code, extract_date, status, rows_landed, failure_count, reason],
         )
+
+
+def record_entities(connection: duckdb.DuckDBPyConnection, rows: Iterable[tuple[str, str, str, str]]) -> None:
+    """The registry in force: entity codes, names and functional currencies for the build."""
+    connection.execute(f"delete from {RAW_SCHEMA}.entities")
+    connection.executemany(f"insert into {RAW_SCHEMA}.entities values (?, ?, ?, ?)", list(rows))

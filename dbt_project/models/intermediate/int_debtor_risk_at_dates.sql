@@ -1,0 +1,102 @@
+{#
+  Risk of each consolidated debtor at each as-of date and one rating window
+  earlier: the worst current class across entities and providers (prudence),
+  any default, and the latest insolvency status (SPEC section 6). A debtor's
+  current rating per entity and provider is its latest rated_at on or before
+  the date.
+#}
+with
+
+as_of_dates as (
+
+    select * from {{ ref('int_as_of_dates') }}
+
+),
+
+ratings as (
+
+    select * from {{ ref('int_ratings_classified') }}
+
+),
+
+risk_dates as (
+
+    select as_of_date, as_of_date as risk_date from as_of_dates
+    union all
+    select
+        as_of_date,
+        cast(as_of_date - to_days({{ var('weak_signal_rating_window_days') }}) as date) as risk_date,
+    from as_of_dates
+
+),
+
+current_ratings as (
+
+    select
+        risk_dates.as_of_date,
+        risk_dates.risk_date,
+        ratings.*,
+    from risk_dates
+    inner join ratings
+        on ratings.rated_at <= risk_dates.risk_date
+    qualify row_number() over (
+        partition by risk_dates.as_of_date, risk_dates.risk_date, ratings.entity_code, ratings.debtor_id, ratings.provider
+        order by ratings.rated_at desc
+    ) = 1
+
+),
+
+latest_insolvency as (
+
+    select
+        as_of_date,
+        risk_date,
+        consolidated_debtor_id,
+        insolvency_status,
+        insolvency_date,
+    from current_ratings
+    qualify row_number() over (
+        partition by as_of_date, risk_date, consolidated_debtor_id
+        order by rated_at desc, insolvency_date desc nulls last, insolvency_status desc
+    ) = 1
+
+),
+
+worst_class as (
+
+    select
+        as_of_date,
+        risk_date,
+        consolidated_debtor_id,
+        any_value(debtor_group_id) as debtor_group_id,
+        max(risk_class) as worst_risk_class,
+        bool_or(coalesce(is_default, false)) as is_in_default,
+        max(rated_at) as last_rated_at,
+    from current_ratings
+    group by all
+
+),
+
+debtor_risk as (
+
+    select
+        worst_class.as_of_date,
+        worst_class.risk_date,
+        worst_class.consolidated_debtor_id,
+        worst_class.debtor_group_id,
+        latest_insolvency.insolvency_status,
+        worst_class.worst_risk_class,
+        worst_class.is_in_default,
+        worst_class.risk_date = worst_class.as_of_date as is_as_of_date,
+        worst_class.last_rated_at,
+        case when latest_insolvency.insolvency_status <> 'none' then latest_insolvency.insolvency_date end
+            as insolvency_date,
+    from worst_class
+    inner join latest_insolvency
+        on latest_insolvency.as_of_date = worst_class.as_of_date
+        and latest_insolvency.risk_date = worst_class.risk_date
+        and latest_insolvency.consolidated_debtor_id = worst_class.consolidated_debtor_id
+
+)
+
+select * from debtor_risk

@@ -1,0 +1,158 @@
+{#
+  Open items at each evaluation date, in document currency (SPEC section 4).
+  A document counts when issued on or before the date and not cancelled; a
+  settlement line counts when its value date is on or before the date. Unapplied
+  cash is an open item of its own, negative, due on its settlement date.
+#}
+with
+
+evaluation_dates as (
+
+    select distinct evaluation_date from {{ ref('int_evaluation_dates') }}
+
+),
+
+invoices as (
+
+    select * from {{ ref('stg_raw__invoices') }}
+
+),
+
+payments as (
+
+    select * from {{ ref('stg_raw__payments') }}
+
+),
+
+debtors as (
+
+    select * from {{ ref('stg_raw__debtors') }}
+
+),
+
+consolidated_debtors as (
+
+    select * from {{ ref('int_consolidated_debtors') }}
+
+),
+
+documents_known as (
+
+    select
+        evaluation_dates.evaluation_date,
+        invoices.*,
+    from evaluation_dates
+    inner join invoices
+        on invoices.issue_date <= evaluation_dates.evaluation_date
+    where not invoices.is_cancelled
+
+),
+
+settlements_on_documents as (
+
+    select
+        evaluation_dates.evaluation_date,
+        payments.entity_code,
+        payments.document_id,
+        sum(payments.amount) as settled_amount,
+        max(payments.settlement_date) as last_settlement_date,
+    from evaluation_dates
+    inner join payments
+        on payments.settlement_date <= evaluation_dates.evaluation_date
+    where not payments.is_unapplied
+    group by all
+
+),
+
+document_open_amounts as (
+
+    select
+        documents_known.evaluation_date,
+        documents_known.entity_code,
+        documents_known.debtor_id,
+        documents_known.document_id,
+        documents_known.document_type,
+        documents_known.currency,
+        documents_known.document_sign,
+        documents_known.amount as document_amount,
+        coalesce(settlements_on_documents.settled_amount, 0) as settled_amount,
+        documents_known.document_sign
+            * (documents_known.amount - coalesce(settlements_on_documents.settled_amount, 0)) as open_amount,
+        documents_known.is_disputed,
+        documents_known.issue_date,
+        documents_known.due_date,
+        settlements_on_documents.last_settlement_date,
+    from documents_known
+    left join settlements_on_documents
+        on settlements_on_documents.evaluation_date = documents_known.evaluation_date
+        and settlements_on_documents.entity_code = documents_known.entity_code
+        and settlements_on_documents.document_id = documents_known.document_id
+
+),
+
+unapplied_cash as (
+
+    select
+        evaluation_dates.evaluation_date,
+        payments.entity_code,
+        payments.debtor_id,
+        payments.settlement_id || '#' || cast(payments.line_no as varchar) as document_id,
+        'unapplied_cash' as document_type,
+        payments.currency,
+        -1 as document_sign,
+        payments.amount as document_amount,
+        cast(0 as decimal(38, 4)) as settled_amount,
+        -payments.amount as open_amount,
+        false as is_disputed,
+        payments.settlement_date as issue_date,
+        payments.settlement_date as due_date,
+        payments.settlement_date as last_settlement_date,
+    from evaluation_dates
+    inner join payments
+        on payments.settlement_date <= evaluation_dates.evaluation_date
+    where payments.is_unapplied
+
+),
+
+open_items_unioned as (
+
+    select * from document_open_amounts where open_amount <> 0
+    union all by name
+    select * from unapplied_cash where open_amount <> 0
+
+),
+
+open_items_with_debtors as (
+
+    select
+        open_items_unioned.evaluation_date,
+        open_items_unioned.entity_code,
+        open_items_unioned.debtor_id,
+        debtors.consolidated_debtor_id,
+        consolidated_debtors.debtor_group_id,
+        open_items_unioned.document_id,
+        open_items_unioned.document_type,
+        open_items_unioned.currency,
+        debtors.customer_type,
+        debtors.intercompany_entity,
+        open_items_unioned.document_sign,
+        open_items_unioned.document_amount,
+        open_items_unioned.settled_amount,
+        open_items_unioned.open_amount,
+        date_diff('day', open_items_unioned.due_date, open_items_unioned.evaluation_date) as days_past_due,
+        open_items_unioned.is_disputed,
+        coalesce(debtors.is_intercompany, false) as is_intercompany,
+        sign(open_items_unioned.open_amount) = -open_items_unioned.document_sign as is_over_settled,
+        open_items_unioned.issue_date,
+        open_items_unioned.due_date,
+        open_items_unioned.last_settlement_date,
+    from open_items_unioned
+    left join debtors
+        on debtors.entity_code = open_items_unioned.entity_code
+        and debtors.debtor_id = open_items_unioned.debtor_id
+    left join consolidated_debtors
+        on consolidated_debtors.consolidated_debtor_id = debtors.consolidated_debtor_id
+
+)
+
+select * from open_items_with_debtors

@@ -1,0 +1,66 @@
+{#
+  Open items with their amounts in EUR and in the entity's functional
+  currency, at the closing rate of the evaluation date (SPEC section 4):
+  exact to the cent, rounded half away from zero, through EUR.
+#}
+with
+
+open_items as (
+
+    select * from {{ ref('int_open_items_computed') }}
+
+),
+
+entities as (
+
+    select * from {{ ref('stg_raw__entities') }}
+
+),
+
+fx_rates as (
+
+    select * from {{ ref('int_fx_rates_resolved') }}
+
+),
+
+open_items_joined_to_fx_rates as (
+
+    select
+        open_items.*,
+        entities.functional_currency,
+        {{ required_rate('document_rates.units_per_eur', 'open_items.currency', 'open_items.evaluation_date') }}
+            as document_units_per_eur,
+        {{ required_rate('entity_rates.units_per_eur', 'entities.functional_currency', 'open_items.evaluation_date') }}
+            as entity_units_per_eur,
+    from open_items
+    inner join entities
+        on entities.entity_code = open_items.entity_code
+    left join fx_rates as document_rates
+        on document_rates.rate_day = open_items.evaluation_date
+        and document_rates.currency = open_items.currency
+    left join fx_rates as entity_rates
+        on entity_rates.rate_day = open_items.evaluation_date
+        and entity_rates.currency = entities.functional_currency
+
+),
+
+amounts_converted as (
+
+    select
+        *,
+        {{ divide_to_cents('open_amount', 'document_units_per_eur') }} as open_amount_eur,
+    from open_items_joined_to_fx_rates
+
+),
+
+entity_amounts_converted as (
+
+    select
+        *,
+        {{ to_entity_currency('open_amount', 'open_amount_eur', 'currency', 'functional_currency', 'entity_units_per_eur') }}
+            as open_amount_entity_currency,
+    from amounts_converted
+
+)
+
+select * from entity_amounts_converted
