@@ -1,0 +1,277 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='as_of_date',
+    )
+}}
+{#
+  Weak signals of default per debtor group and as-of date (SPEC section 8),
+  each with its date and the amount at stake in EUR. Thresholds are vars.
+#}
+with
+
+exposure as (
+
+    select * from {{ ref('mart_debtor_exposure') }}
+    where as_of_date in (select as_of_date from {{ ref('int_as_of_dates') }})
+
+),
+
+debtor_risk as (
+
+    select * from {{ ref('int_debtor_risk_at_dates') }}
+
+),
+
+evaluation_dates as (
+
+    select * from {{ ref('int_evaluation_dates') }}
+
+),
+
+open_items as (
+
+    select * from {{ ref('int_open_items_converted') }}
+
+),
+
+payments as (
+
+    select * from {{ ref('stg_raw__payments') }}
+
+),
+
+debtors as (
+
+    select * from {{ ref('stg_raw__debtors') }}
+
+),
+
+consolidated_debtors as (
+
+    select * from {{ ref('int_consolidated_debtors') }}
+
+),
+
+insolvency_opened as (
+
+    select
+        as_of_date,
+        debtor_group_id,
+        'insolvency_proceeding' as signal,
+        insolvency_date as signal_date,
+        exposure_eur as amount_eur,
+        insolvency_status || ' opened on ' || cast(insolvency_date as varchar)
+            || '; declare claims by ' || cast(insolvency_claim_deadline as varchar) as detail,
+    from exposure
+    where insolvency_status <> 'none'
+        and insolvency_date is not null
+
+),
+
+group_class_then_and_now as (
+
+    select
+        now_risk.as_of_date,
+        now_risk.debtor_group_id,
+        max(now_risk.worst_risk_class) as class_now,
+        max(now_risk.last_rated_at) as last_rated_at,
+    from debtor_risk as now_risk
+    where now_risk.is_as_of_date
+    group by all
+
+),
+
+group_class_before as (
+
+    select
+        before_risk.as_of_date,
+        before_risk.debtor_group_id,
+        max(before_risk.worst_risk_class) as class_before,
+    from debtor_risk as before_risk
+    where not before_risk.is_as_of_date
+    group by all
+
+),
+
+rating_downgrades as (
+
+    select
+        exposure.as_of_date,
+        exposure.debtor_group_id,
+        'rating_downgrade' as signal,
+        group_class_then_and_now.last_rated_at as signal_date,
+        exposure.exposure_eur as amount_eur,
+        'worst risk class ' || cast(group_class_before.class_before as varchar) || ' to '
+            || cast(group_class_then_and_now.class_now as varchar) || ' within '
+            || '{{ var("weak_signal_rating_window_days") }} days' as detail,
+    from exposure
+    inner join group_class_then_and_now
+        on group_class_then_and_now.as_of_date = exposure.as_of_date
+        and group_class_then_and_now.debtor_group_id = exposure.debtor_group_id
+    inner join group_class_before
+        on group_class_before.as_of_date = exposure.as_of_date
+        and group_class_before.debtor_group_id = exposure.debtor_group_id
+    where group_class_then_and_now.class_now - group_class_before.class_before
+        >= {{ var('weak_signal_rating_drop_classes') }}
+
+),
+
+over_cover_or_limit as (
+
+    select
+        as_of_date,
+        debtor_group_id,
+        'exposure_over_cover' as signal,
+        as_of_date as signal_date,
+        over_cover_eur as amount_eur,
+        'exposure ' || cast(exposure_eur as varchar) || ' EUR over insurer cover ' || cast(cover_eur as varchar) || ' EUR'
+            as detail,
+    from exposure
+    where over_cover_eur > 0
+
+    union all
+
+    select
+        as_of_date,
+        debtor_group_id,
+        'exposure_over_limit' as signal,
+        as_of_date as signal_date,
+        over_limit_eur as amount_eur,
+        'exposure over the internal credit limit by ' || cast(over_limit_eur as varchar) || ' EUR' as detail,
+    from exposure
+    where over_limit_eur > 0
+
+),
+
+delays_lengthening as (
+
+    select
+        as_of_date,
+        debtor_group_id,
+        'payment_delays_lengthening' as signal,
+        as_of_date as signal_date,
+        overdue_eur as amount_eur,
+        'average days late ' || cast(avg_days_late_prior_90d as varchar) || ' to ' || cast(avg_days_late_90d as varchar)
+            as detail,
+    from exposure
+    where days_late_lengthening > {{ var('weak_signal_delay_lengthening_days') }}
+
+),
+
+reversals as (
+
+    select
+        evaluation_dates.as_of_date,
+        consolidated_debtors.debtor_group_id,
+        max(payments.settlement_date) as last_reversal_date,
+        sum(abs(payments.amount)) as reversed_amount,
+        count(*) as reversal_count,
+        string_agg(distinct payments.currency, ', ') as currencies,
+    from evaluation_dates
+    inner join payments
+        on payments.settlement_date <= evaluation_dates.as_of_date
+        and payments.settlement_date > evaluation_dates.as_of_date - to_days({{ var('weak_signal_reversal_window_days') }})
+    inner join debtors
+        on debtors.entity_code = payments.entity_code
+        and debtors.debtor_id = payments.debtor_id
+    inner join consolidated_debtors
+        on consolidated_debtors.consolidated_debtor_id = debtors.consolidated_debtor_id
+    where evaluation_dates.is_as_of_date
+        and payments.settlement_kind = 'reversal'
+        and not debtors.is_intercompany
+    group by all
+
+),
+
+payment_reversals as (
+
+    select
+        exposure.as_of_date,
+        exposure.debtor_group_id,
+        'payment_reversal' as signal,
+        reversals.last_reversal_date as signal_date,
+        exposure.exposure_eur as amount_eur,
+        cast(reversals.reversal_count as varchar) || ' payment reversal(s) in '
+            || '{{ var("weak_signal_reversal_window_days") }} days, '
+            || cast(reversals.reversed_amount as varchar) || ' ' || reversals.currencies as detail,
+    from exposure
+    inner join reversals
+        on reversals.as_of_date = exposure.as_of_date
+        and reversals.debtor_group_id = exposure.debtor_group_id
+
+),
+
+high_share as (
+
+    select
+        as_of_date,
+        debtor_group_id,
+        'high_share_of_exposure' as signal,
+        as_of_date as signal_date,
+        exposure_eur as amount_eur,
+        'share of group exposure ' || cast(round(share * 100, 2) as varchar) || ' %' as detail,
+    from exposure
+    where share > {{ var('weak_signal_share_of_exposure') }}
+
+),
+
+overdue_by_date as (
+
+    select
+        evaluation_dates.as_of_date,
+        evaluation_dates.is_as_of_date,
+        open_items.debtor_group_id,
+        sum(open_items.open_amount_eur) as overdue_eur,
+    from evaluation_dates
+    inner join open_items
+        on open_items.evaluation_date = evaluation_dates.evaluation_date
+    where open_items.days_past_due > 0
+        and not open_items.is_intercompany
+    group by all
+
+),
+
+overdue_growth as (
+
+    select
+        overdue_now.as_of_date,
+        overdue_now.debtor_group_id,
+        'overdue_growth' as signal,
+        overdue_now.as_of_date as signal_date,
+        overdue_now.overdue_eur - overdue_before.overdue_eur as amount_eur,
+        'overdue ' || cast(overdue_before.overdue_eur as varchar) || ' EUR '
+            || '{{ var("weak_signal_overdue_window_days") }} days ago, '
+            || cast(overdue_now.overdue_eur as varchar) || ' EUR now' as detail,
+    from overdue_by_date as overdue_now
+    inner join overdue_by_date as overdue_before
+        on overdue_before.as_of_date = overdue_now.as_of_date
+        and overdue_before.debtor_group_id = overdue_now.debtor_group_id
+        and not overdue_before.is_as_of_date
+    where overdue_now.is_as_of_date
+        and overdue_before.overdue_eur > 0
+        and overdue_now.overdue_eur > overdue_before.overdue_eur * (1 + {{ var('weak_signal_overdue_growth_ratio') }})
+
+),
+
+signals as (
+
+    select * from insolvency_opened
+    union all by name select * from rating_downgrades
+    union all by name select * from over_cover_or_limit
+    union all by name select * from delays_lengthening
+    union all by name select * from payment_reversals
+    union all by name select * from high_share
+    union all by name select * from overdue_growth
+
+)
+
+select
+    as_of_date,
+    debtor_group_id,
+    signal,
+    detail,
+    cast(amount_eur as decimal(18, 2)) as amount_eur,
+    signal_date,
+from signals
