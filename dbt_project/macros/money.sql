@@ -5,10 +5,10 @@
 #}
 {% macro divide_to_cents(amount, rate) -%}
     (
-        sign(cast(round({{ amount }} * 10000) as hugeint))
+        sign(cast(round(({{ amount }}) * 10000) as hugeint))
         * (
-            (abs(cast(round({{ amount }} * 10000) as hugeint)) * 20000 + cast(round({{ rate }} * 1000000) as hugeint))
-            // (2 * cast(round({{ rate }} * 1000000) as hugeint))
+            (abs(cast(round(({{ amount }}) * 10000) as hugeint)) * 20000 + cast(round(({{ rate }}) * 1000000) as hugeint))
+            // (2 * cast(round(({{ rate }}) * 1000000) as hugeint))
         )
         * cast(0.01 as decimal(18, 2))
     )

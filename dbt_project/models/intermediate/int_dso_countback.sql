@@ -76,10 +76,13 @@ countback as (
         months_walked.entity_code,
         months_walked.month_end,
         months_walked.measure,
-        case
-            when any_value(months_walked.encours) <= 0 then 0
-            else coalesce(any_value(last_month_of_walk.countback_days), any_value(months_walked.days_of_all_months))
-        end as countback_days,
+        round(
+            case
+                when any_value(months_walked.encours) <= 0 then 0
+                else coalesce(any_value(last_month_of_walk.countback_days), any_value(months_walked.days_of_all_months))
+            end,
+            2
+        ) as countback_days,
     from months_walked
     left join last_month_of_walk
         on last_month_of_walk.entity_code = months_walked.entity_code

@@ -42,7 +42,7 @@ dso as (
         cast(month_figures.net_encours as decimal(18, 2)) as net_encours,
         cast(month_figures.not_due_encours as decimal(18, 2)) as not_due_encours,
         cast(month_figures.sales as decimal(18, 2)) as sales,
-        round(dso_countback.countback_days, 2) as dso_countback,
+        dso_countback.countback_days as dso_countback,
         round(
             case
                 when month_figures.sales_ratio_window > 0
@@ -50,7 +50,7 @@ dso as (
             end,
             2
         ) as dso_ratio,
-        round(bpdso_countback.countback_days, 2) as bpdso,
+        bpdso_countback.countback_days as bpdso,
         round(dso_countback.countback_days - bpdso_countback.countback_days, 2) as add_days,
     from month_figures
     inner join countback as dso_countback
