@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+import re
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from receivables import paths
 from receivables.errors import ReceivablesError
@@ -30,45 +30,56 @@ def dbt_project_dir() -> Path:
     return paths.project_root() / "dbt_project"
 
 
-@contextmanager
-def _warehouse_env(warehouse: Path) -> Iterator[None]:
-    previous = os.environ.get("RECEIVABLES_WAREHOUSE")
-    os.environ["RECEIVABLES_WAREHOUSE"] = str(Path(warehouse).resolve())
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop("RECEIVABLES_WAREHOUSE", None)
-        else:
-            os.environ["RECEIVABLES_WAREHOUSE"] = previous
+def dbt_target_dir(warehouse: Path) -> Path:
+    return Path(warehouse).resolve().parent / "dbt_target"
 
 
-def run_dbt(warehouse: Path, arguments: list[str]) -> Any:
-    """Invoke dbt on the project with the warehouse's profile; raise with each failing node."""
-    from dbt.cli.main import dbtRunner
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
+
+def run_dbt(warehouse: Path, arguments: list[str]) -> None:
+    """Run dbt on the project in a child process; raise with each failing node.
+
+    A child process, because dbt-duckdb keeps its DuckDB connection for the
+    life of the process, and DuckDB allows one writer: the file must be free
+    again as soon as the build is over.
+    """
+    if not Path(warehouse).exists():
+        raise BuildError(f"{warehouse}: no warehouse yet; land a night first (receivables land)")
     project = dbt_project_dir()
+    target = dbt_target_dir(warehouse)
+    executable = Path(sys.executable).with_name("dbt")
     command = [
+        str(executable),
         *arguments,
         "--project-dir",
         str(project),
         "--profiles-dir",
         str(project),
         "--target-path",
-        str(Path(warehouse).resolve().parent / "dbt_target"),
+        str(target),
+        "--log-path",
+        str(target / "logs"),
     ]
-    if not Path(warehouse).exists():
-        raise BuildError(f"{warehouse}: no warehouse yet; land a night first (receivables land)")
-    with _warehouse_env(warehouse):
-        result = dbtRunner().invoke(command)
-    if result.success:
-        return result.result
+    environment = os.environ | {
+        "RECEIVABLES_WAREHOUSE": str(Path(warehouse).resolve()),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    (target / "run_results.json").unlink(missing_ok=True)
+    completed = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
+    for line in completed.stdout.splitlines():
+        log.info("dbt: %s", line)
+    if completed.returncode == 0:
+        return
     failures = []
-    for node_result in getattr(result.result, "results", None) or []:
-        status = str(getattr(node_result, "status", ""))
-        if status in {"error", "fail", "runtime error"}:
-            failures.append(f"{node_result.node.name}: {(node_result.message or status).strip()}")
-    detail = "; ".join(failures) if failures else str(result.exception or "see the dbt log above")
+    results = target / "run_results.json"
+    if results.exists():
+        for node in json.loads(results.read_text(encoding="utf-8")).get("results", []):
+            if node.get("status") in {"error", "fail", "runtime error"}:
+                name = node.get("unique_id", "?").split(".")[-1]
+                failures.append(f"{name}: {ANSI.sub('', (node.get('message') or node['status'])).strip()}")
+    output = ANSI.sub("", completed.stdout + completed.stderr).strip().splitlines()
+    detail = "; ".join(failures) or (output[-1] if output else "no output")
     raise BuildError(f"dbt {arguments[0]} failed: {detail}")
 
 
@@ -89,4 +100,4 @@ def generate_docs(warehouse: Path) -> Path:
     """``dbt docs generate`` (catalog of every table and column); returns the folder to serve."""
     variables = json.dumps({"as_of_from": "2000-01-01", "as_of_to": "2000-01-01"})
     run_dbt(warehouse, ["docs", "generate", "--vars", variables])
-    return Path(warehouse).resolve().parent / "dbt_target"
+    return dbt_target_dir(warehouse)

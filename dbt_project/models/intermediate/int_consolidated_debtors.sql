@@ -16,7 +16,7 @@ consolidated as (
     select
         consolidated_debtor_id,
         coalesce(max(parent_consolidated_id), consolidated_debtor_id) as debtor_group_id,
-        mode(debtor_name order by debtor_name) as consolidated_debtor_name,
+        min(debtor_name) as consolidated_debtor_name,
         bool_or(is_intercompany) as is_intercompany,
         count(*) as account_count,
     from debtors

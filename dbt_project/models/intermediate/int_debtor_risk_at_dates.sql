@@ -57,7 +57,7 @@ latest_insolvency as (
     from current_ratings
     qualify row_number() over (
         partition by as_of_date, risk_date, consolidated_debtor_id
-        order by rated_at desc, insolvency_date desc nulls last, insolvency_status desc
+        order by rated_at desc, insolvency_date desc nulls last, insolvency_status desc, entity_code, debtor_id, provider
     ) = 1
 
 ),

@@ -133,18 +133,31 @@ scopes as (
 
 ),
 
+every_month_back as (
+
+    select
+        scope_currencies.entity_code,
+        scope_currencies.currency,
+        months_back.month_end,
+        months_back.months_back,
+        coalesce(scopes.sales, 0) as sales,
+        coalesce(scopes.net_encours, 0) as net_encours,
+        coalesce(scopes.not_due_encours, 0) as not_due_encours,
+    from (select distinct entity_code, currency from scopes) as scope_currencies
+    cross join months_back
+    left join scopes
+        on scopes.entity_code = scope_currencies.entity_code
+        and scopes.month_end = months_back.month_end
+        and scopes.months_back = months_back.months_back
+
+),
+
 with_month_days as (
 
     select
-        scopes.entity_code,
-        scopes.currency,
-        scopes.month_end,
-        scopes.months_back,
-        scopes.sales,
-        scopes.net_encours,
-        scopes.not_due_encours,
-        dayofmonth(last_day(scopes.month_end - to_months(scopes.months_back))) as month_days,
-    from scopes
+        every_month_back.*,
+        dayofmonth(last_day(every_month_back.month_end - to_months(every_month_back.months_back))) as month_days,
+    from every_month_back
 
 )
 

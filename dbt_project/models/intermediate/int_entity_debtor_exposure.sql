@@ -86,7 +86,7 @@ latest_cover as (
         and ratings.cover_amount is not null
     qualify row_number() over (
         partition by as_of_dates.as_of_date, ratings.entity_code, ratings.consolidated_debtor_id
-        order by ratings.rated_at desc, ratings.provider
+        order by ratings.rated_at desc, ratings.provider, ratings.debtor_id
     ) = 1
 
 ),

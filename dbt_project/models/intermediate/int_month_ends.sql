@@ -1,4 +1,8 @@
-{# Every month end from the first month with sales up to the last as-of date (SPEC section 7). #}
+{#
+  Every month end from the first month with sales up to the last as-of date
+  (SPEC section 7). The last as-of date is the later of this run's and the
+  latest night landed, so rebuilding an older date keeps the later months.
+#}
 with
 
 invoices as (
@@ -10,6 +14,21 @@ invoices as (
 as_of_dates as (
 
     select * from {{ ref('int_as_of_dates') }}
+
+),
+
+landing_log as (
+
+    select * from {{ ref('stg_raw__landing_log') }}
+
+),
+
+last_as_of as (
+
+    select greatest(
+        (select max(as_of_date) from as_of_dates),
+        coalesce((select max(extract_date) from landing_log where landing_status = 'ok'), date '1900-01-01')
+    ) as last_as_of_date
 
 ),
 
@@ -27,7 +46,7 @@ month_ends as (
     from first_sales_month,
         unnest(generate_series(
             first_sales_month.first_month,
-            (select max(as_of_date) from as_of_dates),
+            (select last_as_of_date from last_as_of),
             interval 1 month
         )) as months(month_start)
 
@@ -37,7 +56,7 @@ month_ends_up_to_as_of as (
 
     select month_end
     from month_ends
-    where month_end <= (select max(as_of_date) from as_of_dates)
+    where month_end <= (select last_as_of_date from last_as_of)
 
 )
 

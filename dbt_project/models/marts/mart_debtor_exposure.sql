@@ -64,6 +64,24 @@ group_exposure as (
 
 ),
 
+most_severe_insolvency as (
+
+    select
+        debtor_risk.as_of_date,
+        debtor_risk.debtor_group_id,
+        debtor_risk.insolvency_status,
+        debtor_risk.insolvency_date,
+    from debtor_risk
+    inner join insolvency_severity
+        on insolvency_severity.insolvency_status = debtor_risk.insolvency_status
+    qualify row_number() over (
+        partition by debtor_risk.as_of_date, debtor_risk.debtor_group_id
+        order by insolvency_severity.severity desc, debtor_risk.insolvency_date desc nulls last,
+            debtor_risk.consolidated_debtor_id
+    ) = 1
+
+),
+
 group_risk as (
 
     select
@@ -71,11 +89,12 @@ group_risk as (
         debtor_risk.debtor_group_id,
         max(debtor_risk.worst_risk_class) as worst_risk_class,
         bool_or(debtor_risk.is_in_default) as is_in_default,
-        arg_max(debtor_risk.insolvency_status, insolvency_severity.severity) as insolvency_status,
-        arg_max(debtor_risk.insolvency_date, insolvency_severity.severity) as insolvency_date,
+        any_value(most_severe_insolvency.insolvency_status) as insolvency_status,
+        any_value(most_severe_insolvency.insolvency_date) as insolvency_date,
     from debtor_risk
-    inner join insolvency_severity
-        on insolvency_severity.insolvency_status = debtor_risk.insolvency_status
+    inner join most_severe_insolvency
+        on most_severe_insolvency.as_of_date = debtor_risk.as_of_date
+        and most_severe_insolvency.debtor_group_id = debtor_risk.debtor_group_id
     group by all
 
 ),

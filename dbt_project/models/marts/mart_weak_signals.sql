@@ -168,7 +168,7 @@ reversals as (
         max(payments.settlement_date) as last_reversal_date,
         sum(abs(payments.amount)) as reversed_amount,
         count(*) as reversal_count,
-        string_agg(distinct payments.currency, ', ') as currencies,
+        string_agg(distinct payments.currency, ', ' order by payments.currency) as currencies,
     from evaluation_dates
     inner join payments
         on payments.settlement_date <= evaluation_dates.as_of_date
