@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The main job of the README: install, generate the sample group, run its nights.
+# The main job of the README: install, generate the sample group, run its nights
+# (land, validate, build the warehouse), generate the dbt docs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GX_ANALYTICS_ENABLED=false
@@ -20,9 +21,11 @@ cmp -s "$landing/entities.yml" "$registry" || {
     echo "error: $registry differs from the generated registry; regenerate it" >&2; exit 2; }
 
 history_day=$(.venv/bin/python -c 'import json,sys; print(json.load(open(sys.argv[1]))["history_drop"])' "$var/generate-summary.json")
-echo "== landing every night from $history_day to 2025-12-31 into $warehouse"
-.venv/bin/receivables land --entities "$registry" --landing "$landing" \
+echo "== running every night from $history_day to 2025-12-31 (land, validate, build) into $warehouse"
+.venv/bin/receivables run --entities "$registry" --landing "$landing" \
     --as-of "$history_day" --to 2025-12-31 --warehouse "$warehouse"
+.venv/bin/receivables build --warehouse "$warehouse" --as-of 2025-12-31 --docs
 
-echo "== done: warehouse $warehouse (raw layer)"
-echo "   query it: .venv/bin/python -c \"import duckdb; print(duckdb.connect('$warehouse', read_only=True).sql('select entity_code, status, count(*) from raw.landing_log group by all'))\""
+echo "== done: warehouse $warehouse"
+echo "   marts:    .venv/bin/python -c \"import duckdb; print(duckdb.connect('$warehouse', read_only=True).sql('from marts.mart_concentration'))\""
+echo "   dbt docs: $var/dbt_target/index.html (serve: .venv/bin/python -m http.server -d $var/dbt_target 8081)"

@@ -218,10 +218,12 @@ def good_drop(entity: str, currency: str = "EUR") -> dict[str, list[dict[str, An
 
 
 def fx_drop() -> dict[str, list[dict[str, Any]]]:
+    """Rates of the drop's day and of the last business days of January and February (month ends)."""
     return {
         "fx_rates": [
-            {"rate_date": DAY1, "currency": "USD", "units_per_eur": "1.0834"},
-            {"rate_date": DAY1, "currency": "GBP", "units_per_eur": "0.8512"},
+            {"rate_date": day, "currency": currency, "units_per_eur": rate}
+            for day in (date(2026, 1, 30), date(2026, 2, 27), DAY1)
+            for currency, rate in (("GBP", "0.8512"), ("USD", "1.0834"))
         ]
     }
 

@@ -77,7 +77,7 @@ def test_each_dialect_lands_typed_and_exact(registry_file, landing, warehouse, q
         )
         assert share == [(Decimal("1.000000"),)]  # cover_share defaults to 1
     assert query("select extract_date, count(*) from raw.invoices group by 1") == [(DAY1, 12)]
-    assert query("select currency, units_per_eur from raw.fx_rates order by 1") == [
+    assert query("select currency, units_per_eur from raw.fx_rates where rate_date = ? order by 1", DAY1) == [
         ("GBP", Decimal("0.851200")),
         ("USD", Decimal("1.083400")),
     ]

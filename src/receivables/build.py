@@ -76,8 +76,10 @@ def run_dbt(warehouse: Path, arguments: list[str]) -> None:
     if results.exists():
         for node in json.loads(results.read_text(encoding="utf-8")).get("results", []):
             if node.get("status") in {"error", "fail", "runtime error"}:
-                name = node.get("unique_id", "?").split(".")[-1]
-                failures.append(f"{name}: {ANSI.sub('', (node.get('message') or node['status'])).strip()}")
+                parts = node.get("unique_id", "?").split(".")  # model.project.name or test.project.name.hash
+                name = parts[2] if len(parts) > 2 else parts[0]
+                message = " ".join(ANSI.sub("", node.get("message") or node["status"]).split())
+                failures.append(f"{name}: {message}")
     output = ANSI.sub("", completed.stdout + completed.stderr).strip().splitlines()
     detail = "; ".join(failures) or (output[-1] if output else "no output")
     raise BuildError(f"dbt {arguments[0]} failed: {detail}")

@@ -104,10 +104,10 @@ def cmd_expectations(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_bench_landing(args: argparse.Namespace) -> int:
-    from receivables.bench import bench_landing
+def cmd_bench(args: argparse.Namespace) -> int:
+    from receivables.bench import bench
 
-    result = bench_landing(args.invoices, args.workdir, args.entities, args.seed)
+    result = bench(args.invoices, args.workdir, args.entities, args.seed)
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:
@@ -167,13 +167,13 @@ def build_parser() -> argparse.ArgumentParser:
     expectations.add_argument("--check", action="store_true", help="fail when committed suites are stale")
     expectations.set_defaults(handler=cmd_expectations)
 
-    bench = commands.add_parser("bench-landing", help="print landing rows/s and peak memory")
+    bench = commands.add_parser("bench", help="print generation, landing and build figures and peak memory")
     bench.add_argument("--invoices", type=int, default=1_000_000)
     bench.add_argument("--entities", type=int, default=4)
     bench.add_argument("--seed", type=int, default=7)
     bench.add_argument("--workdir", type=Path, default=Path("var/bench"))
     bench.add_argument("--out", type=Path, default=None)
-    bench.set_defaults(handler=cmd_bench_landing)
+    bench.set_defaults(handler=cmd_bench)
     return parser
 
 

@@ -1,8 +1,12 @@
-{# Insured exposure is never negative nor above the positive exposure; insured + uninsured = exposure. #}
+{#
+  Insured exposure is never negative nor above the cover, and insured +
+  uninsured = exposure. (It may exceed a group's net exposure: an entity's
+  credit balance is not netted against another entity's insured debt.)
+#}
 {% test insured_within_exposure(model) %}
 select *
 from {{ model }}
 where insured_eur < 0
-    or insured_eur > greatest(exposure_eur, 0) + 0.01 * debtor_count
+    or insured_eur > cover_eur
     or insured_eur + uninsured_eur <> exposure_eur
 {% endtest %}
