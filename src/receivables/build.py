@@ -68,7 +68,7 @@ def run_dbt(warehouse: Path, arguments: list[str]) -> None:
     (target / "run_results.json").unlink(missing_ok=True)
     completed = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
     for line in completed.stdout.splitlines():
-        log.info("dbt: %s", line)
+        log.log(logging.INFO if "Done. PASS=" in line else logging.DEBUG, "dbt: %s", ANSI.sub("", line))
     if completed.returncode == 0:
         return
     failures = []

@@ -39,9 +39,7 @@ payment_behaviour as (
 
 insolvency_severity as (
 
-    select * from (values
-        ('none', 0), ('ad_hoc_mandate', 1), ('conciliation', 2), ('safeguard', 3), ('receivership', 4), ('liquidation', 5)
-    ) as severity(insolvency_status, severity)
+    select * from {{ ref('insolvency_statuses') }}
 
 ),
 
