@@ -1,0 +1,124 @@
+"""
+### receivables_nightly
+
+The nightly job of the group receivables warehouse (README, Airflow).
+
+At 02:00 Europe/Paris it processes the business day that just ended (the
+day its data interval starts; `airflow dags test receivables_nightly D`
+processes D - 1, and the `as_of_date` param chooses any date): every entity's drop and the group's FX drop are
+validated in parallel (mapped `validate`, read-only), the staged drops are
+loaded into the working warehouse by a single writer (`load`), dbt builds
+the marts (`build`), a consistent copy is swapped in at the serving path
+(`publish`), and the entities that did not land are mailed (`alert`).
+
+A quarantined or missing drop does not fail the run: that entity keeps its
+last good data and shows as stale or quarantined in `marts.mart_freshness`.
+Writers (`load`, `build`, `publish`) share the one-slot pool
+`receivables_warehouse`, and one run at a time is allowed: DuckDB has one
+writer. Reruns of a date are idempotent; catch up missed nights with
+`airflow dags backfill receivables_nightly --start-date ... --end-date ...`.
+
+Configuration (environment): `RECEIVABLES_ENTITIES`, `RECEIVABLES_LANDING`,
+`RECEIVABLES_WAREHOUSE`, `RECEIVABLES_SERVING`; alerts: `RECEIVABLES_ALERT_TO`
+(comma-separated), `RECEIVABLES_ALERT_FROM`, through the SMTP connection
+`RECEIVABLES_SMTP_CONN_ID` (default `smtp_default`).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Param, dag, get_current_context, task
+from airflow.timetables.trigger import CronTriggerTimetable
+
+WAREHOUSE_POOL = "receivables_warehouse"
+PARIS = "Europe/Paris"
+
+
+def _as_of() -> str:
+    """The business date of this run: the as_of_date param, else the day its data interval starts, in Paris."""
+    context = get_current_context()
+    chosen = context["params"].get("as_of_date")
+    if chosen:
+        return str(chosen)
+    return pendulum.instance(context["data_interval_start"]).in_timezone(PARIS).date().isoformat()
+
+
+@dag(
+    dag_id="receivables_nightly",
+    # the 02:00 run of day D+1 covers [D 02:00, D+1 02:00): its as-of date is D
+    schedule=CronTriggerTimetable("0 2 * * *", timezone=PARIS, interval=timedelta(days=1)),
+    start_date=pendulum.datetime(2025, 1, 1, tz=PARIS),
+    catchup=False,  # missed nights are caught up on purpose, with a backfill
+    max_active_runs=1,
+    default_args={
+        "retries": 3,
+        "retry_delay": timedelta(minutes=2),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=30),
+    },
+    params={
+        "as_of_date": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="Business date to process; default: the day before the run (its data interval start).",
+        )
+    },
+    tags=["receivables"],
+    doc_md=__doc__,
+)
+def receivables_nightly() -> None:
+    @task
+    def drops() -> list[str]:
+        from receivables import nightly
+
+        return nightly.drop_codes()
+
+    @task(map_index_template="{{ drop_code }}")
+    def validate(code: str) -> dict:
+        from datetime import date
+
+        from receivables import nightly
+
+        get_current_context()["drop_code"] = code  # type: ignore[index]
+        return nightly.validate(code, date.fromisoformat(_as_of()))
+
+    @task(pool=WAREHOUSE_POOL)
+    def load(outcomes: list[dict]) -> list[str]:
+        from receivables import nightly
+
+        return nightly.load(list(outcomes))
+
+    @task(pool=WAREHOUSE_POOL)
+    def build(loaded: list[str]) -> str:
+        from datetime import date
+
+        from receivables import nightly
+
+        as_of = _as_of()
+        nightly.build(date.fromisoformat(as_of))
+        return as_of
+
+    @task(pool=WAREHOUSE_POOL)
+    def publish(as_of: str) -> str:
+        from receivables import nightly
+
+        nightly.publish()
+        return as_of
+
+    @task
+    def alert(as_of: str) -> str:
+        from datetime import date
+
+        from receivables import nightly
+
+        day = date.fromisoformat(as_of)
+        return nightly.send_alert(nightly.freshness(day), day)
+
+    outcomes = validate.expand(code=drops())
+    alert(publish(build(load(outcomes))))
+
+
+receivables_nightly()

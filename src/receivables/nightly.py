@@ -1,0 +1,158 @@
+"""The nightly job's steps, one function per Airflow task (dags/receivables_nightly.py).
+
+Settings come from the environment, read when a step runs, never at import:
+``RECEIVABLES_ENTITIES`` (registry YAML), ``RECEIVABLES_LANDING`` (landing
+folder), ``RECEIVABLES_WAREHOUSE`` (the working DuckDB file, written only by
+the load and build steps) and ``RECEIVABLES_SERVING`` (the published,
+read-only copy every reader uses).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from receivables.errors import ReceivablesError
+
+log = logging.getLogger(__name__)
+
+GROUP_DROP = "GROUP"  # the group's FX drop, validated like an entity's
+ALERT_RECIPIENTS = "RECEIVABLES_ALERT_TO"  # comma-separated; unset = log only
+ALERT_SENDER = "RECEIVABLES_ALERT_FROM"
+SMTP_CONN_ID = "RECEIVABLES_SMTP_CONN_ID"
+
+
+@dataclass(frozen=True)
+class Settings:
+    entities: Path
+    landing: Path
+    warehouse: Path
+    serving: Path
+
+
+def settings() -> Settings:
+    names = {
+        "entities": "RECEIVABLES_ENTITIES",
+        "landing": "RECEIVABLES_LANDING",
+        "warehouse": "RECEIVABLES_WAREHOUSE",
+        "serving": "RECEIVABLES_SERVING",
+    }
+    missing = [variable for variable in names.values() if not os.environ.get(variable)]
+    if missing:
+        raise ReceivablesError(f"set the environment variables {', '.join(missing)} (see README, Airflow)")
+    return Settings(**{field: Path(os.environ[variable]) for field, variable in names.items()})
+
+
+def drop_codes() -> list[str]:
+    """What tonight's validation fans out over: the group's FX drop and every entity."""
+    from receivables.registry import load_registry
+
+    return [GROUP_DROP, *load_registry(settings().entities).codes]
+
+
+def validate(code: str, as_of: date) -> dict[str, Any]:
+    """Validate one drop and stage it (or quarantine it); reads the warehouse only."""
+    from receivables.landing import validate_drop
+    from receivables.registry import load_registry
+
+    config = settings()
+    registry = load_registry(config.entities)
+    entity = None if code == GROUP_DROP else code
+    outcome = validate_drop(registry, entity, config.landing, as_of, config.warehouse)
+    log.info("%s", outcome.describe())
+    return outcome.to_json()
+
+
+def load(outcomes: list[dict[str, Any]]) -> list[str]:
+    """The single writer: upsert the staged drops and record every status."""
+    from receivables.landing import DropOutcome, load_outcomes
+    from receivables.registry import load_registry
+
+    config = settings()
+    parsed = [DropOutcome.from_json(outcome) for outcome in outcomes]
+    load_outcomes(config.warehouse, parsed, load_registry(config.entities))
+    return [outcome.describe() for outcome in parsed]
+
+
+def build(as_of: date) -> None:
+    from receivables.build import build as build_warehouse
+
+    build_warehouse(settings().warehouse, as_of)
+
+
+def publish() -> str:
+    """Swap a consistent copy of the working file in at the serving path, atomically.
+
+    The build has ended (its process is gone), so the file is closed; a
+    checkpoint folds any write-ahead log in, then a copy beside the serving
+    file is renamed over it. A reader with an open connection keeps reading
+    the file it opened; its next connection sees the new night.
+    """
+    import duckdb
+
+    config = settings()
+    with duckdb.connect(str(config.warehouse)) as connection:
+        connection.execute("checkpoint")
+    config.serving.parent.mkdir(parents=True, exist_ok=True)
+    temporary = config.serving.with_name(f".{config.serving.name}.publishing")
+    shutil.copyfile(config.warehouse, temporary)
+    with temporary.open("rb+") as handle:
+        os.fsync(handle.fileno())
+    os.replace(temporary, config.serving)
+    log.info("published %s to %s", config.warehouse, config.serving)
+    return str(config.serving)
+
+
+def freshness(as_of: date) -> list[dict[str, Any]]:
+    """The entities that are not fresh for ``as_of``, read from the published warehouse."""
+    import duckdb
+
+    with duckdb.connect(str(settings().serving), read_only=True) as connection:
+        rows = connection.execute(
+            "select entity_code, status, reason, last_good_extract_date from marts.mart_freshness "
+            "where as_of_date = ? and status <> 'ok' order by entity_code",
+            [as_of],
+        ).fetchall()
+    return [
+        {"entity_code": code, "status": status, "reason": reason, "last_good_extract_date": str(last_good)}
+        for code, status, reason, last_good in rows
+    ]
+
+
+def alert_text(problems: list[dict[str, Any]], as_of: date) -> tuple[str, str]:
+    subject = f"[receivables] {as_of}: {len(problems)} drop(s) not landed"
+    rows = "".join(
+        f"<tr><td>{p['entity_code']}</td><td>{p['status']}</td><td>{p['last_good_extract_date']}</td>"
+        f"<td>{p['reason']}</td></tr>"
+        for p in problems
+    )
+    body = (
+        f"<p>Night of {as_of}: the other entities landed; these keep their last good data.</p>"
+        "<table><tr><th>entity</th><th>status</th><th>last good extract</th><th>reason</th></tr>"
+        f"{rows}</table>"
+    )
+    return subject, body
+
+
+def send_alert(problems: list[dict[str, Any]], as_of: date) -> str:
+    """Mail the stale and quarantined entities through Airflow's SMTP connection."""
+    if not problems:
+        return "every drop landed"
+    recipients = [r.strip() for r in os.environ.get(ALERT_RECIPIENTS, "").split(",") if r.strip()]
+    subject, body = alert_text(problems, as_of)
+    if not recipients:
+        log.warning("%s (no %s set, no mail sent)", subject, ALERT_RECIPIENTS)
+        return subject
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
+
+    with SmtpHook(smtp_conn_id=os.environ.get(SMTP_CONN_ID, "smtp_default")) as hook:
+        hook.send_email_smtp(
+            to=recipients, subject=subject, html_content=body, from_email=os.environ.get(ALERT_SENDER)
+        )
+    log.info("alert sent to %s: %s", ", ".join(recipients), subject)
+    return subject

@@ -1,0 +1,264 @@
+"""Airflow: DagBag and policy checks, and real `dag.test()` runs over a generated group."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from datetime import date
+from email import message_from_bytes
+from pathlib import Path
+
+import duckdb
+import pendulum
+import pytest
+
+from conftest import REPO, reader
+from receivables.generate import GeneratorConfig, generate
+
+DAGS = REPO / "dags"
+MARTS = (
+    "fct_open_items",
+    "mart_aging",
+    "mart_dso",
+    "mart_debtor_exposure",
+    "mart_concentration",
+    "mart_weak_signals",
+    "mart_freshness",
+)
+
+
+class Mailbox:
+    """A real SMTP server on loopback that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list = []
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                with outer.lock:
+                    outer.messages.append(message_from_bytes(envelope.content))
+                return "250 OK"
+
+        with socket.socket() as probe:  # a free loopback port
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+    def __enter__(self) -> Mailbox:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.controller.stop()
+
+
+@pytest.fixture(scope="module")
+def airflow_home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("airflow")
+    environment = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+    }
+    saved = {key: os.environ.get(key) for key in environment}
+    os.environ.update(environment)
+    subprocess.run(
+        [str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
+        check=True,
+        capture_output=True,
+        env=os.environ.copy(),
+        timeout=600,
+    )
+    yield home
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def load_dagbag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(DAGS))
+
+
+def test_dagbag_imports_cleanly(airflow_home):
+    bag = load_dagbag()
+    assert bag.import_errors == {}
+    assert "receivables_nightly" in bag.dags
+
+
+def test_policy_over_every_dag(airflow_home):
+    for dag_id, dag in load_dagbag().dags.items():
+        assert dag.doc_md and len(dag.doc_md) > 200, (
+            f"{dag_id}: the docstring is the operator's documentation"
+        )
+        assert dag.start_date is not None and dag.start_date < pendulum.datetime(2026, 1, 1), (
+            f"{dag_id}: static start date"
+        )
+        assert dag.catchup is False, f"{dag_id}: catchup chosen on purpose"
+        assert dag.max_active_runs == 1, f"{dag_id}: one run at a time (one DuckDB writer)"
+        for task in dag.tasks:
+            assert task.retries >= 1, f"{dag_id}.{task.task_id}: retries"
+            assert task.retry_exponential_backoff, f"{dag_id}.{task.task_id}: retries back off"
+        writers = [t for t in dag.tasks if t.task_id in {"load", "build", "publish"}]
+        assert writers and all(t.pool == "receivables_warehouse" for t in writers)
+
+
+def test_no_work_at_import():
+    """Parsing the DAG file imports neither GX, dbt, DuckDB nor pandas, and reads no setting."""
+    code = (
+        "import runpy, sys; runpy.run_path(sys.argv[1]); "
+        "heavy = [m for m in ('great_expectations', 'dbt', 'duckdb', 'pandas', 'receivables.landing') if m in sys.modules]; "
+        "print(','.join(heavy))"
+    )
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("RECEIVABLES_")}
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(DAGS / "receivables_nightly.py")],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == ""
+
+
+@pytest.fixture(scope="module")
+def group(tmp_path_factory, airflow_home):
+    root = tmp_path_factory.mktemp("nightly")
+    landing = root / "landing"
+    generate(
+        GeneratorConfig(
+            out=landing,
+            entities=3,
+            start=date(2025, 10, 1),
+            end=date(2025, 12, 31),
+            seed=9,
+            invoices=1500,
+            nightly_from=date(2025, 12, 30),
+        )
+    )
+    # night 2025-12-30: DE01 re-sends a truncated invoices file (its manifest says otherwise)
+    invoices = landing / "DE01" / "2025-12-30" / "invoices.csv"
+    invoices.write_bytes(b"".join(invoices.read_bytes().splitlines(keepends=True)[:-1]))
+    return root
+
+
+def run_night(dag, root: Path, mailbox: Mailbox, day: date):
+    """The nightly run at 02:00 on the day after ``day``."""
+    os.environ.update(
+        RECEIVABLES_ENTITIES=str(root / "landing" / "entities.yml"),
+        RECEIVABLES_LANDING=str(root / "landing"),
+        RECEIVABLES_WAREHOUSE=str(root / "work" / "warehouse.duckdb"),
+        RECEIVABLES_SERVING=str(root / "serving" / "warehouse.duckdb"),
+        RECEIVABLES_ALERT_TO="credit.manager@example.com",
+        RECEIVABLES_ALERT_FROM="receivables@example.com",
+        AIRFLOW_CONN_SMTP_DEFAULT=json.dumps(
+            {
+                "conn_type": "smtp",
+                "host": "127.0.0.1",
+                "port": mailbox.port,
+                "extra": {"disable_ssl": True, "disable_tls": True},
+            }
+        ),
+    )
+    logical = pendulum.datetime(day.year, day.month, day.day, 2, tz="Europe/Paris").add(days=1)
+    run = dag.test(logical_date=logical)
+    states = {(ti.task_id, ti.map_index): ti.state for ti in run.get_task_instances()}
+    return run, states
+
+
+def marts_snapshot(path: Path) -> dict[str, list]:
+    query = reader(path)
+    return {mart: query(f"select * from marts.{mart} order by all") for mart in MARTS}
+
+
+def test_three_nights_one_bad_drop_then_a_rerun(group, airflow_home):
+    dag = load_dagbag().dags["receivables_nightly"]
+    serving = group / "serving" / "warehouse.duckdb"
+    with Mailbox() as mailbox:
+        for day in (date(2025, 12, 29), date(2025, 12, 30), date(2025, 12, 31)):
+            run, states = run_night(dag, group, mailbox, day)
+            assert run.state == "success", states
+            assert set(states.values()) == {"success"}, states
+        query = reader(serving)
+        assert query(
+            "select as_of_date, entity_code, status from marts.mart_freshness "
+            "where status <> 'ok' order by all"
+        ) == [(date(2025, 12, 30), "DE01", "quarantined")]
+        reason = json.loads(
+            (group / "landing" / "_quarantine" / "DE01" / "2025-12-30" / "reason.json").read_text()
+        )
+        assert {f["rule"] for f in reason["failures"]} >= {"manifest_rows", "manifest_sha256"}
+        assert query(
+            "select last_good_extract_date from marts.mart_freshness "
+            "where as_of_date = '2025-12-30' and entity_code = 'DE01'"
+        ) == [(date(2025, 12, 29),)]
+        # the others landed that night, and DE01 came back the night after
+        assert query("select count(distinct as_of_date) from marts.mart_concentration") == [(3,)]
+        assert query(
+            "select status from marts.mart_freshness where as_of_date = '2025-12-31' and entity_code = 'DE01'"
+        ) == [("ok",)]
+        subjects = [m["Subject"] for m in mailbox.messages]
+        assert subjects == ["[receivables] 2025-12-30: 1 drop(s) not landed"]
+        body = "".join(
+            part.get_payload(decode=True).decode()
+            for part in mailbox.messages[0].walk()
+            if part.get_content_type() == "text/html"
+        )
+        assert "<td>DE01</td><td>quarantined</td><td>2025-12-29</td>" in body
+        assert mailbox.messages[0]["To"] == "credit.manager@example.com"
+
+        before = marts_snapshot(serving)
+        run, states = run_night(dag, group, mailbox, date(2025, 12, 31))
+        assert run.state == "success"
+        assert marts_snapshot(serving) == before
+
+
+def test_reader_keeps_working_across_a_publish(group, airflow_home):
+    from receivables import nightly
+
+    serving = group / "serving" / "warehouse.duckdb"
+    os.environ.update(
+        RECEIVABLES_WAREHOUSE=str(group / "work" / "warehouse.duckdb"), RECEIVABLES_SERVING=str(serving)
+    )
+    reader_connection = duckdb.connect(str(serving), read_only=True)
+    try:
+        before = reader_connection.execute("select count(*) from marts.fct_open_items").fetchall()
+        with duckdb.connect(str(group / "work" / "warehouse.duckdb")) as writer:
+            writer.execute("delete from marts.fct_open_items where document_type = 'credit_note'")
+        nightly.publish()
+        assert reader_connection.execute("select count(*) from marts.fct_open_items").fetchall() == before
+    finally:
+        reader_connection.close()
+    fresh = reader(serving)("select count(*) from marts.fct_open_items where document_type = 'credit_note'")
+    assert fresh == [(0,)]
+    assert not list(serving.parent.glob(".*publishing"))
+
+
+def test_a_failed_build_publishes_nothing(group, airflow_home, tmp_path):
+    from receivables import nightly
+    from receivables.errors import ReceivablesError
+
+    dag = load_dagbag().dags["receivables_nightly"]
+    publish = dag.get_task("publish")
+    assert publish.upstream_task_ids == {"build"} and publish.trigger_rule == "all_success"
+    serving = group / "serving" / "warehouse.duckdb"
+    published = serving.stat().st_mtime_ns
+    os.environ.update(
+        RECEIVABLES_WAREHOUSE=str(tmp_path / "missing.duckdb"), RECEIVABLES_SERVING=str(serving)
+    )
+    with pytest.raises(ReceivablesError):
+        nightly.build(date(2025, 12, 31))
+    assert serving.stat().st_mtime_ns == published
