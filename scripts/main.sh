@@ -25,6 +25,13 @@ echo "== running every night from $history_day to 2025-12-31 (land, validate, bu
 .venv/bin/receivables run --entities "$registry" --landing "$landing" \
     --as-of "$history_day" --to 2025-12-31 --warehouse "$warehouse"
 .venv/bin/receivables build --warehouse "$warehouse" --as-of 2025-12-31 --docs
+RECEIVABLES_WAREHOUSE="$warehouse" RECEIVABLES_SERVING="$var/serving/warehouse.duckdb" \
+    RECEIVABLES_ENTITIES="$registry" RECEIVABLES_LANDING="$landing" \
+    .venv/bin/python -c 'from receivables import nightly; print("published", nightly.publish())'
+
+echo "== starting Airflow (the nightly DAG receivables_nightly, 02:00 Europe/Paris)"
+RECEIVABLES_WAREHOUSE="$warehouse" RECEIVABLES_SERVING="$var/serving/warehouse.duckdb" \
+    RECEIVABLES_LANDING="$landing" bash scripts/start-airflow.sh
 
 echo "== done: warehouse $warehouse"
 echo "   marts:    .venv/bin/python -c \"import duckdb; print(duckdb.connect('$warehouse', read_only=True).sql('from marts.mart_concentration'))\""

@@ -1,0 +1,15 @@
+# Source me: the environment of the native Airflow of this checkout.
+#   source scripts/airflow-env.sh && .venv/bin/airflow dags test receivables_nightly 2025-12-31
+_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export PATH="$_root/.venv/bin:$PATH"  # standalone starts its components as `airflow ...`
+export AIRFLOW_HOME="${AIRFLOW_HOME:-$_root/var/airflow}"
+export AIRFLOW__CORE__DAGS_FOLDER="$_root/dags"
+export AIRFLOW__CORE__LOAD_EXAMPLES=False
+export AIRFLOW__CORE__PARALLELISM="${AIRFLOW__CORE__PARALLELISM:-4}"
+export AIRFLOW__API__PORT="${AIRFLOW__API__PORT:-8080}"
+export GX_ANALYTICS_ENABLED=false
+export RECEIVABLES_ENTITIES="${RECEIVABLES_ENTITIES:-$_root/config/sample_entities.yml}"
+export RECEIVABLES_LANDING="${RECEIVABLES_LANDING:-$_root/var/landing}"
+export RECEIVABLES_WAREHOUSE="${RECEIVABLES_WAREHOUSE:-$_root/var/warehouse.duckdb}"
+export RECEIVABLES_SERVING="${RECEIVABLES_SERVING:-$_root/var/serving/warehouse.duckdb}"
+unset _root
