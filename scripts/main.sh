@@ -33,6 +33,9 @@ echo "== starting Airflow (the nightly DAG receivables_nightly, 02:00 Europe/Par
 RECEIVABLES_WAREHOUSE="$warehouse" RECEIVABLES_SERVING="$var/serving/warehouse.duckdb" \
     RECEIVABLES_LANDING="$landing" bash scripts/start-airflow.sh
 
+echo "== starting Superset (its own environment .venv-superset; URL and admin account in .env)"
+bash scripts/start-superset.sh
+
 echo "== done: warehouse $warehouse"
 echo "   marts:    .venv/bin/python -c \"import duckdb; print(duckdb.connect('$warehouse', read_only=True).sql('from marts.mart_concentration'))\""
 echo "   dbt docs: $var/dbt_target/index.html (serve: .venv/bin/python -m http.server -d $var/dbt_target 8081)"

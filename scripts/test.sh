@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 export GX_ANALYTICS_ENABLED=false
 
 bash scripts/setup-pipeline.sh
+bash scripts/setup-superset.sh
 .venv/bin/ruff check src tests
 .venv/bin/mypy
 .venv/bin/receivables expectations --check

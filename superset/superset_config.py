@@ -1,0 +1,37 @@
+"""Superset settings for the receivables dashboards, from the environment (.env).
+
+SUPERSET_SECRET_KEY signs sessions; in production (SUPERSET_ENV=production)
+Superset refuses to start without one of its own.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_HOME = Path(os.environ.get("SUPERSET_HOME", Path(__file__).resolve().parents[1] / "var" / "superset"))
+_HOME.mkdir(parents=True, exist_ok=True)
+
+_DEFAULT_SECRETS = {"", "CHANGE_ME", "change-me", "thisISaSECRET_1234", "\\2dEDC7d3d1a4d5cdb1e6aa5ad5ab6"}
+SECRET_KEY = os.environ.get("SUPERSET_SECRET_KEY", "")
+if os.environ.get("SUPERSET_ENV", "development") == "production" and SECRET_KEY in _DEFAULT_SECRETS:
+    raise RuntimeError("SUPERSET_SECRET_KEY must be set to a secret of your own in production")
+if not SECRET_KEY:
+    raise RuntimeError("set SUPERSET_SECRET_KEY (scripts/start-superset.sh writes one into .env)")
+
+SQLALCHEMY_DATABASE_URI = os.environ.get("SUPERSET_DATABASE_URI", f"sqlite:///{_HOME / 'superset.db'}")
+DATA_DIR = str(_HOME)
+
+# Dashboards read the published DuckDB file only, read-only, with no file access from SQL.
+PREVENT_UNSAFE_DB_CONNECTIONS = False
+FEATURE_FLAGS = {"DASHBOARD_NATIVE_FILTERS": True, "ENABLE_TEMPLATE_PROCESSING": False}
+ROW_LEVEL_SECURITY = True
+
+WTF_CSRF_ENABLED = True
+TALISMAN_ENABLED = False
+ENABLE_PROXY_FIX = False
+SUPERSET_WEBSERVER_TIMEOUT = 120
+CACHE_CONFIG = {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 300}
+DATA_CACHE_CONFIG = CACHE_CONFIG
+BABEL_DEFAULT_LOCALE = "fr"
+D3_FORMAT = {"decimal": ",", "thousands": "\u202f", "grouping": [3], "currency": ["", "\u00a0€"]}
