@@ -707,6 +707,8 @@ class GroupGenerator:
                 remaining,
             )
             return
+        if rng.random() < 0.03:  # a long tail of old overdue items: forgotten, contested, paid very late
+            pay_day += timedelta(days=rng.randint(60, 400))
         plan = rng.random()
         if plan < 0.08:  # two partial payments
             first = remaining // 2
