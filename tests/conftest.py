@@ -315,3 +315,20 @@ def query(warehouse: Path) -> Callable[..., list[tuple[Any, ...]]]:
 @pytest.fixture
 def query_factory() -> Callable[[Path], Callable[..., list[tuple[Any, ...]]]]:
     return reader
+
+
+MARTS = (
+    "fct_open_items",
+    "mart_aging",
+    "mart_dso",
+    "mart_debtor_exposure",
+    "mart_concentration",
+    "mart_weak_signals",
+    "mart_freshness",
+)
+
+
+def marts_snapshot(warehouse: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every published mart, sorted: two snapshots are equal when the marts are."""
+    query = reader(warehouse)
+    return {mart: query(f"select * from marts.{mart} order by all") for mart in MARTS}

@@ -16,19 +16,10 @@ import duckdb
 import pendulum
 import pytest
 
-from conftest import REPO, reader
+from conftest import REPO, marts_snapshot, reader
 from receivables.generate import GeneratorConfig, generate
 
 DAGS = REPO / "dags"
-MARTS = (
-    "fct_open_items",
-    "mart_aging",
-    "mart_dso",
-    "mart_debtor_exposure",
-    "mart_concentration",
-    "mart_weak_signals",
-    "mart_freshness",
-)
 
 
 class Mailbox:
@@ -177,11 +168,6 @@ def run_night(dag, root: Path, mailbox: Mailbox, day: date):
     run = dag.test(logical_date=logical)
     states = {(ti.task_id, ti.map_index): ti.state for ti in run.get_task_instances()}
     return run, states
-
-
-def marts_snapshot(path: Path) -> dict[str, list]:
-    query = reader(path)
-    return {mart: query(f"select * from marts.{mart} order by all") for mart in MARTS}
 
 
 def test_three_nights_one_bad_drop_then_a_rerun(group, airflow_home):

@@ -15,20 +15,18 @@ from pathlib import Path
 
 import pytest
 
-from conftest import reader
+from conftest import marts_snapshot, reader
 from oracle import Ledger, bucket_of, concentration, debtor_groups, group_dso
 from receivables.generate import GeneratorConfig, generate
 
 START, END, NIGHTLY = date(2025, 9, 1), date(2025, 12, 31), date(2025, 12, 29)
-MARTS = (
-    "fct_open_items",
-    "mart_aging",
-    "mart_dso",
-    "mart_debtor_exposure",
-    "mart_concentration",
-    "mart_weak_signals",
-    "mart_freshness",
-)
+
+
+def run_nights(landing: Path, warehouse: Path, first: str, last: str | None = None) -> str:
+    """`receivables run` over the generated group, one night or a range."""
+    arguments = ["run", "--entities", str(landing / "entities.yml"), "--landing", str(landing)]
+    arguments += ["--warehouse", str(warehouse), "--as-of", first, *(["--to", last] if last else [])]
+    return receivables(*arguments)
 
 
 def receivables(*args: str) -> str:
@@ -48,25 +46,8 @@ def nights(tmp_path_factory) -> tuple[Path, Path]:
             out=landing, entities=3, start=START, end=END, seed=5, invoices=2500, nightly_from=NIGHTLY
         )
     )
-    receivables(
-        "run",
-        "--entities",
-        str(landing / "entities.yml"),
-        "--landing",
-        str(landing),
-        "--warehouse",
-        str(warehouse),
-        "--as-of",
-        "2025-12-28",
-        "--to",
-        "2025-12-31",
-    )
+    run_nights(landing, warehouse, "2025-12-28", "2025-12-31")
     return landing, warehouse
-
-
-def snapshot(warehouse: Path) -> dict[str, list]:
-    query = reader(warehouse)
-    return {mart: query(f"select * from marts.{mart} order by all") for mart in MARTS}
 
 
 def test_open_items_match_the_oracle_item_by_item(nights):
@@ -160,26 +141,16 @@ def test_history_kept_per_as_of_date(nights):
 
 def test_rerun_of_a_night_changes_nothing(nights):
     landing, warehouse = nights
-    before = snapshot(warehouse)
-    receivables(
-        "run",
-        "--entities",
-        str(landing / "entities.yml"),
-        "--landing",
-        str(landing),
-        "--warehouse",
-        str(warehouse),
-        "--as-of",
-        "2025-12-31",
-    )
-    assert snapshot(warehouse) == before
+    before = marts_snapshot(warehouse)
+    run_nights(landing, warehouse, "2025-12-31")
+    assert marts_snapshot(warehouse) == before
 
 
 def test_rebuilding_a_range_leaves_other_dates_alone(nights):
     _, warehouse = nights
-    before = snapshot(warehouse)
+    before = marts_snapshot(warehouse)
     receivables("build", "--warehouse", str(warehouse), "--as-of", "2025-12-29", "--to", "2025-12-30")
-    after = snapshot(warehouse)
+    after = marts_snapshot(warehouse)
     for mart in (
         "mart_aging",
         "mart_debtor_exposure",
@@ -196,4 +167,4 @@ def test_rebuilding_a_range_leaves_other_dates_alone(nights):
     assert after["fct_open_items"] == before["fct_open_items"]
     # rebuilt dates use what is known now (a later re-send, a cancellation), and a second rebuild agrees
     receivables("build", "--warehouse", str(warehouse), "--as-of", "2025-12-29", "--to", "2025-12-30")
-    assert snapshot(warehouse) == after
+    assert marts_snapshot(warehouse) == after
