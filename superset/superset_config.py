@@ -33,5 +33,4 @@ ENABLE_PROXY_FIX = False
 SUPERSET_WEBSERVER_TIMEOUT = 120
 CACHE_CONFIG = {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 300}
 DATA_CACHE_CONFIG = CACHE_CONFIG
-BABEL_DEFAULT_LOCALE = "fr"
 D3_FORMAT = {"decimal": ",", "thousands": "\u202f", "grouping": [3], "currency": ["", "\u00a0€"]}

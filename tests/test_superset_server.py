@@ -16,6 +16,16 @@ from conftest import REPO
 
 VENV = REPO / ".venv-superset" / "bin"
 CONFIG = REPO / "superset" / "superset_config.py"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def superset_env(home: Path, **extra: str) -> dict[str, str]:
@@ -54,8 +64,11 @@ def test_production_refuses_a_default_secret(tmp_path, secret):
     assert "SUPERSET_SECRET_KEY must be set to a secret of your own in production" in result.stderr
 
 
-def test_a_real_server_starts_and_logs_in(tmp_path):
-    environment = superset_env(tmp_path)
+@pytest.fixture(scope="module")
+def superset_server(tmp_path_factory):
+    """A real Superset: migrated SQLite metadata, an admin, gunicorn on a free loopback port."""
+    home = tmp_path_factory.mktemp("superset")
+    environment = superset_env(home)
     superset = str(VENV / "superset")
     for command in (
         ["db", "upgrade"],
@@ -82,18 +95,22 @@ def test_a_real_server_starts_and_logs_in(tmp_path):
             str(VENV / "gunicorn"),
             "--workers",
             "1",
+            "--threads",
+            "4",
+            "--worker-class",
+            "gthread",
             "--bind",
             f"127.0.0.1:{port}",
             "superset.app:create_app()",
         ],
         env=environment,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+    base = f"http://127.0.0.1:{port}"
     try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(90):
+        for _ in range(120):
             try:
                 with urllib.request.urlopen(f"{base}/health", timeout=5) as response:
                     if response.status == 200:
@@ -102,13 +119,39 @@ def test_a_real_server_starts_and_logs_in(tmp_path):
                 time.sleep(1)
         else:
             pytest.fail("Superset did not answer /health")
-        request = urllib.request.Request(
-            f"{base}/api/v1/security/login",
-            data=json.dumps({"username": "admin", "password": "pw-of-this-test", "provider": "db"}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            assert json.load(response)["access_token"]
+        yield base
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=30)
+
+
+def test_a_real_server_logs_in_over_the_api(superset_server):
+    request = urllib.request.Request(
+        f"{superset_server}/api/v1/security/login",
+        data=json.dumps({"username": "admin", "password": "pw-of-this-test", "provider": "db"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert json.load(response)["access_token"]
+
+
+def test_headless_chromium_logs_in_and_takes_a_screenshot(superset_server, tmp_path):
+    """Debian's Chromium driven by Playwright, as the dashboard tests will be."""
+    from playwright.sync_api import sync_playwright
+
+    screenshot = tmp_path / "superset-welcome.png"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"{superset_server}/login/", wait_until="networkidle", timeout=120_000)
+            page.fill("[data-test=username-input]", "admin")
+            page.fill("[data-test=password-input]", "pw-of-this-test")
+            page.click("[data-test=login-button]")
+            page.wait_for_url("**/superset/welcome/**", timeout=120_000)
+            page.wait_for_load_state("networkidle", timeout=120_000)
+            assert page.locator(".alert-danger").count() == 0
+            page.screenshot(path=str(screenshot), full_page=True)
+        finally:
+            browser.close()
+    assert screenshot.stat().st_size > 10_000
