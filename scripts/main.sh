@@ -35,6 +35,11 @@ RECEIVABLES_WAREHOUSE="$warehouse" RECEIVABLES_SERVING="$var/serving/warehouse.d
 
 echo "== starting Superset (its own environment .venv-superset; URL and admin account in .env)"
 bash scripts/start-superset.sh
+source scripts/superset-env.sh
+.venv/bin/receivables superset-provision --serving "$var/serving/warehouse.duckdb" --entities "$registry"
+for slug in receivables-overview receivables-concentration receivables-signals; do
+    echo "   dashboard: $SUPERSET_URL/superset/dashboard/$slug/"
+done
 
 echo "== done: warehouse $warehouse"
 echo "   marts:    .venv/bin/python -c \"import duckdb; print(duckdb.connect('$warehouse', read_only=True).sql('from marts.mart_concentration'))\""

@@ -332,3 +332,11 @@ def marts_snapshot(warehouse: Path) -> dict[str, list[tuple[Any, ...]]]:
     """Every published mart, sorted: two snapshots are equal when the marts are."""
     query = reader(warehouse)
     return {mart: query(f"select * from marts.{mart} order by all") for mart in MARTS}
+
+
+@pytest.fixture(scope="session")
+def superset_server(tmp_path_factory) -> Any:
+    """One real Superset server for the session (tests/superset_support.py)."""
+    from superset_support import start_server
+
+    yield from start_server(tmp_path_factory.mktemp("superset"))

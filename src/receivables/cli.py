@@ -86,6 +86,33 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_superset_provision(args: argparse.Namespace) -> int:
+    import os
+
+    from receivables.registry import load_registry
+    from receivables.superset_provision import provision
+
+    missing = [
+        v for v in ("SUPERSET_URL", "SUPERSET_ADMIN_USER", "SUPERSET_ADMIN_PASSWORD") if not os.environ.get(v)
+    ]
+    if missing:
+        raise ReceivablesError(
+            f"set {', '.join(missing)} (source scripts/superset-env.sh after start-superset.sh)"
+        )
+    codes = list(load_registry(args.entities).codes)
+    result = provision(
+        args.serving,
+        codes,
+        os.environ["SUPERSET_URL"],
+        os.environ["SUPERSET_ADMIN_USER"],
+        os.environ["SUPERSET_ADMIN_PASSWORD"],
+    )
+    print(
+        f"provisioned {result['datasets']} datasets and {result['charts']} charts; roles for {', '.join(codes)}"
+    )
+    return 0
+
+
 def cmd_expectations(args: argparse.Namespace) -> int:
     from receivables import paths
     from receivables.suites import stale_suites, write_suites
@@ -161,6 +188,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--as-of", type=_date, required=True)
     run.add_argument("--to", type=_date, default=None)
     run.set_defaults(handler=cmd_run)
+
+    provision = commands.add_parser(
+        "superset-provision", help="import the dashboards bundle, roles and row-level security"
+    )
+    provision.add_argument(
+        "--serving", type=Path, required=True, help="the published DuckDB file dashboards read"
+    )
+    provision.add_argument(
+        "--entities", type=Path, required=True, help="entity registry (one controller role each)"
+    )
+    provision.set_defaults(handler=cmd_superset_provision)
 
     expectations = commands.add_parser("expectations", help="write the GX suites from the extract contract")
     expectations.add_argument("--folder", type=Path, default=None)

@@ -1,0 +1,175 @@
+"""Provision Superset from the asset bundle in dashboards/ (database, datasets, charts, dashboards).
+
+1. The bundle is copied with the serving file's path in the database URI and
+   imported with ``superset import-directory -o`` (overwrites by UUID: a second
+   import updates, never duplicates).
+2. Roles and row-level security: ``superset/provision_security.py``.
+3. Over the REST API: dataset columns are read from the serving file, and each
+   chart gets the query context its data endpoint runs, built from its params.
+
+Superset runs in its own environment (.venv-superset); this module only
+starts its commands and speaks HTTP to it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+import urllib.request
+from http.cookiejar import CookieJar
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from receivables import paths
+from receivables.errors import ReceivablesError
+
+log = logging.getLogger(__name__)
+
+
+def bundle_dir() -> Path:
+    return paths.project_root() / "dashboards"
+
+
+def superset_bin(name: str) -> Path:
+    return paths.project_root() / ".venv-superset" / "bin" / name
+
+
+def render_bundle(serving: Path, target: Path) -> Path:
+    """The bundle with this environment's serving file in the database URI."""
+    shutil.copytree(bundle_dir(), target, dirs_exist_ok=True)
+    for database in (target / "databases").glob("*.yaml"):
+        text = database.read_text(encoding="utf-8").replace(
+            "${RECEIVABLES_SERVING}", str(Path(serving).resolve())
+        )
+        database.write_text(text, encoding="utf-8")
+    return target
+
+
+def query_context(params: dict[str, Any], dataset_id: int) -> dict[str, Any]:
+    """What the chart's data endpoint runs: the same columns, metrics and filters as its params."""
+    where = " AND ".join(
+        f"({f['sqlExpression']})" for f in params.get("adhoc_filters", []) if f.get("expressionType") == "SQL"
+    )
+    viz = params["viz_type"]
+    if viz == "table" and params.get("query_mode") == "raw":
+        columns, metrics = list(params["all_columns"]), []
+        orderby = [json.loads(item) for item in params.get("order_by_cols", [])]
+    elif viz == "big_number_total":
+        columns, metrics, orderby = [], [params["metric"]], []
+    elif viz.startswith("echarts_timeseries"):
+        axis: dict[str, Any] = {
+            "columnType": "BASE_AXIS",
+            "sqlExpression": params["x_axis"],
+            "label": params["x_axis"],
+            "expressionType": "SQL",
+        }
+        if params.get("time_grain_sqla"):
+            axis["timeGrain"] = params["time_grain_sqla"]
+        columns = [axis, *params.get("groupby", [])]
+        metrics = list(params["metrics"])
+        orderby = []
+    else:
+        columns, metrics = list(params.get("groupby", [])), list(params.get("metrics", []))
+        orderby = [[metrics[0], False]] if metrics else []
+    query: dict[str, Any] = {
+        "columns": columns,
+        "metrics": metrics,
+        "orderby": orderby,
+        "row_limit": params.get("row_limit", 10000),
+        "filters": [],
+        "extras": {"where": where, "having": ""},
+    }
+    return {
+        "datasource": {"id": dataset_id, "type": "table"},
+        "force": False,
+        "queries": [query],
+        "form_data": params,
+        "result_format": "json",
+        "result_type": "full",
+    }
+
+
+class SupersetClient:
+    """A logged-in session on Superset's REST API (JWT plus CSRF token)."""
+
+    def __init__(self, url: str, username: str, password: str) -> None:
+        self.url = url.rstrip("/")
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+        token = self.call(
+            "POST", "/api/v1/security/login", {"username": username, "password": password, "provider": "db"}
+        )
+        self.headers = {"Authorization": f"Bearer {token['access_token']}", "Referer": self.url}
+        self.headers["X-CSRFToken"] = self.call("GET", "/api/v1/security/csrf_token/")["result"]
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{self.url}{path}", data=data, method=method)
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        for key, value in getattr(self, "headers", {}).items():
+            request.add_header(key, value)
+        try:
+            with self.opener.open(request, timeout=120) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as error:
+            detail = error.read().decode(errors="replace")[:500]
+            raise ReceivablesError(f"Superset {method} {path} answered {error.code}: {detail}") from error
+
+    def listing(self, resource: str) -> list[dict[str, Any]]:
+        query = "(page_size:1000)"
+        return list(self.call("GET", f"/api/v1/{resource}/?q={query}")["result"])
+
+
+def provision(
+    serving: Path, entity_codes: list[str], url: str, username: str, password: str
+) -> dict[str, int]:
+    environment = os.environ | {
+        "SUPERSET_CONFIG_PATH": str(paths.project_root() / "superset" / "superset_config.py")
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        rendered = render_bundle(serving, Path(folder) / "bundle")
+        subprocess.run(
+            [str(superset_bin("superset")), "import-directory", str(rendered), "-o"],
+            check=True,
+            capture_output=True,
+            env=environment,
+            timeout=600,
+        )
+    script = paths.project_root() / "superset" / "provision_security.py"
+    subprocess.run(
+        [str(superset_bin("python")), str(script), *entity_codes],
+        check=True,
+        capture_output=True,
+        env=environment,
+        timeout=600,
+    )
+
+    client = SupersetClient(url, username, password)
+    bundle_datasets = {
+        yaml.safe_load(p.read_text())["uuid"] for p in (bundle_dir() / "datasets").glob("*.yaml")
+    }
+    datasets = {}
+    for dataset in client.listing("dataset"):
+        detail = client.call("GET", f"/api/v1/dataset/{dataset['id']}")["result"]
+        if detail.get("uuid") in bundle_datasets:
+            client.call("PUT", f"/api/v1/dataset/{dataset['id']}/refresh")
+            datasets[detail["uuid"]] = dataset["id"]
+    charts = 0
+    for path in sorted((bundle_dir() / "charts").glob("*.yaml")):
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        [chart] = [c for c in client.listing("chart") if c["slice_name"] == spec["slice_name"]]
+        context = query_context(spec["params"], datasets[spec["dataset_uuid"]])
+        client.call(
+            "PUT",
+            f"/api/v1/chart/{chart['id']}",
+            {"query_context": json.dumps(context), "query_context_generation": True},
+        )
+        charts += 1
+    log.info("provisioned %d datasets and %d charts", len(datasets), charts)
+    return {"datasets": len(datasets), "charts": charts}

@@ -1,0 +1,112 @@
+"""Superset for the tests: its environment, a real server, a logged-in REST session, a browser."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from conftest import REPO
+
+ADMIN_PASSWORD = "pw-of-this-test"
+
+VENV = REPO / ".venv-superset" / "bin"
+CONFIG = REPO / "superset" / "superset_config.py"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def superset_env(home: Path, **extra: str) -> dict[str, str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SUPERSET_", "AIRFLOW"))}
+    environment.update(
+        SUPERSET_CONFIG_PATH=str(CONFIG),
+        SUPERSET_HOME=str(home),
+        FLASK_APP="superset",
+        SUPERSET_SECRET_KEY="a-test-secret-of-this-run",
+        **extra,
+    )
+    return environment
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    home: Path  # SUPERSET_HOME: where its metadata lives, for the CLI commands of a test
+
+
+def start_server(home: Path) -> Iterator[Server]:
+    """Migrated SQLite metadata, an admin, gunicorn on a free loopback port."""
+    environment = superset_env(home)
+    superset = str(VENV / "superset")
+    for command in (
+        ["db", "upgrade"],
+        [
+            "fab",
+            "create-admin",
+            "--username",
+            "admin",
+            "--firstname",
+            "A",
+            "--lastname",
+            "D",
+            "--email",
+            "admin@localhost",
+            "--password",
+            ADMIN_PASSWORD,
+        ],
+        ["init"],
+    ):
+        subprocess.run([superset, *command], check=True, capture_output=True, env=environment, timeout=600)
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            str(VENV / "gunicorn"),
+            "--workers",
+            "1",
+            "--threads",
+            "4",
+            "--worker-class",
+            "gthread",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "superset.app:create_app()",
+        ],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                with urllib.request.urlopen(f"{base}/health", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(1)
+        else:
+            raise RuntimeError("Superset did not answer /health")
+        yield Server(base, home)
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)

@@ -1,0 +1,233 @@
+"""The dashboards bundle on a real Superset, over a real published warehouse.
+
+Every chart's data endpoint answers; its figures at the latest as-of date equal
+the marts; a controller sees only their entity; headless Chromium renders
+each dashboard with no chart error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO, reader
+from receivables.generate import GeneratorConfig, generate
+from receivables.superset_provision import SupersetClient, provision
+from superset_support import ADMIN_PASSWORD, CHROMIUM_FLAGS, VENV, superset_env
+
+LATEST = date(2025, 12, 31)
+MAY_BE_EMPTY = {"Debtor groups in insolvency proceedings and claim deadlines"}  # a small sample may have none
+DASHBOARDS = ("receivables-overview", "receivables-concentration", "receivables-signals")
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("dashboards")
+    landing, warehouse, serving = (
+        root / "landing",
+        root / "warehouse.duckdb",
+        root / "serving" / "warehouse.duckdb",
+    )
+    generate(
+        GeneratorConfig(
+            out=landing,
+            entities=2,
+            start=date(2025, 9, 1),
+            end=LATEST,
+            seed=3,
+            invoices=800,
+            nightly_from=date(2025, 12, 31),
+        )
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "receivables.cli",
+            "run",
+            "--entities",
+            str(landing / "entities.yml"),
+            "--landing",
+            str(landing),
+            "--warehouse",
+            str(warehouse),
+            "--as-of",
+            "2025-12-30",
+            "--to",
+            "2025-12-31",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=900,
+    )
+    environment = {
+        "RECEIVABLES_WAREHOUSE": str(warehouse),
+        "RECEIVABLES_SERVING": str(serving),
+        "RECEIVABLES_ENTITIES": str(landing / "entities.yml"),
+        "RECEIVABLES_LANDING": str(landing),
+    }
+    subprocess.run(
+        [sys.executable, "-c", "from receivables import nightly; nightly.publish()"],
+        check=True,
+        env=os.environ | environment,
+        timeout=300,
+    )
+    return serving
+
+
+@pytest.fixture(scope="module")
+def admin(superset_server, published) -> SupersetClient:
+    saved = os.environ.copy()
+    os.environ.update(superset_env(superset_server.home))
+    try:
+        provision(published, ["FR01", "DE01"], superset_server.url, "admin", ADMIN_PASSWORD)
+        provision(
+            published, ["FR01", "DE01"], superset_server.url, "admin", ADMIN_PASSWORD
+        )  # again: updates only
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return SupersetClient(superset_server.url, "admin", ADMIN_PASSWORD)
+
+
+def chart_specs() -> list[dict]:
+    return [yaml.safe_load(p.read_text()) for p in sorted((REPO / "dashboards" / "charts").glob("*.yaml"))]
+
+
+def charts_by_name(client: SupersetClient) -> dict[str, dict]:
+    return {c["slice_name"]: c for c in client.listing("chart")}
+
+
+def data_at(client: SupersetClient, chart_id: int, as_of: date) -> list[dict]:
+    """What the dashboard asks for: the chart's saved query with the as-of filter's value."""
+    context = json.loads(client.call("GET", f"/api/v1/chart/{chart_id}")["result"]["query_context"])
+    for query in context["queries"]:
+        query["filters"] = [*query["filters"], {"col": "as_of_day", "op": "IN", "val": [as_of.isoformat()]}]
+    return client.call("POST", "/api/v1/chart/data", context)["result"][0]["data"]
+
+
+def test_import_is_idempotent_and_complete(admin):
+    assert len(admin.listing("chart")) == len(chart_specs()) == 12
+    assert len(admin.listing("dataset")) == 7
+    assert sorted(d["slug"] for d in admin.listing("dashboard")) == sorted(DASHBOARDS)
+    [database] = admin.listing("database")
+    detail = admin.call("GET", f"/api/v1/database/{database['id']}/connection")["result"]
+    extra = json.loads(detail["extra"])
+    assert extra["engine_params"]["connect_args"] == {
+        "read_only": True,
+        "config": {"enable_external_access": False},
+    }
+
+
+def test_every_chart_data_endpoint_answers(admin):
+    for name, chart in charts_by_name(admin).items():
+        result = admin.call("GET", f"/api/v1/chart/{chart['id']}/data/")["result"]
+        assert result and result[0]["error"] is None, name
+        assert result[0]["rowcount"] > 0 or name in MAY_BE_EMPTY, name
+
+
+def test_chart_figures_equal_the_marts(admin, published):
+    charts = charts_by_name(admin)
+    query = reader(published)
+    [(net_encours,)] = query(
+        "select sum(amount_eur) from marts.mart_aging where as_of_date = ? and not is_intercompany", LATEST
+    )
+    [row] = data_at(admin, charts["Net encours (EUR)"]["id"], LATEST)
+    assert Decimal(str(row["net_encours_eur"])).quantize(Decimal("0.01")) == net_encours
+    aging = {
+        (r["entity_code"], r["aging_bucket"]): Decimal(str(r["net_encours_eur"])).quantize(Decimal("0.01"))
+        for r in data_at(admin, charts["Aging by entity (EUR)"]["id"], LATEST)
+    }
+    expected = dict(
+        ((e, b), a)
+        for e, b, a in query(
+            "select entity_code, aging_bucket, sum(amount_eur) from marts.mart_aging where as_of_date = ? group by all",
+            LATEST,
+        )
+    )
+    assert aging == expected
+    top = data_at(admin, charts["Top 20 debtor groups by exposure (EUR)"]["id"], LATEST)
+    mart_top = query(
+        "select rank, debtor_group_id, exposure_eur from marts.mart_debtor_exposure "
+        "where as_of_date = ? and rank <= 20 order by rank",
+        LATEST,
+    )
+    assert [
+        (r["rank"], r["debtor_group_id"], Decimal(str(r["exposure_eur"])).quantize(Decimal("0.01")))
+        for r in top
+    ] == mart_top
+
+
+def test_a_controller_sees_only_their_entity(admin, superset_server):
+    environment = superset_env(superset_server.home)
+    subprocess.run(
+        [
+            str(VENV / "superset"),
+            "fab",
+            "create-user",
+            "--role",
+            "Controller FR01",
+            "--username",
+            "fr01",
+            "--firstname",
+            "Contrôleur",
+            "--lastname",
+            "FR01",
+            "--email",
+            "fr01@localhost",
+            "--password",
+            "fr01-pw",
+        ],
+        check=True,
+        capture_output=True,
+        env=environment,
+        timeout=300,
+    )
+    controller = SupersetClient(superset_server.url, "fr01", "fr01-pw")
+    charts = charts_by_name(admin)
+    rows = data_at(controller, charts["Aging by entity (EUR)"]["id"], LATEST)
+    assert rows and {r["entity_code"] for r in rows} == {"FR01"}
+    with pytest.raises(Exception, match=r"40[34]"):
+        controller.call(
+            "GET", f"/api/v1/chart/{charts['Top 20 debtor groups by exposure (EUR)']['id']}/data/"
+        )
+
+
+def test_headless_chromium_renders_every_dashboard(admin, superset_server, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1200})
+            page.goto(f"{superset_server.url}/login/", wait_until="networkidle", timeout=120_000)
+            page.fill("[data-test=username-input]", "admin")
+            page.fill("[data-test=password-input]", ADMIN_PASSWORD)
+            page.click("[data-test=login-button]")
+            page.wait_for_url("**/superset/welcome/**", timeout=120_000)
+            for slug in DASHBOARDS:
+                page.goto(
+                    f"{superset_server.url}/superset/dashboard/{slug}/?standalone=1",
+                    wait_until="networkidle",
+                    timeout=120_000,
+                )
+                page.wait_for_selector(".dashboard-component-chart-holder", timeout=120_000)
+                page.wait_for_load_state("networkidle", timeout=120_000)
+                page.wait_for_timeout(3000)
+                page.screenshot(path=str(tmp_path / f"{slug}.png"), full_page=True)
+                assert page.locator(".alert-danger, .ant-alert-error").count() == 0, slug
+                assert page.locator(".dashboard-component-chart-holder").count() >= 2, slug
+                assert LATEST.isoformat() in page.content(), (
+                    f"{slug}: the as-of filter defaults to the latest night"
+                )
+                assert (tmp_path / f"{slug}.png").stat().st_size > 20_000
+        finally:
+            browser.close()
