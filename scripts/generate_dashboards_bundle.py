@@ -60,12 +60,14 @@ charts = [
   {"x_axis": "month_end", "time_grain_sqla": "P1M", "metrics": ["dso_countback", "bpdso"], "groupby": ["entity_code"], "adhoc_filters": [], "row_limit": 10000, "y_axis_format": ",.1f", "show_legend": True}),
  ("overview", "Aging by entity (EUR)", "mart_aging", "echarts_timeseries_bar",
   {"x_axis": "entity_code", "metrics": ["net_encours_eur"], "groupby": ["aging_bucket"], "stack": "Stack", "adhoc_filters": [], "row_limit": 10000, "y_axis_format": EUR, "show_legend": True, "x_axis_sort_asc": True}),
- ("overview", "Freshness per entity", "mart_freshness", "table",
+ (("overview", "concentration", "signals"), "Freshness per entity", "mart_freshness", "table",
   {"query_mode": "raw", "all_columns": ["entity_code", "status", "last_good_extract_date", "rows_landed", "reason"], "order_by_cols": [json.dumps(["entity_code", True])], "adhoc_filters": [], "row_limit": 1000}),
  ("concentration", "Top 20 debtor groups by exposure (EUR)", "mart_debtor_exposure", "table",
   {"query_mode": "raw", "all_columns": ["rank", "debtor_group_name", "debtor_group_id", "exposure_eur", "share", "cumulative_share", "worst_risk_class", "cover_eur", "insured_eur", "uninsured_eur", "over_limit_eur", "avg_days_late_90d"], "order_by_cols": [json.dumps(["rank", True])], "adhoc_filters": where("rank <= 20"), "row_limit": 20}),
- ("concentration", "HHI and top-10 share over time", "mart_concentration", "echarts_timeseries_line",
+ ("concentration", "Herfindahl-Hirschman index of exposure over time", "mart_concentration", "echarts_timeseries_line",
   {"x_axis": "as_of_date", "time_grain_sqla": "P1D", "metrics": ["hhi"], "groupby": [], "adhoc_filters": [], "row_limit": 10000, "y_axis_format": ",.0f"}),
+ ("concentration", "Share of the 10 largest debtor groups over time", "mart_concentration", "echarts_timeseries_line",
+  {"x_axis": "as_of_date", "time_grain_sqla": "P1D", "metrics": ["top10_share"], "groupby": [], "adhoc_filters": [], "row_limit": 10000, "y_axis_format": ".1%"}),
  ("concentration", "Exposure by worst risk class (EUR)", "mart_debtor_exposure", "echarts_timeseries_bar",
   {"x_axis": "worst_risk_class", "metrics": ["exposure_eur"], "groupby": [], "adhoc_filters": [], "row_limit": 100, "y_axis_format": EUR, "x_axis_sort_asc": True}),
  ("concentration", "Insured, uninsured and over-limit exposure (EUR)", "mart_debtor_exposure", "table",
@@ -85,7 +87,8 @@ for dash, name, table, viz, params in charts:
     dump(f"charts/{table}__{cu[:8]}.yaml", {"slice_name": name, "description": None, "certified_by": None, "certification_details": None,
         "viz_type": viz, "params": params, "query_context": None, "cache_timeout": None, "uuid": cu, "version": "1.0.0", "dataset_uuid": uid("dataset/"+table)})
     chart_number += 1
-    by_dash.setdefault(dash, []).append((cu, name, viz, chart_number))
+    for board in (dash if isinstance(dash, tuple) else (dash,)):  # freshness shows on every dashboard
+        by_dash.setdefault(board, []).append((cu, name, viz, chart_number))
 titles = {"overview": ("Group overview: encours, DSO, aging, freshness", "receivables-overview"),
           "concentration": ("Risk concentration per debtor group", "receivables-concentration"),
           "signals": ("Weak signals and collections", "receivables-signals")}

@@ -115,7 +115,7 @@ def data_at(client: SupersetClient, chart_id: int, as_of: date) -> list[dict]:
 
 
 def test_import_is_idempotent_and_complete(admin):
-    assert len(admin.listing("chart")) == len(chart_specs()) == 12
+    assert len(admin.listing("chart")) == len(chart_specs()) == 13
     assert len(admin.listing("dataset")) == 7
     assert sorted(d["slug"] for d in admin.listing("dashboard")) == sorted(DASHBOARDS)
     [database] = admin.listing("database")
@@ -231,3 +231,114 @@ def test_headless_chromium_renders_every_dashboard(admin, superset_server, tmp_p
                 assert (tmp_path / f"{slug}.png").stat().st_size > 20_000
         finally:
             browser.close()
+
+
+EXPECTED_METRICS = {
+    # (dataset, metric): the same figure written straight on the mart, at the latest as-of date
+    ("mart_aging", "net_encours_eur"): "select sum(amount_eur) from marts.mart_aging where as_of_date = $1",
+    (
+        "mart_aging",
+        "overdue_eur",
+    ): "select sum(amount_eur) from marts.mart_aging where as_of_date = $1 and aging_bucket <> 'not_due'",
+    (
+        "mart_aging",
+        "overdue_share",
+    ): "select sum(amount_eur) filter (where aging_bucket <> 'not_due') / sum(amount_eur) "
+    "from marts.mart_aging where as_of_date = $1",
+    ("mart_dso", "dso_countback"): "select avg(dso_countback) from marts.mart_dso where $1 is not null",
+    ("mart_dso", "bpdso"): "select avg(bpdso) from marts.mart_dso where $1 is not null",
+    (
+        "mart_debtor_exposure",
+        "exposure_eur",
+    ): "select sum(exposure_eur) from marts.mart_debtor_exposure where as_of_date = $1",
+    (
+        "mart_debtor_exposure",
+        "insured_eur",
+    ): "select sum(insured_eur) from marts.mart_debtor_exposure where as_of_date = $1",
+    (
+        "mart_debtor_exposure",
+        "uninsured_eur",
+    ): "select sum(uninsured_eur) from marts.mart_debtor_exposure where as_of_date = $1",
+    (
+        "mart_debtor_exposure",
+        "over_limit_eur",
+    ): "select sum(over_limit_eur) from marts.mart_debtor_exposure where as_of_date = $1",
+    ("mart_concentration", "hhi"): "select hhi from marts.mart_concentration where as_of_date = $1",
+    (
+        "mart_concentration",
+        "top10_share",
+    ): "select top10_share from marts.mart_concentration where as_of_date = $1",
+    (
+        "mart_weak_signals",
+        "amount_at_stake_eur",
+    ): "select sum(amount_eur) from marts.mart_weak_signals where as_of_date = $1",
+    (
+        "mart_freshness",
+        "rows_landed",
+    ): "select sum(rows_landed) from marts.mart_freshness where as_of_date = $1",
+    (
+        "fct_open_items",
+        "open_amount_eur",
+    ): "select sum(open_amount_eur) from marts.fct_open_items where as_of_date = $1",
+}
+
+
+def test_every_dataset_metric_equals_its_mart_column(admin, published):
+    bundle = {
+        (spec["table_name"], metric["metric_name"])
+        for spec in (yaml.safe_load(p.read_text()) for p in (REPO / "dashboards" / "datasets").glob("*.yaml"))
+        for metric in spec["metrics"]
+    }
+    assert bundle == set(EXPECTED_METRICS), "every metric has its independent check"
+    datasets = {d["table_name"]: d["id"] for d in admin.listing("dataset")}
+    query = reader(published)
+    for (table, metric), sql in EXPECTED_METRICS.items():
+        filters = (
+            [] if table == "mart_dso" else [{"col": "as_of_day", "op": "IN", "val": [LATEST.isoformat()]}]
+        )
+        context = {
+            "datasource": {"id": datasets[table], "type": "table"},
+            "queries": [{"columns": [], "metrics": [metric], "filters": filters, "row_limit": 10}],
+            "result_format": "json",
+            "result_type": "full",
+        }
+        [row] = admin.call("POST", "/api/v1/chart/data", context)["result"][0]["data"]
+        [(expected,)] = query(sql, LATEST)
+        assert float(row[metric]) == pytest.approx(float(expected), rel=1e-9, abs=0.005), (table, metric)
+
+
+def as_text(values: list) -> tuple[str, ...]:
+    """Values as both sides print them: numbers to the cent, None as empty."""
+    return tuple(
+        "" if v is None else str(round(float(v), 2)) if isinstance(v, (int, float, Decimal)) else str(v)
+        for v in values
+    )
+
+
+def test_every_table_chart_shows_the_mart_rows(admin, published):
+    """Raw tables list mart rows: the same rows as the mart at the latest date, with the chart's filter."""
+    charts = charts_by_name(admin)
+    query = reader(published)
+    checked = 0
+    for spec in chart_specs():
+        params = spec["params"]
+        if params["viz_type"] != "table" or params.get("query_mode") != "raw":
+            continue
+        table = next(
+            p
+            for p in (REPO / "dashboards" / "datasets").glob("*.yaml")
+            if yaml.safe_load(p.read_text())["uuid"] == spec["dataset_uuid"]
+        ).stem
+        columns = params["all_columns"]
+        where = " and ".join(f"({f['sqlExpression']})" for f in params["adhoc_filters"]) or "true"
+        expected = query(
+            f"select {', '.join(columns)} from marts.{table} where as_of_date = ? and {where}", LATEST
+        )
+        shown = data_at(admin, charts[spec["slice_name"]]["id"], LATEST)
+        assert len(shown) == min(len(expected), params["row_limit"]), spec["slice_name"]
+        keys = [c for c in columns if not c.endswith("_date") and c not in {"reason", "detail"}]
+        assert sorted(as_text([r[c] for c in keys]) for r in shown) == sorted(
+            as_text([row[columns.index(c)] for c in keys]) for row in expected[: len(shown)]
+        ), spec["slice_name"]
+        checked += 1
+    assert checked == 4
