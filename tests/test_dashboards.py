@@ -342,3 +342,43 @@ def test_every_table_chart_shows_the_mart_rows(admin, published):
         ), spec["slice_name"]
         checked += 1
     assert checked == 4
+
+
+def test_every_aggregated_chart_equals_the_mart(admin, published):
+    """Bars, big numbers, aggregate tables (at the latest date) and trends (every date) against the marts."""
+    charts = charts_by_name(admin)
+    query = reader(published)
+    datasets = {
+        spec["uuid"]: spec
+        for spec in (yaml.safe_load(p.read_text()) for p in (REPO / "dashboards" / "datasets").glob("*.yaml"))
+    }
+    checked = 0
+    for spec in chart_specs():
+        params = spec["params"]
+        if params["viz_type"] == "table" and params.get("query_mode") == "raw":
+            continue
+        dataset = datasets[spec["dataset_uuid"]]
+        expressions = {m["metric_name"]: m["expression"] for m in dataset["metrics"]}
+        metrics = params.get("metrics") or [params["metric"]]
+        trend = params["viz_type"] == "echarts_timeseries_line"
+        groups = ([params["x_axis"]] if "x_axis" in params else []) + list(params.get("groupby", []))
+        where = " and ".join(f"({f['sqlExpression']})" for f in params["adhoc_filters"]) or "true"
+        if not trend:
+            where += f" and as_of_date = '{LATEST.isoformat()}'"
+        select = ", ".join([*groups, *(f"{expressions[m]} as {m}" for m in metrics)])
+        group_by = f" group by {', '.join(groups)}" if groups else ""
+        expected = query(f"select {select} from marts.{dataset['table_name']} where {where}{group_by}")
+        if trend:
+            shown = admin.call("GET", f"/api/v1/chart/{charts[spec['slice_name']]['id']}/data/")["result"][0][
+                "data"
+            ]
+        else:
+            shown = data_at(admin, charts[spec["slice_name"]]["id"], LATEST)
+        width = len(groups)
+        totals_expected = sorted(
+            round(float(row[width + i] or 0), 2) for row in expected for i in range(len(metrics))
+        )
+        totals_shown = sorted(round(float(row[m] or 0), 2) for row in shown for m in metrics)
+        assert totals_shown == totals_expected, spec["slice_name"]
+        checked += 1
+    assert checked == 9
