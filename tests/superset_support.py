@@ -8,8 +8,10 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from conftest import REPO
 
@@ -110,3 +112,22 @@ def start_server(home: Path) -> Iterator[Server]:
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=30)
+
+
+@contextmanager
+def logged_in_page(url: str, width: int = 1600, height: int = 1200) -> Iterator[Any]:
+    """Debian's Chromium (Playwright, never a downloaded browser), logged in as admin through the form."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.goto(f"{url}/login/", wait_until="networkidle", timeout=120_000)
+            page.fill("[data-test=username-input]", "admin")
+            page.fill("[data-test=password-input]", ADMIN_PASSWORD)
+            page.click("[data-test=login-button]")
+            page.wait_for_url("**/superset/welcome/**", timeout=120_000)
+            yield page
+        finally:
+            browser.close()

@@ -21,7 +21,7 @@ import yaml
 from conftest import REPO, reader
 from receivables.generate import GeneratorConfig, generate
 from receivables.superset_provision import SupersetClient, provision
-from superset_support import ADMIN_PASSWORD, CHROMIUM_FLAGS, VENV, superset_env
+from superset_support import ADMIN_PASSWORD, VENV, logged_in_page, superset_env
 
 LATEST = date(2025, 12, 31)
 MAY_BE_EMPTY = {"Debtor groups in insolvency proceedings and claim deadlines"}  # a small sample may have none
@@ -202,35 +202,23 @@ def test_a_controller_sees_only_their_entity(admin, superset_server):
 
 
 def test_headless_chromium_renders_every_dashboard(admin, superset_server, tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1200})
-            page.goto(f"{superset_server.url}/login/", wait_until="networkidle", timeout=120_000)
-            page.fill("[data-test=username-input]", "admin")
-            page.fill("[data-test=password-input]", ADMIN_PASSWORD)
-            page.click("[data-test=login-button]")
-            page.wait_for_url("**/superset/welcome/**", timeout=120_000)
-            for slug in DASHBOARDS:
-                page.goto(
-                    f"{superset_server.url}/superset/dashboard/{slug}/?standalone=1",
-                    wait_until="networkidle",
-                    timeout=120_000,
-                )
-                page.wait_for_selector(".dashboard-component-chart-holder", timeout=120_000)
-                page.wait_for_load_state("networkidle", timeout=120_000)
-                page.wait_for_timeout(3000)
-                page.screenshot(path=str(tmp_path / f"{slug}.png"), full_page=True)
-                assert page.locator(".alert-danger, .ant-alert-error").count() == 0, slug
-                assert page.locator(".dashboard-component-chart-holder").count() >= 2, slug
-                assert LATEST.isoformat() in page.content(), (
-                    f"{slug}: the as-of filter defaults to the latest night"
-                )
-                assert (tmp_path / f"{slug}.png").stat().st_size > 20_000
-        finally:
-            browser.close()
+    with logged_in_page(superset_server.url) as page:
+        for slug in DASHBOARDS:
+            page.goto(
+                f"{superset_server.url}/superset/dashboard/{slug}/?standalone=1",
+                wait_until="networkidle",
+                timeout=120_000,
+            )
+            page.wait_for_selector(".dashboard-component-chart-holder", timeout=120_000)
+            page.wait_for_load_state("networkidle", timeout=120_000)
+            page.wait_for_timeout(3000)
+            page.screenshot(path=str(tmp_path / f"{slug}.png"), full_page=True)
+            assert page.locator(".alert-danger, .ant-alert-error").count() == 0, slug
+            assert page.locator(".dashboard-component-chart-holder").count() >= 3, slug
+            assert LATEST.isoformat() in page.content(), (
+                f"{slug}: the as-of filter defaults to the latest night"
+            )
+            assert (tmp_path / f"{slug}.png").stat().st_size > 20_000
 
 
 EXPECTED_METRICS = {

@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 
 from conftest import REPO
-from superset_support import CHROMIUM_FLAGS, CONFIG, VENV, superset_env
+from superset_support import CONFIG, VENV, logged_in_page, superset_env
 
 
 def test_pins_keep_superset_apart_from_airflow():
@@ -41,22 +41,10 @@ def test_a_real_server_logs_in_over_the_api(superset_server):
 
 
 def test_headless_chromium_logs_in_and_takes_a_screenshot(superset_server, tmp_path):
-    """Debian's Chromium driven by Playwright, as the dashboard tests will be."""
-    from playwright.sync_api import sync_playwright
-
+    """Debian's Chromium driven by Playwright, as the dashboard tests are."""
     screenshot = tmp_path / "superset-welcome.png"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(f"{superset_server.url}/login/", wait_until="networkidle", timeout=120_000)
-            page.fill("[data-test=username-input]", "admin")
-            page.fill("[data-test=password-input]", "pw-of-this-test")
-            page.click("[data-test=login-button]")
-            page.wait_for_url("**/superset/welcome/**", timeout=120_000)
-            page.wait_for_load_state("networkidle", timeout=120_000)
-            assert page.locator(".alert-danger").count() == 0
-            page.screenshot(path=str(screenshot), full_page=True)
-        finally:
-            browser.close()
+    with logged_in_page(superset_server.url, 1400, 900) as page:
+        page.wait_for_load_state("networkidle", timeout=120_000)
+        assert page.locator(".alert-danger").count() == 0
+        page.screenshot(path=str(screenshot), full_page=True)
     assert screenshot.stat().st_size > 10_000
