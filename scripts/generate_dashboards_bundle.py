@@ -84,6 +84,11 @@ chart_number = 0
 for dash, name, table, viz, params in charts:
     cu = uid(f"chart/{name}")
     params = {"viz_type": viz, "datasource": f"{uid('dataset/'+table)}__table", **params}
+    if viz == "table":  # French number format in table cells too: amounts to the cent, shares in %
+        shown = params.get("all_columns") or params.get("metrics") or []
+        params["column_config"] = {
+            c: {"d3NumberFormat": ".2%" if "share" in c else EUR} for c in shown if c.endswith("_eur") or "share" in c
+        }
     dump(f"charts/{table}__{cu[:8]}.yaml", {"slice_name": name, "description": None, "certified_by": None, "certification_details": None,
         "viz_type": viz, "params": params, "query_context": None, "cache_timeout": None, "uuid": cu, "version": "1.0.0", "dataset_uuid": uid("dataset/"+table)})
     chart_number += 1
@@ -117,7 +122,7 @@ for dash, items in by_dash.items():
                "defaultDataMask": {"filterState": {}, "extraFormData": {}}, "cascadeParentIds": [],
                "scope": {"rootPath": ["ROOT_ID"], "excluded": series}, "type": "NATIVE_FILTER",
                "description": "Figures as of this date (latest night by default); trends are not filtered"}]
-    for col in (["entity_code"] if dash != "concentration" else []) + (["debtor_group_id"] if dash != "overview" else []):
+    for col in (["entity_code"] if dash != "concentration" else []) + ["debtor_group_id"]:
         native.append({"id": f"NATIVE_FILTER-{dash}-{col}", "name": col.replace("_", " "), "filterType": "filter_select",
                        "targets": [{"datasetUuid": fds, "column": {"name": col}}], "controlValues": {"multiSelect": True, "enableEmptyFilter": False, "searchAllOptions": True},
                        "defaultDataMask": {"filterState": {}, "extraFormData": {}}, "cascadeParentIds": [], "scope": {"rootPath": ["ROOT_ID"], "excluded": []},
