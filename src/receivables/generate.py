@@ -38,6 +38,7 @@ from receivables.contract import (
 )
 from receivables.errors import GenerationError
 from receivables.registry import CsvDialect, Entity, Registry
+from receivables.validation import rating_scales
 
 log = logging.getLogger(__name__)
 
@@ -326,31 +327,14 @@ class DropWriter:
             )
 
 
-def _grades_by_class(
-    seeds: Path,
-) -> tuple[dict[tuple[str, str, int], list[str]], list[tuple[str, str, date, date]]]:
+def _grades_by_class(seeds: Path) -> dict[tuple[str, str, int], list[str]]:
+    """Grades of each provider, scale version and class from the rating seed; class 0 = the default grades."""
     grades: dict[tuple[str, str, int], list[str]] = defaultdict(list)
     with (seeds / "rating_mappings.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            if row["is_default"] != "true":
-                grades[(row["provider"], row["scale_version"], int(row["risk_class"]))].append(row["rating"])
-    with (seeds / "rating_scales.csv").open(encoding="utf-8") as handle:
-        scales = [
-            (
-                r["provider"],
-                r["scale_version"],
-                date.fromisoformat(r["valid_from"]),
-                date.fromisoformat(r["valid_to"]),
-            )
-            for r in csv.DictReader(handle)
-        ]
-    defaults: dict[tuple[str, str, int], list[str]] = {}
-    with (seeds / "rating_mappings.csv").open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            if row["is_default"] == "true":
-                defaults[(row["provider"], row["scale_version"], 0)] = [row["rating"]]
-    grades.update(defaults)
-    return grades, scales
+            risk_class = 0 if row["is_default"] == "true" else int(row["risk_class"])
+            grades[(row["provider"], row["scale_version"], risk_class)].append(row["rating"])
+    return grades
 
 
 @dataclass
@@ -405,7 +389,7 @@ class GroupGenerator:
             e.code: EntitySim(entity=e, vat_rate=extras[e.code][0], manifest=extras[e.code][1])
             for e in self.registry.entities
         }
-        self.grades, self.scales = _grades_by_class(paths.seeds_dir())
+        self.grades = _grades_by_class(paths.seeds_dir())
         self.events: list[tuple[date, int, str, tuple[Any, ...]]] = []
         self.event_seq = 0
         self.history_day = config.nightly_start - timedelta(days=1)
@@ -577,7 +561,7 @@ class GroupGenerator:
         heapq.heappush(self.events, (day, self.event_seq, kind, payload))
 
     # ----- rows --------------------------------------------------------
-    def _debtor_row(self, account: Account, limit: int | None = None) -> dict[str, Any]:
+    def _debtor_row(self, account: Account) -> dict[str, Any]:
         return {
             "debtor_id": account.debtor_id,
             "name": account.name,
@@ -587,11 +571,15 @@ class GroupGenerator:
             "intercompany_entity": account.intercompany,
             "customer_type": account.customer_type,
             "payment_terms_days": account.terms,
-            "credit_limit": Money(limit if limit is not None else account.credit_limit),
+            "credit_limit": Money(account.credit_limit),
         }
 
     def _grade(self, provider: str, risk_class: int, day: date) -> str:
-        version = next(v for p, v, start, stop in self.scales if p == provider and start <= day <= stop)
+        version = next(
+            scale.scale_version
+            for scale in rating_scales()
+            if scale.provider == provider and scale.valid_from <= day <= scale.valid_to
+        )
         options = self.grades.get((provider, version, risk_class))
         step = 1
         while not options:  # a class some scale skips: take the nearest one
