@@ -7,12 +7,16 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import duckdb
+import pandas as pd
 import pytest
 
 from conftest import DAY1, REPO, fx_drop, good_drop, write_drop
+from receivables.contract import INVOICES
 from receivables.errors import RegistryError
-from receivables.registry import load_registry, parse_bool
+from receivables.registry import CsvDialect, load_registry
 from receivables.suites import stale_suites
+from receivables.warehouse import typed_select
 
 RECEIVABLES = [sys.executable, "-m", "receivables.cli"]
 
@@ -68,8 +72,14 @@ def test_registry_errors_name_the_file_and_entry(tmp_path, yaml_text, message):
     assert str(path) in str(error.value)
 
 
-def test_booleans_any_case():
-    assert [parse_bool(v) for v in ("TRUE", "false", "1", "0", " True ")] == [True, False, True, False, True]
+def test_booleans_any_case_as_landed():
+    """SPEC section 2: true/false/1/0, any case, through the SQL that types landed files."""
+    frame = pd.DataFrame({column: pd.Series([None] * 5, dtype="str") for column in INVOICES.column_names})
+    frame["disputed"] = ["TRUE", "false", "1", "0", "True"]
+    select = typed_select(INVOICES, CsvDialect(), "frame", "FR01", "2026-03-02")
+    with duckdb.connect() as connection:
+        values = [row[0] for row in connection.execute(f"select disputed from ({select})").fetchall()]
+    assert values == [True, False, True, False, True]
 
 
 def test_committed_suites_match_the_contract():

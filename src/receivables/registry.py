@@ -93,14 +93,6 @@ class Registry:
         return yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
 
 
-_BOOLEAN_WORDS = {"true": True, "false": False, "1": True, "0": False}
-
-
-def parse_bool(text: str) -> bool:
-    """SPEC section 2: booleans are true/false/1/0, any case."""
-    return _BOOLEAN_WORDS[text.strip().lower()]
-
-
 def _dialect(raw: Any, where: str) -> CsvDialect:
     if raw is None:
         return CsvDialect()
