@@ -9,7 +9,9 @@ processes D - 1, and the `as_of_date` param chooses any date): every entity's dr
 validated in parallel (mapped `validate`, read-only), the staged drops are
 loaded into the working warehouse by a single writer (`load`), dbt builds
 the marts (`build`), a consistent copy is swapped in at the serving path
-(`publish`), and the entities that did not land are mailed (`alert`).
+(`publish`, which updates the asset `receivables_serving_warehouse` and so
+triggers `receivables_reports`), and the entities that did not land are
+mailed (`alert`).
 
 A quarantined or missing drop does not fail the run: that entity keeps its
 last good data and shows as stale or quarantined in `marts.mart_freshness`.
@@ -29,10 +31,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk import Asset, Param, dag, get_current_context, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
+from receivables.nightly import SERVING_ASSET
+
 WAREHOUSE_POOL = "receivables_warehouse"
+SERVING = Asset(SERVING_ASSET)
 PARIS = "Europe/Paris"
 
 
@@ -101,11 +106,13 @@ def receivables_nightly() -> None:
         nightly.build(date.fromisoformat(as_of))
         return as_of
 
-    @task(pool=WAREHOUSE_POOL)
+    @task(pool=WAREHOUSE_POOL, outlets=[SERVING])
     def publish(as_of: str) -> str:
         from receivables import nightly
 
         nightly.publish()
+        # the reports DAG runs on this event and reads the date it carries
+        get_current_context()["outlet_events"][SERVING].extra = {"as_of_date": as_of}
         return as_of
 
     @task

@@ -113,6 +113,18 @@ def cmd_superset_provision(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from receivables.report_data import read_report
+    from receivables.report_files import write_report
+
+    if args.top < 1:
+        raise ReceivablesError(f"--top must be at least 1, found {args.top}")
+    report = read_report(args.warehouse, args.as_of, args.entity, args.top)
+    for path in write_report(report, args.out):
+        print(path)
+    return 0
+
+
 def cmd_expectations(args: argparse.Namespace) -> int:
     from receivables import paths
     from receivables.suites import stale_suites, write_suites
@@ -199,6 +211,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--entities", type=Path, required=True, help="entity registry (one controller role each)"
     )
     provision.set_defaults(handler=cmd_superset_provision)
+
+    report = commands.add_parser(
+        "report", help="write the Excel workbook and PDF summary of an as-of date (group or one entity)"
+    )
+    report.add_argument("--warehouse", type=Path, required=True, help="the published DuckDB file (read-only)")
+    report.add_argument("--as-of", type=_date, required=True)
+    report.add_argument("--out", type=Path, required=True, help="folder to write the two files into")
+    report.add_argument("--entity", default=None, help="one entity's report (default: the group's)")
+    report.add_argument("--top", type=int, default=20, help="debtors listed (default 20)")
+    report.set_defaults(handler=cmd_report)
 
     expectations = commands.add_parser("expectations", help="write the GX suites from the extract contract")
     expectations.add_argument("--folder", type=Path, default=None)

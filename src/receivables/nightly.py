@@ -23,8 +23,8 @@ log = logging.getLogger(__name__)
 
 GROUP_DROP = "GROUP"  # the group's FX drop, validated like an entity's
 ALERT_RECIPIENTS = "RECEIVABLES_ALERT_TO"  # comma-separated; unset = log only
-ALERT_SENDER = "RECEIVABLES_ALERT_FROM"
-SMTP_CONN_ID = "RECEIVABLES_SMTP_CONN_ID"
+# the published warehouse as an Airflow asset: publish updates it, the reports DAG runs on it
+SERVING_ASSET = "receivables_serving_warehouse"
 
 
 @dataclass(frozen=True)
@@ -143,16 +143,17 @@ def send_alert(problems: list[dict[str, Any]], as_of: date) -> str:
     """Mail the stale and quarantined entities through Airflow's SMTP connection."""
     if not problems:
         return "every drop landed"
-    recipients = [r.strip() for r in os.environ.get(ALERT_RECIPIENTS, "").split(",") if r.strip()]
-    subject, body = alert_text(problems, as_of)
+    return alert(*alert_text(problems, as_of))
+
+
+def alert(subject: str, body: str) -> str:
+    """Mail the operators (``RECEIVABLES_ALERT_TO``); with none set, log the alert only."""
+    from receivables import mail
+
+    recipients = mail.addresses(os.environ.get(ALERT_RECIPIENTS, ""))
     if not recipients:
         log.warning("%s (no %s set, no mail sent)", subject, ALERT_RECIPIENTS)
         return subject
-    from airflow.providers.smtp.hooks.smtp import SmtpHook
-
-    with SmtpHook(smtp_conn_id=os.environ.get(SMTP_CONN_ID, "smtp_default")) as hook:
-        hook.send_email_smtp(
-            to=recipients, subject=subject, html_content=body, from_email=os.environ.get(ALERT_SENDER)
-        )
+    mail.send(recipients, subject, body)
     log.info("alert sent to %s: %s", ", ".join(recipients), subject)
     return subject

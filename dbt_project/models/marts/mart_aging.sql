@@ -41,6 +41,7 @@ debtors_with_open_items as (
         entity_code,
         consolidated_debtor_id,
         debtor_group_id,
+        functional_currency,
         is_intercompany,
     from as_of_open_items
 
@@ -69,6 +70,7 @@ every_bucket as (
         debtors_with_open_items.entity_code,
         debtors_with_open_items.consolidated_debtor_id,
         debtors_with_open_items.debtor_group_id,
+        debtors_with_open_items.functional_currency,
         aging_buckets.aging_bucket,
         aging_buckets.bucket_order,
         cast(coalesce(amounts_by_bucket.amount_eur, 0) as decimal(18, 2)) as amount_eur,
@@ -91,6 +93,7 @@ select
     entity_code,
     consolidated_debtor_id,
     debtor_group_id,
+    functional_currency,
     aging_bucket,
     bucket_order,
     amount_eur,

@@ -1,0 +1,440 @@
+"""What a scheduled report holds, read from the published marts (no figure is recomputed here).
+
+A report has a scope: ``GROUP`` (the CFO's: every entity, and the group's
+consolidated figures, intercompany left out) or one entity code (its
+controllers': that entity's rows only, nothing of another entity). Every
+figure is a mart value or a sum of mart rows, so the workbook, the PDF and
+the dashboards agree to the cent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from receivables.errors import ReceivablesError
+
+GROUP = "GROUP"
+
+# how a column is shown: text, date, amount (2 decimals), days (2 decimals), ratio (a percentage), count, flag
+Kind = str
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    kind: Kind
+
+
+@dataclass(frozen=True)
+class Table:
+    """One sheet of the workbook: a header row, then rows in the columns' order."""
+
+    title: str
+    columns: tuple[Column, ...]
+    rows: list[tuple[Any, ...]]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Report:
+    as_of: date
+    scope: str
+    scope_name: str
+    headline: list[tuple[str, Any, Kind]]
+    tables: list[Table]
+    bucket_headers: list[str]
+    aging_eur: list[Decimal]  # per bucket, external receivables in EUR (the aging chart)
+    dso_trend: list[tuple[date, float | None, float | None, float | None]]  # month end, countback, ratio, BPDSO
+    dso_currency: str
+    top_exposures: list[tuple[str, Decimal]] = field(default_factory=list)  # label, EUR (the concentration chart)
+
+    @property
+    def is_group(self) -> bool:
+        return self.scope == GROUP
+
+    def table(self, title: str) -> Table:
+        return next(table for table in self.tables if table.title == title)
+
+
+SIGNAL_LABELS = {
+    "insolvency_proceeding": "Procédure collective ouverte",
+    "rating_downgrade": "Note dégradée de 2 classes ou plus",
+    "exposure_over_cover": "Encours au-delà de la garantie",
+    "exposure_over_limit": "Encours au-delà de la limite interne",
+    "payment_delays_lengthening": "Allongement des retards de paiement",
+    "payment_reversal": "Rejet de paiement",
+    "high_share_of_exposure": "Part élevée de l'encours du groupe",
+    "overdue_growth": "Forte hausse de l'échu",
+}
+
+FRESHNESS_LABELS = {"ok": "à jour", "stale": "non reçu", "quarantined": "en quarantaine"}
+AGING, DEBTORS, SIGNALS, DSO, FRESHNESS = (
+    "Balance âgée",
+    "Principaux débiteurs",
+    "Signaux faibles",
+    "DSO",
+    "Fraîcheur",
+)
+
+
+def bucket_header(min_days: int | None, max_days: int | None) -> str:
+    """A bucket's column title, from the aging_buckets seed (no bound is written here)."""
+    if min_days is None:
+        return "Non échu"
+    if max_days is None:
+        return f"> {min_days - 1} j"
+    return f"{min_days}-{max_days} j"
+
+
+class _Marts:
+    def __init__(self, path: Path) -> None:
+        import duckdb
+
+        if not path.is_file():
+            raise ReceivablesError(f"{path}: no such warehouse file")
+        self.connection = duckdb.connect(str(path), read_only=True)
+
+    def rows(self, sql: str, *parameters: Any) -> list[tuple[Any, ...]]:
+        return self.connection.execute(sql, list(parameters)).fetchall()
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def read_report(warehouse: Path, as_of: date, entity: str | None = None, top: int = 20) -> Report:
+    """Read one report's figures from a published warehouse (opened read-only)."""
+    marts = _Marts(warehouse)
+    try:
+        return _read(marts, as_of, entity, top)
+    finally:
+        marts.close()
+
+
+def _read(marts: _Marts, as_of: date, entity: str | None, top: int) -> Report:
+    built = marts.rows("select max(as_of_date) from marts.mart_concentration")[0][0]
+    if not marts.rows("select 1 from marts.mart_freshness where as_of_date = ?", as_of):
+        raise ReceivablesError(
+            f"the warehouse holds no as-of date {as_of} (latest built: {built}); build that date first"
+        )
+    entities = dict(marts.rows("select entity_code, entity_name from raw.entities order by entity_code"))
+    if entity is not None and entity not in entities:
+        raise ReceivablesError(f"unknown entity {entity!r}; the warehouse has {', '.join(entities)}")
+    scope = entity or GROUP
+    codes = [entity] if entity else list(entities)
+    buckets = marts.rows(
+        "select aging_bucket, min_days_past_due, max_days_past_due from reference.aging_buckets order by bucket_order"
+    )
+    bucket_names = [name for name, _, _ in buckets]
+    headers = [bucket_header(low, high) for _, low, high in buckets]
+
+    aging_rows, external_eur_by_bucket = _aging(marts, as_of, codes, bucket_names, with_group=entity is None)
+    aging = Table(
+        AGING,
+        (
+            Column("Entité", "text"),
+            Column("Périmètre", "text"),
+            Column("Devise", "text"),
+            *(Column(header, "amount") for header in headers),
+            Column("Total", "amount"),
+            Column("Total EUR", "amount"),
+            Column("Dont litiges EUR", "amount"),
+        ),
+        aging_rows,
+        note="Montants en devise de l'entité ; la ligne GROUPE est consolidée en EUR, hors intragroupe.",
+    )
+    debtors, top_exposures = (
+        _group_debtors(marts, as_of, top) if entity is None else _entity_debtors(marts, as_of, entity, top)
+    )
+    signals = _group_signals(marts, as_of) if entity is None else _entity_signals(marts, as_of, entity)
+    dso_scope = entity or GROUP
+    dso_codes = [entity] if entity else [*codes, GROUP]
+    dso_rows = marts.rows(
+        "select month_end, entity_code, currency, net_encours, sales, dso_countback, dso_ratio, bpdso, add_days "
+        f"from marts.mart_dso where month_end <= ? and entity_code in ({', '.join('?' for _ in dso_codes)}) "
+        "order by month_end desc, entity_code = 'GROUP' desc, entity_code",
+        as_of,
+        *dso_codes,
+    )
+    dso = Table(
+        DSO,
+        (
+            Column("Fin de mois", "date"),
+            Column("Entité", "text"),
+            Column("Devise", "text"),
+            Column("Encours net", "amount"),
+            Column("Ventes du mois", "amount"),
+            Column("DSO (épuisement), j", "days"),
+            Column("DSO (ratio), j", "days"),
+            Column("BPDSO, j", "days"),
+            Column("Retard moyen (ADD), j", "days"),
+        ),
+        dso_rows,
+        note="DSO par épuisement du chiffre d'affaires ; GROUPE en EUR, hors intragroupe.",
+    )
+    trend = sorted(
+        (row[0], row[5], row[6], row[7]) for row in dso_rows if row[1] == dso_scope
+    )[-13:]
+    dso_currency = next((row[2] for row in dso_rows if row[1] == dso_scope), "EUR")
+    freshness_rows = [
+        (code, FRESHNESS_LABELS.get(status, status), last_good, rows_landed, reason or "")
+        for code, status, last_good, rows_landed, reason in marts.rows(
+            "select entity_code, status, last_good_extract_date, rows_landed, reason from marts.mart_freshness "
+            f"where as_of_date = ? and entity_code in ({', '.join('?' for _ in codes)}) order by entity_code",
+            as_of,
+            *codes,
+        )
+    ]
+    freshness = Table(
+        FRESHNESS,
+        (
+            Column("Entité", "text"),
+            Column("Statut", "text"),
+            Column("Dernier extrait valide", "date"),
+            Column("Lignes chargées", "count"),
+            Column("Motif", "text"),
+        ),
+        freshness_rows,
+    )
+
+    headline = _headline(marts, as_of, codes, entity, aging_rows, dso_rows, dso_scope, signals, freshness_rows)
+    return Report(
+        as_of=as_of,
+        scope=scope,
+        scope_name=entities[entity] if entity else "Groupe (consolidé)",
+        headline=headline,
+        tables=[aging, debtors, signals, dso, freshness],
+        bucket_headers=headers,
+        aging_eur=external_eur_by_bucket,
+        dso_trend=trend,
+        dso_currency=dso_currency,
+        top_exposures=top_exposures,
+    )
+
+
+def _aging(
+    marts: _Marts, as_of: date, codes: Sequence[str], buckets: list[str], with_group: bool
+) -> tuple[list[tuple[Any, ...]], list[Decimal]]:
+    amounts = marts.rows(
+        "select entity_code, is_intercompany, any_value(functional_currency), aging_bucket, "
+        "sum(amount_entity_currency), sum(amount_eur), sum(disputed_amount_eur) from marts.mart_aging "
+        f"where as_of_date = ? and entity_code in ({', '.join('?' for _ in codes)}) group by all",
+        as_of,
+        *codes,
+    )
+    cells: dict[tuple[str, bool], dict[str, tuple[Decimal, Decimal, Decimal]]] = {}
+    currency: dict[str, str] = {}
+    for code, intercompany, unit, bucket, local, eur, disputed in amounts:
+        cells.setdefault((code, intercompany), {})[bucket] = (local, eur, disputed)
+        currency[code] = unit
+    zero = Decimal("0.00")
+    rows: list[tuple[Any, ...]] = []
+    external_eur = [zero for _ in buckets]
+    external_disputed = zero
+    for code, intercompany in sorted(cells):
+        by_bucket = cells[(code, intercompany)]
+        local = [by_bucket.get(bucket, (zero, zero, zero))[0] for bucket in buckets]
+        eur = [by_bucket.get(bucket, (zero, zero, zero))[1] for bucket in buckets]
+        disputed = sum((value[2] for value in by_bucket.values()), zero)
+        rows.append(
+            (
+                code,
+                "Intragroupe" if intercompany else "Externe",
+                currency[code],
+                *local,
+                sum(local, zero),
+                sum(eur, zero),
+                disputed,
+            )
+        )
+        if not intercompany:
+            external_eur = [total + amount for total, amount in zip(external_eur, eur, strict=True)]
+            external_disputed += disputed
+    if with_group:
+        total = sum(external_eur, zero)
+        rows.append((GROUP, "Consolidé hors intragroupe", "EUR", *external_eur, total, total, external_disputed))
+    return rows, external_eur
+
+
+DEBTOR_RISK_COLUMNS = (
+    Column("Classe de risque (1-10)", "count"),
+    Column("En défaut", "flag"),
+    Column("Procédure collective", "text"),
+    Column("Garantie EUR", "amount"),
+    Column("Assuré EUR", "amount"),
+    Column("Non assuré EUR", "amount"),
+    Column("Dépassement de limite EUR", "amount"),
+)
+
+
+def _group_debtors(marts: _Marts, as_of: date, top: int) -> tuple[Table, list[tuple[str, Decimal]]]:
+    rows = marts.rows(
+        "select rank, debtor_group_id, debtor_group_name, exposure_eur, overdue_eur, share, cumulative_share, "
+        "worst_risk_class, is_in_default, insolvency_status, cover_eur, insured_eur, uninsured_eur, over_limit_eur, "
+        "avg_days_late_90d from marts.mart_debtor_exposure where as_of_date = ? and rank <= ? order by rank",
+        as_of,
+        top,
+    )
+    table = Table(
+        DEBTORS,
+        (
+            Column("Rang", "count"),
+            Column("Groupe débiteur", "text"),
+            Column("Nom", "text"),
+            Column("Encours EUR", "amount"),
+            Column("Échu EUR", "amount"),
+            Column("Part de l'encours", "ratio"),
+            Column("Part cumulée", "ratio"),
+            *DEBTOR_RISK_COLUMNS,
+            Column("Retard moyen 90 j", "days"),
+        ),
+        rows,
+        note=f"Les {top} premiers groupes débiteurs par encours, toutes entités, hors intragroupe.",
+    )
+    return table, [(row[2] or row[1], row[3]) for row in rows[:10]]
+
+
+def _entity_debtors(
+    marts: _Marts, as_of: date, entity: str, top: int
+) -> tuple[Table, list[tuple[str, Decimal]]]:
+    rows = marts.rows(
+        "select row_number() over (order by exposure_eur desc, consolidated_debtor_id), consolidated_debtor_id, "
+        "consolidated_debtor_name, debtor_group_id, exposure_entity_currency, functional_currency, exposure_eur, "
+        "overdue_eur, worst_risk_class, is_in_default, insolvency_status, cover_eur, insured_eur, uninsured_eur, "
+        "over_limit_eur from marts.mart_entity_debtor_exposure "
+        "where as_of_date = ? and entity_code = ? and exposure_eur > 0 "
+        "order by exposure_eur desc, consolidated_debtor_id limit ?",
+        as_of,
+        entity,
+        top,
+    )
+    table = Table(
+        DEBTORS,
+        (
+            Column("Rang", "count"),
+            Column("Débiteur consolidé", "text"),
+            Column("Nom", "text"),
+            Column("Groupe débiteur", "text"),
+            Column("Encours (devise de l'entité)", "amount"),
+            Column("Devise", "text"),
+            Column("Encours EUR", "amount"),
+            Column("Échu EUR", "amount"),
+            *DEBTOR_RISK_COLUMNS,
+        ),
+        rows,
+        note=f"Les {top} premiers débiteurs de {entity} par encours (hors intragroupe).",
+    )
+    return table, [(row[2] or row[1], row[6]) for row in rows[:10]]
+
+
+def _group_signals(marts: _Marts, as_of: date) -> Table:
+    rows = marts.rows(
+        "select signals.signal_date, signals.debtor_group_id, exposure.debtor_group_name, signals.signal, "
+        "signals.amount_eur, signals.detail from marts.mart_weak_signals as signals "
+        "left join marts.mart_debtor_exposure as exposure on exposure.as_of_date = signals.as_of_date "
+        "and exposure.debtor_group_id = signals.debtor_group_id "
+        "where signals.as_of_date = ? order by signals.amount_eur desc nulls last, signals.debtor_group_id, signals.signal",
+        as_of,
+    )
+    return Table(
+        SIGNALS,
+        (
+            Column("Date du signal", "date"),
+            Column("Groupe débiteur", "text"),
+            Column("Nom", "text"),
+            Column("Signal", "text"),
+            Column("Montant en jeu EUR", "amount"),
+            Column("Détail", "text"),
+        ),
+        [(*row[:3], SIGNAL_LABELS.get(row[3], row[3]), *row[4:]) for row in rows],
+    )
+
+
+def _entity_signals(marts: _Marts, as_of: date, entity: str) -> Table:
+    """The group's signals on debtor groups this entity is exposed to, with this entity's own amounts only."""
+    rows = marts.rows(
+        "with exposure as ("
+        "  select debtor_group_id, sum(exposure_eur) as exposure_eur, sum(overdue_eur) as overdue_eur "
+        "  from marts.mart_entity_debtor_exposure where as_of_date = ? and entity_code = ? group by all"
+        ") "
+        "select signals.signal_date, signals.debtor_group_id, names.debtor_group_name, signals.signal, "
+        "exposure.exposure_eur, exposure.overdue_eur from marts.mart_weak_signals as signals "
+        "inner join exposure on exposure.debtor_group_id = signals.debtor_group_id "
+        "left join marts.mart_debtor_exposure as names on names.as_of_date = signals.as_of_date "
+        "and names.debtor_group_id = signals.debtor_group_id "
+        "where signals.as_of_date = ? order by exposure.exposure_eur desc, signals.debtor_group_id, signals.signal",
+        as_of,
+        entity,
+        as_of,
+    )
+    return Table(
+        SIGNALS,
+        (
+            Column("Date du signal", "date"),
+            Column("Groupe débiteur", "text"),
+            Column("Nom", "text"),
+            Column("Signal", "text"),
+            Column(f"Encours {entity} EUR", "amount"),
+            Column(f"Échu {entity} EUR", "amount"),
+        ),
+        [(*row[:3], SIGNAL_LABELS.get(row[3], row[3]), *row[4:]) for row in rows],
+        note=f"Signaux du groupe sur les débiteurs de {entity} ; montants de {entity} seulement.",
+    )
+
+
+def _headline(
+    marts: _Marts,
+    as_of: date,
+    codes: Sequence[str],
+    entity: str | None,
+    aging_rows: list[tuple[Any, ...]],
+    dso_rows: list[tuple[Any, ...]],
+    dso_scope: str,
+    signals: Table,
+    freshness_rows: list[tuple[Any, ...]],
+) -> list[tuple[str, Any, Kind]]:
+    external, intercompany, overdue = marts.rows(
+        "select coalesce(sum(amount_eur) filter (not is_intercompany), 0), "
+        "coalesce(sum(amount_eur) filter (is_intercompany), 0), "
+        "coalesce(sum(amount_eur) filter (not is_intercompany and bucket_order > 1), 0) "
+        f"from marts.mart_aging where as_of_date = ? and entity_code in ({', '.join('?' for _ in codes)})",
+        as_of,
+        *codes,
+    )[0]
+    latest_dso = next((row for row in dso_rows if row[1] == dso_scope), None)
+    lines: list[tuple[str, Any, Kind]] = [
+        ("Date d'arrêté", as_of, "date"),
+        ("Périmètre", entity or "Groupe, toutes entités", "text"),
+        ("Encours net externe EUR", external, "amount"),
+        ("Dont échu EUR", overdue, "amount"),
+        ("Encours intragroupe EUR", intercompany, "amount"),
+    ]
+    if entity is None:
+        concentration = marts.rows(
+            "select total_exposure_eur, top10_share, hhi, groups_for_80pct from marts.mart_concentration "
+            "where as_of_date = ?",
+            as_of,
+        )
+        if concentration:
+            total, top10, hhi, for80 = concentration[0]
+            lines += [
+                ("Exposition positive des groupes débiteurs EUR", total, "amount"),
+                ("Part des 10 premiers groupes", top10, "ratio"),
+                ("Indice de Herfindahl-Hirschman", hhi, "days"),
+                ("Groupes faisant 80 % de l'encours", for80, "count"),
+            ]
+    if latest_dso is not None:
+        lines += [
+            ("Dernière fin de mois", latest_dso[0], "date"),
+            ("DSO par épuisement, j", latest_dso[5], "days"),
+            ("BPDSO, j", latest_dso[7], "days"),
+        ]
+    lines += [
+        ("Signaux faibles", len(signals.rows), "count"),
+        ("Entités non à jour", sum(1 for row in freshness_rows if row[1] != FRESHNESS_LABELS["ok"]), "count"),
+    ]
+    return lines

@@ -1,0 +1,268 @@
+"""Write a report as an Excel workbook and a PDF summary with charts.
+
+Both files show what ``report_data.read_report`` read from the marts and
+nothing else. Amounts go into the workbook as exact decimals with a number
+format, never as text, so a controller can sum and filter them; Excel shows
+them with the reader's separators (``1 234 567,89`` in a French Excel). The
+PDF writes numbers the French way itself.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+from receivables.report_data import Column, Report, Table
+
+EXCEL_FORMATS = {
+    "amount": "#,##0.00",
+    "days": "#,##0.00",
+    "ratio": "0.00%",
+    "count": "#,##0",
+    "date": "dd/mm/yyyy",
+}
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+THIN_SPACE = "\u202f"  # French thousands separator
+
+
+def file_stem(report: Report) -> str:
+    return f"receivables-{report.scope}-{report.as_of.isoformat()}"
+
+
+def write_report(report: Report, out: Path) -> tuple[Path, Path]:
+    """Write ``<stem>.xlsx`` and ``<stem>.pdf`` into ``out``; returns both paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    workbook = out / f"{file_stem(report)}.xlsx"
+    summary = out / f"{file_stem(report)}.pdf"
+    write_workbook(report, workbook)
+    write_pdf(report, summary)
+    return workbook, summary
+
+
+# --- Excel -----------------------------------------------------------------
+
+
+def is_formula_like(text: str) -> bool:
+    return text.startswith(FORMULA_TRIGGERS)
+
+
+def _put(sheet: Any, row: int, column: int, value: Any, kind: str) -> Any:
+    cell = sheet.cell(row=row, column=column)
+    if value is None:
+        return cell
+    if kind == "flag":
+        cell.value = "Oui" if value else "Non"
+    elif isinstance(value, str):
+        cell.value = value
+        if is_formula_like(value):
+            # Text that a spreadsheet would run as a formula: stored as a string, with
+            # Excel's own "this is text" mark, so it shows as written and never runs.
+            cell.data_type = "s"
+            cell.quotePrefix = True
+    else:
+        cell.value = value
+        if kind in EXCEL_FORMATS:
+            cell.number_format = EXCEL_FORMATS[kind]
+    return cell
+
+
+def _write_table(workbook: Any, table: Table) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    sheet = workbook.create_sheet(table.title[:31])
+    header_font, header_fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1F4E79")
+    for index, column in enumerate(table.columns, start=1):
+        cell = _put(sheet, 1, index, column.header, "text")
+        cell.font, cell.fill = header_font, header_fill
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for row_number, row in enumerate(table.rows, start=2):
+        for index, (column, value) in enumerate(zip(table.columns, row, strict=True), start=1):
+            _put(sheet, row_number, index, value, column.kind)
+    for index, column in enumerate(table.columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = _width(column, table, index - 1)
+    sheet.row_dimensions[1].height = 32
+    sheet.freeze_panes = "A2"
+    last = f"{get_column_letter(len(table.columns))}{max(len(table.rows) + 1, 2)}"
+    sheet.auto_filter.ref = f"A1:{last}"
+
+
+def _width(column: Column, table: Table, index: int) -> float:
+    if column.kind in {"amount", "days"}:
+        return 16
+    if column.kind in {"date", "ratio", "count", "flag"}:
+        return max(12, min(len(column.header), 24))
+    longest = max((len(str(row[index])) for row in table.rows if row[index] is not None), default=8)
+    return max(10, min(max(longest, len(column.header) // 2) + 2, 60))
+
+
+def write_workbook(report: Report, path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    summary = workbook.active
+    summary.title = "Synthèse"
+    summary.cell(row=1, column=1, value=f"Créances clients : {report.scope_name}").font = Font(bold=True, size=14)
+    for offset, (label, value, kind) in enumerate(report.headline, start=3):
+        _put(summary, offset, 1, label, "text")
+        _put(summary, offset, 2, value, kind)
+    row = len(report.headline) + 4
+    for table in report.tables:
+        if table.note:
+            _put(summary, row, 1, f"{table.title} : {table.note}", "text")
+            row += 1
+    summary.column_dimensions["A"].width = 48
+    summary.column_dimensions["B"].width = 22
+    for table in report.tables:
+        _write_table(workbook, table)
+    workbook.properties.title = f"{report.scope} {report.as_of.isoformat()}"
+    workbook.properties.creator = "receivables"
+    workbook.save(path)
+
+
+# --- PDF -------------------------------------------------------------------
+
+
+def fr_number(value: Any, decimals: int = 2) -> str:
+    """1234567.891 -> '1 234 567,89' (narrow no-break spaces), rounded half up."""
+    if value is None:
+        return "-"
+    quantum = Decimal(1).scaleb(-decimals)
+    rounded = Decimal(str(value)).quantize(quantum, rounding=ROUND_HALF_UP)
+    text = f"{rounded:,.{decimals}f}"
+    return text.replace(",", THIN_SPACE).replace(".", ",")
+
+
+def fr_value(value: Any, kind: str) -> str:
+    if value is None:
+        return "-"
+    if kind == "amount":
+        return fr_number(value)
+    if kind == "days":
+        return fr_number(value, 2)
+    if kind == "ratio":
+        return f"{fr_number(Decimal(str(value)) * 100, 2)} %"
+    if kind == "count":
+        return fr_number(value, 0)
+    if kind == "date" and isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    if kind == "flag":
+        return "oui" if value else "non"
+    return str(value)
+
+
+A4 = (8.27, 11.69)
+
+
+def write_pdf(report: Report, path: Path) -> None:
+    import logging
+
+    import matplotlib
+
+    logging.getLogger("fontTools").setLevel(logging.WARNING)  # one INFO line per glyph subset otherwise
+    matplotlib.rcParams.update({"pdf.fonttype": 42, "font.family": "DejaVu Sans", "font.size": 9})
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    with PdfPages(path) as pdf:
+        pdf.savefig(_summary_page(report))
+        pdf.savefig(_trend_and_aging_page(report))
+        pdf.savefig(_concentration_page(report))
+        info = pdf.infodict()
+        info["Title"] = f"Créances clients {report.scope} au {report.as_of.strftime('%d/%m/%Y')}"
+        info["Author"] = "receivables"
+
+
+def _page() -> Any:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=A4)
+
+
+def _summary_page(report: Report) -> Any:
+    figure = _page()
+    figure.text(0.08, 0.94, f"Créances clients : {report.scope_name}", fontsize=16, weight="bold")
+    figure.text(0.08, 0.915, f"Arrêté au {report.as_of.strftime('%d/%m/%Y')}", fontsize=11)
+    y = 0.87
+    for label, value, kind in report.headline:
+        figure.text(0.08, y, f"{label} :")
+        figure.text(0.62, y, fr_value(value, kind), ha="right" if kind != "text" else "left")
+        y -= 0.022
+    y -= 0.02
+    freshness = report.table("Fraîcheur")
+    figure.text(0.08, y, "Fraîcheur des extraits", weight="bold")
+    for row in freshness.rows:
+        y -= 0.02
+        figure.text(0.08, y, f"{row[0]} : {row[1]}, dernier extrait valide {fr_value(row[2], 'date')}")
+    figure.text(
+        0.08,
+        0.04,
+        "Source : entrepôt publié (marts). Le classeur Excel joint donne le détail ; "
+        "intérêts et indemnités ne sont jamais comptabilisés.",
+        fontsize=7,
+    )
+    return figure
+
+
+def _trend_and_aging_page(report: Report) -> Any:
+    figure = _page()
+    trend_axes = figure.add_axes((0.1, 0.56, 0.82, 0.36))
+    months = [month.strftime("%m/%y") for month, *_ in report.dso_trend]
+    ticks = list(range(len(months)))
+    for position, label in ((1, "DSO (épuisement)"), (2, "DSO (ratio)"), (3, "BPDSO")):
+        trend_axes.plot(ticks, [row[position] for row in report.dso_trend], marker="o", label=label)
+    trend_axes.set_xticks(ticks, months)
+    who = "du groupe" if report.is_group else f"de {report.scope}"
+    trend_axes.set_title(f"DSO {who} par fin de mois, en jours (montants en {report.dso_currency})")
+    trend_axes.legend(loc="best")
+    trend_axes.grid(alpha=0.3)
+    if report.dso_trend:
+        month, countback, _, _ = report.dso_trend[-1]
+        trend_axes.annotate(fr_number(countback), (len(months) - 1, countback or 0), textcoords="offset points",
+                            xytext=(0, 6), ha="center")
+
+    aging_axes = figure.add_axes((0.1, 0.08, 0.82, 0.36))
+    amounts = [float(amount) / 1000 for amount in report.aging_eur]
+    positions = list(range(len(amounts)))
+    bars = aging_axes.bar(positions, amounts, color="#1F4E79")
+    aging_axes.set_xticks(positions, report.bucket_headers)
+    aging_axes.bar_label(bars, labels=[fr_number(amount / 1000, 0) for amount in report.aging_eur], fontsize=8)
+    aging_axes.set_title("Balance âgée, encours externe en milliers d'EUR")
+    aging_axes.yaxis.set_major_formatter(_french_ticks())
+    aging_axes.grid(axis="y", alpha=0.3)
+    total = sum(report.aging_eur, Decimal("0"))
+    figure.text(0.1, 0.03, f"Total balance âgée externe EUR : {fr_number(total)}")
+    return figure
+
+
+def _french_ticks() -> Any:
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda value, _position: fr_number(value, 0))
+
+
+def _concentration_page(report: Report) -> Any:
+    figure = _page()
+    axes = figure.add_axes((0.38, 0.45, 0.55, 0.45))
+    labels = [label[:40] for label, _ in reversed(report.top_exposures)]
+    values = [float(amount) / 1000 for _, amount in reversed(report.top_exposures)]
+    positions = list(range(len(values)))
+    bars = axes.barh(positions, values, color="#2E75B6")
+    axes.set_yticks(positions, labels)
+    axes.bar_label(bars, labels=[fr_number(v, 0) for v in values], fontsize=7)
+    who = "groupes débiteurs" if report.is_group else f"débiteurs de {report.scope}"
+    figure.text(0.08, 0.93, f"Concentration : 10 premiers {who}, en milliers d'EUR", fontsize=11, weight="bold")
+    axes.xaxis.set_major_formatter(_french_ticks())
+    axes.grid(axis="x", alpha=0.3)
+    signals = report.table("Signaux faibles")
+    figure.text(0.08, 0.36, f"Signaux faibles : {len(signals.rows)}", weight="bold")
+    counts: dict[str, int] = {}
+    for row in signals.rows:
+        counts[row[3]] = counts.get(row[3], 0) + 1
+    y = 0.34
+    for label, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        figure.text(0.1, y, f"{label} : {count}")
+        y -= 0.02
+    return figure

@@ -1,0 +1,175 @@
+"""Scheduled reports: who gets which report, when, and the mail (dags/receivables_reports.py).
+
+Settings come from the environment, read when a step runs:
+``RECEIVABLES_SERVING`` (the published warehouse the reports read),
+``RECEIVABLES_REPORTS`` (where the files are kept; default ``reports/`` beside
+the serving file), ``RECEIVABLES_REPORT_RECIPIENTS`` (the recipient lists,
+YAML) and ``RECEIVABLES_ENTITIES`` (the registry, to check those lists).
+
+The recipient file::
+
+    group: [daf@example.com]          # the CFO: the group report
+    entities:                         # each entity's controllers: their entity only
+      FR01: [controle.fr01@example.com]
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from receivables.errors import ReceivablesError
+from receivables.report_data import GROUP
+
+log = logging.getLogger(__name__)
+
+RECIPIENTS = "RECEIVABLES_REPORT_RECIPIENTS"
+REPORTS = "RECEIVABLES_REPORTS"
+ADDRESS = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+
+
+@dataclass(frozen=True)
+class Recipients:
+    group: tuple[str, ...]
+    entities: dict[str, tuple[str, ...]]
+
+    def of(self, scope: str) -> tuple[str, ...]:
+        return self.group if scope == GROUP else self.entities.get(scope, ())
+
+
+def load_recipients(path: Path, entity_codes: list[str]) -> Recipients:
+    """Read and check the recipient file; an error names the file and the key at fault."""
+    import yaml
+
+    if not path.is_file():
+        raise ReceivablesError(f"{path}: no such recipient file (set {RECIPIENTS})")
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ReceivablesError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(document, dict):
+        raise ReceivablesError(f"{path}: expected a mapping with the keys group and entities")
+    unknown = set(document) - {"group", "entities"}
+    if unknown:
+        raise ReceivablesError(f"{path}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; use group, entities")
+
+    def address_list(value: Any, where: str) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ReceivablesError(f"{path}: {where}: expected a list of addresses")
+        for item in value:
+            if not ADDRESS.match(item.strip()):
+                raise ReceivablesError(f"{path}: {where}: {item!r} is not a mail address")
+        return tuple(item.strip() for item in value)
+
+    entities = document.get("entities") or {}
+    if not isinstance(entities, dict):
+        raise ReceivablesError(f"{path}: entities: expected a mapping of entity code to addresses")
+    strangers = sorted(str(code) for code in entities if code not in entity_codes)
+    if strangers:
+        raise ReceivablesError(
+            f"{path}: entities: {', '.join(strangers)} not in the registry ({', '.join(entity_codes)})"
+        )
+    return Recipients(
+        group=address_list(document.get("group"), "group"),
+        entities={str(code): address_list(value, f"entities.{code}") for code, value in entities.items()},
+    )
+
+
+def is_report_day(as_of: date) -> bool:
+    """Reports go out on Mondays (the night that processes Sunday) and for every month end."""
+    return as_of.weekday() == 6 or (as_of + timedelta(days=1)).day == 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    serving: Path
+    reports: Path
+    recipients: Path
+    entities: Path
+
+
+def settings() -> Settings:
+    names = {
+        "serving": "RECEIVABLES_SERVING",
+        "recipients": RECIPIENTS,
+        "entities": "RECEIVABLES_ENTITIES",
+    }
+    missing = [variable for variable in names.values() if not os.environ.get(variable)]
+    if missing:
+        raise ReceivablesError(f"set the environment variables {', '.join(missing)} (see README, Reports)")
+    serving = Path(os.environ["RECEIVABLES_SERVING"])
+    return Settings(
+        serving=serving,
+        reports=Path(os.environ.get(REPORTS) or serving.parent / "reports"),
+        recipients=Path(os.environ[RECIPIENTS]),
+        entities=Path(os.environ["RECEIVABLES_ENTITIES"]),
+    )
+
+
+def _recipients(config: Settings) -> Recipients:
+    from receivables.registry import load_registry
+
+    return load_recipients(config.recipients, list(load_registry(config.entities).codes))
+
+
+def due_reports(as_of: date, force: bool = False) -> list[str]:
+    """The scopes to send for ``as_of``: the group, then each entity that has recipients."""
+    if not (force or is_report_day(as_of)):
+        log.info("%s is neither a Sunday nor a month end: no report tonight", as_of)
+        return []
+    config = settings()
+    recipients = _recipients(config)
+    scopes = ([GROUP] if recipients.group else []) + [code for code, to in recipients.entities.items() if to]
+    log.info("reports due for %s: %s", as_of, ", ".join(scopes) or "none (no recipients)")
+    return scopes
+
+
+def send_report(scope: str, as_of: date) -> str:
+    """Write the scope's workbook and PDF from the published warehouse and mail them."""
+    from receivables import mail
+    from receivables.report_data import read_report
+    from receivables.report_files import write_report
+
+    config = settings()
+    to = _recipients(config).of(scope)
+    if not to:
+        raise ReceivablesError(f"{config.recipients}: no recipients for {scope}")
+    report = read_report(config.serving, as_of, None if scope == GROUP else scope)
+    files = write_report(report, config.reports / as_of.isoformat() / scope)
+    subject = f"[receivables] Créances {report.scope_name} au {as_of.strftime('%d/%m/%Y')}"
+    mail.send(to, subject, mail_body(report), files)
+    log.info("sent %s to %s", ", ".join(path.name for path in files), ", ".join(to))
+    return subject
+
+
+def mail_body(report: Any) -> str:
+    from receivables.report_files import fr_value
+
+    rows = "".join(
+        f"<tr><td>{html.escape(label)}</td><td style='text-align:right'>{html.escape(fr_value(value, kind))}</td></tr>"
+        for label, value, kind in report.headline
+    )
+    return (
+        f"<p>Créances clients, {html.escape(report.scope_name)}, arrêté au "
+        f"{report.as_of.strftime('%d/%m/%Y')}.</p><table>{rows}</table>"
+        "<p>Détail dans le classeur Excel joint ; graphiques dans le PDF. "
+        "Les mêmes chiffres sont sur les tableaux de bord.</p>"
+    )
+
+
+def report_failed(scope: str, as_of: str, error: object) -> str:
+    """Tell the operators that a report was not sent after its retries (the nightly run is not affected)."""
+    from receivables.nightly import alert
+
+    subject = f"[receivables] {as_of}: report {scope} not sent"
+    body = f"<p>The {html.escape(scope)} report for {html.escape(as_of)} failed after its retries:</p>" \
+        f"<pre>{html.escape(str(error))}</pre><p>Rerun the task in the receivables_reports DAG.</p>"
+    return alert(subject, body)
