@@ -44,7 +44,9 @@ def _as_of() -> str:
     events = list(context["triggering_asset_events"].get(SERVING, []))
     published = [event.extra.get("as_of_date") for event in events if event.extra.get("as_of_date")]
     if not published:
-        raise ValueError("no as-of date: trigger with the as_of_date param, or let receivables_nightly publish")
+        raise ValueError(
+            "no as-of date: trigger with the as_of_date param, or let receivables_nightly publish"
+        )
     return str(max(published))
 
 
@@ -77,7 +79,9 @@ def _report_failed(context) -> None:
             format="date",
             description="As-of date to report; default: the one the triggering publish carries.",
         ),
-        "force": Param(False, type="boolean", description="Send even when the date is neither a Sunday nor a month end."),
+        "force": Param(
+            False, type="boolean", description="Send even when the date is neither a Sunday nor a month end."
+        ),
     },
     tags=["receivables"],
     doc_md=__doc__,
@@ -91,7 +95,10 @@ def receivables_reports() -> None:
 
         as_of = _as_of()
         force = bool(get_current_context()["params"].get("force"))
-        return [{"scope": scope, "as_of": as_of} for scope in reports.due_reports(date.fromisoformat(as_of), force)]
+        return [
+            {"scope": scope, "as_of": as_of}
+            for scope in reports.due_reports(date.fromisoformat(as_of), force)
+        ]
 
     @task(map_index_template="{{ report_scope }}", on_failure_callback=_report_failed)
     def send(job: dict) -> str:

@@ -8,7 +8,8 @@ import socket
 import subprocess
 import sys
 import threading
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 from email import message_from_bytes
 from pathlib import Path
 
@@ -25,7 +26,7 @@ DAGS = REPO / "dags"
 class Mailbox:
     """A real SMTP server on loopback that keeps every message it receives."""
 
-    def __init__(self) -> None:
+    def __init__(self, refuse: tuple[str, ...] = ()) -> None:
         from aiosmtpd.controller import Controller
 
         self.messages: list = []
@@ -33,6 +34,12 @@ class Mailbox:
         outer = self
 
         class Handler:
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+                if address in refuse:
+                    return "550 5.1.1 mailbox unavailable"
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
             async def handle_DATA(self, server, session, envelope):
                 with outer.lock:
                     outer.messages.append(message_from_bytes(envelope.content))
@@ -86,7 +93,7 @@ def load_dagbag():
 def test_dagbag_imports_cleanly(airflow_home):
     bag = load_dagbag()
     assert bag.import_errors == {}
-    assert "receivables_nightly" in bag.dags
+    assert {"receivables_nightly", "receivables_reports"} <= set(bag.dags)
 
 
 def test_policy_over_every_dag(airflow_home):
@@ -103,19 +110,26 @@ def test_policy_over_every_dag(airflow_home):
             assert task.retries >= 1, f"{dag_id}.{task.task_id}: retries"
             assert task.retry_exponential_backoff, f"{dag_id}.{task.task_id}: retries back off"
         writers = [t for t in dag.tasks if t.task_id in {"load", "build", "publish"}]
-        assert writers and all(t.pool == "receivables_warehouse" for t in writers)
+        assert all(t.pool == "receivables_warehouse" for t in writers), f"{dag_id}: one writer at a time"
+        assert bool(writers) == (dag_id == "receivables_nightly"), f"{dag_id}: only the nightly job writes"
 
 
 def test_no_work_at_import():
     """Parsing the DAG file imports neither GX, dbt, DuckDB nor pandas, and reads no setting."""
+    for dag_file in ("receivables_nightly.py", "receivables_reports.py"):
+        assert_no_work_at_import(DAGS / dag_file)
+
+
+def assert_no_work_at_import(dag_file: Path) -> None:
     code = (
         "import runpy, sys; runpy.run_path(sys.argv[1]); "
-        "heavy = [m for m in ('great_expectations', 'dbt', 'duckdb', 'pandas', 'receivables.landing') if m in sys.modules]; "
+        "heavy = [m for m in ('great_expectations', 'dbt', 'duckdb', 'pandas', 'receivables.landing', "
+        "'openpyxl', 'matplotlib') if m in sys.modules]; "
         "print(','.join(heavy))"
     )
     environment = {k: v for k, v in os.environ.items() if not k.startswith("RECEIVABLES_")}
     result = subprocess.run(
-        [sys.executable, "-c", code, str(DAGS / "receivables_nightly.py")],
+        [sys.executable, "-c", code, str(dag_file)],
         capture_output=True,
         text=True,
         env=environment,
@@ -210,6 +224,89 @@ def test_three_nights_one_bad_drop_then_a_rerun(group, airflow_home):
         run, states = run_night(dag, group, mailbox, date(2025, 12, 31))
         assert run.state == "success"
         assert marts_snapshot(serving) == before
+
+
+def attachments(message) -> dict[str, bytes]:
+    return {
+        part.get_filename(): part.get_payload(decode=True) for part in message.walk() if part.get_filename()
+    }
+
+
+def test_reports_follow_a_month_end_publish(group, airflow_home, tmp_path):
+    """The CFO gets the group, a controller their entity only; a refused mailbox retries, then alerts."""
+    from io import BytesIO
+
+    from airflow.models.asset import AssetEvent
+    from airflow.utils.session import create_session
+    from openpyxl import load_workbook
+    from pypdf import PdfReader
+
+    with create_session() as session:
+        published = [event.extra for event in session.query(AssetEvent).all()]
+    assert {"as_of_date": "2025-12-31"} in published  # what triggers receivables_reports in production
+
+    recipients = tmp_path / "recipients.yml"
+    recipients.write_text(
+        "group: [daf@example.com]\n"
+        "entities:\n  FR01: [controle.fr01@example.com]\n  DE01: [absent.de01@example.com]\n"
+    )
+    dag = load_dagbag().dags["receivables_reports"]
+    send = dag.get_task("send")
+    send.retries, send.retry_delay, send.retry_exponential_backoff = 1, timedelta(0), False
+    serving = group / "serving" / "warehouse.duckdb"
+    with Mailbox(refuse=("absent.de01@example.com",)) as mailbox:
+        os.environ.update(
+            RECEIVABLES_ENTITIES=str(group / "landing" / "entities.yml"),
+            RECEIVABLES_SERVING=str(serving),
+            RECEIVABLES_REPORTS=str(tmp_path / "reports"),
+            RECEIVABLES_REPORT_RECIPIENTS=str(recipients),
+            RECEIVABLES_ALERT_TO="ops@example.com",
+            AIRFLOW_CONN_SMTP_DEFAULT=json.dumps(
+                {"conn_type": "smtp", "host": "127.0.0.1", "port": mailbox.port,
+                 "extra": {"disable_ssl": True, "disable_tls": True}}
+            ),
+        )  # fmt: skip
+        quiet = dag.test(run_conf={"as_of_date": "2025-12-30"})  # a Tuesday: nothing to send
+        assert quiet.state == "success" and mailbox.messages == []
+
+        run = dag.test(run_conf={"as_of_date": "2025-12-31"})
+        states = {(ti.task_id, ti.rendered_map_index): ti.state for ti in run.get_task_instances()}
+        assert states == {
+            ("due", None): "success",
+            ("send", "GROUP"): "success",
+            ("send", "FR01"): "success",
+            ("send", "DE01"): "failed",
+        }
+        tries = {ti.rendered_map_index: ti.try_number for ti in run.get_task_instances() if ti.task_id == "send"}
+        assert tries["DE01"] == 2 and tries["FR01"] == 1  # the refused send was retried once
+        assert run.state == "failed"  # this run only: the night was published before
+        by_recipient = {message["To"]: message for message in mailbox.messages}
+    assert set(by_recipient) == {"daf@example.com", "controle.fr01@example.com", "ops@example.com"}
+    assert by_recipient["ops@example.com"]["Subject"] == "[receivables] 2025-12-31: report DE01 not sent"
+
+    query = reader(serving)
+    cfo = attachments(by_recipient["daf@example.com"])
+    assert set(cfo) == {"receivables-GROUP-2025-12-31.xlsx", "receivables-GROUP-2025-12-31.pdf"}
+    aging = list(load_workbook(BytesIO(cfo["receivables-GROUP-2025-12-31.xlsx"]))["Balance âgée"].values)
+    group_row = dict(zip(aging[0], aging[-1], strict=True))
+    [(external,)] = query(
+        "select sum(amount_eur) from marts.mart_aging where as_of_date = '2025-12-31' and not is_intercompany"
+    )
+    assert group_row["Entité"] == "GROUP" and Decimal(str(group_row["Total EUR"])) == external
+
+    controller = attachments(by_recipient["controle.fr01@example.com"])
+    assert set(controller) == {"receivables-FR01-2025-12-31.xlsx", "receivables-FR01-2025-12-31.pdf"}
+    workbook = load_workbook(BytesIO(controller["receivables-FR01-2025-12-31.xlsx"]))
+    cells = [str(v) for sheet in workbook for row in sheet.iter_rows(values_only=True) for v in row if v]
+    text = "\n".join(page.extract_text() for page in PdfReader(BytesIO(controller["receivables-FR01-2025-12-31.pdf"])).pages)
+    others = [v for row in query("select entity_code, entity_name from raw.entities where entity_code <> 'FR01'") for v in row]
+    for other in others:
+        assert not any(other in cell for cell in cells) and other not in text, other
+    aging = list(workbook["Balance âgée"].values)
+    [(fr01_local,)] = query(
+        "select sum(amount_entity_currency) from marts.mart_aging where as_of_date = '2025-12-31' and entity_code = 'FR01'"
+    )
+    assert sum(Decimal(str(dict(zip(aging[0], row, strict=True))["Total"])) for row in aging[1:]) == fr01_local
 
 
 def test_reader_keeps_working_across_a_publish(group, airflow_home):

@@ -49,9 +49,13 @@ class Report:
     tables: list[Table]
     bucket_headers: list[str]
     aging_eur: list[Decimal]  # per bucket, external receivables in EUR (the aging chart)
-    dso_trend: list[tuple[date, float | None, float | None, float | None]]  # month end, countback, ratio, BPDSO
+    dso_trend: list[
+        tuple[date, float | None, float | None, float | None]
+    ]  # month end, countback, ratio, BPDSO
     dso_currency: str
-    top_exposures: list[tuple[str, Decimal]] = field(default_factory=list)  # label, EUR (the concentration chart)
+    top_exposures: list[tuple[str, Decimal]] = field(
+        default_factory=list
+    )  # label, EUR (the concentration chart)
 
     @property
     def is_group(self) -> bool:
@@ -176,9 +180,7 @@ def _read(marts: _Marts, as_of: date, entity: str | None, top: int) -> Report:
         dso_rows,
         note="DSO par épuisement du chiffre d'affaires ; GROUPE en EUR, hors intragroupe.",
     )
-    trend = sorted(
-        (row[0], row[5], row[6], row[7]) for row in dso_rows if row[1] == dso_scope
-    )[-13:]
+    trend = sorted((row[0], row[5], row[6], row[7]) for row in dso_rows if row[1] == dso_scope)[-13:]
     dso_currency = next((row[2] for row in dso_rows if row[1] == dso_scope), "EUR")
     freshness_rows = [
         (code, FRESHNESS_LABELS.get(status, status), last_good, rows_landed, reason or "")
@@ -201,7 +203,9 @@ def _read(marts: _Marts, as_of: date, entity: str | None, top: int) -> Report:
         freshness_rows,
     )
 
-    headline = _headline(marts, as_of, codes, entity, aging_rows, dso_rows, dso_scope, signals, freshness_rows)
+    headline = _headline(
+        marts, as_of, codes, entity, aging_rows, dso_rows, dso_scope, signals, freshness_rows
+    )
     return Report(
         as_of=as_of,
         scope=scope,
@@ -256,7 +260,9 @@ def _aging(
             external_disputed += disputed
     if with_group:
         total = sum(external_eur, zero)
-        rows.append((GROUP, "Consolidé hors intragroupe", "EUR", *external_eur, total, total, external_disputed))
+        rows.append(
+            (GROUP, "Consolidé hors intragroupe", "EUR", *external_eur, total, total, external_disputed)
+        )
     return rows, external_eur
 
 

@@ -105,7 +105,9 @@ def write_workbook(report: Report, path: Path) -> None:
     workbook = Workbook()
     summary = workbook.active
     summary.title = "Synthèse"
-    summary.cell(row=1, column=1, value=f"Créances clients : {report.scope_name}").font = Font(bold=True, size=14)
+    summary.cell(row=1, column=1, value=f"Créances clients : {report.scope_name}").font = Font(
+        bold=True, size=14
+    )
     for offset, (label, value, kind) in enumerate(report.headline, start=3):
         _put(summary, offset, 1, label, "text")
         _put(summary, offset, 2, value, kind)
@@ -219,16 +221,23 @@ def _trend_and_aging_page(report: Report) -> Any:
     trend_axes.legend(loc="best")
     trend_axes.grid(alpha=0.3)
     if report.dso_trend:
-        month, countback, _, _ = report.dso_trend[-1]
-        trend_axes.annotate(fr_number(countback), (len(months) - 1, countback or 0), textcoords="offset points",
-                            xytext=(0, 6), ha="center")
+        countback = report.dso_trend[-1][1]
+        trend_axes.annotate(
+            fr_number(countback),
+            (len(months) - 1, countback or 0),
+            textcoords="offset points",
+            xytext=(0, 6),
+            ha="center",
+        )
 
     aging_axes = figure.add_axes((0.1, 0.08, 0.82, 0.36))
     amounts = [float(amount) / 1000 for amount in report.aging_eur]
     positions = list(range(len(amounts)))
     bars = aging_axes.bar(positions, amounts, color="#1F4E79")
     aging_axes.set_xticks(positions, report.bucket_headers)
-    aging_axes.bar_label(bars, labels=[fr_number(amount / 1000, 0) for amount in report.aging_eur], fontsize=8)
+    aging_axes.bar_label(
+        bars, labels=[fr_number(amount / 1000, 0) for amount in report.aging_eur], fontsize=8
+    )
     aging_axes.set_title("Balance âgée, encours externe en milliers d'EUR")
     aging_axes.yaxis.set_major_formatter(_french_ticks())
     aging_axes.grid(axis="y", alpha=0.3)
@@ -253,7 +262,9 @@ def _concentration_page(report: Report) -> Any:
     axes.set_yticks(positions, labels)
     axes.bar_label(bars, labels=[fr_number(v, 0) for v in values], fontsize=7)
     who = "groupes débiteurs" if report.is_group else f"débiteurs de {report.scope}"
-    figure.text(0.08, 0.93, f"Concentration : 10 premiers {who}, en milliers d'EUR", fontsize=11, weight="bold")
+    figure.text(
+        0.08, 0.93, f"Concentration : 10 premiers {who}, en milliers d'EUR", fontsize=11, weight="bold"
+    )
     axes.xaxis.set_major_formatter(_french_ticks())
     axes.grid(axis="x", alpha=0.3)
     signals = report.table("Signaux faibles")

@@ -57,7 +57,9 @@ def load_recipients(path: Path, entity_codes: list[str]) -> Recipients:
         raise ReceivablesError(f"{path}: expected a mapping with the keys group and entities")
     unknown = set(document) - {"group", "entities"}
     if unknown:
-        raise ReceivablesError(f"{path}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; use group, entities")
+        raise ReceivablesError(
+            f"{path}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; use group, entities"
+        )
 
     def address_list(value: Any, where: str) -> tuple[str, ...]:
         if value is None:
@@ -170,6 +172,8 @@ def report_failed(scope: str, as_of: str, error: object) -> str:
     from receivables.nightly import alert
 
     subject = f"[receivables] {as_of}: report {scope} not sent"
-    body = f"<p>The {html.escape(scope)} report for {html.escape(as_of)} failed after its retries:</p>" \
+    body = (
+        f"<p>The {html.escape(scope)} report for {html.escape(as_of)} failed after its retries:</p>"
         f"<pre>{html.escape(str(error))}</pre><p>Rerun the task in the receivables_reports DAG.</p>"
+    )
     return alert(subject, body)

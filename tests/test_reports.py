@@ -1,0 +1,314 @@
+"""`receivables report`: the workbook and the PDF show the marts' figures, an entity's report holds no other entity."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import reader
+from receivables.errors import ReceivablesError
+from receivables.generate import GeneratorConfig, generate
+from receivables.report_files import THIN_SPACE, fr_number, is_formula_like
+from receivables.reports import is_report_day, load_recipients
+
+AS_OF = date(2025, 12, 31)
+FORMULA_NAMES = ('=HYPERLINK("http://example.invalid","x")', "+33 Négoce SARL", "-Dupont SA", "@Risque SAS")
+
+
+def receivables(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "receivables.cli", *args], capture_output=True, text=True, timeout=1200
+    )
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> Path:
+    """Three entities, built for the last two nights of 2025; four debtor names look like formulas."""
+    root = tmp_path_factory.mktemp("reports")
+    landing, warehouse = root / "landing", root / "warehouse.duckdb"
+    generate(
+        GeneratorConfig(
+            out=landing,
+            entities=3,
+            start=date(2025, 7, 1),
+            end=AS_OF,
+            seed=11,
+            invoices=2000,
+            nightly_from=date(2025, 12, 31),
+        )
+    )
+    result = receivables(
+        "run", "--entities", str(landing / "entities.yml"), "--landing", str(landing),
+        "--warehouse", str(warehouse), "--as-of", "2025-12-30", "--to", "2025-12-31",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    with duckdb.connect(str(warehouse)) as connection:
+        # the largest FR01 debtors get names a spreadsheet would run as formulas
+        targets = connection.execute(
+            "select consolidated_debtor_id from marts.mart_entity_debtor_exposure "
+            "where as_of_date = ? and entity_code = 'FR01' order by exposure_eur desc limit 4",
+            [AS_OF],
+        ).fetchall()
+        for (debtor,), name in zip(targets, FORMULA_NAMES, strict=True):
+            connection.execute(
+                "update raw.debtors set name = ? where entity_code = 'FR01' and debtor_id in "
+                "(select debtor_id from marts.fct_open_items where consolidated_debtor_id = ?)",
+                [name, debtor],
+            )
+    result = receivables("build", "--warehouse", str(warehouse), "--as-of", AS_OF.isoformat())
+    assert result.returncode == 0, result.stderr[-3000:]
+    return warehouse
+
+
+@pytest.fixture(scope="module")
+def group_files(warehouse, tmp_path_factory) -> tuple[Path, Path]:
+    out = tmp_path_factory.mktemp("group-report")
+    result = receivables("report", "--warehouse", str(warehouse), "--as-of", AS_OF.isoformat(), "--out", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    xlsx, pdf = (Path(line) for line in result.stdout.split())
+    return xlsx, pdf
+
+
+@pytest.fixture(scope="module")
+def entity_files(warehouse, tmp_path_factory) -> tuple[Path, Path]:
+    out = tmp_path_factory.mktemp("entity-report")
+    result = receivables(
+        "report", "--warehouse", str(warehouse), "--as-of", AS_OF.isoformat(), "--out", str(out), "--entity", "FR01"
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    xlsx, pdf = (Path(line) for line in result.stdout.split())
+    return xlsx, pdf
+
+
+def sheet_rows(path: Path, title: str) -> list[dict]:
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(path)[title]
+    rows = list(sheet.iter_rows(values_only=True))
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+
+
+def pdf_text(path: Path) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+def french_amount(text: str, label: str) -> Decimal:
+    """The French-formatted number printed after ``label :`` in the PDF."""
+    match = re.search(re.escape(label) + r" : (-?[\d" + THIN_SPACE + r" ]+,\d{2})", text)
+    assert match, f"{label!r} not in the PDF"
+    return Decimal(match.group(1).replace(THIN_SPACE, "").replace(" ", "").replace(",", "."))
+
+
+def test_group_aged_balance_equals_mart_aging(warehouse, group_files):
+    query = reader(warehouse)
+    rows = sheet_rows(group_files[0], "Balance âgée")
+    expected = dict(
+        ((code, "Intragroupe" if intercompany else "Externe"), (local, eur))
+        for code, intercompany, local, eur in query(
+            "select entity_code, is_intercompany, sum(amount_entity_currency), sum(amount_eur) "
+            "from marts.mart_aging where as_of_date = ? group by all",
+            AS_OF,
+        )
+    )
+    by_scope = {(row["Entité"], row["Périmètre"]): row for row in rows}
+    assert set(by_scope) - {("GROUP", "Consolidé hors intragroupe")} == set(expected)
+    for key, (local, eur) in expected.items():
+        assert Decimal(str(by_scope[key]["Total"])) == local, key
+        assert Decimal(str(by_scope[key]["Total EUR"])) == eur, key
+    [(external,)] = query(
+        "select sum(amount_eur) from marts.mart_aging where as_of_date = ? and not is_intercompany", AS_OF
+    )
+    group = by_scope[("GROUP", "Consolidé hors intragroupe")]
+    assert Decimal(str(group["Total EUR"])) == external
+    buckets = [header for header in rows[0] if header.endswith(" j") or header == "Non échu"]
+    assert len(buckets) == 6
+    assert sum(Decimal(str(group[b])) for b in buckets) == external
+    [(currency,)] = query("select any_value(functional_currency) from marts.mart_aging where entity_code = 'GB01'")
+    assert by_scope[("GB01", "Externe")]["Devise"] == currency == "GBP"
+
+
+def test_group_sheets_equal_their_marts(warehouse, group_files):
+    query = reader(warehouse)
+    debtors = sheet_rows(group_files[0], "Principaux débiteurs")
+    expected = query(
+        "select rank, debtor_group_id, exposure_eur, insured_eur, worst_risk_class from marts.mart_debtor_exposure "
+        "where as_of_date = ? and rank <= 20 order by rank",
+        AS_OF,
+    )
+    assert [
+        (r["Rang"], r["Groupe débiteur"], Decimal(str(r["Encours EUR"])), Decimal(str(r["Assuré EUR"])),
+         r["Classe de risque (1-10)"])
+        for r in debtors
+    ] == expected  # fmt: skip
+    signals = sheet_rows(group_files[0], "Signaux faibles")
+    assert len(signals) == query("select count(*) from marts.mart_weak_signals where as_of_date = ?", AS_OF)[0][0]
+    dso = sheet_rows(group_files[0], "DSO")
+    expected_dso = query(
+        "select month_end, entity_code, net_encours, dso_countback from marts.mart_dso where month_end <= ? "
+        "order by month_end desc, entity_code = 'GROUP' desc, entity_code",
+        AS_OF,
+    )
+    assert [
+        (r["Fin de mois"].date(), r["Entité"], Decimal(str(r["Encours net"])), r["DSO (épuisement), j"]) for r in dso
+    ] == expected_dso
+    freshness = sheet_rows(group_files[0], "Fraîcheur")
+    assert [r["Entité"] for r in freshness] == ["DE01", "FR01", "GB01"]
+
+
+def test_workbook_is_formatted_for_french_readers(group_files):
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(group_files[0])
+    assert workbook.sheetnames == [
+        "Synthèse", "Balance âgée", "Principaux débiteurs", "Signaux faibles", "DSO", "Fraîcheur"
+    ]  # fmt: skip
+    for title in workbook.sheetnames[1:]:
+        sheet = workbook[title]
+        assert sheet.freeze_panes == "A2", title
+        assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith("A1:"), title
+    aging = workbook["Balance âgée"]
+    assert aging.cell(2, 4).number_format == "#,##0.00"
+    assert isinstance(aging.cell(2, 4).value, (int, float))  # a number, so it sums and filters
+    dso = workbook["DSO"]
+    assert dso.cell(2, 1).number_format == "dd/mm/yyyy"
+    assert workbook["Principaux débiteurs"].cell(2, 6).number_format == "0.00%"
+
+
+def test_pdf_prints_the_marts_totals(warehouse, group_files):
+    query = reader(warehouse)
+    text = pdf_text(group_files[1])
+    [(external, overdue)] = query(
+        "select sum(amount_eur), sum(amount_eur) filter (bucket_order > 1) from marts.mart_aging "
+        "where as_of_date = ? and not is_intercompany",
+        AS_OF,
+    )
+    assert french_amount(text, "Encours net externe EUR") == external
+    assert french_amount(text, "Dont échu EUR") == overdue
+    assert french_amount(text, "Total balance âgée externe EUR") == external
+    [(countback,)] = query("select dso_countback from marts.mart_dso where entity_code = 'GROUP' and month_end = ?", AS_OF)
+    assert f"DSO par épuisement, j : {fr_number(countback)}" in text
+    assert "Arrêté au 31/12/2025" in text
+    for chart in ("DSO du groupe", "Balance âgée", "Concentration : 10 premiers groupes débiteurs"):
+        assert chart in text
+
+
+def test_entity_report_holds_no_other_entity(warehouse, entity_files):
+    from openpyxl import load_workbook
+
+    query = reader(warehouse)
+    others = [
+        value
+        for code, name in query("select entity_code, entity_name from raw.entities where entity_code <> 'FR01'")
+        for value in (code, name)
+    ]
+    workbook = load_workbook(entity_files[0])
+    cells = [
+        str(value) for sheet in workbook for row in sheet.iter_rows(values_only=True) for value in row if value
+    ]
+    text = pdf_text(entity_files[1])
+    for other in others:
+        assert not any(other in cell for cell in cells), other
+        assert other not in text, other
+    assert "GROUP" not in cells
+    debtors = sheet_rows(entity_files[0], "Principaux débiteurs")
+    expected = query(
+        "select consolidated_debtor_id, exposure_eur, insured_eur from marts.mart_entity_debtor_exposure "
+        "where as_of_date = ? and entity_code = 'FR01' and exposure_eur > 0 "
+        "order by exposure_eur desc, consolidated_debtor_id limit 20",
+        AS_OF,
+    )
+    assert [
+        (r["Débiteur consolidé"], Decimal(str(r["Encours EUR"])), Decimal(str(r["Assuré EUR"]))) for r in debtors
+    ] == expected
+    [(external,)] = query(
+        "select sum(amount_eur) from marts.mart_aging where as_of_date = ? and entity_code = 'FR01' "
+        "and not is_intercompany",
+        AS_OF,
+    )
+    assert french_amount(text, "Encours net externe EUR") == external
+    signals = sheet_rows(entity_files[0], "Signaux faibles")
+    exposures = dict(
+        query(
+            "select debtor_group_id, sum(exposure_eur) from marts.mart_entity_debtor_exposure "
+            "where as_of_date = ? and entity_code = 'FR01' group by all",
+            AS_OF,
+        )
+    )
+    assert signals, "the sample has signals on FR01's debtors"
+    for signal in signals:
+        assert Decimal(str(signal["Encours FR01 EUR"])) == exposures[signal["Groupe débiteur"]]
+
+
+def test_text_that_looks_like_a_formula_is_neutralised(entity_files):
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(entity_files[0])["Principaux débiteurs"]
+    found = {}
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value in FORMULA_NAMES:
+                found[cell.value] = cell
+    assert set(found) == set(FORMULA_NAMES)
+    for cell in found.values():
+        assert cell.data_type == "s" and cell.quotePrefix, cell.value
+    with pytest.raises(AssertionError):  # the check itself can fail: a formula cell is not text
+        from openpyxl import Workbook
+
+        formula = Workbook().active.cell(1, 1)
+        formula.value = FORMULA_NAMES[0]
+        assert formula.data_type == "s"
+    assert all(is_formula_like(name) for name in FORMULA_NAMES) and not is_formula_like("Dupont SA")
+
+
+def test_report_errors_name_what_is_wrong(warehouse, tmp_path):
+    result = receivables("report", "--warehouse", str(warehouse), "--as-of", "2024-06-30", "--out", str(tmp_path))
+    assert result.returncode == 2
+    assert "no as-of date 2024-06-30 (latest built: 2025-12-31)" in result.stderr
+    result = receivables(
+        "report", "--warehouse", str(warehouse), "--as-of", "2025-12-31", "--out", str(tmp_path), "--entity", "XX01"
+    )
+    assert result.returncode == 2 and "unknown entity 'XX01'" in result.stderr
+    result = receivables("report", "--warehouse", str(tmp_path / "none.duckdb"), "--as-of", "2025-12-31", "--out", str(tmp_path))
+    assert result.returncode == 2 and "no such warehouse file" in result.stderr
+    assert not list(tmp_path.glob("*.xlsx"))
+
+
+def test_fr_number():
+    assert fr_number(Decimal("1234567.891")) == f"1{THIN_SPACE}234{THIN_SPACE}567,89"
+    assert fr_number(Decimal("-0.005")) == "-0,01"
+    assert fr_number(73.714, 2) == "73,71"
+
+
+def test_report_days_are_sundays_and_month_ends():
+    assert is_report_day(date(2026, 3, 1))  # a Sunday: the Monday mail
+    assert is_report_day(date(2026, 2, 28))  # a month end (a Saturday)
+    assert is_report_day(date(2024, 2, 29))
+    assert not is_report_day(date(2026, 3, 2))
+    assert not is_report_day(date(2026, 2, 27))
+
+
+def test_recipient_file_errors_name_file_and_key(tmp_path):
+    path = tmp_path / "recipients.yml"
+    path.write_text("group: [daf@example.com]\nentities:\n  FR01: [c@example.com]\n  FR01X: [d@example.com]\n")
+    with pytest.raises(ReceivablesError, match=r"recipients.yml: entities: FR01X not in the registry"):
+        load_recipients(path, ["FR01", "DE01"])
+    path.write_text("group: [daf-at-example.com]\n")
+    with pytest.raises(ReceivablesError, match=r"recipients.yml: group: 'daf-at-example.com' is not a mail address"):
+        load_recipients(path, ["FR01"])
+    path.write_text("groups: [daf@example.com]\n")
+    with pytest.raises(ReceivablesError, match=r"unknown key\(s\) groups"):
+        load_recipients(path, ["FR01"])
+    path.write_text("group: [daf@example.com]\nentities:\n  FR01: [c@example.com, e@example.com]\n")
+    recipients = load_recipients(path, ["FR01", "DE01"])
+    assert recipients.of("GROUP") == ("daf@example.com",)
+    assert recipients.of("FR01") == ("c@example.com", "e@example.com")
+    assert recipients.of("DE01") == ()
