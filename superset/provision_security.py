@@ -6,6 +6,10 @@ Usage: python superset/provision_security.py FR01 DE01 ...   (the entity codes o
 - ``Controller <ENTITY>``: the entity-level datasets only, filtered to their entity
   by row-level security (``entity_code = '<ENTITY>'``).
 - ``Receivables viewer``: every dataset, read-only (Gamma's permissions).
+- ``Receivables SQL``: SQL Lab on the published warehouse (read-only: the
+  database allows no DML and DuckDB is opened read-only). Give it with
+  ``Group CFO``, to people entitled to every entity: row-level security does
+  not apply to SQL Lab, so an entity controller never gets it.
 Running it again updates the same roles and filters, never duplicates them.
 """
 
@@ -36,6 +40,12 @@ def main(entity_codes: list[str]) -> None:
 
         grant("Group CFO", datasets)
         grant("Receivables viewer", datasets)
+        sql_lab = security_manager.find_role("sql_lab")
+        sql_role = security_manager.find_role("Receivables SQL") or security_manager.add_role("Receivables SQL")
+        databases = {dataset.database for dataset in datasets}
+        sql_role.permissions = list(sql_lab.permissions) + [
+            security_manager.add_permission_view_menu("database_access", database.perm) for database in databases
+        ]
         for code in entity_codes:
             role = grant(f"Controller {code}", [by_name[name] for name in ENTITY_DATASETS if name in by_name])
             name = f"entity {code} only"
@@ -49,7 +59,10 @@ def main(entity_codes: list[str]) -> None:
             rls.tables = [by_name[n] for n in ENTITY_DATASETS if n in by_name]
             rls.roles = [role]
         db.session.commit()
-        print(f"roles: Group CFO, Receivables viewer, {', '.join('Controller ' + c for c in entity_codes)}")
+        print(
+            "roles: Group CFO, Receivables viewer, Receivables SQL, "
+            f"{', '.join('Controller ' + c for c in entity_codes)}"
+        )
 
 
 if __name__ == "__main__":

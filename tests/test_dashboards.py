@@ -166,31 +166,45 @@ def test_chart_figures_equal_the_marts(admin, published):
     ] == mart_top
 
 
-def test_a_controller_sees_only_their_entity(admin, superset_server):
-    environment = superset_env(superset_server.home)
+def create_user(home: Path, username: str, roles: list[str]) -> None:
+    """A Superset user with these roles (password: <username>-pw)."""
     subprocess.run(
-        [
-            str(VENV / "superset"),
-            "fab",
-            "create-user",
-            "--role",
-            "Controller FR01",
-            "--username",
-            "fr01",
-            "--firstname",
-            "Contrôleur",
-            "--lastname",
-            "FR01",
-            "--email",
-            "fr01@localhost",
-            "--password",
-            "fr01-pw",
-        ],
+        [str(VENV / "superset"), "fab", "create-user", "--role", roles[0], "--username", username,
+         "--firstname", username, "--lastname", "test", "--email", f"{username}@localhost",
+         "--password", f"{username}-pw"],
         check=True,
         capture_output=True,
-        env=environment,
+        env=superset_env(home),
         timeout=300,
+    )  # fmt: skip
+    if roles[1:]:
+        script = (
+            "import sys\nfrom superset.app import create_app\napp = create_app()\nwith app.app_context():\n"
+            "    from superset import db, security_manager\n"
+            "    user = security_manager.find_user(username=sys.argv[1])\n"
+            "    user.roles += [security_manager.find_role(name) for name in sys.argv[2:]]\n"
+            "    db.session.commit()\n"
+        )
+        subprocess.run(
+            [str(VENV / "python"), "-c", script, username, *roles[1:]],
+            check=True,
+            capture_output=True,
+            env=superset_env(home),
+            timeout=300,
+        )
+
+
+def sql_lab(client: SupersetClient, database_id: int, sql: str) -> list[dict]:
+    answer = client.call(
+        "POST",
+        "/api/v1/sqllab/execute/",
+        {"database_id": database_id, "sql": sql, "runAsync": False, "schema": "marts"},
     )
+    return list(answer["data"])
+
+
+def test_a_controller_sees_only_their_entity(admin, superset_server):
+    create_user(superset_server.home, "fr01", ["Controller FR01"])
     controller = SupersetClient(superset_server.url, "fr01", "fr01-pw")
     charts = charts_by_name(admin)
     rows = data_at(controller, charts["Aging by entity (EUR)"]["id"], LATEST)
@@ -199,6 +213,25 @@ def test_a_controller_sees_only_their_entity(admin, superset_server):
         controller.call(
             "GET", f"/api/v1/chart/{charts['Top 20 debtor groups by exposure (EUR)']['id']}/data/"
         )
+
+
+def test_sql_lab_reads_the_published_marts_for_the_sql_role_only(admin, superset_server, published):
+    [database] = [d for d in admin.listing("database") if d["database_name"].startswith("Receivables warehouse")]
+    create_user(superset_server.home, "analyst", ["Group CFO", "Receivables SQL"])
+    analyst = SupersetClient(superset_server.url, "analyst", "analyst-pw")
+    sql = (
+        "select entity_code, sum(amount_eur) as amount_eur from marts.mart_aging "
+        "where as_of_date = date '2025-12-31' group by entity_code order by entity_code"
+    )
+    rows = sql_lab(analyst, database["id"], sql)
+    expected = reader(published)(sql)
+    assert [(r["entity_code"], Decimal(str(r["amount_eur"]))) for r in rows] == expected
+    with pytest.raises(Exception, match=r"(?i)dml|read-only|not allowed|only select"):
+        sql_lab(analyst, database["id"], "delete from marts.mart_aging")
+    create_user(superset_server.home, "de01", ["Controller DE01"])
+    controller = SupersetClient(superset_server.url, "de01", "de01-pw")
+    with pytest.raises(Exception, match=r"40[13]"):  # row-level security does not reach SQL Lab: no access
+        sql_lab(controller, database["id"], sql)
 
 
 def test_headless_chromium_renders_every_dashboard(admin, superset_server, tmp_path):
