@@ -6,6 +6,8 @@ import csv
 import hashlib
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -340,3 +342,55 @@ def superset_server(tmp_path_factory) -> Any:
     from superset_support import start_server
 
     yield from start_server(tmp_path_factory.mktemp("superset"))
+
+
+REPORT_AS_OF = date(2025, 12, 31)  # the as-of date of the reported_group fixture
+FORMULA_NAMES = ('=HYPERLINK("http://example.invalid","x")', "+33 Négoce SARL", "-Dupont SA", "@Risque SAS")
+
+
+def receivables(*args: str) -> subprocess.CompletedProcess:
+    """The ``receivables`` command, in a child process as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "receivables.cli", *args], capture_output=True, text=True, timeout=1200
+    )
+
+
+@pytest.fixture(scope="session")
+def reported_group(tmp_path_factory) -> Path:
+    """Three entities, built for the last two nights of 2025; four debtor names look like formulas."""
+    from receivables.generate import GeneratorConfig, generate
+
+    root = tmp_path_factory.mktemp("reports")
+    landing, warehouse = root / "landing", root / "warehouse.duckdb"
+    generate(
+        GeneratorConfig(
+            out=landing,
+            entities=3,
+            start=date(2025, 7, 1),
+            end=REPORT_AS_OF,
+            seed=11,
+            invoices=2000,
+            nightly_from=date(2025, 12, 31),
+        )
+    )
+    result = receivables(
+        "run", "--entities", str(landing / "entities.yml"), "--landing", str(landing),
+        "--warehouse", str(warehouse), "--as-of", "2025-12-30", "--to", "2025-12-31",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    with duckdb.connect(str(warehouse)) as connection:
+        # the largest FR01 debtors get names a spreadsheet would run as formulas
+        targets = connection.execute(
+            "select consolidated_debtor_id from marts.mart_entity_debtor_exposure "
+            "where as_of_date = ? and entity_code = 'FR01' order by exposure_eur desc limit 4",
+            [REPORT_AS_OF],
+        ).fetchall()
+        for (debtor,), name in zip(targets, FORMULA_NAMES, strict=True):
+            connection.execute(
+                "update raw.debtors set name = ? where entity_code = 'FR01' and debtor_id in "
+                "(select debtor_id from marts.fct_open_items where consolidated_debtor_id = ?)",
+                [name, debtor],
+            )
+    result = receivables("build", "--warehouse", str(warehouse), "--as-of", REPORT_AS_OF.isoformat())
+    assert result.returncode == 0, result.stderr[-3000:]
+    return warehouse

@@ -3,68 +3,23 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from conftest import reader
+from conftest import FORMULA_NAMES, reader, receivables
 from receivables.errors import ReceivablesError
-from receivables.generate import GeneratorConfig, generate
 from receivables.report_files import THIN_SPACE, fr_number, is_formula_like
 from receivables.reports import is_report_day, load_recipients
 
 AS_OF = date(2025, 12, 31)
-FORMULA_NAMES = ('=HYPERLINK("http://example.invalid","x")', "+33 Négoce SARL", "-Dupont SA", "@Risque SAS")
-
-
-def receivables(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "receivables.cli", *args], capture_output=True, text=True, timeout=1200
-    )
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory) -> Path:
-    """Three entities, built for the last two nights of 2025; four debtor names look like formulas."""
-    root = tmp_path_factory.mktemp("reports")
-    landing, warehouse = root / "landing", root / "warehouse.duckdb"
-    generate(
-        GeneratorConfig(
-            out=landing,
-            entities=3,
-            start=date(2025, 7, 1),
-            end=AS_OF,
-            seed=11,
-            invoices=2000,
-            nightly_from=date(2025, 12, 31),
-        )
-    )
-    result = receivables(
-        "run", "--entities", str(landing / "entities.yml"), "--landing", str(landing),
-        "--warehouse", str(warehouse), "--as-of", "2025-12-30", "--to", "2025-12-31",
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    with duckdb.connect(str(warehouse)) as connection:
-        # the largest FR01 debtors get names a spreadsheet would run as formulas
-        targets = connection.execute(
-            "select consolidated_debtor_id from marts.mart_entity_debtor_exposure "
-            "where as_of_date = ? and entity_code = 'FR01' order by exposure_eur desc limit 4",
-            [AS_OF],
-        ).fetchall()
-        for (debtor,), name in zip(targets, FORMULA_NAMES, strict=True):
-            connection.execute(
-                "update raw.debtors set name = ? where entity_code = 'FR01' and debtor_id in "
-                "(select debtor_id from marts.fct_open_items where consolidated_debtor_id = ?)",
-                [name, debtor],
-            )
-    result = receivables("build", "--warehouse", str(warehouse), "--as-of", AS_OF.isoformat())
-    assert result.returncode == 0, result.stderr[-3000:]
-    return warehouse
+def warehouse(reported_group) -> Path:
+    return reported_group
 
 
 @pytest.fixture(scope="module")

@@ -125,6 +125,20 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sql(args: argparse.Namespace) -> int:
+    """Read-only SQL on the published warehouse: -c, -f, piped in, or typed at a prompt."""
+    from receivables.sql import run_statements, shell
+
+    if args.command_text is not None or args.file is not None or not sys.stdin.isatty():
+        text = args.command_text if args.command_text is not None else (
+            args.file.read_text(encoding="utf-8") if args.file else sys.stdin.read()
+        )
+        run_statements(args.warehouse, text, sys.stdout, csv_output=args.csv)
+        return 0
+    shell(args.warehouse)
+    return 0
+
+
 def cmd_expectations(args: argparse.Namespace) -> int:
     from receivables import paths
     from receivables.suites import stale_suites, write_suites
@@ -221,6 +235,15 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--entity", default=None, help="one entity's report (default: the group's)")
     report.add_argument("--top", type=int, default=20, help="debtors listed (default 20)")
     report.set_defaults(handler=cmd_report)
+
+    sql = commands.add_parser("sql", help="query the published warehouse read-only (docs/sql-access.md)")
+    sql.add_argument(
+        "--warehouse", type=Path, default=Path("var/serving/warehouse.duckdb"), help="the published DuckDB file"
+    )
+    sql.add_argument("-c", dest="command_text", default=None, help="SQL to run (statements separated by ;)")
+    sql.add_argument("-f", dest="file", type=Path, default=None, help="a file of SQL to run")
+    sql.add_argument("--csv", action="store_true", help="print CSV instead of an aligned table")
+    sql.set_defaults(handler=cmd_sql)
 
     expectations = commands.add_parser("expectations", help="write the GX suites from the extract contract")
     expectations.add_argument("--folder", type=Path, default=None)
