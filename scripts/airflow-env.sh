@@ -12,4 +12,6 @@ export RECEIVABLES_ENTITIES="${RECEIVABLES_ENTITIES:-$_root/config/sample_entiti
 export RECEIVABLES_LANDING="${RECEIVABLES_LANDING:-$_root/var/landing}"
 export RECEIVABLES_WAREHOUSE="${RECEIVABLES_WAREHOUSE:-$_root/var/warehouse.duckdb}"
 export RECEIVABLES_SERVING="${RECEIVABLES_SERVING:-$_root/var/serving/warehouse.duckdb}"
+export RECEIVABLES_REPORT_RECIPIENTS="${RECEIVABLES_REPORT_RECIPIENTS:-$_root/config/report_recipients.yml}"
+export RECEIVABLES_REPORTS="${RECEIVABLES_REPORTS:-$_root/var/reports}"
 unset _root

@@ -29,6 +29,13 @@ RECEIVABLES_WAREHOUSE="$warehouse" RECEIVABLES_SERVING="$var/serving/warehouse.d
     RECEIVABLES_ENTITIES="$registry" RECEIVABLES_LANDING="$landing" \
     .venv/bin/python -c 'from receivables import nightly; print("published", nightly.publish())'
 
+echo "== writing the month-end reports of 2025-12-31 (the group's and FR01's) into $var/reports"
+for scope in GROUP FR01; do
+    entity_option=(); [ "$scope" = GROUP ] || entity_option=(--entity "$scope")
+    .venv/bin/receivables report --warehouse "$var/serving/warehouse.duckdb" --as-of 2025-12-31 \
+        --out "$var/reports/2025-12-31/$scope" "${entity_option[@]}"
+done
+
 echo "== starting Airflow (the nightly DAG receivables_nightly, 02:00 Europe/Paris)"
 RECEIVABLES_WAREHOUSE="$warehouse" RECEIVABLES_SERVING="$var/serving/warehouse.duckdb" \
     RECEIVABLES_LANDING="$landing" bash scripts/start-airflow.sh
@@ -43,4 +50,5 @@ done
 
 echo "== done: warehouse $warehouse"
 echo "   marts:    .venv/bin/python -c \"import duckdb; print(duckdb.connect('$warehouse', read_only=True).sql('from marts.mart_concentration'))\""
-echo "   dbt docs: $var/dbt_target/index.html (serve: .venv/bin/python -m http.server -d $var/dbt_target 8081)"
+echo "   dbt docs: $var/dbt_target/static_index.html (one page; or serve: .venv/bin/python -m http.server -d $var/dbt_target 8081)"
+echo "   SQL:      .venv/bin/receivables sql   (read-only on the published warehouse; docs/sql-access.md)"
