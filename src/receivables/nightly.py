@@ -17,8 +17,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from receivables.errors import ReceivablesError
-
 log = logging.getLogger(__name__)
 
 GROUP_DROP = "GROUP"  # the group's FX drop, validated like an entity's
@@ -36,16 +34,15 @@ class Settings:
 
 
 def settings() -> Settings:
-    names = {
+    from receivables.paths import from_environment
+
+    variables = {
         "entities": "RECEIVABLES_ENTITIES",
         "landing": "RECEIVABLES_LANDING",
         "warehouse": "RECEIVABLES_WAREHOUSE",
         "serving": "RECEIVABLES_SERVING",
     }
-    missing = [variable for variable in names.values() if not os.environ.get(variable)]
-    if missing:
-        raise ReceivablesError(f"set the environment variables {', '.join(missing)} (see README, Airflow)")
-    return Settings(**{field: Path(os.environ[variable]) for field, variable in names.items()})
+    return Settings(**from_environment(variables, "Airflow"))
 
 
 def drop_codes() -> list[str]:

@@ -38,3 +38,13 @@ def staging_dir(warehouse: Path) -> Path:
     """Validated, typed drops wait here (Parquet) for the single warehouse writer."""
     warehouse = Path(warehouse)
     return warehouse.with_name(warehouse.name + ".staging")
+
+
+def from_environment(variables: dict[str, str], where: str) -> dict[str, Path]:
+    """Read each setting's path from its environment variable; name every one that is missing."""
+    from receivables.errors import ReceivablesError
+
+    missing = [variable for variable in variables.values() if not os.environ.get(variable)]
+    if missing:
+        raise ReceivablesError(f"set the environment variables {', '.join(missing)} (see README, {where})")
+    return {field: Path(os.environ[variable]) for field, variable in variables.items()}

@@ -99,21 +99,12 @@ class Settings:
 
 
 def settings() -> Settings:
-    names = {
-        "serving": "RECEIVABLES_SERVING",
-        "recipients": RECIPIENTS,
-        "entities": "RECEIVABLES_ENTITIES",
-    }
-    missing = [variable for variable in names.values() if not os.environ.get(variable)]
-    if missing:
-        raise ReceivablesError(f"set the environment variables {', '.join(missing)} (see README, Reports)")
-    serving = Path(os.environ["RECEIVABLES_SERVING"])
-    return Settings(
-        serving=serving,
-        reports=Path(os.environ.get(REPORTS) or serving.parent / "reports"),
-        recipients=Path(os.environ[RECIPIENTS]),
-        entities=Path(os.environ["RECEIVABLES_ENTITIES"]),
-    )
+    from receivables.paths import from_environment
+
+    variables = {"serving": "RECEIVABLES_SERVING", "recipients": RECIPIENTS, "entities": "RECEIVABLES_ENTITIES"}
+    found = from_environment(variables, "Reports by mail")
+    reports = Path(os.environ.get(REPORTS) or found["serving"].parent / "reports")
+    return Settings(reports=reports, **found)
 
 
 def _recipients(config: Settings) -> Recipients:
