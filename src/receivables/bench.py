@@ -1,11 +1,22 @@
-"""Benchmarks that print figures (never timed tests): generation, landing, warehouse build."""
+"""Benchmarks that print figures (never timed tests): generation, landing, builds, serving queries.
+
+``receivables bench --invoices N --out FILE.json`` generates a group, lands
+and builds its history drop (the full build), lands and builds each later
+night (the last one is the incremental night that counts), publishes the
+serving copy and runs the dashboards' kind of queries on it. It compares the
+full build with the floor: one hand-written DuckDB query computing aging per
+entity from the same raw tables.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import platform
 import resource
 import shutil
+import statistics
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,74 +29,192 @@ from receivables.registry import load_registry
 
 log = logging.getLogger(__name__)
 
+END = date(2025, 12, 31)
+NIGHTS = 3  # nightly drops after the history drop; the last is the measured incremental night
+
+# What the dashboards ask of the serving file, at the latest as-of date ($1) unless a trend.
+CHART_QUERIES = {
+    "net_encours": "select sum(amount_eur) from marts.mart_aging where as_of_date = $1 and not is_intercompany",
+    "aging_by_entity": "select entity_code, aging_bucket, sum(amount_eur) from marts.mart_aging "
+    "where as_of_date = $1 group by all order by all",
+    "overdue_by_dunning_stage": "select dunning_stage, sum(open_amount_eur) from marts.fct_open_items "
+    "where as_of_date = $1 and dunning_stage is not null group by all order by all",
+    "top20_debtor_groups": "select debtor_group_id, debtor_group_name, exposure_eur, share, cumulative_share, "
+    "worst_risk_class, insured_eur, uninsured_eur from marts.mart_debtor_exposure "
+    "where as_of_date = $1 order by exposure_eur desc limit 20",
+    "exposure_by_risk_class": "select worst_risk_class, sum(exposure_eur) from marts.mart_debtor_exposure "
+    "where as_of_date = $1 group by all order by all",
+    "insolvencies": "select debtor_group_id, insolvency_status, insolvency_claim_deadline, exposure_eur "
+    "from marts.mart_debtor_exposure where as_of_date = $1 and insolvency_status <> 'none'",
+    "hhi_over_time": "select as_of_date, hhi, top10_share from marts.mart_concentration order by as_of_date",
+    "dso_trend": "select month_end, entity_code, dso_countback, bpdso from marts.mart_dso order by all",
+    "weak_signals": "select debtor_group_id, signal, signal_date, amount_eur from marts.mart_weak_signals "
+    "where as_of_date = $1 order by amount_eur desc nulls last limit 100",
+    "freshness": "select entity_code, status, last_good_extract_date from marts.mart_freshness "
+    "where as_of_date = $1 order by entity_code",
+    "debtor_drilldown": "select document_id, due_date, days_past_due, open_amount_eur from marts.fct_open_items "
+    "where as_of_date = $1 and consolidated_debtor_id = (select consolidated_debtor_id from "
+    "marts.mart_aging where as_of_date = $1 group by all order by sum(amount_eur) desc limit 1)",
+}
+
+# The floor: aging per entity at one date straight from the raw tables (fixed buckets, no FX, no tests).
+BARE_AGING = """
+with settled as (
+    select entity_code, document_id, sum(amount) as settled
+    from raw.payments
+    where settlement_date <= $1 and document_id is not null
+    group by all
+),
+open_items as (
+    select
+        invoices.entity_code,
+        case when invoices.document_type = 'credit_note' then -1 else 1 end
+            * (invoices.amount - coalesce(settled.settled, 0)) as open_amount,
+        $1 - invoices.due_date as days_past_due,
+    from raw.invoices
+    left join settled using (entity_code, document_id)
+    where invoices.issue_date <= $1 and coalesce(invoices.status, 'open') <> 'cancelled'
+)
+select
+    entity_code,
+    case
+        when days_past_due <= 0 then 'not_due' when days_past_due <= 30 then '1-30'
+        when days_past_due <= 60 then '31-60' when days_past_due <= 90 then '61-90'
+        when days_past_due <= 120 then '91-120' else 'over_120'
+    end as aging_bucket,
+    sum(open_amount) as amount,
+from open_items
+where open_amount <> 0
+group by all
+"""
+
 
 def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
     """Peak resident memory so far of this process, or of its largest finished child (KiB on Linux)."""
     return resource.getrusage(who).ru_maxrss / 1024
 
 
-def bench(invoices: int, workdir: Path, entities: int = 4, seed: int = 7) -> dict[str, Any]:
-    """Generate ``invoices`` invoices over two years; land and build the history drop, then 3 nights."""
+def machine() -> dict[str, Any]:
+    import duckdb
+
+    memory_kib = 0
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        memory_kib = int(meminfo.read_text().split("MemTotal:")[1].split()[0])
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gb": round(memory_kib / 2**20, 1),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+    }
+
+
+def _timed_land_and_build(registry: Any, landing: Path, warehouse: Path, day: date) -> dict[str, Any]:
+    started = time.perf_counter()
+    outcomes = land(registry, landing, day, warehouse)
+    landed = time.perf_counter()
+    if any(o.status != OK for o in outcomes):
+        raise RuntimeError(f"benchmark drop not landed: {[o.describe() for o in outcomes]}")
+    build(warehouse, day)
+    built = time.perf_counter()
+    return {
+        "date": day.isoformat(),
+        "rows": sum(o.rows for o in outcomes),
+        "land_s": round(landed - started, 2),
+        "build_s": round(built - landed, 2),
+    }
+
+
+def query_latencies(serving: Path, as_of: date, repeat: int) -> dict[str, Any]:
+    """Each chart query ``repeat`` times on a fresh read-only connection, as a dashboard load does."""
+    import duckdb
+
+    timings: dict[str, list[float]] = {name: [] for name in CHART_QUERIES}
+    for _ in range(repeat):
+        with duckdb.connect(str(serving), read_only=True) as connection:
+            for name, sql in CHART_QUERIES.items():
+                started = time.perf_counter()
+                connection.execute(sql, [as_of] if "$1" in sql else []).fetchall()
+                timings[name].append((time.perf_counter() - started) * 1000)
+    every = sorted(t for values in timings.values() for t in values)
+    return {
+        "query_p50_ms": round(statistics.median(every), 1),
+        "query_p95_ms": round(every[min(len(every) - 1, int(0.95 * len(every)))], 1),
+        "query_max_ms_by_chart": {name: round(max(values), 1) for name, values in timings.items()},
+    }
+
+
+def bare_aging_s(warehouse: Path, as_of: date) -> float:
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        started = time.perf_counter()
+        connection.execute(BARE_AGING, [as_of]).fetchall()
+        return time.perf_counter() - started
+
+
+def bench(
+    invoices: int, workdir: Path, entities: int = 4, seed: int = 7, years: int = 2, repeat: int = 5
+) -> dict[str, Any]:
+    """Generate ``invoices`` invoices over ``years`` years, then land, build, publish and query them."""
     workdir = Path(workdir)
     shutil.rmtree(workdir, ignore_errors=True)
-    landing = workdir / "landing"
-    warehouse = workdir / "warehouse.duckdb"
-    end = date(2025, 12, 31)
+    landing, warehouse = workdir / "landing", workdir / "warehouse.duckdb"
+    serving = workdir / "serving" / "warehouse.duckdb"
     config = GeneratorConfig(
         out=landing,
         entities=entities,
-        start=date(2024, 1, 1),
-        end=end,
+        start=date(END.year - years + 1, 1, 1),
+        end=END,
         seed=seed,
         invoices=invoices,
-        nightly_from=end - timedelta(days=2),
+        nightly_from=END - timedelta(days=NIGHTS - 1),
     )
     started = time.perf_counter()
     summary = generate(config)
     generate_s = time.perf_counter() - started
+    generated = {k: summary[k] for k in ("debtors", "invoices", "payments", "risk_ratings")}
     rss_after_generate = peak_rss_mb()
     registry = load_registry(landing / "entities.yml")
 
-    nights: list[dict[str, Any]] = []
-    day = date.fromisoformat(summary["history_drop"])
-    while day <= end:
-        started = time.perf_counter()
-        outcomes = land(registry, landing, day, warehouse)
-        landed = time.perf_counter()
-        build(warehouse, day)
-        built = time.perf_counter()
-        rows = sum(o.rows for o in outcomes)
-        if any(o.status != OK for o in outcomes):
-            raise RuntimeError(f"benchmark drop not landed: {[o.describe() for o in outcomes]}")
-        nights.append(
-            {
-                "date": day.isoformat(),
-                "rows": rows,
-                "land_s": round(landed - started, 2),
-                "build_s": round(built - landed, 2),
-            }
-        )
-        day += timedelta(days=1)
-    history = nights[0]
+    history_day = date.fromisoformat(summary["history_drop"])
+    history = _timed_land_and_build(registry, landing, warehouse, history_day)
+    bare_s = bare_aging_s(warehouse, history_day)
+    nights = [
+        _timed_land_and_build(registry, landing, warehouse, history_day + timedelta(days=offset))
+        for offset in range(1, NIGHTS + 1)
+    ]
+    last = nights[-1]
+
+    serving.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(warehouse, serving)
+    queries = query_latencies(serving, date.fromisoformat(last["date"]), repeat)
     result = {
         "invoices_requested": invoices,
         "entities": entities,
-        "generated_rows": {
-            k: v for k, v in summary.items() if k in ("debtors", "invoices", "payments", "risk_ratings")
-        },
+        "years": years,
+        "generated_rows": generated,
         "generate_s": round(generate_s, 1),
-        "generate_rows_per_s": round(
-            sum(summary[k] for k in ("debtors", "invoices", "payments", "risk_ratings")) / generate_s
-        ),
+        "generate_rows_per_s": round(sum(generated.values()) / generate_s),
         "generate_peak_rss_mb": round(rss_after_generate),
         "history_drop_rows": history["rows"],
-        "history_drop_s": history["land_s"],
+        "history_drop_land_s": history["land_s"],
         "landing_rows_per_s": round(int(history["rows"]) / float(history["land_s"])),
         "full_build_s": history["build_s"],
-        "nights": nights[1:],
-        "peak_rss_mb": round(peak_rss_mb()),
+        "bare_duckdb_aging_s": round(bare_s, 3),
+        "full_vs_bare_duckdb_ratio": round(float(history["build_s"]) / bare_s, 1),
+        "nights": nights,
+        "incremental_night_rows": last["rows"],
+        "incremental_night_land_s": last["land_s"],
+        "incremental_night_build_s": last["build_s"],
+        "incremental_night_s": round(float(last["land_s"]) + float(last["build_s"]), 2),
+        **queries,
+        "landing_peak_rss_mb": round(peak_rss_mb()),
         "dbt_peak_rss_mb": round(peak_rss_mb(resource.RUSAGE_CHILDREN)),
+        "peak_rss_mb": round(max(peak_rss_mb(), peak_rss_mb(resource.RUSAGE_CHILDREN))),
         "warehouse_mb": round(warehouse.stat().st_size / 2**20, 1),
+        "machine": machine(),
     }
     log.info("%s", json.dumps(result))
     return result

@@ -160,7 +160,7 @@ def cmd_expectations(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from receivables.bench import bench
 
-    result = bench(args.invoices, args.workdir, args.entities, args.seed)
+    result = bench(args.invoices, args.workdir, args.entities, args.seed, args.years, args.repeat)
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:
@@ -250,10 +250,14 @@ def build_parser() -> argparse.ArgumentParser:
     expectations.add_argument("--check", action="store_true", help="fail when committed suites are stale")
     expectations.set_defaults(handler=cmd_expectations)
 
-    bench = commands.add_parser("bench", help="print generation, landing and build figures and peak memory")
+    bench = commands.add_parser(
+        "bench", help="generate, land, build (full, then nights), query the serving file; print figures as JSON"
+    )
     bench.add_argument("--invoices", type=int, default=1_000_000)
     bench.add_argument("--entities", type=int, default=4)
+    bench.add_argument("--years", type=int, default=2, help="years of history, ending 2025-12-31")
     bench.add_argument("--seed", type=int, default=7)
+    bench.add_argument("--repeat", type=int, default=5, help="runs of each chart query")
     bench.add_argument("--workdir", type=Path, default=Path("var/bench"))
     bench.add_argument("--out", type=Path, default=None)
     bench.set_defaults(handler=cmd_bench)
