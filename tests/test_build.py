@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from datetime import date
 from decimal import Decimal
 
 from conftest import DAY1, fx_drop, good_drop, write_drop
@@ -49,3 +50,35 @@ def test_build_before_any_landing_says_what_to_do(tmp_path):
     result = receivables("build", "--warehouse", str(tmp_path / "none.duckdb"), "--as-of", "2026-03-02")
     assert result.returncode == 2
     assert "no warehouse yet; land a night first" in result.stderr.strip().splitlines()[-1]
+
+
+def test_a_line_re_sent_against_another_document_reopens_the_first(registry_file, landing, warehouse, query):
+    """The night recomputes only the documents it touched, including the one a re-sent line left."""
+    from conftest import DAY2
+
+    registry = load_registry(registry_file)
+    first = good_drop("FR01")
+    first["payments"].append(
+        {"settlement_id": "S-3", "line_no": "1", "debtor_id": "C002", "document_id": "F-2",
+         "settlement_date": date(2026, 3, 1), "currency": "EUR", "amount": "999.99", "kind": "payment"}
+    )  # fmt: skip
+    write_drop(landing, "_group", DAY1, fx_drop())
+    write_drop(landing, "FR01", DAY1, first)
+    land(registry, landing, DAY1, warehouse)
+    assert receivables("build", "--warehouse", str(warehouse), "--as-of", DAY1.isoformat()).returncode == 0
+    open_on = "select document_id, open_amount from marts.fct_open_items where as_of_date = ? and document_type = 'invoice' order by 1"
+    assert query(open_on, DAY1) == [("F-1", Decimal("734.5600"))]
+
+    moved = {"debtors": [], "invoices": [], "risk_ratings": [], "payments": [
+        {"settlement_id": "S-3", "line_no": "1", "debtor_id": "C001", "document_id": "F-1",
+         "settlement_date": date(2026, 3, 1), "currency": "EUR", "amount": "734.56", "kind": "payment"}
+    ]}  # fmt: skip
+    write_drop(landing, "_group", DAY2, fx_drop())
+    write_drop(landing, "FR01", DAY2, moved)
+    land(registry, landing, DAY2, warehouse)
+    assert query("select settlement_id, previous_document_id from raw.settlement_line_moves") == [
+        ("S-3", "F-2")
+    ]
+    result = receivables("build", "--warehouse", str(warehouse), "--as-of", DAY2.isoformat())
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert query(open_on, DAY2) == [("F-2", Decimal("999.9900"))]

@@ -10,3 +10,19 @@
     {%- endif -%}
     date '{{ var("as_of_from") }}', date '{{ var("as_of_to") }}'
 {%- endmacro %}
+
+{#
+  What a data test reads of a table that keeps history: the rows of this
+  run's as-of dates (earlier dates were tested when they were built), or,
+  for a column of extract dates, the rows landed since recent_extract_days
+  before the run. A --full-refresh run tests everything.
+#}
+{% macro built_in_this_run(column, kind='as_of') -%}
+    {%- if flags.FULL_REFRESH or column is none -%}
+        true
+    {%- elif kind == 'extract' -%}
+        {{ column }} >= date '{{ var("as_of_from") }}' - to_days({{ var('recent_extract_days') }})
+    {%- else -%}
+        {{ column }} between {{ as_of_bounds() | replace(', ', ' and ') }}
+    {%- endif -%}
+{%- endmacro %}

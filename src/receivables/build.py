@@ -94,6 +94,11 @@ def build(warehouse: Path, as_of: date, to: date | None = None, full_refresh: bo
     arguments = ["build", "--vars", variables]
     if full_refresh:
         arguments.append("--full-refresh")
+    if Path(warehouse).exists():  # a warehouse landed by an earlier version gains any new raw table
+        from receivables.warehouse import connect, ensure_raw_schema
+
+        with connect(warehouse) as connection:
+            ensure_raw_schema(connection)
     log.info("building %s to %s into %s", as_of, last, warehouse)
     run_dbt(warehouse, arguments)
 

@@ -58,12 +58,26 @@ create table if not exists {RAW_SCHEMA}.entities (
 """
 
 
+# A settlement line re-sent against another document (or none) leaves its former
+# document to recompute: the warehouse keeps only the latest version of each line.
+LINE_MOVES_DDL = f"""
+create table if not exists {RAW_SCHEMA}.settlement_line_moves (
+    entity_code varchar not null,
+    settlement_id varchar not null,
+    line_no integer not null,
+    previous_document_id varchar not null,
+    extract_date date not null
+)
+"""
+
+
 def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(f"create schema if not exists {RAW_SCHEMA}")
     for extract in ALL_EXTRACTS:
         connection.execute(raw_table_ddl(extract))
     connection.execute(LANDING_LOG_DDL)
     connection.execute(ENTITIES_DDL)
+    connection.execute(LINE_MOVES_DDL)
 
 
 def _sql_literal(text: str) -> str:
@@ -101,7 +115,17 @@ def upsert_sql(extract: Extract, source: str) -> list[str]:
     """Replace rows of the same key unless the warehouse holds a later extract of them."""
     table = raw_table(extract)
     key_match = " and ".join(f"t.{k} = s.{k}" for k in ("entity_code", *extract.key))
+    moves = []
+    if extract.name == "payments":  # record the document a replaced line leaves
+        moves.append(
+            f"insert into {RAW_SCHEMA}.settlement_line_moves "
+            f"select t.entity_code, t.settlement_id, t.line_no, t.document_id, s.extract_date "
+            f"from {table} as t join {source} as s on {key_match} "
+            f"where t.extract_date <= s.extract_date and t.document_id is not null "
+            f"and t.document_id is distinct from s.document_id"
+        )
     return [
+        *moves,
         f"delete from {table} as t using {source} as s "
         f"where {key_match} and t.extract_date <= s.extract_date",
         f"insert into {table} by name select s.* from {source} as s "

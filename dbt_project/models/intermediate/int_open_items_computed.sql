@@ -3,6 +3,8 @@
   A document counts when issued on or before the date and not cancelled; a
   settlement line counts when its value date is on or before the date. Unapplied
   cash is an open item of its own, negative, due on its settlement date.
+  Documents closed on or before the date (int_document_balances) are left
+  out first; the lines of the others are summed up to the date.
 #}
 with
 
@@ -12,9 +14,9 @@ evaluation_dates as (
 
 ),
 
-invoices as (
+documents as (
 
-    select * from {{ ref('stg_raw__invoices') }}
+    select * from {{ ref('int_document_balances') }}
 
 ),
 
@@ -40,26 +42,28 @@ documents_known as (
 
     select
         evaluation_dates.evaluation_date,
-        invoices.*,
+        documents.*,
     from evaluation_dates
-    inner join invoices
-        on invoices.issue_date <= evaluation_dates.evaluation_date
-    where not invoices.is_cancelled
+    inner join documents
+        on documents.issue_date <= evaluation_dates.evaluation_date
+    where not documents.is_cancelled
+        and (documents.closed_on is null or documents.closed_on > evaluation_dates.evaluation_date)
 
 ),
 
 settlements_on_documents as (
 
     select
-        evaluation_dates.evaluation_date,
-        payments.entity_code,
-        payments.document_id,
+        documents_known.evaluation_date,
+        documents_known.entity_code,
+        documents_known.document_id,
         sum(payments.amount) as settled_amount,
         max(payments.settlement_date) as last_settlement_date,
-    from evaluation_dates
+    from documents_known
     inner join payments
-        on payments.settlement_date <= evaluation_dates.evaluation_date
-    where not payments.is_unapplied
+        on payments.entity_code = documents_known.entity_code
+        and payments.document_id = documents_known.document_id
+        and payments.settlement_date <= documents_known.evaluation_date
     group by all
 
 ),

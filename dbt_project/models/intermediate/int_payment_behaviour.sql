@@ -1,7 +1,8 @@
 {#
   Payment behaviour per debtor group at each as-of date (SPEC section 7):
   days to pay (last settlement - issue) and days late (last settlement - due)
-  of invoices settled in full, averaged weighted by amount, over the last
+  of invoices settled in full (their lines reach their amount, the last one
+  settling them), averaged weighted by amount, over the last
   payment_delay_window_days and the window before, and the lengthening
   between the two. External debtors only.
 #}
@@ -13,15 +14,9 @@ as_of_dates as (
 
 ),
 
-invoices as (
+documents as (
 
-    select * from {{ ref('stg_raw__invoices') }}
-
-),
-
-payments as (
-
-    select * from {{ ref('stg_raw__payments') }}
+    select * from {{ ref('int_document_balances') }}
 
 ),
 
@@ -40,53 +35,36 @@ consolidated_debtors as (
 external_invoices as (
 
     select
-        invoices.*,
+        documents.*,
         consolidated_debtors.debtor_group_id,
-    from invoices
+    from documents
     inner join debtors
-        on debtors.entity_code = invoices.entity_code
-        and debtors.debtor_id = invoices.debtor_id
+        on debtors.entity_code = documents.entity_code
+        and debtors.debtor_id = documents.debtor_id
     inner join consolidated_debtors
         on consolidated_debtors.consolidated_debtor_id = debtors.consolidated_debtor_id
-    where invoices.document_type = 'invoice'
-        and not invoices.is_cancelled
+    where documents.document_type = 'invoice'
+        and not documents.is_cancelled
         and not debtors.is_intercompany
-
-),
-
-settlements_up_to_as_of as (
-
-    select
-        as_of_dates.as_of_date,
-        payments.entity_code,
-        payments.document_id,
-        sum(payments.amount) as settled_amount,
-        max(payments.settlement_date) as last_settlement_date,
-    from as_of_dates
-    inner join payments
-        on payments.settlement_date <= as_of_dates.as_of_date
-        and payments.settlement_date > as_of_dates.as_of_date - to_days(2 * {{ var('payment_delay_window_days') }})
-    where not payments.is_unapplied
-    group by all
+        and documents.fully_settled_on is not null
 
 ),
 
 settled_invoices as (
 
     select
-        settlements_up_to_as_of.as_of_date,
+        as_of_dates.as_of_date,
         external_invoices.debtor_group_id,
         external_invoices.amount,
-        date_diff('day', external_invoices.issue_date, settlements_up_to_as_of.last_settlement_date) as days_to_pay,
-        date_diff('day', external_invoices.due_date, settlements_up_to_as_of.last_settlement_date) as days_late,
-        settlements_up_to_as_of.last_settlement_date
-            > settlements_up_to_as_of.as_of_date - to_days({{ var('payment_delay_window_days') }}) as is_last_window,
-    from settlements_up_to_as_of
+        date_diff('day', external_invoices.issue_date, external_invoices.fully_settled_on) as days_to_pay,
+        date_diff('day', external_invoices.due_date, external_invoices.fully_settled_on) as days_late,
+        external_invoices.fully_settled_on
+            > as_of_dates.as_of_date - to_days({{ var('payment_delay_window_days') }}) as is_last_window,
+    from as_of_dates
     inner join external_invoices
-        on external_invoices.entity_code = settlements_up_to_as_of.entity_code
-        and external_invoices.document_id = settlements_up_to_as_of.document_id
-        and external_invoices.issue_date <= settlements_up_to_as_of.as_of_date
-    where settlements_up_to_as_of.settled_amount >= external_invoices.amount
+        on external_invoices.fully_settled_on <= as_of_dates.as_of_date
+        and external_invoices.fully_settled_on
+            > as_of_dates.as_of_date - to_days(2 * {{ var('payment_delay_window_days') }})
 
 ),
 

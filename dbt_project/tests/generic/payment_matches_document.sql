@@ -1,21 +1,36 @@
 {#
   A settlement line is in its document's currency and on its document's
   debtor (SPEC section 3); landing checks that the document exists, this
-  checks that it is the right one.
+  checks that it is the right one, for the lines and the documents written
+  lately (either side may have changed).
 #}
 {% test payment_matches_document(model) %}
-select
-    lines.entity_code,
-    lines.settlement_id,
-    lines.line_no,
-    lines.currency as line_currency,
-    documents.currency as document_currency,
-    lines.debtor_id as line_debtor_id,
-    documents.debtor_id as document_debtor_id
-from {{ model }} as lines
-inner join {{ ref('stg_raw__invoices') }} as documents
-    on documents.entity_code = lines.entity_code
-    and documents.document_id = lines.document_id
-where lines.currency <> documents.currency
-    or lines.debtor_id <> documents.debtor_id
+with recent_lines as (
+    select entity_code, settlement_id, line_no, document_id, currency, debtor_id
+    from {{ model }}
+    where document_id is not null and {{ built_in_this_run('extract_date', 'extract') }}
+),
+recent_documents as (
+    select entity_code, document_id, currency, debtor_id
+    from {{ ref('stg_raw__invoices') }}
+    where {{ built_in_this_run('extract_date', 'extract') }}
+),
+pairs as (
+    select lines.entity_code, lines.settlement_id, lines.line_no,
+        lines.currency as line_currency, documents.currency as document_currency,
+        lines.debtor_id as line_debtor_id, documents.debtor_id as document_debtor_id
+    from recent_lines as lines
+    inner join {{ ref('stg_raw__invoices') }} as documents
+        on documents.entity_code = lines.entity_code and documents.document_id = lines.document_id
+    union all
+    select lines.entity_code, lines.settlement_id, lines.line_no,
+        lines.currency, documents.currency,
+        lines.debtor_id, documents.debtor_id
+    from recent_documents as documents
+    inner join {{ model }} as lines
+        on lines.entity_code = documents.entity_code and lines.document_id = documents.document_id
+)
+select *
+from pairs
+where line_currency <> document_currency or line_debtor_id <> document_debtor_id
 {% endtest %}

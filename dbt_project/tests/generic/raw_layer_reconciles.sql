@@ -2,11 +2,11 @@
   The open items reconcile with the raw layer, computed here straight from
   raw tables (SPEC section 4), per as-of date, entity and currency: document
   currency to the cent; EUR within half a cent per item (each item is
-  rounded once).
+  rounded once). Reads this run's as-of dates.
 #}
 {% test raw_layer_reconciles(model) %}
 with as_of_dates as (
-    select distinct as_of_date from {{ model }}
+    select distinct as_of_date from {{ model }} where {{ built_in_this_run('as_of_date') }}
 ),
 documents as (
     select d.as_of_date, i.entity_code, i.currency, i.document_id,
@@ -48,6 +48,7 @@ mart_encours as (
         count(*) as item_count,
         any_value(document_units_per_eur) as units_per_eur
     from {{ model }}
+    where {{ built_in_this_run('as_of_date') }}
     group by all
 )
 select *

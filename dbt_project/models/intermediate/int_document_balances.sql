@@ -1,0 +1,103 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['entity_code', 'document_id'],
+    )
+}}
+{#
+  Every document with the total of all its settlement lines, whatever their
+  date: the state from which open items at any date are found without
+  summing the whole ledger. A document whose lines add up to its amount, the
+  last of them on closed_on, is open at no date from closed_on on; at any
+  other date it is a candidate, and int_open_items_computed sums its lines up
+  to that date. A night recomputes only the documents its extracts touched:
+  documents and lines landed since the last build, and documents a re-sent
+  line left (raw.settlement_line_moves).
+#}
+with
+
+invoices as (
+
+    select * from {{ ref('stg_raw__invoices') }}
+
+),
+
+payments as (
+
+    select * from {{ ref('stg_raw__payments') }}
+    where not is_unapplied
+
+),
+
+{% if is_incremental() %}
+built_through as (
+
+    select max(changed_through) as extract_date from {{ this }}
+
+),
+
+touched_documents as (
+
+    select entity_code, document_id from invoices
+    where extract_date >= (select extract_date from built_through)
+    union
+    select entity_code, document_id from payments
+    where extract_date >= (select extract_date from built_through)
+    union
+    select entity_code, previous_document_id as document_id from {{ source('raw', 'settlement_line_moves') }}
+    where extract_date >= (select extract_date from built_through)
+
+),
+{% endif %}
+
+settlement_totals as (
+
+    select
+        payments.entity_code,
+        payments.document_id,
+        sum(payments.amount) as settled_total,
+        max(payments.settlement_date) as last_settlement_date,
+        max(payments.extract_date) as last_line_extract_date,
+    from payments
+    {% if is_incremental() %}
+    semi join touched_documents using (entity_code, document_id)
+    {% endif %}
+    group by all
+
+),
+
+balances as (
+
+    select
+        invoices.entity_code,
+        invoices.document_id,
+        invoices.debtor_id,
+        invoices.document_type,
+        invoices.currency,
+        invoices.document_sign,
+        invoices.amount,
+        coalesce(settlement_totals.settled_total, 0) as settled_total,
+        invoices.is_disputed,
+        invoices.is_cancelled,
+        invoices.issue_date,
+        invoices.due_date,
+        settlement_totals.last_settlement_date,
+        case
+            when settlement_totals.settled_total = invoices.amount then settlement_totals.last_settlement_date
+        end as closed_on,
+        case
+            when settlement_totals.settled_total >= invoices.amount then settlement_totals.last_settlement_date
+        end as fully_settled_on,
+        greatest(invoices.extract_date, settlement_totals.last_line_extract_date) as changed_through,
+    from invoices
+    {% if is_incremental() %}
+    semi join touched_documents using (entity_code, document_id)
+    {% endif %}
+    left join settlement_totals
+        on settlement_totals.entity_code = invoices.entity_code
+        and settlement_totals.document_id = invoices.document_id
+
+)
+
+select * from balances
