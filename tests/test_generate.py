@@ -179,3 +179,16 @@ def test_sample_registry_shipped_with_the_project_is_the_generators(tmp_path):
 def test_identifier_helpers():
     assert luhn_complete("73282932") == "732829320"  # a real SIREN
     assert fr_vat("732829320") == "FR44732829320"
+
+
+def test_every_entity_writes_text_its_code_page_holds(tmp_path):
+    """Eight entities: FR01 exports Windows-1252, so the Polish entity's name reaches it with '?'."""
+    summary = generate(GeneratorConfig(out=tmp_path, entities=8, seed=3, invoices=600))
+    assert summary["invoice"] > 0
+    registry = load_registry(tmp_path / "entities.yml")
+    for entity in registry.entities:
+        for path in (tmp_path / entity.code).glob("*/*.csv"):
+            path.read_bytes().decode(entity.csv.encoding)  # every file decodes in its own code page
+    french = (tmp_path / "FR01").glob("*/debtors.csv")
+    names = "".join(path.read_bytes().decode("cp1252") for path in french)
+    assert "Przyk?ad Dystrybucja" in names
