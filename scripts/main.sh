@@ -43,7 +43,8 @@ RECEIVABLES_WAREHOUSE="$warehouse" RECEIVABLES_SERVING="$var/serving/warehouse.d
 echo "== starting Superset (its own environment .venv-superset; URL and admin account in .env)"
 bash scripts/start-superset.sh
 source scripts/superset-env.sh
-.venv/bin/receivables superset-provision --serving "$var/serving/warehouse.duckdb" --entities "$registry"
+PATH="$PWD/.venv/bin:$PATH" RECEIVABLES_SERVING="$var/serving/warehouse.duckdb" RECEIVABLES_ENTITIES="$registry" \
+    bash scripts/superset-entrypoint.sh provision
 for slug in receivables-overview receivables-concentration receivables-signals; do
     echo "   dashboard: $SUPERSET_URL/superset/dashboard/$slug/"
 done

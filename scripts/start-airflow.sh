@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start Airflow natively (standalone: api-server, scheduler, dag-processor, triggerer),
-# SQLite metadata, no example DAGs; leave it serving and print its address.
+# SQLite metadata, no example DAGs; leave it serving and print its address. The
+# steps are scripts/airflow-entrypoint.sh's, the same the containers run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/airflow-env.sh
@@ -9,9 +10,8 @@ mkdir -p "$AIRFLOW_HOME"
 if [ -f "$AIRFLOW_HOME/standalone.pid" ] && kill -0 "$(cat "$AIRFLOW_HOME/standalone.pid")" 2>/dev/null; then
     echo "Airflow already running (process group $(cat "$AIRFLOW_HOME/standalone.pid"))"
 else
-    .venv/bin/airflow db migrate > "$AIRFLOW_HOME/migrate.log" 2>&1
-    .venv/bin/airflow pools set receivables_warehouse 1 "DuckDB has one writer" > /dev/null
-    setsid .venv/bin/airflow standalone > "$AIRFLOW_HOME/standalone.log" 2>&1 < /dev/null &
+    bash scripts/airflow-entrypoint.sh init > "$AIRFLOW_HOME/migrate.log" 2>&1
+    setsid bash scripts/airflow-entrypoint.sh standalone > "$AIRFLOW_HOME/standalone.log" 2>&1 < /dev/null &
     echo $! > "$AIRFLOW_HOME/standalone.pid"
     healthy=""
     for _ in $(seq 1 90); do

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Start Superset natively (gunicorn, SQLite metadata) and leave it serving.
+# Start Superset natively (gunicorn, SQLite metadata) and leave it serving, with
+# scripts/superset-entrypoint.sh's steps, the same the containers run.
 # The first run writes .env (not committed) with the URL, the admin account and
 # a generated secret key; later runs reuse it.
 set -euo pipefail
@@ -19,23 +20,15 @@ ENV
 fi
 source scripts/superset-env.sh
 mkdir -p "$SUPERSET_HOME"
-superset=.venv-superset/bin/superset
 port="${SUPERSET_URL##*:}"
 
 if [ -f "$SUPERSET_HOME/gunicorn.pid" ] && kill -0 "$(cat "$SUPERSET_HOME/gunicorn.pid")" 2>/dev/null; then
     kill -- "-$(cat "$SUPERSET_HOME/gunicorn.pid")" 2>/dev/null || true
     sleep 2
 fi
-"$superset" db upgrade > "$SUPERSET_HOME/init.log" 2>&1
-# creates the admin once; afterwards keeps its password equal to .env's
-"$superset" fab create-admin --username "$SUPERSET_ADMIN_USER" --firstname Group --lastname Admin \
-    --email "$SUPERSET_ADMIN_USER@localhost" --password "$SUPERSET_ADMIN_PASSWORD" >> "$SUPERSET_HOME/init.log" 2>&1
-"$superset" fab reset-password --username "$SUPERSET_ADMIN_USER" --password "$SUPERSET_ADMIN_PASSWORD" \
-    >> "$SUPERSET_HOME/init.log" 2>&1
-"$superset" init >> "$SUPERSET_HOME/init.log" 2>&1
-
-setsid .venv-superset/bin/gunicorn --workers 2 --worker-class gthread --threads 4 --timeout 120 \
-    --bind "127.0.0.1:$port" "superset.app:create_app()" > "$SUPERSET_HOME/gunicorn.log" 2>&1 < /dev/null &
+PATH="$PWD/.venv-superset/bin:$PATH" bash scripts/superset-entrypoint.sh init > "$SUPERSET_HOME/init.log" 2>&1
+PATH="$PWD/.venv-superset/bin:$PATH" SUPERSET_BIND="127.0.0.1:$port" \
+    setsid bash scripts/superset-entrypoint.sh web > "$SUPERSET_HOME/gunicorn.log" 2>&1 < /dev/null &
 echo $! > "$SUPERSET_HOME/gunicorn.pid"
 for _ in $(seq 1 60); do
     if curl -fs "$SUPERSET_URL/health" > /dev/null 2>&1; then

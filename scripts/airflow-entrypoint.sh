@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# One Airflow component of the receivables deployment. The native set-up
+# (scripts/start-airflow.sh) and the containers (docker-compose.yml) both run it:
+#   airflow-entrypoint.sh init            migrate the metadata database, create the writer pool
+#   airflow-entrypoint.sh api-server | scheduler | dag-processor | triggerer | standalone
+# It runs the `airflow` found on PATH: .venv/bin natively (scripts/airflow-env.sh),
+# the image's /opt/receivables/.venv/bin in a container. The metadata database is
+# AIRFLOW__DATABASE__SQL_ALCHEMY_CONN (SQLite under AIRFLOW_HOME when unset).
+set -euo pipefail
+component="${1:-}"
+case "$component" in
+    init)
+        airflow db migrate
+        airflow pools set receivables_warehouse 1 "DuckDB has one writer"
+        ;;
+    api-server | scheduler | dag-processor | triggerer | standalone)
+        exec airflow "$component"
+        ;;
+    *)
+        echo "usage: airflow-entrypoint.sh init|api-server|scheduler|dag-processor|triggerer|standalone" >&2
+        exit 2
+        ;;
+esac
