@@ -7,6 +7,7 @@ export GX_ANALYTICS_ENABLED=false
 bash scripts/setup-pipeline.sh
 bash scripts/setup-superset.sh
 bash scripts/setup-browser.sh
+bash scripts/setup-postgres.sh
 .venv/bin/ruff check src tests
 .venv/bin/mypy
 .venv/bin/receivables expectations --check

@@ -18,6 +18,8 @@ if os.environ.get("SUPERSET_ENV", "development") == "production" and SECRET_KEY 
     raise RuntimeError("SUPERSET_SECRET_KEY must be set to a secret of your own in production")
 if not SECRET_KEY:
     raise RuntimeError("set SUPERSET_SECRET_KEY (scripts/start-superset.sh writes one into .env)")
+if os.environ.get("SUPERSET_PREVIOUS_SECRET_KEY"):  # only while rotating (docs/operations.md)
+    PREVIOUS_SECRET_KEY = os.environ["SUPERSET_PREVIOUS_SECRET_KEY"]
 
 SQLALCHEMY_DATABASE_URI = os.environ.get("SUPERSET_DATABASE_URI", f"sqlite:///{_HOME / 'superset.db'}")
 DATA_DIR = str(_HOME)

@@ -55,43 +55,23 @@ class Server:
     home: Path  # SUPERSET_HOME: where its metadata lives, for the CLI commands of a test
 
 
-def start_server(home: Path) -> Iterator[Server]:
-    """Migrated SQLite metadata, an admin, gunicorn on a free loopback port."""
-    environment = superset_env(home)
-    superset = str(VENV / "superset")
-    for command in (
-        ["db", "upgrade"],
-        [
-            "fab",
-            "create-admin",
-            "--username",
-            "admin",
-            "--firstname",
-            "A",
-            "--lastname",
-            "D",
-            "--email",
-            "admin@localhost",
-            "--password",
-            ADMIN_PASSWORD,
-        ],
-        ["init"],
-    ):
-        subprocess.run([superset, *command], check=True, capture_output=True, env=environment, timeout=600)
+def start_server(home: Path, **extra: str) -> Iterator[Server]:
+    """scripts/superset-entrypoint.sh init, then web on a free loopback port (SQLite metadata unless
+    ``extra`` sets SUPERSET_DATABASE_URI): the steps the native set-up and the containers run."""
     port = free_port()
+    environment = superset_env(
+        home,
+        SUPERSET_ADMIN_USER="admin",
+        SUPERSET_ADMIN_PASSWORD=ADMIN_PASSWORD,
+        SUPERSET_BIND=f"127.0.0.1:{port}",
+        SUPERSET_WORKERS="1",
+        PATH=f"{VENV}:{os.environ['PATH']}",
+        **extra,
+    )
+    entrypoint = str(REPO / "scripts" / "superset-entrypoint.sh")
+    subprocess.run(["bash", entrypoint, "init"], check=True, capture_output=True, env=environment, timeout=600)
     server = subprocess.Popen(
-        [
-            str(VENV / "gunicorn"),
-            "--workers",
-            "1",
-            "--threads",
-            "4",
-            "--worker-class",
-            "gthread",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "superset.app:create_app()",
-        ],
+        ["bash", entrypoint, "web"],
         env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
