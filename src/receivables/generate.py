@@ -457,8 +457,9 @@ class GroupGenerator:
                 )
             )
         heads = sorted(companies, key=lambda c: -c.weight)[: max(3, count // 20)]
+        head_indexes = {head.index for head in heads}  # a list lookup here is quadratic (200,000 companies)
         for company in companies:
-            if company not in heads and rng.random() < 0.2:
+            if company.index not in head_indexes and rng.random() < 0.2:
                 company.parent = rng.choice(heads)
         return companies
 
