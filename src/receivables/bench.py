@@ -17,6 +17,8 @@ import platform
 import resource
 import shutil
 import statistics
+import subprocess
+import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -110,19 +112,39 @@ def machine() -> dict[str, Any]:
     }
 
 
-def _timed_land_and_build(registry: Any, landing: Path, warehouse: Path, day: date) -> dict[str, Any]:
+def _build_in_own_process(warehouse: Path, day: date) -> float:
+    """Build in a fresh process; return the peak memory of its dbt child (this night's alone), MB."""
+    code = (
+        "import resource, sys; from datetime import date; from pathlib import Path; "
+        "from receivables.build import build; build(Path(sys.argv[1]), date.fromisoformat(sys.argv[2])); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code, str(warehouse), day.isoformat()], capture_output=True, text=True, check=False
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"benchmark build of {day} failed: {completed.stderr[-2000:]}")
+    return float(completed.stdout.strip().splitlines()[-1])
+
+
+def _timed_land_and_build(
+    registry: Any, landing: Path, warehouse: Path, day: date, own_process: bool = False
+) -> dict[str, Any]:
     started = time.perf_counter()
     outcomes = land(registry, landing, day, warehouse)
     landed = time.perf_counter()
     if any(o.status != OK for o in outcomes):
         raise RuntimeError(f"benchmark drop not landed: {[o.describe() for o in outcomes]}")
-    build(warehouse, day)
+    peak = _build_in_own_process(warehouse, day) if own_process else None
+    if not own_process:
+        build(warehouse, day)
     built = time.perf_counter()
     return {
         "date": day.isoformat(),
         "rows": sum(o.rows for o in outcomes),
         "land_s": round(landed - started, 2),
         "build_s": round(built - landed, 2),
+        **({"build_peak_rss_mb": round(peak)} if peak is not None else {}),
     }
 
 
@@ -182,7 +204,9 @@ def bench(
     history = _timed_land_and_build(registry, landing, warehouse, history_day)
     bare_s = bare_aging_s(warehouse, history_day)
     nights = [
-        _timed_land_and_build(registry, landing, warehouse, history_day + timedelta(days=offset))
+        _timed_land_and_build(
+            registry, landing, warehouse, history_day + timedelta(days=offset), own_process=offset == NIGHTS
+        )
         for offset in range(1, NIGHTS + 1)
     ]
     last = nights[-1]
@@ -209,6 +233,7 @@ def bench(
         "incremental_night_land_s": last["land_s"],
         "incremental_night_build_s": last["build_s"],
         "incremental_night_s": round(float(last["land_s"]) + float(last["build_s"]), 2),
+        "incremental_night_peak_rss_mb": last["build_peak_rss_mb"],
         **queries,
         "landing_peak_rss_mb": round(peak_rss_mb()),
         "dbt_peak_rss_mb": round(peak_rss_mb(resource.RUSAGE_CHILDREN)),
