@@ -37,17 +37,10 @@ SERVING = Asset(SERVING_ASSET)
 
 def _as_of() -> str:
     """The as_of_date param, else the as-of date of the latest publish that triggered this run."""
+    from receivables.reports import as_of_of_run
+
     context = get_current_context()
-    chosen = context["params"].get("as_of_date")
-    if chosen:
-        return str(chosen)
-    events = list(context["triggering_asset_events"].get(SERVING, []))
-    published = [event.extra.get("as_of_date") for event in events if event.extra.get("as_of_date")]
-    if not published:
-        raise ValueError(
-            "no as-of date: trigger with the as_of_date param, or let receivables_nightly publish"
-        )
-    return str(max(published))
+    return as_of_of_run(context["params"].get("as_of_date"), context.get("triggering_asset_events"), SERVING)
 
 
 def _report_failed(context) -> None:

@@ -345,3 +345,31 @@ def test_a_failed_build_publishes_nothing(group, airflow_home, tmp_path):
     with pytest.raises(ReceivablesError):
         nightly.build(date(2025, 12, 31))
     assert serving.stat().st_mtime_ns == published
+
+
+def test_a_publish_event_gives_the_reports_their_date():
+    """What the scheduler hands an asset-triggered reports run, through Airflow's own accessor."""
+    from datetime import UTC, datetime
+
+    from airflow.sdk import Asset
+    from airflow.sdk.execution_time.comms import AssetEventDagRunReferenceResult
+    from airflow.sdk.execution_time.context import TriggeringAssetEventsAccessor
+
+    from receivables.errors import ReceivablesError
+    from receivables.nightly import SERVING_ASSET
+    from receivables.reports import as_of_of_run
+
+    def event(as_of: str) -> AssetEventDagRunReferenceResult:
+        return AssetEventDagRunReferenceResult(
+            asset={"name": SERVING_ASSET, "uri": SERVING_ASSET, "extra": {}},
+            extra={"as_of_date": as_of},
+            source_task_id="publish", source_dag_id="receivables_nightly", source_run_id="scheduled",
+            source_map_index=-1, source_aliases=[], timestamp=datetime.now(UTC),
+        )  # fmt: skip
+
+    serving = Asset(SERVING_ASSET)
+    two_nights = TriggeringAssetEventsAccessor.build([event("2025-12-30"), event("2025-12-31")])
+    assert as_of_of_run(None, two_nights, serving) == "2025-12-31"
+    assert as_of_of_run("2025-11-30", two_nights, serving) == "2025-11-30"  # the param wins
+    with pytest.raises(ReceivablesError, match="no as-of date"):
+        as_of_of_run(None, TriggeringAssetEventsAccessor.build([]), serving)

@@ -85,6 +85,20 @@ def load_recipients(path: Path, entity_codes: list[str]) -> Recipients:
     )
 
 
+def as_of_of_run(chosen: str | None, triggering_events: Any, asset: Any) -> str:
+    """The as-of date a reports run serves: the as_of_date param, else the latest date the
+    triggering publishes carried (the asset events' extra)."""
+    if chosen:
+        return str(chosen)
+    events = list(triggering_events.get(asset, [])) if triggering_events is not None else []
+    published = [event.extra.get("as_of_date") for event in events if event.extra.get("as_of_date")]
+    if not published:
+        raise ReceivablesError(
+            "no as-of date: trigger with the as_of_date param, or let receivables_nightly publish"
+        )
+    return str(max(published))
+
+
 def is_report_day(as_of: date) -> bool:
     """Reports go out on Mondays (the night that processes Sunday) and for every month end."""
     return as_of.weekday() == 6 or (as_of + timedelta(days=1)).day == 1
