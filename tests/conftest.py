@@ -348,11 +348,21 @@ REPORT_AS_OF = date(2025, 12, 31)  # the as-of date of the reported_group fixtur
 FORMULA_NAMES = ('=HYPERLINK("http://example.invalid","x")', "+33 Négoce SARL", "-Dupont SA", "@Risque SAS")
 
 
-def receivables(*args: str) -> subprocess.CompletedProcess:
-    """The ``receivables`` command, in a child process as a user runs it."""
-    return subprocess.run(
+def receivables(*args: str, check: bool = False) -> subprocess.CompletedProcess:
+    """The ``receivables`` command, in a child process as a user runs it; ``check`` asserts it succeeded."""
+    result = subprocess.run(
         [sys.executable, "-m", "receivables.cli", *args], capture_output=True, text=True, timeout=1200
     )
+    if check:
+        assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def run_nights(landing: Path, warehouse: Path, first: str, last: str | None = None) -> str:
+    """`receivables run` over a generated group, one night or a range; its output."""
+    arguments = ["run", "--entities", str(landing / "entities.yml"), "--landing", str(landing)]
+    arguments += ["--warehouse", str(warehouse), "--as-of", first, *(["--to", last] if last else [])]
+    return receivables(*arguments, check=True).stdout
 
 
 @pytest.fixture(scope="session")
@@ -373,11 +383,7 @@ def reported_group(tmp_path_factory) -> Path:
             nightly_from=date(2025, 12, 31),
         )
     )
-    result = receivables(
-        "run", "--entities", str(landing / "entities.yml"), "--landing", str(landing),
-        "--warehouse", str(warehouse), "--as-of", "2025-12-30", "--to", "2025-12-31",
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
+    run_nights(landing, warehouse, "2025-12-30", "2025-12-31")
     with duckdb.connect(str(warehouse)) as connection:
         # the largest FR01 debtors get names a spreadsheet would run as formulas
         targets = connection.execute(
@@ -391,6 +397,5 @@ def reported_group(tmp_path_factory) -> Path:
                 "(select debtor_id from marts.fct_open_items where consolidated_debtor_id = ?)",
                 [name, debtor],
             )
-    result = receivables("build", "--warehouse", str(warehouse), "--as-of", REPORT_AS_OF.isoformat())
-    assert result.returncode == 0, result.stderr[-3000:]
+    receivables("build", "--warehouse", str(warehouse), "--as-of", REPORT_AS_OF.isoformat(), check=True)
     return warehouse

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from datetime import date
 from decimal import Decimal
 
-from conftest import DAY1, fx_drop, good_drop, write_drop
+from conftest import DAY1, fx_drop, good_drop, receivables, write_drop
 from receivables.landing import land
 from receivables.registry import load_registry
-
-
-def receivables(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "receivables.cli", *args], capture_output=True, text=True, timeout=900
-    )
 
 
 def test_missing_fx_rate_stops_the_build_with_currency_and_date(registry_file, landing, warehouse, query):

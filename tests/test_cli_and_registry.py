@@ -169,16 +169,14 @@ def test_module_entry_point_matches_console_script():
 def test_bench_prints_the_figures_issue_7_asks_for(tmp_path):
     """A tiny group through every bench phase: the JSON has each figure, each a positive number."""
     import json
-    import subprocess
-    import sys
+
+    from conftest import receivables
 
     out = tmp_path / "bench.json"
-    result = subprocess.run(
-        [sys.executable, "-m", "receivables.cli", "bench", "--invoices", "2000", "--entities", "2", "--years", "1",
-         "--repeat", "2", "--workdir", str(tmp_path / "work"), "--out", str(out)],
-        capture_output=True, text=True, timeout=1200,
+    receivables(
+        "bench", "--invoices", "2000", "--entities", "2", "--years", "1", "--repeat", "2",
+        "--workdir", str(tmp_path / "work"), "--out", str(out), check=True,
     )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
     figures = json.loads(out.read_text())
     for key in ("landing_rows_per_s", "full_build_s", "incremental_night_s", "peak_rss_mb", "warehouse_mb",
                 "query_p50_ms", "query_p95_ms", "full_vs_bare_duckdb_ratio", "incremental_night_peak_rss_mb"):  # fmt: skip

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO, reader
+from conftest import REPO, reader, run_nights
 from receivables.generate import GeneratorConfig, generate
 from receivables.superset_provision import SupersetClient, provision
 from superset_support import ADMIN_PASSWORD, VENV, logged_in_page, superset_env
@@ -47,27 +47,7 @@ def published(tmp_path_factory) -> Path:
             nightly_from=date(2025, 12, 31),
         )
     )
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "receivables.cli",
-            "run",
-            "--entities",
-            str(landing / "entities.yml"),
-            "--landing",
-            str(landing),
-            "--warehouse",
-            str(warehouse),
-            "--as-of",
-            "2025-12-30",
-            "--to",
-            "2025-12-31",
-        ],
-        check=True,
-        capture_output=True,
-        timeout=900,
-    )
+    run_nights(landing, warehouse, "2025-12-30", "2025-12-31")
     environment = {
         "RECEIVABLES_WAREHOUSE": str(warehouse),
         "RECEIVABLES_SERVING": str(serving),

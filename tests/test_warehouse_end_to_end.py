@@ -6,8 +6,6 @@ in plain Python with Decimal; nothing is taken from the project's models.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
@@ -15,26 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import marts_snapshot, reader
+from conftest import marts_snapshot, reader, receivables, run_nights
 from oracle import Ledger, bucket_of, concentration, debtor_groups, group_dso
 from receivables.generate import GeneratorConfig, generate
 
 START, END, NIGHTLY = date(2025, 9, 1), date(2025, 12, 31), date(2025, 12, 29)
-
-
-def run_nights(landing: Path, warehouse: Path, first: str, last: str | None = None) -> str:
-    """`receivables run` over the generated group, one night or a range."""
-    arguments = ["run", "--entities", str(landing / "entities.yml"), "--landing", str(landing)]
-    arguments += ["--warehouse", str(warehouse), "--as-of", first, *(["--to", last] if last else [])]
-    return receivables(*arguments)
-
-
-def receivables(*args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "receivables.cli", *args], capture_output=True, text=True, timeout=1200
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +132,7 @@ def test_rerun_of_a_night_changes_nothing(nights):
 def test_rebuilding_a_range_leaves_other_dates_alone(nights):
     _, warehouse = nights
     before = marts_snapshot(warehouse)
-    receivables("build", "--warehouse", str(warehouse), "--as-of", "2025-12-29", "--to", "2025-12-30")
+    receivables("build", "--warehouse", str(warehouse), "--as-of", "2025-12-29", "--to", "2025-12-30", check=True)
     after = marts_snapshot(warehouse)
     for mart in (
         "mart_aging",
@@ -166,5 +149,5 @@ def test_rebuilding_a_range_leaves_other_dates_alone(nights):
     assert after["mart_dso"] == before["mart_dso"]
     assert after["fct_open_items"] == before["fct_open_items"]
     # rebuilt dates use what is known now (a later re-send, a cancellation), and a second rebuild agrees
-    receivables("build", "--warehouse", str(warehouse), "--as-of", "2025-12-29", "--to", "2025-12-30")
+    receivables("build", "--warehouse", str(warehouse), "--as-of", "2025-12-29", "--to", "2025-12-30", check=True)
     assert marts_snapshot(warehouse) == after
