@@ -135,8 +135,10 @@ def _timed_land_and_build(
     landed = time.perf_counter()
     if any(o.status != OK for o in outcomes):
         raise RuntimeError(f"benchmark drop not landed: {[o.describe() for o in outcomes]}")
-    peak = _build_in_own_process(warehouse, day) if own_process else None
-    if not own_process:
+    peak = None
+    if own_process:
+        peak = _build_in_own_process(warehouse, day)
+    else:
         build(warehouse, day)
     built = time.perf_counter()
     return {

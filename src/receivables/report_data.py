@@ -136,7 +136,9 @@ def _read(marts: _Marts, as_of: date, entity: str | None, top: int) -> Report:
     bucket_names = [name for name, _, _ in buckets]
     headers = [bucket_header(low, high) for _, low, high in buckets]
 
-    aging_rows, external_eur_by_bucket = _aging(marts, as_of, codes, bucket_names, with_group=entity is None)
+    aging_rows, external_eur_by_bucket, intercompany_eur = _aging(
+        marts, as_of, codes, bucket_names, with_group=entity is None
+    )
     aging = Table(
         AGING,
         (
@@ -204,7 +206,15 @@ def _read(marts: _Marts, as_of: date, entity: str | None, top: int) -> Report:
     )
 
     headline = _headline(
-        marts, as_of, codes, entity, aging_rows, dso_rows, dso_scope, signals, freshness_rows
+        marts,
+        as_of,
+        entity,
+        external_eur_by_bucket,
+        intercompany_eur,
+        dso_rows,
+        dso_scope,
+        signals,
+        freshness_rows,
     )
     return Report(
         as_of=as_of,
@@ -222,7 +232,8 @@ def _read(marts: _Marts, as_of: date, entity: str | None, top: int) -> Report:
 
 def _aging(
     marts: _Marts, as_of: date, codes: Sequence[str], buckets: list[str], with_group: bool
-) -> tuple[list[tuple[Any, ...]], list[Decimal]]:
+) -> tuple[list[tuple[Any, ...]], list[Decimal], Decimal]:
+    """The aged balance rows, the external EUR amount of each bucket, and the intercompany EUR total."""
     amounts = marts.rows(
         "select entity_code, is_intercompany, any_value(functional_currency), aging_bucket, "
         "sum(amount_entity_currency), sum(amount_eur), sum(disputed_amount_eur) from marts.mart_aging "
@@ -238,7 +249,7 @@ def _aging(
     zero = Decimal("0.00")
     rows: list[tuple[Any, ...]] = []
     external_eur = [zero for _ in buckets]
-    external_disputed = zero
+    external_disputed = intercompany_eur = zero
     for code, intercompany in sorted(cells):
         by_bucket = cells[(code, intercompany)]
         local = [by_bucket.get(bucket, (zero, zero, zero))[0] for bucket in buckets]
@@ -255,7 +266,9 @@ def _aging(
                 disputed,
             )
         )
-        if not intercompany:
+        if intercompany:
+            intercompany_eur += sum(eur, zero)
+        else:
             external_eur = [total + amount for total, amount in zip(external_eur, eur, strict=True)]
             external_disputed += disputed
     if with_group:
@@ -263,7 +276,7 @@ def _aging(
         rows.append(
             (GROUP, "Consolidé hors intragroupe", "EUR", *external_eur, total, total, external_disputed)
         )
-    return rows, external_eur
+    return rows, external_eur, intercompany_eur
 
 
 DEBTOR_RISK_COLUMNS = (
@@ -395,22 +408,17 @@ def _entity_signals(marts: _Marts, as_of: date, entity: str) -> Table:
 def _headline(
     marts: _Marts,
     as_of: date,
-    codes: Sequence[str],
     entity: str | None,
-    aging_rows: list[tuple[Any, ...]],
+    external_eur_by_bucket: list[Decimal],
+    intercompany: Decimal,
     dso_rows: list[tuple[Any, ...]],
     dso_scope: str,
     signals: Table,
     freshness_rows: list[tuple[Any, ...]],
 ) -> list[tuple[str, Any, Kind]]:
-    external, intercompany, overdue = marts.rows(
-        "select coalesce(sum(amount_eur) filter (not is_intercompany), 0), "
-        "coalesce(sum(amount_eur) filter (is_intercompany), 0), "
-        "coalesce(sum(amount_eur) filter (not is_intercompany and bucket_order > 1), 0) "
-        f"from marts.mart_aging where as_of_date = ? and entity_code in ({', '.join('?' for _ in codes)})",
-        as_of,
-        *codes,
-    )[0]
+    # the aged balance's own totals: buckets come in bucket_order, the first is "not due"
+    external = sum(external_eur_by_bucket, Decimal("0.00"))
+    overdue = sum(external_eur_by_bucket[1:], Decimal("0.00"))
     latest_dso = next((row for row in dso_rows if row[1] == dso_scope), None)
     lines: list[tuple[str, Any, Kind]] = [
         ("Date d'arrêté", as_of, "date"),

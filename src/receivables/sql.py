@@ -29,17 +29,22 @@ def _answers(statement: Any) -> bool:
     return statement.type in {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN, duckdb.StatementType.PRAGMA}
 
 
+def _run(connection: Any, text: str, out: TextIO, csv_output: bool) -> None:
+    """Run every statement of ``text`` on ``connection``; print each result set."""
+    for statement in connection.extract_statements(text):
+        try:
+            relation = connection.sql(statement.query)
+        except Exception as exc:  # duckdb's errors name the line and the column
+            raise ReceivablesError(f"{statement.query.strip()[:80]!r}: {exc}") from exc
+        if relation is not None and _answers(statement):
+            write_result(relation.columns, relation.fetchall(), out, csv_output)
+
+
 def run_statements(warehouse: Path, text: str, out: TextIO, csv_output: bool = False) -> None:
     """Run every statement of ``text`` in one session; print each result set."""
     connection = connect(warehouse)
     try:
-        for statement in connection.extract_statements(text):
-            try:
-                relation = connection.sql(statement.query)
-            except Exception as exc:  # duckdb's errors name the line and the column
-                raise ReceivablesError(f"{statement.query.strip()[:80]!r}: {exc}") from exc
-            if relation is not None and _answers(statement):
-                write_result(relation.columns, relation.fetchall(), out, csv_output)
+        _run(connection, text, out, csv_output)
     finally:
         connection.close()
 
@@ -91,10 +96,7 @@ def shell(warehouse: Path) -> None:  # pragma: no cover - interactive
                 continue
             text, buffer = "\n".join(buffer), []
             try:
-                for statement in connection.extract_statements(text):
-                    relation = connection.sql(statement.query)
-                    if relation is not None and _answers(statement):
-                        write_result(relation.columns, relation.fetchall(), sys.stdout, csv_output=False)
+                _run(connection, text, sys.stdout, csv_output=False)
             except Exception as exc:
                 print(f"error: {exc}")
     finally:
