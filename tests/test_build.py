@@ -74,3 +74,83 @@ def test_a_line_re_sent_against_another_document_reopens_the_first(registry_file
     result = receivables("build", "--warehouse", str(warehouse), "--as-of", DAY2.isoformat())
     assert result.returncode == 0, result.stderr[-2000:]
     assert query(open_on, DAY2) == [("F-2", Decimal("999.9900"))]
+
+
+def test_a_night_recomputes_dso_of_documents_it_changed_as_a_full_rebuild_would(
+    registry_file, landing, warehouse, query, tmp_path
+):
+    """DSO per document is kept night to night: moved, cancelled and re-classed documents count as from scratch."""
+    from conftest import DAY2, reader
+
+    registry = load_registry(registry_file)
+    write_drop(landing, "_group", DAY1, fx_drop())
+    write_drop(landing, "FR01", DAY1, good_drop("FR01"))
+    land(registry, landing, DAY1, warehouse)
+    receivables("build", "--warehouse", str(warehouse), "--as-of", DAY1.isoformat(), check=True)
+    sales = "select month_end, sales from marts.mart_dso where entity_code = 'FR01' and month_end < ? order by 1"
+    # January: F-1 1234.56 and F-2 (C002) nothing; February: F-2 999.99 less the credit note A-1 100
+    assert query(sales, DAY1) == [(date(2026, 1, 31), Decimal("1234.56")), (date(2026, 2, 28), Decimal("899.99"))]
+
+    first = good_drop("FR01")
+    moved = {
+        "debtors": [dict(first["debtors"][1], intercompany_entity="US01")],  # C002 is now a group company
+        "invoices": [
+            dict(first["invoices"][0], issue_date=date(2026, 2, 5), due_date=date(2026, 3, 7), amount="1300.00"),
+            dict(first["invoices"][2], status="cancelled"),
+        ],
+        "payments": [],
+        "risk_ratings": [],
+    }
+    write_drop(landing, "_group", DAY2, fx_drop())
+    write_drop(landing, "FR01", DAY2, moved)
+    land(registry, landing, DAY2, warehouse)
+    receivables("build", "--warehouse", str(warehouse), "--as-of", DAY2.isoformat(), check=True)
+    # F-1 moved to February (the first month with sales now); A-1 cancelled; F-2 intercompany, out of DSO
+    assert query(sales, DAY1) == [(date(2026, 2, 28), Decimal("1300.00"))]
+
+    rebuilt = tmp_path / "rebuilt" / "warehouse.duckdb"
+    rebuilt.parent.mkdir()
+    rebuilt.write_bytes(warehouse.read_bytes())
+    receivables("build", "--warehouse", str(rebuilt), "--as-of", DAY2.isoformat(), "--full-refresh", check=True)
+    every = "select * from marts.mart_dso order by all"
+    assert query(every) == reader(rebuilt)(every)
+    assert len(query(every)) > 0
+
+
+def test_ratings_are_classified_again_when_the_rating_seeds_change(registry_file, landing, warehouse, query):
+    """A night classifies only new ratings; ratings classified under other seeds are classified again."""
+    import duckdb
+
+    from conftest import DAY2, DAY3
+
+    write_drop(landing, "_group", DAY1, fx_drop())
+    write_drop(landing, "FR01", DAY1, good_drop("FR01"))
+    land(load_registry(registry_file), landing, DAY1, warehouse)
+    receivables("build", "--warehouse", str(warehouse), "--as-of", DAY1.isoformat(), check=True)
+    classes = "select provider, risk_class from intermediate.int_rating_periods order by all"
+    assert len(query(classes)) == 3
+
+    def tamper(statement: str) -> None:
+        with duckdb.connect(str(warehouse)) as connection:
+            connection.execute(statement)
+
+    # the next night rates C002 again; the night after brings no rating. The third build classifies
+    # C002's key again (it reads from the last extract on), and leaves C001's ratings as they were
+    rerated = {"debtors": [], "invoices": [], "payments": [], "risk_ratings": [
+        {"debtor_id": "C002", "provider": "banque_de_france", "rating": "4+", "rated_at": date(2026, 3, 1)}
+    ]}  # fmt: skip
+    quiet = {"debtors": [], "invoices": [], "payments": [], "risk_ratings": []}
+    for day, drop in ((DAY2, rerated), (DAY3, quiet)):
+        write_drop(landing, "_group", day, fx_drop())
+        write_drop(landing, "FR01", day, drop)
+        land(load_registry(registry_file), landing, day, warehouse)
+        if day == DAY3:
+            classified = query(classes)
+            tamper("update intermediate.int_rating_periods set risk_class = 10")
+        receivables("build", "--warehouse", str(warehouse), "--as-of", day.isoformat(), check=True)
+    by_debtor = "select debtor_id, risk_class from intermediate.int_rating_periods order by all"
+    assert query(by_debtor) == [("C001", 10), ("C001", 10), ("C002", 4), ("C002", 5)]
+    # rows classified under other seeds (as after an upgrade that changes a mapping) are classified again
+    tamper("update intermediate.int_rating_periods set classified_with = 'earlier seeds'")
+    receivables("build", "--warehouse", str(warehouse), "--as-of", DAY3.isoformat(), check=True)
+    assert query(classes) == classified

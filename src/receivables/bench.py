@@ -178,8 +178,23 @@ def bare_aging_s(warehouse: Path, as_of: date) -> float:
         return time.perf_counter() - started
 
 
+def history_start(years: float) -> date:
+    """The first day of ``years`` years of history ending on END: whole years start on 1 January."""
+    if years <= 0:
+        raise ValueError(f"--years must be positive, found {years}")
+    if float(years).is_integer():
+        return date(END.year - int(years) + 1, 1, 1)
+    return END - timedelta(days=round(years * 365.25) - 1)
+
+
 def bench(
-    invoices: int, workdir: Path, entities: int = 4, seed: int = 7, years: int = 2, repeat: int = 5
+    invoices: int,
+    workdir: Path,
+    entities: int = 4,
+    seed: int = 7,
+    years: float = 2,
+    repeat: int = 5,
+    debtors: int | None = None,
 ) -> dict[str, Any]:
     """Generate ``invoices`` invoices over ``years`` years, then land, build, publish and query them."""
     workdir = Path(workdir)
@@ -189,10 +204,11 @@ def bench(
     config = GeneratorConfig(
         out=landing,
         entities=entities,
-        start=date(END.year - years + 1, 1, 1),
+        start=history_start(years),
         end=END,
         seed=seed,
         invoices=invoices,
+        companies=debtors,
         nightly_from=END - timedelta(days=NIGHTS - 1),
     )
     started = time.perf_counter()
@@ -220,6 +236,7 @@ def bench(
         "invoices_requested": invoices,
         "entities": entities,
         "years": years,
+        "history_start": config.start.isoformat(),
         "generated_rows": generated,
         "generate_s": round(generate_s, 1),
         "generate_rows_per_s": round(sum(generated.values()) / generate_s),

@@ -160,7 +160,9 @@ def cmd_expectations(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from receivables.bench import bench
 
-    result = bench(args.invoices, args.workdir, args.entities, args.seed, args.years, args.repeat)
+    result = bench(
+        args.invoices, args.workdir, args.entities, args.seed, args.years, args.repeat, debtors=args.debtors
+    )
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:
@@ -255,7 +257,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--invoices", type=int, default=1_000_000)
     bench.add_argument("--entities", type=int, default=4)
-    bench.add_argument("--years", type=int, default=2, help="years of history, ending 2025-12-31")
+    bench.add_argument(
+        "--years", type=float, default=2, help="years of history ending 2025-12-31 (0.5: the last 183 days)"
+    )
+    bench.add_argument(
+        "--debtors", type=int, default=None, help="debtor companies (default: one per 40 invoices, at most 200,000)"
+    )
     bench.add_argument("--seed", type=int, default=7)
     bench.add_argument("--repeat", type=int, default=5, help="runs of each chart query")
     bench.add_argument("--workdir", type=Path, default=Path("var/bench"))

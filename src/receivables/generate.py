@@ -346,6 +346,7 @@ class GeneratorConfig:
     seed: int = 42
     invoices: int = 20_000
     nightly_from: date | None = None  # default: the last 7 days are nightly drops
+    companies: int | None = None  # debtor companies; default one per 40 invoices, at most 200,000
 
     def check(self) -> None:
         if self.end < self.start:
@@ -354,6 +355,8 @@ class GeneratorConfig:
             raise GenerationError(f"--entities must be between 1 and 99, found {self.entities}")
         if self.invoices < 1:
             raise GenerationError(f"--invoices must be positive, found {self.invoices}")
+        if self.companies is not None and self.companies < 1:
+            raise GenerationError(f"--debtors must be positive, found {self.companies}")
         nightly = self.nightly_start
         if not self.start < nightly <= self.end + timedelta(days=1):
             raise GenerationError(f"--nightly-from {nightly} must fall after --start and by --end + 1 day")
@@ -425,7 +428,7 @@ class GroupGenerator:
 
     def _companies(self) -> list[Company]:
         rng = self.rng
-        count = max(30, min(200_000, self.config.invoices // 40))
+        count = self.config.companies or max(30, min(200_000, self.config.invoices // 40))
         span = (self.config.end - self.config.start).days
         companies: list[Company] = []
         for index in range(count):

@@ -3,7 +3,7 @@
   earlier: the worst current class across entities and providers (prudence),
   any default, and the latest insolvency status (SPEC section 6). A debtor's
   current rating per entity and provider is its latest rated_at on or before
-  the date.
+  the date: the row not yet superseded then (int_rating_periods).
 #}
 with
 
@@ -15,7 +15,19 @@ as_of_dates as (
 
 ratings as (
 
-    select * from {{ ref('int_ratings_classified') }}
+    select * from {{ ref('int_rating_periods') }}
+
+),
+
+debtors as (
+
+    select * from {{ ref('stg_raw__debtors') }}
+
+),
+
+consolidated_debtors as (
+
+    select * from {{ ref('int_consolidated_debtors') }}
 
 ),
 
@@ -36,13 +48,17 @@ current_ratings as (
         risk_dates.as_of_date,
         risk_dates.risk_date,
         ratings.*,
+        debtors.consolidated_debtor_id,
+        consolidated_debtors.debtor_group_id,
     from risk_dates
     inner join ratings
         on ratings.rated_at <= risk_dates.risk_date
-    qualify row_number() over (
-        partition by risk_dates.as_of_date, risk_dates.risk_date, ratings.entity_code, ratings.debtor_id, ratings.provider
-        order by ratings.rated_at desc
-    ) = 1
+        and coalesce(ratings.superseded_on > risk_dates.risk_date, true)
+    inner join debtors
+        on debtors.entity_code = ratings.entity_code
+        and debtors.debtor_id = ratings.debtor_id
+    inner join consolidated_debtors
+        on consolidated_debtors.consolidated_debtor_id = debtors.consolidated_debtor_id
 
 ),
 

@@ -3,7 +3,10 @@
   net and not-due encours at that month end, external debtors only (SPEC
   section 7; intercompany is left out of DSO). Open amounts follow SPEC
   section 4: a settlement line counts from the later of its value date and
-  its document's issue date; cancelled documents count nowhere.
+  its document's issue date; cancelled documents count nowhere. Each build
+  recomputes every month end, from what each document adds to each month
+  (int_dso_document_months, kept up to date night by night) and from the
+  unapplied cash, which counts on the day it is dated.
 #}
 with
 
@@ -13,15 +16,17 @@ month_ends as (
 
 ),
 
-invoices as (
+document_months as (
 
-    select * from {{ ref('stg_raw__invoices') }}
+    select * from {{ ref('int_dso_document_months') }}
+    where counts_in_dso
 
 ),
 
 payments as (
 
     select * from {{ ref('stg_raw__payments') }}
+    where is_unapplied
 
 ),
 
@@ -31,55 +36,22 @@ debtors as (
 
 ),
 
-external_documents as (
-
-    select invoices.*
-    from invoices
-    inner join debtors
-        on debtors.entity_code = invoices.entity_code
-        and debtors.debtor_id = invoices.debtor_id
-    where not invoices.is_cancelled
-        and not debtors.is_intercompany
-
-),
-
-encours_movements as (
-
-    select
-        entity_code,
-        currency,
-        issue_date as movement_date,
-        document_sign * amount as encours_change,
-        document_sign * amount as sales_change,
-    from external_documents
-
-    union all
+unapplied_cash as (
 
     select
         payments.entity_code,
         payments.currency,
-        greatest(payments.settlement_date, external_documents.issue_date) as movement_date,
-        -external_documents.document_sign * payments.amount as encours_change,
-        0 as sales_change,
-    from payments
-    inner join external_documents
-        on external_documents.entity_code = payments.entity_code
-        and external_documents.document_id = payments.document_id
-
-    union all
-
-    select
-        payments.entity_code,
-        payments.currency,
-        payments.settlement_date as movement_date,
+        cast(last_day(payments.settlement_date) as date) as month_end,
         -payments.amount as encours_change,
-        0 as sales_change,
+        0 as sales,
+        case
+            when payments.settlement_date = last_day(payments.settlement_date) then -payments.amount else 0
+        end as not_due_encours,
     from payments
     inner join debtors
         on debtors.entity_code = payments.entity_code
         and debtors.debtor_id = payments.debtor_id
-    where payments.is_unapplied
-        and not debtors.is_intercompany
+    where not debtors.is_intercompany
 
 ),
 
@@ -88,10 +60,17 @@ monthly_movements as (
     select
         entity_code,
         currency,
-        cast(last_day(movement_date) as date) as month_end,
+        month_end,
         sum(encours_change) as encours_change,
-        sum(sales_change) as sales,
-    from encours_movements
+        sum(sales) as sales,
+        sum(not_due_encours) as not_due_encours,
+    from (
+        select entity_code, currency, month_end, encours_change, sales, not_due_encours
+        from document_months
+        union all
+        select entity_code, currency, month_end, encours_change, sales, not_due_encours
+        from unapplied_cash
+    )
     group by all
 
 ),
@@ -102,7 +81,7 @@ entity_currencies as (
 
 ),
 
-every_month as (
+balances as (
 
     select
         entity_currencies.entity_code,
@@ -113,111 +92,13 @@ every_month as (
             partition by entity_currencies.entity_code, entity_currencies.currency
             order by month_ends.month_end
         ) as net_encours,
+        coalesce(monthly_movements.not_due_encours, 0) as not_due_encours,
     from entity_currencies
     cross join month_ends
     left join monthly_movements
         on monthly_movements.entity_code = entity_currencies.entity_code
         and monthly_movements.currency = entity_currencies.currency
         and monthly_movements.month_end = month_ends.month_end
-
-),
-
-not_due_documents as (
-
-    select
-        month_ends.month_end,
-        external_documents.entity_code,
-        external_documents.currency,
-        external_documents.document_id,
-        external_documents.document_sign,
-        external_documents.amount,
-    from month_ends
-    inner join external_documents
-        on external_documents.issue_date <= month_ends.month_end
-        and external_documents.due_date >= month_ends.month_end
-
-),
-
-not_due_settled as (
-
-    select
-        not_due_documents.month_end,
-        not_due_documents.entity_code,
-        not_due_documents.document_id,
-        sum(payments.amount) as settled_amount,
-    from not_due_documents
-    inner join payments
-        on payments.entity_code = not_due_documents.entity_code
-        and payments.document_id = not_due_documents.document_id
-        and payments.settlement_date <= not_due_documents.month_end
-    group by all
-
-),
-
-not_due_unapplied as (
-
-    select
-        month_ends.month_end,
-        payments.entity_code,
-        payments.currency,
-        -sum(payments.amount) as not_due_encours,
-    from month_ends
-    inner join payments
-        on payments.settlement_date = month_ends.month_end
-    inner join debtors
-        on debtors.entity_code = payments.entity_code
-        and debtors.debtor_id = payments.debtor_id
-    where payments.is_unapplied
-        and not debtors.is_intercompany
-    group by all
-
-),
-
-not_due_encours as (
-
-    select
-        not_due_documents.month_end,
-        not_due_documents.entity_code,
-        not_due_documents.currency,
-        sum(
-            not_due_documents.document_sign
-            * (not_due_documents.amount - coalesce(not_due_settled.settled_amount, 0))
-        ) as not_due_encours,
-    from not_due_documents
-    left join not_due_settled
-        on not_due_settled.month_end = not_due_documents.month_end
-        and not_due_settled.entity_code = not_due_documents.entity_code
-        and not_due_settled.document_id = not_due_documents.document_id
-    group by all
-
-    union all
-
-    select * from not_due_unapplied
-
-),
-
-not_due_by_month as (
-
-    select month_end, entity_code, currency, sum(not_due_encours) as not_due_encours
-    from not_due_encours
-    group by all
-
-),
-
-balances as (
-
-    select
-        every_month.entity_code,
-        every_month.currency,
-        every_month.month_end,
-        every_month.sales,
-        every_month.net_encours,
-        coalesce(not_due_by_month.not_due_encours, 0) as not_due_encours,
-    from every_month
-    left join not_due_by_month
-        on not_due_by_month.month_end = every_month.month_end
-        and not_due_by_month.entity_code = every_month.entity_code
-        and not_due_by_month.currency = every_month.currency
 
 )
 

@@ -26,7 +26,7 @@ debtors as (
 
 ratings as (
 
-    select * from {{ ref('int_ratings_classified') }}
+    select * from {{ ref('int_rating_periods') }}
 
 ),
 
@@ -73,7 +73,7 @@ latest_cover as (
     select
         as_of_dates.as_of_date,
         ratings.entity_code,
-        ratings.consolidated_debtor_id,
+        debtors.consolidated_debtor_id,
         ratings.provider as cover_provider,
         ratings.cover_currency,
         ratings.cover_amount,
@@ -82,10 +82,14 @@ latest_cover as (
     from as_of_dates
     inner join ratings
         on ratings.rated_at <= as_of_dates.as_of_date
+        and coalesce(ratings.cover_superseded_on > as_of_dates.as_of_date, true)
+    inner join debtors
+        on debtors.entity_code = ratings.entity_code
+        and debtors.debtor_id = ratings.debtor_id
     where ratings.is_credit_insurer
         and ratings.cover_amount is not null
     qualify row_number() over (
-        partition by as_of_dates.as_of_date, ratings.entity_code, ratings.consolidated_debtor_id
+        partition by as_of_dates.as_of_date, ratings.entity_code, debtors.consolidated_debtor_id
         order by ratings.rated_at desc, ratings.provider, ratings.debtor_id
     ) = 1
 

@@ -1,0 +1,243 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['entity_code', 'document_id'],
+    )
+}}
+{#
+  What each document adds to the DSO figures of each month end (SPEC section
+  7), in the currency of each amount: its sales and encours in its issue
+  month, each settlement line taking the encours down from the later of the
+  line's value date and the document's issue date, and its not-due encours
+  at every month end from its issue to its due date (amount less the lines
+  dated by that month end). A document's rows depend on nothing but the
+  document, its debtor's intercompany flag and its lines, so a night
+  recomputes only the documents it touched, as int_document_balances does,
+  and those whose debtor was re-sent with another intercompany flag.
+  Cancelled documents and documents on intercompany or unknown debtors keep
+  their rows, flagged, so that a later change finds them; int_dso_balances
+  leaves them out.
+#}
+with
+
+invoices as (
+
+    select * from {{ ref('stg_raw__invoices') }}
+
+),
+
+payments as (
+
+    select * from {{ ref('stg_raw__payments') }}
+    where not is_unapplied
+
+),
+
+debtors as (
+
+    select * from {{ ref('stg_raw__debtors') }}
+
+),
+
+{% if is_incremental() %}
+built_through as (
+
+    -- per entity, so that an entity's drop landed after other entities' later nights is still seen
+    select entity_code, max(changed_through) as extract_date
+    from {{ this }}
+    group by entity_code
+
+),
+
+touched_documents as (
+
+    select invoices.entity_code, invoices.document_id
+    from invoices
+    left join built_through using (entity_code)
+    where invoices.extract_date >= coalesce(built_through.extract_date, date '1900-01-01')
+
+    union
+
+    select payments.entity_code, payments.document_id
+    from payments
+    left join built_through using (entity_code)
+    where payments.extract_date >= coalesce(built_through.extract_date, date '1900-01-01')
+
+    union
+
+    select moves.entity_code, moves.previous_document_id as document_id
+    from {{ source('raw', 'settlement_line_moves') }} as moves
+    left join built_through using (entity_code)
+    where moves.extract_date >= coalesce(built_through.extract_date, date '1900-01-01')
+
+    union
+
+    select built.entity_code, built.document_id
+    from {{ this }} as built
+    inner join debtors
+        on debtors.entity_code = built.entity_code
+        and debtors.debtor_id = built.debtor_id
+    left join built_through
+        on built_through.entity_code = debtors.entity_code
+    where debtors.extract_date >= coalesce(built_through.extract_date, date '1900-01-01')
+        and debtors.is_intercompany is distinct from built.is_intercompany
+
+),
+{% endif %}
+
+documents as (
+
+    select
+        invoices.entity_code,
+        invoices.document_id,
+        invoices.debtor_id,
+        invoices.currency,
+        invoices.document_sign,
+        invoices.amount,
+        invoices.issue_date,
+        invoices.due_date,
+        invoices.is_cancelled,
+        debtors.is_intercompany,
+        invoices.extract_date,
+    from invoices
+    {% if is_incremental() %}
+    semi join touched_documents using (entity_code, document_id)
+    {% endif %}
+    left join debtors
+        on debtors.entity_code = invoices.entity_code
+        and debtors.debtor_id = invoices.debtor_id
+
+),
+
+lines as (
+
+    select payments.*
+    from payments
+    semi join documents using (entity_code, document_id)
+
+),
+
+issued as (
+
+    select
+        entity_code,
+        document_id,
+        currency,
+        cast(last_day(issue_date) as date) as month_end,
+        document_sign * amount as encours_change,
+        document_sign * amount as sales,
+        0 as not_due_encours,
+    from documents
+
+),
+
+settled as (
+
+    select
+        lines.entity_code,
+        lines.document_id,
+        lines.currency,
+        cast(last_day(greatest(lines.settlement_date, documents.issue_date)) as date) as month_end,
+        -documents.document_sign * lines.amount as encours_change,
+        0 as sales,
+        0 as not_due_encours,
+    from lines
+    inner join documents using (entity_code, document_id)
+
+),
+
+not_due_month_ends as (
+
+    select
+        documents.entity_code,
+        documents.document_id,
+        cast(last_day(months.month_start) as date) as month_end,
+    from documents,
+        unnest(generate_series(
+            date_trunc('month', documents.issue_date),
+            date_trunc('month', documents.due_date),
+            interval 1 month
+        )) as months(month_start)
+    where last_day(months.month_start) <= documents.due_date
+
+),
+
+settled_by_month_end as (
+
+    select
+        not_due_month_ends.entity_code,
+        not_due_month_ends.document_id,
+        not_due_month_ends.month_end,
+        sum(lines.amount) as settled_amount,
+    from not_due_month_ends
+    inner join lines
+        on lines.entity_code = not_due_month_ends.entity_code
+        and lines.document_id = not_due_month_ends.document_id
+        and lines.settlement_date <= not_due_month_ends.month_end
+    group by all
+
+),
+
+not_due as (
+
+    select
+        documents.entity_code,
+        documents.document_id,
+        documents.currency,
+        not_due_month_ends.month_end,
+        0 as encours_change,
+        0 as sales,
+        documents.document_sign
+            * (documents.amount - coalesce(settled_by_month_end.settled_amount, 0)) as not_due_encours,
+    from not_due_month_ends
+    inner join documents using (entity_code, document_id)
+    left join settled_by_month_end using (entity_code, document_id, month_end)
+
+),
+
+movements as (
+
+    select * from issued
+    union all
+    select * from settled
+    union all
+    select * from not_due
+
+),
+
+changed_through as (
+
+    select
+        documents.entity_code,
+        documents.document_id,
+        greatest(any_value(documents.extract_date), max(lines.extract_date)) as changed_through,
+    from documents
+    left join lines using (entity_code, document_id)
+    group by documents.entity_code, documents.document_id
+
+),
+
+document_months as (
+
+    select
+        movements.entity_code,
+        movements.document_id,
+        documents.debtor_id,
+        movements.currency,
+        movements.month_end,
+        sum(movements.encours_change) as encours_change,
+        sum(movements.sales) as sales,
+        sum(movements.not_due_encours) as not_due_encours,
+        documents.is_cancelled,
+        documents.is_intercompany,
+        not documents.is_cancelled and documents.is_intercompany is false as counts_in_dso,
+        changed_through.changed_through,
+    from movements
+    inner join documents using (entity_code, document_id)
+    inner join changed_through using (entity_code, document_id)
+    group by all
+
+)
+
+select * from document_months
