@@ -237,15 +237,23 @@ def load_outcomes(warehouse: Path, outcomes: list[DropOutcome], registry: Regist
         ensure_raw_schema(connection)
         connection.execute("begin transaction")
         try:
+            # one upsert per extract for all the night's drops: each upsert probes the whole raw
+            # table, so its cost grows with history, not with the number of entities
+            staged_by_extract: dict[str, list[str]] = {}
             for outcome in outcomes:
-                for name, parquet in sorted(outcome.staged.items()):
-                    extract = EXTRACTS_BY_NAME[name]
-                    connection.execute(
-                        f"create or replace temp table staged as select * from read_parquet('{parquet}')"
-                    )
-                    for statement in upsert_sql(extract, "staged"):
-                        connection.execute(statement)
-                    log.debug("upserted %s into %s", parquet, raw_table(extract))
+                for name, parquet in outcome.staged.items():
+                    staged_by_extract.setdefault(name, []).append(parquet)
+            for name, parquets in sorted(staged_by_extract.items()):
+                extract = EXTRACTS_BY_NAME[name]
+                files = ", ".join(f"'{parquet}'" for parquet in parquets)
+                key = ", ".join(("entity_code", *extract.key))
+                connection.execute(
+                    f"create or replace temp table staged as select * from read_parquet([{files}], union_by_name = true) "
+                    f"qualify row_number() over (partition by {key} order by extract_date desc) = 1"
+                )
+                for statement in upsert_sql(extract, "staged"):
+                    connection.execute(statement)
+                log.debug("upserted %d drops into %s", len(parquets), raw_table(extract))
             record_entities(connection, [(e.code, e.name, e.country, e.currency) for e in registry.entities])
             record_landing(
                 connection,

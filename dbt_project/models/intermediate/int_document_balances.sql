@@ -31,24 +31,7 @@ payments as (
 ),
 
 {% if is_incremental() %}
-built_through as (
-
-    select max(changed_through) as extract_date from {{ this }}
-
-),
-
-touched_documents as (
-
-    select entity_code, document_id from invoices
-    where extract_date >= (select extract_date from built_through)
-    union
-    select entity_code, document_id from payments
-    where extract_date >= (select extract_date from built_through)
-    union
-    select entity_code, previous_document_id as document_id from {{ source('raw', 'settlement_line_moves') }}
-    where extract_date >= (select extract_date from built_through)
-
-),
+{{ touched_documents_ctes() }},
 {% endif %}
 
 settlement_totals as (

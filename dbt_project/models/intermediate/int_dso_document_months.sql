@@ -41,38 +41,11 @@ debtors as (
 ),
 
 {% if is_incremental() %}
-built_through as (
+{{ touched_documents_ctes() }},
 
-    -- per entity, so that an entity's drop landed after other entities' later nights is still seen
-    select entity_code, max(changed_through) as extract_date
-    from {{ this }}
-    group by entity_code
+reclassed_documents as (
 
-),
-
-touched_documents as (
-
-    select invoices.entity_code, invoices.document_id
-    from invoices
-    left join built_through using (entity_code)
-    where invoices.extract_date >= coalesce(built_through.extract_date, date '1900-01-01')
-
-    union
-
-    select payments.entity_code, payments.document_id
-    from payments
-    left join built_through using (entity_code)
-    where payments.extract_date >= coalesce(built_through.extract_date, date '1900-01-01')
-
-    union
-
-    select moves.entity_code, moves.previous_document_id as document_id
-    from {{ source('raw', 'settlement_line_moves') }} as moves
-    left join built_through using (entity_code)
-    where moves.extract_date >= coalesce(built_through.extract_date, date '1900-01-01')
-
-    union
-
+    -- documents whose debtor was re-sent as a group company, or no longer one
     select built.entity_code, built.document_id
     from {{ this }} as built
     inner join debtors
@@ -102,7 +75,7 @@ documents as (
         invoices.extract_date,
     from invoices
     {% if is_incremental() %}
-    semi join touched_documents using (entity_code, document_id)
+    semi join (select * from touched_documents union select * from reclassed_documents) using (entity_code, document_id)
     {% endif %}
     left join debtors
         on debtors.entity_code = invoices.entity_code
