@@ -59,22 +59,7 @@ current_ratings as (
         and debtors.debtor_id = ratings.debtor_id
     inner join consolidated_debtors
         on consolidated_debtors.consolidated_debtor_id = debtors.consolidated_debtor_id
-
-),
-
-latest_insolvency as (
-
-    select
-        as_of_date,
-        risk_date,
-        consolidated_debtor_id,
-        insolvency_status,
-        insolvency_date,
-    from current_ratings
-    qualify row_number() over (
-        partition by as_of_date, risk_date, consolidated_debtor_id
-        order by rated_at desc, insolvency_date desc nulls last, insolvency_status desc, entity_code, debtor_id, provider
-    ) = 1
+    where ratings.is_known_provider
 
 ),
 
@@ -88,6 +73,11 @@ worst_class as (
         max(risk_class) as worst_risk_class,
         bool_or(coalesce(is_default, false)) as is_in_default,
         max(rated_at) as last_rated_at,
+        -- the latest rating's insolvency: on equal dates the later proceeding, then the graver status
+        arg_max(
+            {'insolvency_status': insolvency_status, 'insolvency_date': insolvency_date},
+            (rated_at, coalesce(insolvency_date, date '0001-01-01'), insolvency_status)
+        ) as latest_insolvency,
     from current_ratings
     group by all
 
@@ -100,18 +90,16 @@ debtor_risk as (
         worst_class.risk_date,
         worst_class.consolidated_debtor_id,
         worst_class.debtor_group_id,
-        latest_insolvency.insolvency_status,
+        worst_class.latest_insolvency.insolvency_status,
         worst_class.worst_risk_class,
         worst_class.is_in_default,
         worst_class.risk_date = worst_class.as_of_date as is_as_of_date,
         worst_class.last_rated_at,
-        case when latest_insolvency.insolvency_status <> 'none' then latest_insolvency.insolvency_date end
-            as insolvency_date,
+        case
+            when worst_class.latest_insolvency.insolvency_status <> 'none'
+                then worst_class.latest_insolvency.insolvency_date
+        end as insolvency_date,
     from worst_class
-    inner join latest_insolvency
-        on latest_insolvency.as_of_date = worst_class.as_of_date
-        and latest_insolvency.risk_date = worst_class.risk_date
-        and latest_insolvency.consolidated_debtor_id = worst_class.consolidated_debtor_id
 
 )
 

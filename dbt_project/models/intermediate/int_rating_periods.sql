@@ -105,6 +105,8 @@ ratings_classified as (
         ratings.cover_share,
         rating_mappings.is_default,
         rating_providers.is_credit_insurer,
+        -- a provider the seeds no longer list keeps its rows, out of use, so a later seed finds them
+        rating_providers.provider is not null as is_known_provider,
         ratings.rated_at,
         ratings.insolvency_date,
         ratings.extract_date,
@@ -112,7 +114,7 @@ ratings_classified as (
     {% if is_incremental() %}
     semi join touched_keys using (entity_code, debtor_id, provider)
     {% endif %}
-    inner join rating_providers
+    left join rating_providers
         on rating_providers.provider = ratings.provider
     left join rating_scales
         on rating_scales.provider = ratings.provider
