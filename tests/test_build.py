@@ -121,7 +121,7 @@ def test_ratings_are_classified_again_when_the_rating_seeds_change(registry_file
     """A night classifies only new ratings; ratings classified under other seeds are classified again."""
     import duckdb
 
-    from conftest import DAY2, DAY3
+    from conftest import DAY2
 
     write_drop(landing, "_group", DAY1, fx_drop())
     write_drop(landing, "FR01", DAY1, good_drop("FR01"))
@@ -134,23 +134,75 @@ def test_ratings_are_classified_again_when_the_rating_seeds_change(registry_file
         with duckdb.connect(str(warehouse)) as connection:
             connection.execute(statement)
 
-    # the next night rates C002 again; the night after brings no rating. The third build classifies
-    # C002's key again (it reads from the last extract on), and leaves C001's ratings as they were
-    rerated = {"debtors": [], "invoices": [], "payments": [], "risk_ratings": [
-        {"debtor_id": "C002", "provider": "banque_de_france", "rating": "4+", "rated_at": date(2026, 3, 1)}
-    ]}  # fmt: skip
-    quiet = {"debtors": [], "invoices": [], "payments": [], "risk_ratings": []}
-    for day, drop in ((DAY2, rerated), (DAY3, quiet)):
-        write_drop(landing, "_group", day, fx_drop())
-        write_drop(landing, "FR01", day, drop)
-        land(load_registry(registry_file), landing, day, warehouse)
-        if day == DAY3:
-            classified = query(classes)
-            tamper("update intermediate.int_rating_periods set risk_class = 10")
-        receivables("build", "--warehouse", str(warehouse), "--as-of", day.isoformat(), check=True)
-    by_debtor = "select debtor_id, risk_class from intermediate.int_rating_periods order by all"
-    assert query(by_debtor) == [("C001", 10), ("C001", 10), ("C002", 4), ("C002", 5)]
+    # the next night brings no rating: a stale class under the same seeds stays, nothing is classified again
+    write_drop(landing, "_group", DAY2, fx_drop())
+    write_drop(landing, "FR01", DAY2, {"debtors": [], "invoices": [], "payments": [], "risk_ratings": []})
+    land(load_registry(registry_file), landing, DAY2, warehouse)
+    classified = query(classes)
+    tamper("update intermediate.int_rating_periods set risk_class = 10")
+    receivables("build", "--warehouse", str(warehouse), "--as-of", DAY2.isoformat(), check=True)
+    assert {risk_class for _, risk_class in query(classes)} == {10}
     # rows classified under other seeds (as after an upgrade that changes a mapping) are classified again
     tamper("update intermediate.int_rating_periods set classified_with = 'earlier seeds'")
-    receivables("build", "--warehouse", str(warehouse), "--as-of", DAY3.isoformat(), check=True)
+    receivables("build", "--warehouse", str(warehouse), "--as-of", DAY2.isoformat(), check=True)
     assert query(classes) == classified
+
+
+def test_a_drop_landed_late_is_read_by_the_next_build(registry_file, landing, warehouse, query):
+    """US01's night 1 arrives after night 2 was built: the next build reads it (load_id, not extract dates)."""
+    from conftest import DAY2
+
+    registry = load_registry(registry_file)
+    for day in (DAY1, DAY2):
+        write_drop(landing, "_group", day, fx_drop())
+    write_drop(landing, "FR01", DAY1, good_drop("FR01"))
+    write_drop(landing, "FR01", DAY2, {"debtors": [], "invoices": [], "payments": [], "risk_ratings": []})
+    for day in (DAY1, DAY2):
+        land(registry, landing, day, warehouse)
+        receivables("build", "--warehouse", str(warehouse), "--as-of", day.isoformat(), check=True)
+    entities = "select distinct entity_code from marts.fct_open_items where as_of_date = ? order by 1"
+    assert query(entities, DAY2) == [("FR01",)]
+
+    write_drop(landing, "US01", DAY1, good_drop("US01", "USD"))  # late: night 1's drop, delivered after night 2
+    land(registry, landing, DAY1, warehouse)
+    receivables("build", "--warehouse", str(warehouse), "--as-of", DAY2.isoformat(), check=True)
+    assert query(entities, DAY2) == [("FR01",), ("US01",)]
+    assert query(
+        "select count(*) from intermediate.int_document_balances where entity_code = 'US01'"
+    ) == [(3,)]
+
+
+def test_a_warehouse_of_the_previous_version_is_upgraded_by_its_next_night(
+    registry_file, landing, warehouse, query, tmp_path
+):
+    """No load_id in the log, no loaded_through in the incremental models: the next night adds both, reads all."""
+    import duckdb
+
+    from conftest import DAY2, reader
+
+    registry = load_registry(registry_file)
+    write_drop(landing, "_group", DAY1, fx_drop())
+    write_drop(landing, "FR01", DAY1, good_drop("FR01"))
+    land(registry, landing, DAY1, warehouse)
+    receivables("build", "--warehouse", str(warehouse), "--as-of", DAY1.isoformat(), check=True)
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("alter table raw.landing_log drop column load_id")
+        for model in ("int_document_balances", "int_dso_document_months", "int_rating_periods"):
+            connection.execute(f"alter table intermediate.{model} drop column loaded_through")
+
+    write_drop(landing, "_group", DAY2, fx_drop())
+    write_drop(landing, "FR01", DAY2, {"debtors": [], "invoices": [], "payments": [], "risk_ratings": []})
+    land(registry, landing, DAY2, warehouse)
+    receivables("build", "--warehouse", str(warehouse), "--as-of", DAY2.isoformat(), check=True)
+    assert query("select load_id, count(*) from raw.landing_log group by 1 order by 1") == [(0, 5), (1, 5)]
+    for model in ("int_document_balances", "int_dso_document_months", "int_rating_periods"):
+        assert query(f"select min(loaded_through) from intermediate.{model}") == [(1,)], model
+
+    rebuilt = tmp_path / "rebuilt" / "warehouse.duckdb"
+    rebuilt.parent.mkdir()
+    rebuilt.write_bytes(warehouse.read_bytes())
+    receivables("build", "--warehouse", str(rebuilt), "--as-of", DAY2.isoformat(), "--full-refresh", check=True)
+    for mart, where in (("fct_open_items", "as_of_date = ?"), ("mart_debtor_exposure", "as_of_date = ?"),
+                        ("mart_dso", "month_end <= ?")):  # fmt: skip
+        rows = f"select * from marts.{mart} where {where} order by all"
+        assert query(rows, DAY2) == reader(rebuilt)(rows, DAY2) != [], mart

@@ -1,43 +1,60 @@
 {#
-  For incremental models kept per document (int_document_balances,
-  int_dso_document_months): the CTEs built_through and touched_documents.
-  A night touches the documents of the invoices and settlement lines landed
-  since the model's last build, and those a re-sent line left
-  (raw.settlement_line_moves). The mark is per entity and inclusive, so that
-  an entity's drop landed after other entities' later nights is still seen,
-  and a night landed again is read again. The model defines the CTEs
-  `invoices` and `payments` (settlement lines applied to a document) and
-  keeps changed_through, the latest extract date it has read per document.
+  Incremental models read exactly the drops loaded since their last build.
+  Every load gives the landing log a new load_id; each incremental model
+  stores on the rows it writes the highest load_id it has read
+  (loaded_through). A night's build reads the rows of the (entity, extract
+  date) pairs loaded since: whatever their extract dates (an entity that
+  delivers late is seen), and again when a night is landed again. A model
+  built before loaded_through existed reads every drop once.
+#}
+{% macro loaded_through() -%}
+(select coalesce(max(load_id), 0) from {{ source('raw', 'landing_log') }})
+{%- endmacro %}
+
+
+{% macro landed_since_last_build_cte() -%}
+{%- set built_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list if execute else [] -%}
+landed_since_last_build as (
+
+    select entity_code, extract_date
+    from {{ source('raw', 'landing_log') }}
+    where load_id > {% if 'loaded_through' in built_columns -%}
+        (select coalesce(max(loaded_through), -1) from {{ this }})
+    {%- else -%}
+        -1
+    {%- endif %}
+
+)
+{%- endmacro %}
+
+
+{#
+  For the models kept per document (int_document_balances,
+  int_dso_document_months): the documents a night touched. Those of the
+  invoices and settlement lines loaded since the last build, and those a
+  re-sent line left (raw.settlement_line_moves). The model defines the CTEs
+  `invoices` and `payments` (settlement lines applied to a document).
 #}
 {% macro touched_documents_ctes() -%}
-built_through as (
-
-    select entity_code, max(changed_through) as extract_date
-    from {{ this }}
-    group by entity_code
-
-),
+{{ landed_since_last_build_cte() }},
 
 touched_documents as (
 
-    select invoices.entity_code, invoices.document_id
+    select entity_code, document_id
     from invoices
-    left join built_through using (entity_code)
-    where invoices.extract_date >= coalesce(built_through.extract_date, date '1900-01-01')
+    semi join landed_since_last_build using (entity_code, extract_date)
 
     union
 
-    select payments.entity_code, payments.document_id
+    select entity_code, document_id
     from payments
-    left join built_through using (entity_code)
-    where payments.extract_date >= coalesce(built_through.extract_date, date '1900-01-01')
+    semi join landed_since_last_build using (entity_code, extract_date)
 
     union
 
-    select moves.entity_code, moves.previous_document_id as document_id
-    from {{ source('raw', 'settlement_line_moves') }} as moves
-    left join built_through using (entity_code)
-    where moves.extract_date >= coalesce(built_through.extract_date, date '1900-01-01')
+    select entity_code, previous_document_id as document_id
+    from {{ source('raw', 'settlement_line_moves') }}
+    semi join landed_since_last_build using (entity_code, extract_date)
 
 )
 {%- endmacro %}

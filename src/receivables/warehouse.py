@@ -28,9 +28,12 @@ create table if not exists {RAW_SCHEMA}.landing_log (
     status varchar not null,
     rows_landed bigint not null,
     failure_count integer not null,
-    reason varchar
+    reason varchar,
+    load_id bigint default 0
 )
 """
+# A warehouse landed before load_id existed gains it (0: loaded before any incremental model's mark).
+LANDING_LOG_LOAD_ID = f"alter table {RAW_SCHEMA}.landing_log add column if not exists load_id bigint default 0"
 
 
 def raw_table(extract: Extract) -> str:
@@ -76,6 +79,7 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
     for extract in ALL_EXTRACTS:
         connection.execute(raw_table_ddl(extract))
     connection.execute(LANDING_LOG_DDL)
+    connection.execute(LANDING_LOG_LOAD_ID)
     connection.execute(ENTITIES_DDL)
     connection.execute(LINE_MOVES_DDL)
 
@@ -165,14 +169,23 @@ def known_values(
 
 
 def record_landing(connection: duckdb.DuckDBPyConnection, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Each entity's landing status for its date, under one new load_id for the whole load.
+
+    load_id rises with every load; incremental models keep the highest one they
+    have read (loaded_through), so a build reads exactly the drops loaded since,
+    whatever their extract dates, and a drop landed again is read again.
+    """
+    [(load_id,)] = connection.execute(
+        f"select coalesce(max(load_id), 0) + 1 from {RAW_SCHEMA}.landing_log"
+    ).fetchall()
     for entity_code, extract_date, status, rows_landed, failure_count, reason in rows:
         connection.execute(
             f"delete from {RAW_SCHEMA}.landing_log where entity_code = ? and extract_date = ?",
             [entity_code, extract_date],
         )
         connection.execute(
-            f"insert into {RAW_SCHEMA}.landing_log values (?, ?, ?, ?, ?, ?)",
-            [entity_code, extract_date, status, rows_landed, failure_count, reason],
+            f"insert into {RAW_SCHEMA}.landing_log values (?, ?, ?, ?, ?, ?, ?)",
+            [entity_code, extract_date, status, rows_landed, failure_count, reason, load_id],
         )
 
 

@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=['entity_code', 'document_id'],
+        on_schema_change='append_new_columns',
     )
 }}
 {#
@@ -73,6 +74,7 @@ balances as (
             when settlement_totals.settled_total >= invoices.amount then settlement_totals.last_settlement_date
         end as fully_settled_on,
         greatest(invoices.extract_date, settlement_totals.last_line_extract_date) as changed_through,
+        {{ loaded_through() }} as loaded_through,
     from invoices
     {% if is_incremental() %}
     semi join touched_documents using (entity_code, document_id)

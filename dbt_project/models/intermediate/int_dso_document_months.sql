@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=['entity_code', 'document_id'],
+        on_schema_change='append_new_columns',
     )
 }}
 {#
@@ -51,10 +52,10 @@ reclassed_documents as (
     inner join debtors
         on debtors.entity_code = built.entity_code
         and debtors.debtor_id = built.debtor_id
-    left join built_through
-        on built_through.entity_code = debtors.entity_code
-    where debtors.extract_date >= coalesce(built_through.extract_date, date '1900-01-01')
-        and debtors.is_intercompany is distinct from built.is_intercompany
+    semi join landed_since_last_build
+        on landed_since_last_build.entity_code = debtors.entity_code
+        and landed_since_last_build.extract_date = debtors.extract_date
+    where debtors.is_intercompany is distinct from built.is_intercompany
 
 ),
 {% endif %}
@@ -206,6 +207,7 @@ document_months as (
         documents.is_intercompany,
         not documents.is_cancelled and documents.is_intercompany is false as counts_in_dso,
         changed_through.changed_through,
+        {{ loaded_through() }} as loaded_through,
     from movements
     inner join documents using (entity_code, document_id)
     inner join changed_through using (entity_code, document_id)

@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=['entity_code', 'debtor_id', 'provider'],
+        on_schema_change='append_new_columns',
     )
 }}
 {#
@@ -63,13 +64,7 @@ seed_fingerprint as (
 ),
 
 {% if is_incremental() %}
-built_through as (
-
-    select entity_code, max(extract_date) as extract_date
-    from {{ this }}
-    group by entity_code
-
-),
+{{ landed_since_last_build_cte() }},
 
 seeds_changed as (
 
@@ -81,11 +76,15 @@ seeds_changed as (
 
 touched_keys as (
 
-    select distinct ratings.entity_code, ratings.debtor_id, ratings.provider
+    select distinct entity_code, debtor_id, provider
     from ratings
-    left join built_through using (entity_code)
-    where ratings.extract_date >= coalesce(built_through.extract_date, date '1900-01-01')
-        or (select changed from seeds_changed)
+    semi join landed_since_last_build using (entity_code, extract_date)
+
+    union
+
+    select entity_code, debtor_id, provider
+    from ratings
+    where (select changed from seeds_changed)
 
 ),
 {% endif %}
@@ -138,6 +137,7 @@ with_periods as (
             )
         end as cover_superseded_on,
         (select classified_with from seed_fingerprint) as classified_with,
+        {{ loaded_through() }} as loaded_through,
     from ratings_classified
 
 )
