@@ -5,10 +5,42 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
-from conftest import DAY1, fx_drop, good_drop, receivables, write_drop
+import duckdb
+
+from conftest import DAY1, DAY2, fx_drop, good_drop, reader, receivables, write_drop
 from receivables.landing import land
 from receivables.registry import load_registry
+
+QUIET = {"debtors": [], "invoices": [], "payments": [], "risk_ratings": []}  # a night with nothing new
+
+
+def night(registry_file: Path, landing: Path, warehouse: Path, day: date, drops: dict[str, Any]) -> None:
+    """The group's rates and these entities' drops for ``day``, landed and built."""
+    write_drop(landing, "_group", day, fx_drop())
+    for entity, drop in drops.items():
+        write_drop(landing, entity, day, drop)
+    land(load_registry(registry_file), landing, day, warehouse)
+    receivables("build", "--warehouse", str(warehouse), "--as-of", day.isoformat(), check=True)
+
+
+def rebuilt_from_scratch(warehouse: Path, day: date, folder: Path) -> Any:
+    """A copy of the warehouse rebuilt with --full-refresh for ``day``; returns a reader of the copy."""
+    rebuilt = folder / "rebuilt" / "warehouse.duckdb"
+    rebuilt.parent.mkdir()
+    rebuilt.write_bytes(warehouse.read_bytes())
+    receivables(
+        "build", "--warehouse", str(rebuilt), "--as-of", day.isoformat(), "--full-refresh", check=True
+    )
+    return reader(rebuilt)
+
+
+def tamper(warehouse: Path, *statements: str) -> None:
+    with duckdb.connect(str(warehouse)) as connection:
+        for statement in statements:
+            connection.execute(statement)
 
 
 def test_missing_fx_rate_stops_the_build_with_currency_and_date(registry_file, landing, warehouse, query):
@@ -46,8 +78,6 @@ def test_build_before_any_landing_says_what_to_do(tmp_path):
 
 def test_a_line_re_sent_against_another_document_reopens_the_first(registry_file, landing, warehouse, query):
     """The night recomputes only the documents it touched, including the one a re-sent line left."""
-    from conftest import DAY2
-
     registry = load_registry(registry_file)
     first = good_drop("FR01")
     first["payments"].append(
@@ -80,129 +110,85 @@ def test_a_night_recomputes_dso_of_documents_it_changed_as_a_full_rebuild_would(
     registry_file, landing, warehouse, query, tmp_path
 ):
     """DSO per document is kept night to night: moved, cancelled and re-classed documents count as from scratch."""
-    from conftest import DAY2, reader
-
-    registry = load_registry(registry_file)
-    write_drop(landing, "_group", DAY1, fx_drop())
-    write_drop(landing, "FR01", DAY1, good_drop("FR01"))
-    land(registry, landing, DAY1, warehouse)
-    receivables("build", "--warehouse", str(warehouse), "--as-of", DAY1.isoformat(), check=True)
-    sales = "select month_end, sales from marts.mart_dso where entity_code = 'FR01' and month_end < ? order by 1"
+    night(registry_file, landing, warehouse, DAY1, {"FR01": good_drop("FR01")})
+    sales = (
+        "select month_end, sales from marts.mart_dso where entity_code = 'FR01' and month_end < ? order by 1"
+    )
     # January: F-1 1234.56 and F-2 (C002) nothing; February: F-2 999.99 less the credit note A-1 100
-    assert query(sales, DAY1) == [(date(2026, 1, 31), Decimal("1234.56")), (date(2026, 2, 28), Decimal("899.99"))]
+    assert query(sales, DAY1) == [
+        (date(2026, 1, 31), Decimal("1234.56")),
+        (date(2026, 2, 28), Decimal("899.99")),
+    ]
 
     first = good_drop("FR01")
-    moved = {
+    moved = QUIET | {
         "debtors": [dict(first["debtors"][1], intercompany_entity="US01")],  # C002 is now a group company
         "invoices": [
-            dict(first["invoices"][0], issue_date=date(2026, 2, 5), due_date=date(2026, 3, 7), amount="1300.00"),
+            dict(
+                first["invoices"][0], issue_date=date(2026, 2, 5), due_date=date(2026, 3, 7), amount="1300.00"
+            ),
             dict(first["invoices"][2], status="cancelled"),
         ],
-        "payments": [],
-        "risk_ratings": [],
     }
-    write_drop(landing, "_group", DAY2, fx_drop())
-    write_drop(landing, "FR01", DAY2, moved)
-    land(registry, landing, DAY2, warehouse)
-    receivables("build", "--warehouse", str(warehouse), "--as-of", DAY2.isoformat(), check=True)
+    night(registry_file, landing, warehouse, DAY2, {"FR01": moved})
     # F-1 moved to February (the first month with sales now); A-1 cancelled; F-2 intercompany, out of DSO
     assert query(sales, DAY1) == [(date(2026, 2, 28), Decimal("1300.00"))]
-
-    rebuilt = tmp_path / "rebuilt" / "warehouse.duckdb"
-    rebuilt.parent.mkdir()
-    rebuilt.write_bytes(warehouse.read_bytes())
-    receivables("build", "--warehouse", str(rebuilt), "--as-of", DAY2.isoformat(), "--full-refresh", check=True)
     every = "select * from marts.mart_dso order by all"
-    assert query(every) == reader(rebuilt)(every)
-    assert len(query(every)) > 0
+    assert query(every) == rebuilt_from_scratch(warehouse, DAY2, tmp_path)(every) != []
 
 
 def test_ratings_are_classified_again_when_the_rating_seeds_change(registry_file, landing, warehouse, query):
     """A night classifies only new ratings; ratings classified under other seeds are classified again."""
-    import duckdb
-
-    from conftest import DAY2
-
-    write_drop(landing, "_group", DAY1, fx_drop())
-    write_drop(landing, "FR01", DAY1, good_drop("FR01"))
-    land(load_registry(registry_file), landing, DAY1, warehouse)
-    receivables("build", "--warehouse", str(warehouse), "--as-of", DAY1.isoformat(), check=True)
+    night(registry_file, landing, warehouse, DAY1, {"FR01": good_drop("FR01")})
     classes = "select provider, risk_class from intermediate.int_rating_periods order by all"
-    assert len(query(classes)) == 3
-
-    def tamper(statement: str) -> None:
-        with duckdb.connect(str(warehouse)) as connection:
-            connection.execute(statement)
+    classified = query(classes)
+    assert len(classified) == 3
 
     # the next night brings no rating: a stale class under the same seeds stays, nothing is classified again
-    write_drop(landing, "_group", DAY2, fx_drop())
-    write_drop(landing, "FR01", DAY2, {"debtors": [], "invoices": [], "payments": [], "risk_ratings": []})
-    land(load_registry(registry_file), landing, DAY2, warehouse)
-    classified = query(classes)
-    tamper("update intermediate.int_rating_periods set risk_class = 10")
-    receivables("build", "--warehouse", str(warehouse), "--as-of", DAY2.isoformat(), check=True)
+    tamper(warehouse, "update intermediate.int_rating_periods set risk_class = 10")
+    night(registry_file, landing, warehouse, DAY2, {"FR01": QUIET})
     assert {risk_class for _, risk_class in query(classes)} == {10}
     # rows classified under other seeds (as after an upgrade that changes a mapping) are classified again
-    tamper("update intermediate.int_rating_periods set classified_with = 'earlier seeds'")
+    tamper(warehouse, "update intermediate.int_rating_periods set classified_with = 'earlier seeds'")
     receivables("build", "--warehouse", str(warehouse), "--as-of", DAY2.isoformat(), check=True)
     assert query(classes) == classified
 
 
 def test_a_drop_landed_late_is_read_by_the_next_build(registry_file, landing, warehouse, query):
     """US01's night 1 arrives after night 2 was built: the next build reads it (load_id, not extract dates)."""
-    from conftest import DAY2
-
-    registry = load_registry(registry_file)
-    for day in (DAY1, DAY2):
-        write_drop(landing, "_group", day, fx_drop())
-    write_drop(landing, "FR01", DAY1, good_drop("FR01"))
-    write_drop(landing, "FR01", DAY2, {"debtors": [], "invoices": [], "payments": [], "risk_ratings": []})
-    for day in (DAY1, DAY2):
-        land(registry, landing, day, warehouse)
-        receivables("build", "--warehouse", str(warehouse), "--as-of", day.isoformat(), check=True)
+    night(registry_file, landing, warehouse, DAY1, {"FR01": good_drop("FR01")})
+    night(registry_file, landing, warehouse, DAY2, {"FR01": QUIET})
     entities = "select distinct entity_code from marts.fct_open_items where as_of_date = ? order by 1"
     assert query(entities, DAY2) == [("FR01",)]
 
-    write_drop(landing, "US01", DAY1, good_drop("US01", "USD"))  # late: night 1's drop, delivered after night 2
-    land(registry, landing, DAY1, warehouse)
+    # late: night 1's drop, delivered after night 2
+    write_drop(landing, "US01", DAY1, good_drop("US01", "USD"))
+    land(load_registry(registry_file), landing, DAY1, warehouse)
     receivables("build", "--warehouse", str(warehouse), "--as-of", DAY2.isoformat(), check=True)
     assert query(entities, DAY2) == [("FR01",), ("US01",)]
-    assert query(
-        "select count(*) from intermediate.int_document_balances where entity_code = 'US01'"
-    ) == [(3,)]
+    assert query("select count(*) from intermediate.int_document_balances where entity_code = 'US01'") == [
+        (3,)
+    ]
 
 
 def test_a_warehouse_of_the_previous_version_is_upgraded_by_its_next_night(
     registry_file, landing, warehouse, query, tmp_path
 ):
     """No load_id in the log, no loaded_through in the incremental models: the next night adds both, reads all."""
-    import duckdb
-
-    from conftest import DAY2, reader
-
-    registry = load_registry(registry_file)
-    write_drop(landing, "_group", DAY1, fx_drop())
-    write_drop(landing, "FR01", DAY1, good_drop("FR01"))
-    land(registry, landing, DAY1, warehouse)
-    receivables("build", "--warehouse", str(warehouse), "--as-of", DAY1.isoformat(), check=True)
-    with duckdb.connect(str(warehouse)) as connection:
-        connection.execute("alter table raw.landing_log drop column load_id")
-        for model in ("int_document_balances", "int_dso_document_months", "int_rating_periods"):
-            connection.execute(f"alter table intermediate.{model} drop column loaded_through")
-
-    write_drop(landing, "_group", DAY2, fx_drop())
-    write_drop(landing, "FR01", DAY2, {"debtors": [], "invoices": [], "payments": [], "risk_ratings": []})
-    land(registry, landing, DAY2, warehouse)
-    receivables("build", "--warehouse", str(warehouse), "--as-of", DAY2.isoformat(), check=True)
+    models = ("int_document_balances", "int_dso_document_months", "int_rating_periods")
+    night(registry_file, landing, warehouse, DAY1, {"FR01": good_drop("FR01")})
+    tamper(
+        warehouse,
+        "alter table raw.landing_log drop column load_id",
+        *(f"alter table intermediate.{model} drop column loaded_through" for model in models),
+    )
+    night(registry_file, landing, warehouse, DAY2, {"FR01": QUIET})
     assert query("select load_id, count(*) from raw.landing_log group by 1 order by 1") == [(0, 5), (1, 5)]
-    for model in ("int_document_balances", "int_dso_document_months", "int_rating_periods"):
+    for model in models:
         assert query(f"select min(loaded_through) from intermediate.{model}") == [(1,)], model
 
-    rebuilt = tmp_path / "rebuilt" / "warehouse.duckdb"
-    rebuilt.parent.mkdir()
-    rebuilt.write_bytes(warehouse.read_bytes())
-    receivables("build", "--warehouse", str(rebuilt), "--as-of", DAY2.isoformat(), "--full-refresh", check=True)
+    rebuilt = rebuilt_from_scratch(warehouse, DAY2, tmp_path)
     for mart, where in (("fct_open_items", "as_of_date = ?"), ("mart_debtor_exposure", "as_of_date = ?"),
                         ("mart_dso", "month_end <= ?")):  # fmt: skip
         rows = f"select * from marts.{mart} where {where} order by all"
-        assert query(rows, DAY2) == reader(rebuilt)(rows, DAY2) != [], mart
+        assert query(rows, DAY2) == rebuilt(rows, DAY2) != [], mart
