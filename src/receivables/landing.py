@@ -284,7 +284,8 @@ def land(
 
     Drops are validated in parallel, one process per core (validation only
     reads the warehouse), then one writer loads them all. Great Expectations
-    costs a fixed ~0.5 s per drop whatever its size, so on a group of many
+    costs a fixed time per expectation and file whatever the file's size
+    (about 0.5 s per drop, on the benchmark machine), so on a group of many
     entities a quiet night is mostly that cost: spreading it over the cores
     divides it. The workers are forked after GX is imported, so they do not
     import it again (that takes ~10 s).
