@@ -16,15 +16,16 @@
   documents and lines landed since the last build, and documents a re-sent
   line left (raw.settlement_line_moves).
 #}
+-- import CTEs not materialized: DuckDB would copy a whole staging view used twice (docs/decisions.md, "Scale")
 with
 
-invoices as (
+invoices as not materialized (
 
     select * from {{ ref('stg_raw__invoices') }}
 
 ),
 
-payments as (
+payments as not materialized (
 
     select * from {{ ref('stg_raw__payments') }}
     where not is_unapplied

@@ -20,22 +20,23 @@
   their rows, flagged, so that a later change finds them; int_dso_balances
   leaves them out.
 #}
+-- import CTEs not materialized: DuckDB would copy a whole staging view used twice (docs/decisions.md, "Scale")
 with
 
-invoices as (
+invoices as not materialized (
 
     select * from {{ ref('stg_raw__invoices') }}
 
 ),
 
-payments as (
+payments as not materialized (
 
     select * from {{ ref('stg_raw__payments') }}
     where not is_unapplied
 
 ),
 
-debtors as (
+debtors as not materialized (
 
     select * from {{ ref('stg_raw__debtors') }}
 

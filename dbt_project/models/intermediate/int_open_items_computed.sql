@@ -6,6 +6,7 @@
   Documents closed on or before the date (int_document_balances) are left
   out first; the lines of the others are summed up to the date.
 #}
+-- import CTEs not materialized: DuckDB would copy a whole staging view used twice (docs/decisions.md, "Scale")
 with
 
 evaluation_dates as (
@@ -14,25 +15,25 @@ evaluation_dates as (
 
 ),
 
-documents as (
+documents as not materialized (
 
     select * from {{ ref('int_document_balances') }}
 
 ),
 
-payments as (
+payments as not materialized (
 
     select * from {{ ref('stg_raw__payments') }}
 
 ),
 
-debtors as (
+debtors as not materialized (
 
     select * from {{ ref('stg_raw__debtors') }}
 
 ),
 
-consolidated_debtors as (
+consolidated_debtors as not materialized (
 
     select * from {{ ref('int_consolidated_debtors') }}
 

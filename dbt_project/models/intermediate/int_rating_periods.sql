@@ -20,27 +20,28 @@
   consolidated identity is joined where the ratings are used, so that a
   debtor re-sent under another registration moves its ratings with it.
 #}
+-- import CTEs not materialized: DuckDB would copy a whole staging view used twice (docs/decisions.md, "Scale")
 with
 
-ratings as (
+ratings as not materialized (
 
     select * from {{ ref('stg_raw__risk_ratings') }}
 
 ),
 
-rating_scales as (
+rating_scales as not materialized (
 
     select * from {{ ref('rating_scales') }}
 
 ),
 
-rating_mappings as (
+rating_mappings as not materialized (
 
     select * from {{ ref('rating_mappings') }}
 
 ),
 
-rating_providers as (
+rating_providers as not materialized (
 
     select * from {{ ref('rating_providers') }}
 
