@@ -185,3 +185,22 @@ def test_bench_prints_the_figures_issue_7_asks_for(tmp_path):
     assert len(figures["nights"]) == 3 and figures["machine"]["cpus"] >= 1
     # half a year ending 2025-12-31 (the 1 M group of docs/benchmarks.md is the 10 M group's last six months)
     assert figures["history_start"] == "2025-07-02"
+
+    # the last night again on the same group: read again (by load), the same rows, the history untouched
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "work" / "warehouse.duckdb"), read_only=True) as connection:
+        invoices = connection.execute("select count(*) from raw.invoices").fetchone()[0]
+    replayed = tmp_path / "replay.json"
+    receivables(
+        "bench", "--replay-night", "--replays", "1", "--repeat", "1",
+        "--workdir", str(tmp_path / "work"), "--out", str(replayed), check=True,
+    )  # fmt: skip
+    replay = json.loads(replayed.read_text())
+    assert replay["replayed_night"] == figures["nights"][-1]["date"]
+    assert replay["incremental_night_rows"] == figures["incremental_night_rows"]
+    assert replay["invoices_in_warehouse"] == invoices > 0
+    for key in ("incremental_night_s", "incremental_night_peak_rss_mb", "query_p95_ms", "warehouse_mb"):
+        assert isinstance(replay[key], (int, float)) and replay[key] > 0, key
+    empty = receivables("bench", "--replay-night", "--workdir", str(tmp_path / "nothing"))
+    assert empty.returncode != 0 and "no benchmark group to replay" in empty.stderr

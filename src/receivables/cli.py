@@ -158,11 +158,14 @@ def cmd_expectations(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from receivables.bench import bench
+    from receivables.bench import bench, replay_last_night
 
-    result = bench(
-        args.invoices, args.workdir, args.entities, args.seed, args.years, args.repeat, debtors=args.debtors
-    )
+    if args.replay_night:
+        result = replay_last_night(args.workdir, args.replays, args.repeat)
+    else:
+        result = bench(
+            args.invoices, args.workdir, args.entities, args.seed, args.years, args.repeat, debtors=args.debtors
+        )
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:
@@ -266,6 +269,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--seed", type=int, default=7)
     bench.add_argument("--repeat", type=int, default=5, help="runs of each chart query")
     bench.add_argument("--workdir", type=Path, default=Path("var/bench"))
+    bench.add_argument(
+        "--replay-night",
+        action="store_true",
+        help="land and build again the last night of the group an earlier bench left in --workdir (no generation)",
+    )
+    bench.add_argument("--replays", type=int, default=3, help="with --replay-night: times; the median is reported")
     bench.add_argument("--out", type=Path, default=None)
     bench.set_defaults(handler=cmd_bench)
     return parser
