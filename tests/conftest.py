@@ -219,6 +219,11 @@ def good_drop(entity: str, currency: str = "EUR") -> dict[str, list[dict[str, An
     }
 
 
+def quiet_drop(**rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """An entity's drop with nothing new (header-only files), but for the ``rows`` given."""
+    return {"debtors": [], "invoices": [], "payments": [], "risk_ratings": []} | rows
+
+
 def fx_drop() -> dict[str, list[dict[str, Any]]]:
     """Rates of the drop's day and of the last business days of January and February (month ends)."""
     return {

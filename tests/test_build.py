@@ -10,11 +10,9 @@ from typing import Any
 
 import duckdb
 
-from conftest import DAY1, DAY2, fx_drop, good_drop, reader, receivables, write_drop
+from conftest import DAY1, DAY2, fx_drop, good_drop, quiet_drop, reader, receivables, write_drop
 from receivables.landing import land
 from receivables.registry import load_registry
-
-QUIET = {"debtors": [], "invoices": [], "payments": [], "risk_ratings": []}  # a night with nothing new
 
 
 def night(registry_file: Path, landing: Path, warehouse: Path, day: date, drops: dict[str, Any]) -> None:
@@ -84,17 +82,14 @@ def test_a_line_re_sent_against_another_document_reopens_the_first(registry_file
         {"settlement_id": "S-3", "line_no": "1", "debtor_id": "C002", "document_id": "F-2",
          "settlement_date": date(2026, 3, 1), "currency": "EUR", "amount": "999.99", "kind": "payment"}
     )  # fmt: skip
-    write_drop(landing, "_group", DAY1, fx_drop())
-    write_drop(landing, "FR01", DAY1, first)
-    land(registry, landing, DAY1, warehouse)
-    assert receivables("build", "--warehouse", str(warehouse), "--as-of", DAY1.isoformat()).returncode == 0
+    night(registry_file, landing, warehouse, DAY1, {"FR01": first})
     open_on = "select document_id, open_amount from marts.fct_open_items where as_of_date = ? and document_type = 'invoice' order by 1"
     assert query(open_on, DAY1) == [("F-1", Decimal("734.5600"))]
 
-    moved = {"debtors": [], "invoices": [], "risk_ratings": [], "payments": [
+    moved = quiet_drop(payments=[
         {"settlement_id": "S-3", "line_no": "1", "debtor_id": "C001", "document_id": "F-1",
          "settlement_date": date(2026, 3, 1), "currency": "EUR", "amount": "734.56", "kind": "payment"}
-    ]}  # fmt: skip
+    ])  # fmt: skip
     write_drop(landing, "_group", DAY2, fx_drop())
     write_drop(landing, "FR01", DAY2, moved)
     land(registry, landing, DAY2, warehouse)
@@ -121,15 +116,15 @@ def test_a_night_recomputes_dso_of_documents_it_changed_as_a_full_rebuild_would(
     ]
 
     first = good_drop("FR01")
-    moved = QUIET | {
-        "debtors": [dict(first["debtors"][1], intercompany_entity="US01")],  # C002 is now a group company
-        "invoices": [
+    moved = quiet_drop(
+        debtors=[dict(first["debtors"][1], intercompany_entity="US01")],  # C002 is now a group company
+        invoices=[
             dict(
                 first["invoices"][0], issue_date=date(2026, 2, 5), due_date=date(2026, 3, 7), amount="1300.00"
             ),
             dict(first["invoices"][2], status="cancelled"),
         ],
-    }
+    )
     night(registry_file, landing, warehouse, DAY2, {"FR01": moved})
     # F-1 moved to February (the first month with sales now); A-1 cancelled; F-2 intercompany, out of DSO
     assert query(sales, DAY1) == [(date(2026, 2, 28), Decimal("1300.00"))]
@@ -146,7 +141,7 @@ def test_ratings_are_classified_again_when_the_rating_seeds_change(registry_file
 
     # the next night brings no rating: a stale class under the same seeds stays, nothing is classified again
     tamper(warehouse, "update intermediate.int_rating_periods set risk_class = 10")
-    night(registry_file, landing, warehouse, DAY2, {"FR01": QUIET})
+    night(registry_file, landing, warehouse, DAY2, {"FR01": quiet_drop()})
     assert {risk_class for _, risk_class in query(classes)} == {10}
     # rows classified under other seeds (as after an upgrade that changes a mapping) are classified again
     tamper(warehouse, "update intermediate.int_rating_periods set classified_with = 'earlier seeds'")
@@ -157,7 +152,7 @@ def test_ratings_are_classified_again_when_the_rating_seeds_change(registry_file
 def test_a_drop_landed_late_is_read_by_the_next_build(registry_file, landing, warehouse, query):
     """US01's night 1 arrives after night 2 was built: the next build reads it (load_id, not extract dates)."""
     night(registry_file, landing, warehouse, DAY1, {"FR01": good_drop("FR01")})
-    night(registry_file, landing, warehouse, DAY2, {"FR01": QUIET})
+    night(registry_file, landing, warehouse, DAY2, {"FR01": quiet_drop()})
     entities = "select distinct entity_code from marts.fct_open_items where as_of_date = ? order by 1"
     assert query(entities, DAY2) == [("FR01",)]
 
@@ -182,7 +177,7 @@ def test_a_warehouse_of_the_previous_version_is_upgraded_by_its_next_night(
         "alter table raw.landing_log drop column load_id",
         *(f"alter table intermediate.{model} drop column loaded_through" for model in models),
     )
-    night(registry_file, landing, warehouse, DAY2, {"FR01": QUIET})
+    night(registry_file, landing, warehouse, DAY2, {"FR01": quiet_drop()})
     assert query("select load_id, count(*) from raw.landing_log group by 1 order by 1") == [(0, 5), (1, 5)]
     for model in models:
         assert query(f"select min(loaded_through) from intermediate.{model}") == [(1,)], model

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from conftest import DAY1, DAY2, DAY3, fx_drop, good_drop, write_drop
+from conftest import DAY1, DAY2, DAY3, fx_drop, good_drop, quiet_drop, write_drop
 from receivables.landing import OK, QUARANTINED, STALE, land
 from receivables.registry import load_registry
 
@@ -274,7 +274,7 @@ def test_each_quarantine_reason_alone(case, entity, registry_file, landing, ware
 
     write_drop(landing, "_group", DAY2, {"fx_rates": []})
     for other in ENTITIES:
-        rows = {"debtors": [], "invoices": [], "payments": [], "risk_ratings": []}
+        rows = quiet_drop()
         rows["invoices"] = [dict(good_drop(other, currency_of(other))["invoices"][0], document_id="F-3")]
         if other == entity:
             rows = copy.deepcopy(good_drop(other, currency_of(other)))
@@ -352,13 +352,13 @@ def test_resent_row_replaces_earlier_version_and_later_extract_wins(registry_fil
     resent = good_drop("FR01")
     changed = dict(resent["invoices"][0], disputed="true")
     write_drop(
-        landing, "FR01", DAY3, {"debtors": [], "invoices": [changed], "payments": [], "risk_ratings": []}
+        landing, "FR01", DAY3, quiet_drop(invoices=[changed])
     )
     land_night(registry_file, landing, warehouse, DAY3)
     # a late drop of an earlier date must not overwrite the later extract
     stale = dict(resent["invoices"][0], status="cancelled")
     write_drop(
-        landing, "FR01", DAY2, {"debtors": [], "invoices": [stale], "payments": [], "risk_ratings": []}
+        landing, "FR01", DAY2, quiet_drop(invoices=[stale])
     )
     land_night(registry_file, landing, warehouse, DAY2)
     rows = query(
@@ -373,7 +373,7 @@ def test_unapplied_cash_later_applied_by_the_same_key(registry_file, landing, wa
     land_night(registry_file, landing, warehouse, DAY1)
     applied = dict(good_drop("DE01")["payments"][1], document_id="F-2")
     write_drop(
-        landing, "DE01", DAY2, {"debtors": [], "invoices": [], "payments": [applied], "risk_ratings": []}
+        landing, "DE01", DAY2, quiet_drop(payments=[applied])
     )
     assert land_night(registry_file, landing, warehouse, DAY2)["DE01"].status == OK  # F-2 is in the warehouse
     assert query(
@@ -406,7 +406,7 @@ def test_quarantined_drop_stays_quarantined_on_rerun(registry_file, landing, war
 def test_missing_drop_marks_the_entity_stale(registry_file, landing, warehouse, query):
     write_good_night(landing)
     land_night(registry_file, landing, warehouse, DAY1)
-    write_drop(landing, "FR01", DAY2, {"debtors": [], "invoices": [], "payments": [], "risk_ratings": []})
+    write_drop(landing, "FR01", DAY2, quiet_drop())
     outcomes = land_night(registry_file, landing, warehouse, DAY2)
     assert outcomes["FR01"].status == OK
     assert outcomes["DE01"].status == STALE and "no drop" in outcomes["DE01"].reason
