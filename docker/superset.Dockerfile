@@ -9,7 +9,7 @@ WORKDIR /opt/receivables
 COPY . .
 RUN python -m pip install --no-cache-dir "$(grep '^uv==' requirements/pipeline.lock)" \
     && python -m venv .venv-superset \
-    && uv pip sync --python .venv-superset/bin/python requirements/superset.lock \
+    && uv pip sync --compile-bytecode --python .venv-superset/bin/python requirements/superset.lock \
     && uv pip install --python .venv-superset/bin/python --no-deps -e . \
     && mkdir -p /var/lib/superset && chown superset /var/lib/superset
 ENV PATH=/opt/receivables/.venv-superset/bin:$PATH \

@@ -8,5 +8,5 @@ python_bin="${RECEIVABLES_PYTHON:-$(command -v python3.11 || command -v python3)
 if [ ! -x .venv-superset/bin/python ]; then
     "$python_bin" -m venv .venv-superset
 fi
-.venv/bin/uv pip sync --quiet --python .venv-superset/bin/python requirements/superset.lock
+.venv/bin/uv pip sync --quiet --compile-bytecode --python .venv-superset/bin/python requirements/superset.lock  # see setup-pipeline.sh
 echo "superset environment ready: .venv-superset ($(.venv-superset/bin/python --version))"

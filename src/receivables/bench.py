@@ -121,7 +121,10 @@ def _build_in_own_process(warehouse: Path, day: date) -> float:
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)"
     )
     completed = subprocess.run(
-        [sys.executable, "-c", code, str(warehouse), day.isoformat()], capture_output=True, text=True, check=False
+        [sys.executable, "-c", code, str(warehouse), day.isoformat()],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if completed.returncode != 0:
         raise RuntimeError(f"benchmark build of {day} failed: {completed.stderr[-2000:]}")

@@ -130,8 +130,10 @@ def cmd_sql(args: argparse.Namespace) -> int:
     from receivables.sql import run_statements, shell
 
     if args.command_text is not None or args.file is not None or not sys.stdin.isatty():
-        text = args.command_text if args.command_text is not None else (
-            args.file.read_text(encoding="utf-8") if args.file else sys.stdin.read()
+        text = (
+            args.command_text
+            if args.command_text is not None
+            else (args.file.read_text(encoding="utf-8") if args.file else sys.stdin.read())
         )
         run_statements(args.warehouse, text, sys.stdout, csv_output=args.csv)
         return 0
@@ -164,7 +166,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
         result = replay_last_night(args.workdir, args.replays, args.repeat)
     else:
         result = bench(
-            args.invoices, args.workdir, args.entities, args.seed, args.years, args.repeat, debtors=args.debtors
+            args.invoices,
+            args.workdir,
+            args.entities,
+            args.seed,
+            args.years,
+            args.repeat,
+            debtors=args.debtors,
         )
     text = json.dumps(result, indent=2)
     print(text)
@@ -243,7 +251,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sql = commands.add_parser("sql", help="query the published warehouse read-only (docs/sql-access.md)")
     sql.add_argument(
-        "--warehouse", type=Path, default=Path("var/serving/warehouse.duckdb"), help="the published DuckDB file"
+        "--warehouse",
+        type=Path,
+        default=Path("var/serving/warehouse.duckdb"),
+        help="the published DuckDB file",
     )
     sql.add_argument("-c", dest="command_text", default=None, help="SQL to run (statements separated by ;)")
     sql.add_argument("-f", dest="file", type=Path, default=None, help="a file of SQL to run")
@@ -256,7 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
     expectations.set_defaults(handler=cmd_expectations)
 
     bench = commands.add_parser(
-        "bench", help="generate, land, build (full, then nights), query the serving file; print figures as JSON"
+        "bench",
+        help="generate, land, build (full, then nights), query the serving file; print figures as JSON",
     )
     bench.add_argument("--invoices", type=int, default=1_000_000)
     bench.add_argument("--entities", type=int, default=4)
@@ -264,7 +276,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--years", type=float, default=2, help="years of history ending 2025-12-31 (0.5: the last 183 days)"
     )
     bench.add_argument(
-        "--debtors", type=int, default=None, help="debtor companies (default: one per 40 invoices, at most 200,000)"
+        "--debtors",
+        type=int,
+        default=None,
+        help="debtor companies (default: one per 40 invoices, at most 200,000)",
     )
     bench.add_argument("--seed", type=int, default=7)
     bench.add_argument("--repeat", type=int, default=5, help="runs of each chart query")
@@ -274,7 +289,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="land and build again the last night of the group an earlier bench left in --workdir (no generation)",
     )
-    bench.add_argument("--replays", type=int, default=3, help="with --replay-night: times; the median is reported")
+    bench.add_argument(
+        "--replays", type=int, default=3, help="with --replay-night: times; the median is reported"
+    )
     bench.add_argument("--out", type=Path, default=None)
     bench.set_defaults(handler=cmd_bench)
     return parser

@@ -276,7 +276,9 @@ class CsvOut:
             elif isinstance(value, bool):
                 values.append("true" if value else "false")
             else:  # as a legacy ERP exports it: what its code page lacks becomes "?" (Przyk?ad in cp1252)
-                values.append(str(value).encode(self.dialect.encoding, "replace").decode(self.dialect.encoding))
+                values.append(
+                    str(value).encode(self.dialect.encoding, "replace").decode(self.dialect.encoding)
+                )
         if self.extract.amount_column and isinstance(row.get(self.extract.amount_column), Money):
             self.amount_cents += row[self.extract.amount_column].units
         self.writer.writerow(values)

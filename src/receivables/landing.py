@@ -17,7 +17,7 @@ import shutil
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
@@ -34,11 +34,15 @@ from receivables.warehouse import (
     ensure_raw_schema,
     known_values,
     raw_table,
+    read_only,
     record_entities,
     record_landing,
     typed_select,
     upsert_sql,
 )
+
+if TYPE_CHECKING:
+    from receivables.validation import Validator
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +118,10 @@ def _typed_frame(read: ExtractFile, entity_code: str) -> tuple[pd.DataFrame, lis
 
 
 def _reference_parameters(
-    extract: Extract, files: dict[str, ExtractFile], warehouse: Path, entity_code: str
+    extract: Extract,
+    files: dict[str, ExtractFile],
+    connection: duckdb.DuckDBPyConnection | None,
+    entity_code: str,
 ) -> dict[str, Any]:
     """Referenced values that resolve, within the drop or in the warehouse (only those asked for)."""
     parameters = {}
@@ -124,7 +131,7 @@ def _reference_parameters(
         if reference.target in files:
             known = wanted & set(files[reference.target].frame[reference.target_column].dropna())
         target = EXTRACTS_BY_NAME[reference.target]
-        known |= known_values(warehouse, target, reference.target_column, entity_code, wanted - known)
+        known |= known_values(connection, target, reference.target_column, entity_code, wanted - known)
         parameters[known_parameter(reference.target, reference.target_column)] = sorted(known)
     return parameters
 
@@ -171,6 +178,28 @@ def _stage(files: dict[str, ExtractFile], staging: Path, entity_code: str, day: 
     return staged
 
 
+def _content_failures(
+    files: dict[str, ExtractFile],
+    registry: Registry,
+    connection: duckdb.DuckDBPyConnection | None,
+    code: str,
+    checker: Validator,
+) -> list[Failure]:
+    """The content suites on the typed files; references resolve within the drop or the warehouse."""
+    from receivables.validation import suite_parameters
+
+    failures = []
+    for extract_file in files.values():
+        typed, date_failures = _typed_frame(extract_file, code)
+        failures += date_failures
+        parameters = suite_parameters(extract_file.extract, typed, registry.codes, extract_file.dialect)
+        parameters |= _reference_parameters(extract_file.extract, files, connection, code)
+        failures += checker.validate(
+            extract_file.extract, CONTENT, typed, parameters, code, extract_file.path.name
+        )
+    return failures
+
+
 def validate_drop(
     registry: Registry,
     entity_code: str | None,
@@ -207,14 +236,8 @@ def validate_drop(
                 extract_file.extract, FORMAT, extract_file.frame, parameters, code, extract_file.path.name
             )
     if not failures:
-        for extract_file in read.files.values():
-            typed, date_failures = _typed_frame(extract_file, code)
-            failures += date_failures
-            parameters = suite_parameters(extract_file.extract, typed, registry.codes, extract_file.dialect)
-            parameters |= _reference_parameters(extract_file.extract, read.files, warehouse, code)
-            failures += checker.validate(
-                extract_file.extract, CONTENT, typed, parameters, code, extract_file.path.name
-            )
+        with read_only(warehouse) as connection:
+            failures += _content_failures(read.files, registry, connection, code, checker)
     if failures:
         final = _quarantine(folder, quarantined, failures, code, day)
         for failure in failures[:10]:
@@ -287,8 +310,8 @@ def land(
     costs a fixed time per expectation and file whatever the file's size
     (about 0.5 s per drop, on the benchmark machine), so on a group of many
     entities a quiet night is mostly that cost: spreading it over the cores
-    divides it. The workers are forked after GX is imported, so they do not
-    import it again (that takes ~10 s).
+    divides it. The workers are forked after GX is imported and its context
+    built, so they do neither again (importing GX takes ~10 s).
     """
     jobs = [(registry, code, landing, day, warehouse) for code in (None, *registry.codes)]
     workers = workers or min(len(jobs), os.cpu_count() or 1)
@@ -296,7 +319,9 @@ def land(
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        import great_expectations  # noqa: F401  (imported once, inherited by the workers)
+        from receivables.validation import validator
+
+        validator()  # GX imported and its context built once, inherited by the workers
 
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
             outcomes = list(pool.map(_validate_one, jobs))

@@ -115,7 +115,11 @@ class Settings:
 def settings() -> Settings:
     from receivables.paths import from_environment
 
-    variables = {"serving": "RECEIVABLES_SERVING", "recipients": RECIPIENTS, "entities": "RECEIVABLES_ENTITIES"}
+    variables = {
+        "serving": "RECEIVABLES_SERVING",
+        "recipients": RECIPIENTS,
+        "entities": "RECEIVABLES_ENTITIES",
+    }
     found = from_environment(variables, "Reports by mail")
     reports = Path(os.environ.get(REPORTS) or found["serving"].parent / "reports")
     return Settings(reports=reports, **found)

@@ -26,7 +26,11 @@ def _answers(statement: Any) -> bool:
     """Statements whose result is worth printing (not SET's "Success")."""
     import duckdb
 
-    return statement.type in {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN, duckdb.StatementType.PRAGMA}
+    return statement.type in {
+        duckdb.StatementType.SELECT,
+        duckdb.StatementType.EXPLAIN,
+        duckdb.StatementType.PRAGMA,
+    }
 
 
 def _run(connection: Any, text: str, out: TextIO, csv_output: bool) -> None:
@@ -67,7 +71,9 @@ def write_result(columns: list[str], rows: list[tuple[Any, ...]], out: TextIO, c
     widths = [max([len(name), *(len(row[i]) for row in cells)]) for i, name in enumerate(columns)]
     numeric = [bool(rows) and all(isinstance(row[i], (int, float, Decimal)) or row[i] is None for row in rows)
                for i in range(len(columns))]  # fmt: skip
-    out.write("  ".join(name.ljust(width) for name, width in zip(columns, widths, strict=True)).rstrip() + "\n")
+    out.write(
+        "  ".join(name.ljust(width) for name, width in zip(columns, widths, strict=True)).rstrip() + "\n"
+    )
     out.write("  ".join("-" * width for width in widths) + "\n")
     for row in cells:
         line = "  ".join(

@@ -33,7 +33,9 @@ create table if not exists {RAW_SCHEMA}.landing_log (
 )
 """
 # A warehouse landed before load_id existed gains it (0: loaded before any incremental model's mark).
-LANDING_LOG_LOAD_ID = f"alter table {RAW_SCHEMA}.landing_log add column if not exists load_id bigint default 0"
+LANDING_LOG_LOAD_ID = (
+    f"alter table {RAW_SCHEMA}.landing_log add column if not exists load_id bigint default 0"
+)
 
 
 def raw_table(extract: Extract) -> str:
@@ -146,25 +148,45 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
         connection.close()
 
 
+@contextmanager
+def read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    """A read-only connection to the warehouse, or None when nothing has been landed yet."""
+    if not Path(path).exists():
+        yield None
+        return
+    with connect(path, read_only=True) as connection:
+        yield connection
+
+
 def known_values(
-    warehouse: Path, extract: Extract, column: str, entity_code: str, wanted: set[str]
+    connection: duckdb.DuckDBPyConnection | None,
+    extract: Extract,
+    column: str,
+    entity_code: str,
+    wanted: set[str],
 ) -> set[str]:
-    """Those of ``wanted`` already in the warehouse as ``column`` of one entity (read-only)."""
-    if not wanted or not Path(warehouse).exists():
+    """Those of ``wanted`` already in the warehouse as ``column`` of one entity.
+
+    ``connection`` is read-only and shared by every lookup of a drop: opening
+    a warehouse of millions of rows costs more than one lookup.
+    """
+    if not wanted or connection is None:
         return set()
-    with connect(warehouse, read_only=True) as connection:
-        [(exists,)] = connection.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [RAW_SCHEMA, extract.name],
-        ).fetchall()
-        if not exists:
-            return set()
-        connection.register("wanted_values", pd.DataFrame({"value": sorted(wanted)}))
+    [(exists,)] = connection.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [RAW_SCHEMA, extract.name],
+    ).fetchall()
+    if not exists:
+        return set()
+    connection.register("wanted_values", pd.DataFrame({"value": sorted(wanted)}))
+    try:
         rows = connection.execute(
             f"select distinct t.{column} from {raw_table(extract)} as t "
             f"join wanted_values as w on t.{column} = w.value where t.entity_code = ?",
             [entity_code],
         ).fetchall()
+    finally:
+        connection.unregister("wanted_values")
     return {row[0] for row in rows}
 
 
