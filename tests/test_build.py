@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from collections import Counter
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -11,6 +13,7 @@ from typing import Any
 import duckdb
 
 from conftest import DAY1, DAY2, fx_drop, good_drop, quiet_drop, reader, receivables, write_drop
+from receivables.build import dbt_target_dir
 from receivables.landing import land
 from receivables.registry import load_registry
 
@@ -35,6 +38,12 @@ def rebuilt_from_scratch(warehouse: Path, day: date, folder: Path) -> Any:
     return reader(rebuilt)
 
 
+def nodes_run(warehouse: Path) -> Counter[tuple[str, str]]:
+    """(resource type, status) of every node the last dbt run ran, from its run_results.json."""
+    results = json.loads((dbt_target_dir(warehouse) / "run_results.json").read_text(encoding="utf-8"))
+    return Counter((r["unique_id"].split(".")[0], r["status"]) for r in results["results"])
+
+
 def tamper(warehouse: Path, *statements: str) -> None:
     with duckdb.connect(str(warehouse)) as connection:
         for statement in statements:
@@ -57,8 +66,11 @@ def test_a_night_builds_every_mart(registry_file, landing, warehouse, query):
     for entity, currency in (("FR01", "EUR"), ("US01", "USD")):
         write_drop(landing, entity, DAY1, good_drop(entity, currency))
     land(load_registry(registry_file), landing, DAY1, warehouse)
-    result = receivables("build", "--warehouse", str(warehouse), "--as-of", DAY1.isoformat())
+    result = receivables("build", "--warehouse", str(warehouse), "--as-of", DAY1.isoformat(), "--unit-tests")
     assert result.returncode == 0, result.stderr[-2000:]
+    ran = nodes_run(warehouse)
+    assert ran[("unit_test", "pass")] >= 15 and ran[("test", "pass")] >= 80, ran
+    assert {status for _, status in ran} <= {"pass", "success"}, ran
     # FR01: F-1 1234.56 - 500 paid, F-2 999.99, credit note -100, unapplied cash -200
     assert query(
         "select sum(open_amount_eur), count(*) from marts.fct_open_items where entity_code = 'FR01'"
@@ -83,6 +95,7 @@ def test_a_line_re_sent_against_another_document_reopens_the_first(registry_file
          "settlement_date": date(2026, 3, 1), "currency": "EUR", "amount": "999.99", "kind": "payment"}
     )  # fmt: skip
     night(registry_file, landing, warehouse, DAY1, {"FR01": first})
+    assert ("unit_test", "pass") not in nodes_run(warehouse)  # a night runs the data tests only
     open_on = "select document_id, open_amount from marts.fct_open_items where as_of_date = ? and document_type = 'invoice' order by 1"
     assert query(open_on, DAY1) == [("F-1", Decimal("734.5600"))]
 

@@ -3,12 +3,22 @@
     (select value from {{ ref('legal_parameters') }} where parameter = '{{ name }}')
 {%- endmacro %}
 
-{# The as-of dates this run builds (vars as_of_from and as_of_to, set by `receivables build`). #}
-{% macro as_of_bounds() -%}
-    {%- if var('as_of_from') is none or var('as_of_to') is none -%}
-        {{ exceptions.raise_compiler_error("set vars as_of_from and as_of_to (receivables build --as-of DATE)") }}
+{#
+  The as-of dates this run builds, set by `receivables build` in the
+  environment, not as dbt vars: dbt parses the whole project again whenever
+  vars change. They are read only when dbt executes (`execute`), never while
+  it parses, so that dbt does not tie them to any file and a new night keeps
+  the whole saved parse.
+#}
+{% macro as_of_date(bound) -%}
+    {%- if not execute -%}
+        {{ return("date '1970-01-01'") }}
     {%- endif -%}
-    date '{{ var("as_of_from") }}', date '{{ var("as_of_to") }}'
+    {%- set value = env_var('RECEIVABLES_AS_OF_' ~ bound | upper, '') -%}
+    {%- if not value -%}
+        {{ exceptions.raise_compiler_error("set RECEIVABLES_AS_OF_FROM and RECEIVABLES_AS_OF_TO (receivables build --as-of DATE)") }}
+    {%- endif -%}
+    date '{{ value }}'
 {%- endmacro %}
 
 {#
@@ -21,8 +31,8 @@
     {%- if flags.FULL_REFRESH or column is none -%}
         true
     {%- elif kind == 'extract' -%}
-        {{ column }} >= date '{{ var("as_of_from") }}' - to_days({{ var('recent_extract_days') }})
+        {{ column }} >= {{ as_of_date('from') }} - to_days({{ var('recent_extract_days') }})
     {%- else -%}
-        {{ column }} between {{ as_of_bounds() | replace(', ', ' and ') }}
+        {{ column }} between {{ as_of_date('from') }} and {{ as_of_date('to') }}
     {%- endif -%}
 {%- endmacro %}

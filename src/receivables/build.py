@@ -37,12 +37,14 @@ def dbt_target_dir(warehouse: Path) -> Path:
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def run_dbt(warehouse: Path, arguments: list[str]) -> None:
+def run_dbt(warehouse: Path, arguments: list[str], as_of: tuple[date, date] | None = None) -> None:
     """Run dbt on the project in a child process; raise with each failing node.
 
     A child process, because dbt-duckdb keeps its DuckDB connection for the
     life of the process, and DuckDB allows one writer: the file must be free
-    again as soon as the build is over.
+    again as soon as the build is over. ``as_of`` (the first and last as-of
+    dates) reaches the project through the environment, not dbt vars, so that
+    dbt keeps its saved parse from one night to the next (macros/parameters.sql).
     """
     if not Path(warehouse).exists():
         raise BuildError(f"{warehouse}: no warehouse yet; land a night first (receivables land)")
@@ -65,6 +67,11 @@ def run_dbt(warehouse: Path, arguments: list[str]) -> None:
         "RECEIVABLES_WAREHOUSE": str(Path(warehouse).resolve()),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
+    if as_of is not None:
+        environment |= {
+            "RECEIVABLES_AS_OF_FROM": as_of[0].isoformat(),
+            "RECEIVABLES_AS_OF_TO": as_of[1].isoformat(),
+        }
     (target / "run_results.json").unlink(missing_ok=True)
     completed = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
     for line in completed.stdout.splitlines():
@@ -85,13 +92,24 @@ def run_dbt(warehouse: Path, arguments: list[str]) -> None:
     raise BuildError(f"dbt {arguments[0]} failed: {detail}")
 
 
-def build(warehouse: Path, as_of: date, to: date | None = None, full_refresh: bool = False) -> None:
-    """Seed, run and test every model for the as-of dates from ``as_of`` to ``to`` (inclusive)."""
+def build(
+    warehouse: Path,
+    as_of: date,
+    to: date | None = None,
+    full_refresh: bool = False,
+    unit_tests: bool = False,
+) -> None:
+    """Seed, run and data-test every model for the as-of dates from ``as_of`` to ``to`` (inclusive).
+
+    dbt's unit tests run only when asked (``unit_tests``; the test suite and
+    CI ask): their inputs are fixtures in the project, not the night's data,
+    so they can only fail when the project changes, and running them every
+    night costs a night seconds (as dbt recommends, docs/decisions.md).
+    """
     last = to or as_of
     if last < as_of:
         raise BuildError(f"--to {last} is before --as-of {as_of}")
-    variables = json.dumps({"as_of_from": as_of.isoformat(), "as_of_to": last.isoformat()})
-    arguments = ["build", "--vars", variables]
+    arguments = ["build"] if unit_tests else ["build", "--exclude-resource-type", "unit_test"]
     if full_refresh:
         arguments.append("--full-refresh")
     if Path(warehouse).exists():  # a warehouse landed by an earlier version gains any new raw table
@@ -100,11 +118,11 @@ def build(warehouse: Path, as_of: date, to: date | None = None, full_refresh: bo
         with connect(warehouse) as connection:
             ensure_raw_schema(connection)
     log.info("building %s to %s into %s", as_of, last, warehouse)
-    run_dbt(warehouse, arguments)
+    run_dbt(warehouse, arguments, (as_of, last))
 
 
 def generate_docs(warehouse: Path) -> Path:
     """``dbt docs generate --static``: the site to serve, and ``static_index.html``, one file to open."""
-    variables = json.dumps({"as_of_from": "2000-01-01", "as_of_to": "2000-01-01"})
-    run_dbt(warehouse, ["docs", "generate", "--static", "--vars", variables])
+    placeholder = date(2000, 1, 1)  # docs show the SQL of the models, not of a night
+    run_dbt(warehouse, ["docs", "generate", "--static"], (placeholder, placeholder))
     return dbt_target_dir(warehouse)

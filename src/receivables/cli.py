@@ -64,7 +64,7 @@ def cmd_land(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from receivables.build import build, generate_docs
 
-    build(args.warehouse, args.as_of, args.to, full_refresh=args.full_refresh)
+    build(args.warehouse, args.as_of, args.to, full_refresh=args.full_refresh, unit_tests=args.unit_tests)
     print(f"built {args.as_of}{' to ' + str(args.to) if args.to else ''} into {args.warehouse}")
     if args.docs:
         print(f"dbt docs: {generate_docs(args.warehouse)}/index.html")
@@ -218,6 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--to", type=_date, default=None, help="rebuild every as-of date up to this one")
     build.add_argument("--full-refresh", action="store_true", help="drop and rebuild the incremental marts")
     build.add_argument("--docs", action="store_true", help="also generate the dbt docs site")
+    build.add_argument(
+        "--unit-tests",
+        action="store_true",
+        help="also run dbt's unit tests (after changing a model; a night does not need them)",
+    )
     build.set_defaults(handler=cmd_build)
 
     run = commands.add_parser("run", help="land then build, for one night or each night of a range")
