@@ -27,7 +27,7 @@ from receivables.contract import ENTITY_EXTRACTS, EXTRACTS_BY_NAME, GROUP_EXTRAC
 from receivables.drops import ExtractFile, read_drop
 from receivables.errors import Failure
 from receivables.registry import Registry
-from receivables.suites import CONTENT, FORMAT, GRADE_COLUMN, ROW_COLUMN, known_parameter
+from receivables.suites import CONTENT, FORMAT, GRADE_COLUMN, ROW_COLUMN, unresolved_parameter
 from receivables.warehouse import (
     GROUP_ENTITY,
     connect,
@@ -123,7 +123,7 @@ def _reference_parameters(
     connection: duckdb.DuckDBPyConnection | None,
     entity_code: str,
 ) -> dict[str, Any]:
-    """Referenced values that resolve, within the drop or in the warehouse (only those asked for)."""
+    """Referenced values of the file that resolve neither within the drop nor in the warehouse."""
     parameters = {}
     for reference in extract.references:
         wanted = set(files[extract.name].frame[reference.column].dropna())
@@ -132,7 +132,7 @@ def _reference_parameters(
             known = wanted & set(files[reference.target].frame[reference.target_column].dropna())
         target = EXTRACTS_BY_NAME[reference.target]
         known |= known_values(connection, target, reference.target_column, entity_code, wanted - known)
-        parameters[known_parameter(reference.target, reference.target_column)] = sorted(known)
+        parameters[unresolved_parameter(reference.target, reference.target_column)] = sorted(wanted - known)
     return parameters
 
 
