@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}  {# read once, by fct_open_items: a table would be written and read back for nothing #}
 {#
   French rules on open items (SPEC section 9), all parameters from seeds:
   claimable late-payment interest and the fixed recovery indemnity on late

@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}  {# read once, by int_open_items_converted: a table would be written and read back for nothing #}
 {#
   Open items at each evaluation date, in document currency (SPEC section 4).
   A document counts when issued on or before the date and not cancelled; a
