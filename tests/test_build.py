@@ -200,3 +200,19 @@ def test_a_warehouse_of_the_previous_version_is_upgraded_by_its_next_night(
                         ("mart_dso", "month_end <= ?")):  # fmt: skip
         rows = f"select * from marts.{mart} where {where} order by all"
         assert query(rows, DAY2) == rebuilt(rows, DAY2) != [], mart
+
+
+def test_open_items_that_disagree_with_the_raw_layer_fail_the_night(registry_file, landing, warehouse, query):
+    """The independent reconciliation catches a document wrongly left out by the kept state."""
+    night(registry_file, landing, warehouse, DAY1, {"FR01": good_drop("FR01")})
+    # F-2 (999.99, unpaid) recorded as closed: a night that does not touch it would leave it out
+    tamper(
+        warehouse,
+        "update intermediate.int_document_balances set closed_on = date '2026-02-01' where document_id = 'F-2'",
+    )
+    write_drop(landing, "_group", DAY2, fx_drop())
+    write_drop(landing, "FR01", DAY2, quiet_drop())
+    land(load_registry(registry_file), landing, DAY2, warehouse)
+    result = receivables("build", "--warehouse", str(warehouse), "--as-of", DAY2.isoformat())
+    assert result.returncode == 2
+    assert re.search(r"dbt build failed: raw_layer_reconciles_fct_open_items\w*: Got 1 result", result.stderr)
