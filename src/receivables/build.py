@@ -37,7 +37,7 @@ def dbt_target_dir(warehouse: Path) -> Path:
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def run_dbt(warehouse: Path, arguments: list[str], as_of: tuple[date, date] | None = None) -> None:
+def run_dbt(warehouse: Path, arguments: list[str], as_of: tuple[date, date]) -> None:
     """Run dbt on the project in a child process; raise with each failing node.
 
     A child process, because dbt-duckdb keeps its DuckDB connection for the
@@ -66,12 +66,9 @@ def run_dbt(warehouse: Path, arguments: list[str], as_of: tuple[date, date] | No
     environment = os.environ | {
         "RECEIVABLES_WAREHOUSE": str(Path(warehouse).resolve()),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "RECEIVABLES_AS_OF_FROM": as_of[0].isoformat(),
+        "RECEIVABLES_AS_OF_TO": as_of[1].isoformat(),
     }
-    if as_of is not None:
-        environment |= {
-            "RECEIVABLES_AS_OF_FROM": as_of[0].isoformat(),
-            "RECEIVABLES_AS_OF_TO": as_of[1].isoformat(),
-        }
     (target / "run_results.json").unlink(missing_ok=True)
     completed = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
     for line in completed.stdout.splitlines():

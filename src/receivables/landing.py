@@ -308,10 +308,10 @@ def land(
     Drops are validated in parallel, one process per core (validation only
     reads the warehouse), then one writer loads them all. Great Expectations
     costs a fixed time per expectation and file whatever the file's size
-    (about 0.5 s per drop, on the benchmark machine), so on a group of many
-    entities a quiet night is mostly that cost: spreading it over the cores
-    divides it. The workers are forked after GX is imported and its context
-    built, so they do neither again (importing GX takes ~10 s).
+    (about a second per entity drop on the benchmark machine, docs/benchmarks.md),
+    so on a group of many entities a quiet night is mostly that cost: spreading
+    it over the cores divides it. The workers are forked after GX is imported
+    and its context built, so they do neither again (importing GX takes seconds).
     """
     jobs = [(registry, code, landing, day, warehouse) for code in (None, *registry.codes)]
     workers = workers or min(len(jobs), os.cpu_count() or 1)
