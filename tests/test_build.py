@@ -139,6 +139,8 @@ def test_a_night_recomputes_dso_of_documents_it_changed_as_a_full_rebuild_would(
         ],
     )
     night(registry_file, landing, warehouse, DAY2, {"FR01": moved})
+    changes = "select debtor_id, previous_intercompany_entity, extract_date from raw.debtor_intercompany_changes"
+    assert query(changes) == [("C002", None, DAY2)]  # recorded by the load; the build recomputes its documents
     # F-1 moved to February (the first month with sales now); A-1 cancelled; F-2 intercompany, out of DSO
     assert query(sales, DAY1) == [(date(2026, 2, 28), Decimal("1300.00"))]
     every = "select * from marts.mart_dso order by all"

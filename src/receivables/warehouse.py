@@ -76,6 +76,18 @@ create table if not exists {RAW_SCHEMA}.settlement_line_moves (
 """
 
 
+# A debtor re-sent with another intercompany entity (a group company now, or no longer one)
+# moves its documents in or out of the DSO: the build recomputes them (int_dso_document_months).
+DEBTOR_CHANGES_DDL = f"""
+create table if not exists {RAW_SCHEMA}.debtor_intercompany_changes (
+    entity_code varchar not null,
+    debtor_id varchar not null,
+    previous_intercompany_entity varchar,
+    extract_date date not null
+)
+"""
+
+
 def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(f"create schema if not exists {RAW_SCHEMA}")
     for extract in ALL_EXTRACTS:
@@ -84,6 +96,7 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(LANDING_LOG_LOAD_ID)
     connection.execute(ENTITIES_DDL)
     connection.execute(LINE_MOVES_DDL)
+    connection.execute(DEBTOR_CHANGES_DDL)
 
 
 def _sql_literal(text: str) -> str:
@@ -118,24 +131,49 @@ def typed_select(
 
 
 def upsert_sql(extract: Extract, source: str) -> list[str]:
-    """Replace rows of the same key unless the warehouse holds a later extract of them."""
+    """Replace rows of the same key unless the warehouse holds a later extract of them.
+
+    The raw table is scanned once, for the rows that share a key with ``source``
+    (``matched``, with their row ids); the delete, the insert and the records
+    of what moved (settlement lines, debtors' group companies) read only
+    those. Joining each statement with the whole table instead costs a scan of
+    millions of rows per statement.
+    """
     table = raw_table(extract)
-    key_match = " and ".join(f"t.{k} = s.{k}" for k in ("entity_code", *extract.key))
-    moves = []
-    if extract.name == "payments":  # record the document a replaced line leaves
-        moves.append(
+    keys = ("entity_code", *extract.key)
+    key_match = " and ".join(f"t.{k} = s.{k}" for k in keys)
+    # the columns whose change a later step must see: a line's document, a debtor's group company
+    watched = {"payments": "document_id", "debtors": "intercompany_entity"}.get(extract.name)
+    compared = f", t.{watched} as warehouse_{watched}, s.{watched} as staged_{watched}" if watched else ""
+    statements = [
+        f"create or replace temp table matched as "
+        f"select t.rowid as warehouse_row, {', '.join(f's.{k}' for k in keys)}, "
+        f"t.extract_date as warehouse_extract_date, s.extract_date as staged_extract_date{compared} "
+        f"from {table} as t join {source} as s on {key_match}"
+    ]
+    replaced_and_changed = (
+        f"from matched where warehouse_extract_date <= staged_extract_date "
+        f"and warehouse_{watched} is distinct from staged_{watched}"
+    )
+    if extract.name == "payments":  # the document a replaced line leaves
+        statements.append(
             f"insert into {RAW_SCHEMA}.settlement_line_moves "
-            f"select t.entity_code, t.settlement_id, t.line_no, t.document_id, s.extract_date "
-            f"from {table} as t join {source} as s on {key_match} "
-            f"where t.extract_date <= s.extract_date and t.document_id is not null "
-            f"and t.document_id is distinct from s.document_id"
+            f"select entity_code, settlement_id, line_no, warehouse_document_id, staged_extract_date "
+            f"{replaced_and_changed} and warehouse_document_id is not null"
+        )
+    if extract.name == "debtors":  # a debtor that became a group company, or is no longer one
+        statements.append(
+            f"insert into {RAW_SCHEMA}.debtor_intercompany_changes "
+            f"select entity_code, debtor_id, warehouse_intercompany_entity, staged_extract_date "
+            f"{replaced_and_changed}"
         )
     return [
-        *moves,
-        f"delete from {table} as t using {source} as s "
-        f"where {key_match} and t.extract_date <= s.extract_date",
-        f"insert into {table} by name select s.* from {source} as s "
-        f"where not exists (select 1 from {table} as t where {key_match})",
+        *statements,
+        f"delete from {table} where rowid in "
+        f"(select warehouse_row from matched where warehouse_extract_date <= staged_extract_date)",
+        f"insert into {table} by name select s.* from {source} as s where not exists "
+        f"(select 1 from matched as t where {key_match} and t.warehouse_extract_date > t.staged_extract_date)",
+        "drop table matched",
     ]
 
 

@@ -15,7 +15,8 @@
   dated by that month end). A document's rows depend on nothing but the
   document, its debtor's intercompany flag and its lines, so a night
   recomputes only the documents it touched, as int_document_balances does,
-  and those whose debtor was re-sent with another intercompany flag.
+  and those whose debtor was re-sent with another intercompany entity
+  (raw.debtor_intercompany_changes, written by the load step).
   Cancelled documents and documents on intercompany or unknown debtors keep
   their rows, flagged, so that a later change finds them; int_dso_balances
   leaves them out.
@@ -47,16 +48,14 @@ debtors as not materialized (
 
 reclassed_documents as (
 
-    -- documents whose debtor was re-sent as a group company, or no longer one
-    select built.entity_code, built.document_id
-    from {{ this }} as built
-    inner join debtors
-        on debtors.entity_code = built.entity_code
-        and debtors.debtor_id = built.debtor_id
-    semi join landed_since_last_build
-        on landed_since_last_build.entity_code = debtors.entity_code
-        and landed_since_last_build.extract_date = debtors.extract_date
-    where debtors.is_intercompany is distinct from built.is_intercompany
+    -- documents of the debtors re-sent as a group company, or no longer one
+    select invoices.entity_code, invoices.document_id
+    from invoices
+    semi join (
+        select entity_code, debtor_id
+        from {{ source('raw', 'debtor_intercompany_changes') }}
+        semi join landed_since_last_build using (entity_code, extract_date)
+    ) as reclassed_debtors using (entity_code, debtor_id)
 
 ),
 {% endif %}
