@@ -1,12 +1,15 @@
 {#
   Aging bucket and recommended dunning stage of each open item (SPEC sections
   5 and 9), from the seeds aging_buckets and dunning_stages: no bound in SQL.
+  At the as-of dates only: the earlier evaluation date of the weak signals
+  needs no bucket, and they read int_open_items_converted.
 #}
 with
 
 open_items as (
 
     select * from {{ ref('int_open_items_converted') }}
+    where evaluation_date in (select as_of_date from {{ ref('int_as_of_dates') }})
 
 ),
 

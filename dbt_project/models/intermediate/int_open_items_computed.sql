@@ -5,7 +5,9 @@
   settlement line counts when its value date is on or before the date. Unapplied
   cash is an open item of its own, negative, due on its settlement date.
   Documents closed on or before the date (int_document_balances) are left
-  out first; the lines of the others are summed up to the date.
+  out first. For the others, the lines up to the date are all their lines
+  (settled_total) unless one is dated later: only those documents have
+  their lines summed up to the date.
 #}
 -- import CTEs not materialized: DuckDB would copy a whole staging view used twice (docs/decisions.md, "Scale")
 with
@@ -55,6 +57,7 @@ documents_known as (
 
 settlements_on_documents as (
 
+    -- only the documents with a line dated after the evaluation date
     select
         documents_known.evaluation_date,
         documents_known.entity_code,
@@ -66,33 +69,51 @@ settlements_on_documents as (
         on payments.entity_code = documents_known.entity_code
         and payments.document_id = documents_known.document_id
         and payments.settlement_date <= documents_known.evaluation_date
+    where documents_known.last_settlement_date > documents_known.evaluation_date
     group by all
+
+),
+
+documents_settled as (
+
+    select
+        documents_known.*,
+        case
+            when documents_known.last_settlement_date > documents_known.evaluation_date
+                then coalesce(settlements_on_documents.settled_amount, 0)
+            else documents_known.settled_total
+        end as settled_by_date,
+        case
+            when documents_known.last_settlement_date > documents_known.evaluation_date
+                then settlements_on_documents.last_settlement_date
+            else documents_known.last_settlement_date
+        end as last_settlement_by_date,
+    from documents_known
+    left join settlements_on_documents
+        on settlements_on_documents.evaluation_date = documents_known.evaluation_date
+        and settlements_on_documents.entity_code = documents_known.entity_code
+        and settlements_on_documents.document_id = documents_known.document_id
 
 ),
 
 document_open_amounts as (
 
     select
-        documents_known.evaluation_date,
-        documents_known.entity_code,
-        documents_known.debtor_id,
-        documents_known.document_id,
-        documents_known.document_type,
-        documents_known.currency,
-        documents_known.document_sign,
-        documents_known.amount as document_amount,
-        coalesce(settlements_on_documents.settled_amount, 0) as settled_amount,
-        documents_known.document_sign
-            * (documents_known.amount - coalesce(settlements_on_documents.settled_amount, 0)) as open_amount,
-        documents_known.is_disputed,
-        documents_known.issue_date,
-        documents_known.due_date,
-        settlements_on_documents.last_settlement_date,
-    from documents_known
-    left join settlements_on_documents
-        on settlements_on_documents.evaluation_date = documents_known.evaluation_date
-        and settlements_on_documents.entity_code = documents_known.entity_code
-        and settlements_on_documents.document_id = documents_known.document_id
+        documents_settled.evaluation_date,
+        documents_settled.entity_code,
+        documents_settled.debtor_id,
+        documents_settled.document_id,
+        documents_settled.document_type,
+        documents_settled.currency,
+        documents_settled.document_sign,
+        documents_settled.amount as document_amount,
+        documents_settled.settled_by_date as settled_amount,
+        documents_settled.document_sign * (documents_settled.amount - documents_settled.settled_by_date) as open_amount,
+        documents_settled.is_disputed,
+        documents_settled.issue_date,
+        documents_settled.due_date,
+        documents_settled.last_settlement_by_date as last_settlement_date,
+    from documents_settled
 
 ),
 
