@@ -164,17 +164,33 @@ def _reason(failures: list[Failure]) -> str:
     return first if len(failures) == 1 else f"{len(failures)} failures, first: {first}"
 
 
+_staging_connections: dict[int, duckdb.DuckDBPyConnection] = {}
+
+
+def _staging_connection() -> duckdb.DuckDBPyConnection:
+    """This process's in-memory DuckDB (opening one costs more than staging a drop's files).
+
+    Kept per process id: a worker forked from a process that has one opens its own.
+    """
+    pid = os.getpid()
+    if pid not in _staging_connections:
+        _staging_connections[pid] = duckdb.connect()
+    return _staging_connections[pid]
+
+
 def _stage(files: dict[str, ExtractFile], staging: Path, entity_code: str, day: date) -> dict[str, str]:
     staging.mkdir(parents=True, exist_ok=True)
     staged = {}
-    with duckdb.connect() as connection:
-        for name, read in files.items():
-            connection.register("landed_text", read.frame)
+    connection = _staging_connection()
+    for name, read in files.items():
+        connection.register("landed_text", read.frame)
+        try:
             target = staging / f"{name}.parquet"
             select = typed_select(read.extract, read.dialect, "landed_text", entity_code, day.isoformat())
             connection.execute(f"copy ({select}) to '{target}' (format parquet)")
+        finally:
             connection.unregister("landed_text")
-            staged[name] = str(target)
+        staged[name] = str(target)
     return staged
 
 
@@ -206,8 +222,14 @@ def validate_drop(
     landing: Path,
     day: date,
     warehouse: Path,
+    warehouse_connection: duckdb.DuckDBPyConnection | None = None,
 ) -> DropOutcome:
-    """Validate one drop (``entity_code`` None: the group's fx_rates) and stage or quarantine it."""
+    """Validate one drop (``entity_code`` None: the group's fx_rates) and stage or quarantine it.
+
+    The warehouse is read for references through ``warehouse_connection``
+    when given (a read-only connection the caller keeps open for many drops),
+    else through a read-only connection of its own.
+    """
     from receivables.validation import suite_parameters, validator
 
     code = entity_code or GROUP_ENTITY
@@ -235,7 +257,9 @@ def validate_drop(
             failures += checker.validate(
                 extract_file.extract, FORMAT, extract_file.frame, parameters, code, extract_file.path.name
             )
-    if not failures:
+    if not failures and warehouse_connection is not None:
+        failures += _content_failures(read.files, registry, warehouse_connection, code, checker)
+    elif not failures:
         with read_only(warehouse) as connection:
             failures += _content_failures(read.files, registry, connection, code, checker)
     if failures:
@@ -296,8 +320,20 @@ def load_outcomes(warehouse: Path, outcomes: list[DropOutcome], registry: Regist
             shutil.rmtree(Path(next(iter(outcome.staged.values()))).parent, ignore_errors=True)
 
 
+# In a validation worker: one read-only connection to the warehouse for every drop the worker
+# validates (opening a warehouse of millions of rows costs more than a drop's lookups in it).
+# Workers are processes of their own and end before the load opens the warehouse to write.
+_worker_warehouse: duckdb.DuckDBPyConnection | None = None
+
+
+def _open_worker_warehouse(warehouse: Path) -> None:
+    global _worker_warehouse
+    if Path(warehouse).exists():
+        _worker_warehouse = duckdb.connect(str(warehouse), read_only=True)
+
+
 def _validate_one(job: tuple[Registry, str | None, Path, date, Path]) -> DropOutcome:
-    return validate_drop(*job)
+    return validate_drop(*job, warehouse_connection=_worker_warehouse)
 
 
 def land(
@@ -323,7 +359,12 @@ def land(
 
         validator()  # GX imported and its context built once, inherited by the workers
 
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_open_worker_warehouse,
+            initargs=(warehouse,),
+        ) as pool:
             outcomes = list(pool.map(_validate_one, jobs))
     else:
         outcomes = [_validate_one(job) for job in jobs]

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pandas as pd
 
 from receivables.contract import ALL_EXTRACTS, ColumnType, Extract
 from receivables.registry import CsvDialect
@@ -205,26 +204,20 @@ def known_values(
 ) -> set[str]:
     """Those of ``wanted`` already in the warehouse as ``column`` of one entity.
 
-    ``connection`` is read-only and shared by every lookup of a drop: opening
-    a warehouse of millions of rows costs more than one lookup.
+    ``connection`` is read-only and shared by every lookup of a drop, or of
+    a validation worker's drops: opening a warehouse of millions of rows costs
+    more than one lookup.
     """
     if not wanted or connection is None:
         return set()
-    [(exists,)] = connection.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [RAW_SCHEMA, extract.name],
-    ).fetchall()
-    if not exists:
-        return set()
-    connection.register("wanted_values", pd.DataFrame({"value": sorted(wanted)}))
     try:
         rows = connection.execute(
-            f"select distinct t.{column} from {raw_table(extract)} as t "
-            f"join wanted_values as w on t.{column} = w.value where t.entity_code = ?",
-            [entity_code],
+            f"select distinct {column} from {raw_table(extract)} "
+            f"where entity_code = ? and {column} in (select unnest(?))",
+            [entity_code, sorted(wanted)],
         ).fetchall()
-    finally:
-        connection.unregister("wanted_values")
+    except duckdb.CatalogException:  # a warehouse landed before this extract existed
+        return set()
     return {row[0] for row in rows}
 
 
