@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import shutil
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -257,10 +258,9 @@ def validate_drop(
             failures += checker.validate(
                 extract_file.extract, FORMAT, extract_file.frame, parameters, code, extract_file.path.name
             )
-    if not failures and warehouse_connection is not None:
-        failures += _content_failures(read.files, registry, warehouse_connection, code, checker)
-    elif not failures:
-        with read_only(warehouse) as connection:
+    if not failures:
+        scope = read_only(warehouse) if warehouse_connection is None else nullcontext(warehouse_connection)
+        with scope as connection:
             failures += _content_failures(read.files, registry, connection, code, checker)
     if failures:
         final = _quarantine(folder, quarantined, failures, code, day)

@@ -150,22 +150,23 @@ def upsert_sql(extract: Extract, source: str) -> list[str]:
         f"t.extract_date as warehouse_extract_date, s.extract_date as staged_extract_date{compared} "
         f"from {table} as t join {source} as s on {key_match}"
     ]
-    replaced_and_changed = (
-        f"from matched where warehouse_extract_date <= staged_extract_date "
-        f"and warehouse_{watched} is distinct from staged_{watched}"
-    )
-    if extract.name == "payments":  # the document a replaced line leaves
-        statements.append(
-            f"insert into {RAW_SCHEMA}.settlement_line_moves "
-            f"select entity_code, settlement_id, line_no, warehouse_document_id, staged_extract_date "
-            f"{replaced_and_changed} and warehouse_document_id is not null"
+    if watched:
+        replaced_and_changed = (
+            f"from matched where warehouse_extract_date <= staged_extract_date "
+            f"and warehouse_{watched} is distinct from staged_{watched}"
         )
-    if extract.name == "debtors":  # a debtor that became a group company, or is no longer one
-        statements.append(
-            f"insert into {RAW_SCHEMA}.debtor_intercompany_changes "
-            f"select entity_code, debtor_id, warehouse_intercompany_entity, staged_extract_date "
-            f"{replaced_and_changed}"
-        )
+        if extract.name == "payments":  # the document a replaced line leaves
+            statements.append(
+                f"insert into {RAW_SCHEMA}.settlement_line_moves "
+                f"select entity_code, settlement_id, line_no, warehouse_document_id, staged_extract_date "
+                f"{replaced_and_changed} and warehouse_document_id is not null"
+            )
+        else:  # a debtor that became a group company, or is no longer one
+            statements.append(
+                f"insert into {RAW_SCHEMA}.debtor_intercompany_changes "
+                f"select entity_code, debtor_id, warehouse_intercompany_entity, staged_extract_date "
+                f"{replaced_and_changed}"
+            )
     return [
         *statements,
         f"delete from {table} where rowid in "
