@@ -22,6 +22,19 @@
 {%- endmacro %}
 
 {#
+  The earliest date a run evaluates open items at (int_evaluation_dates: each
+  as-of date and one overdue-growth window before it) or looks up ratings at
+  (int_debtor_risk_at_dates: one rating window before). Constants of the run:
+  a model that joins every document or rating to each date filters by them
+  first, so that DuckDB leaves out, while it scans, the rows that can match
+  no date (a document closed before the first date, a rating superseded
+  before it). The joins keep their own conditions; these only narrow.
+#}
+{% macro first_date_looked_at(window_var) -%}
+    cast({{ as_of_date('from') }} - to_days({{ var(window_var) }}) as date)
+{%- endmacro %}
+
+{#
   What a data test reads of a table that keeps history: the rows of this
   run's as-of dates (earlier dates were tested when they were built), or,
   for a column of extract dates, the rows landed since recent_extract_days

@@ -60,6 +60,9 @@ current_ratings as (
     inner join consolidated_debtors
         on consolidated_debtors.consolidated_debtor_id = debtors.consolidated_debtor_id
     where ratings.is_known_provider
+        -- the same, against the run's first and last dates (macros/parameters.sql): read while scanning
+        and coalesce(ratings.superseded_on > {{ first_date_looked_at('weak_signal_rating_window_days') }}, true)
+        and ratings.rated_at <= {{ as_of_date('to') }}
 
 ),
 
