@@ -346,6 +346,19 @@ def test_unknown_and_missing_columns_are_named(registry_file, landing, warehouse
     assert "missing due_date" in outcome.reason and "unknown due_dt" in outcome.reason
 
 
+def test_header_only_file_is_checked_for_its_columns(registry_file, landing, warehouse):
+    # a file without rows passes every row-by-row rule; its columns are still checked
+    write_good_night(landing, manifest=False)
+    path = landing / "FR01" / DAY1.isoformat() / "debtors.csv"
+    header = path.read_text(encoding="cp1252").splitlines()[0]
+    path.write_text(header.replace("country", "pays") + "\r\n", encoding="cp1252")
+    outcome = land_night(registry_file, landing, warehouse, DAY1)["FR01"]
+    assert outcome.status == QUARANTINED
+    assert outcome.failure_count == 1
+    assert "debtors.csv" in outcome.reason
+    assert "missing country" in outcome.reason and "unknown pays" in outcome.reason
+
+
 def test_resent_row_replaces_earlier_version_and_later_extract_wins(registry_file, landing, warehouse, query):
     write_good_night(landing)
     land_night(registry_file, landing, warehouse, DAY1)
