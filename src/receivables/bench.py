@@ -2,8 +2,8 @@
 
 ``receivables bench --invoices N --out FILE.json`` generates a group, lands
 and builds its history drop (the full build), lands and builds each later
-night (the last one is the incremental night that counts), publishes the
-serving copy and runs the dashboards' kind of queries on it. It compares the
+night (the one of median cost is the incremental night that counts, as in
+a replay), publishes the serving copy and runs the dashboards' kind of queries on it. It compares the
 full build with the floor: one hand-written DuckDB query computing aging per
 entity from the same raw tables.
 """
@@ -33,7 +33,7 @@ from receivables.registry import load_registry
 log = logging.getLogger(__name__)
 
 END = date(2025, 12, 31)
-NIGHTS = 3  # nightly drops after the history drop; the last is the measured incremental night
+NIGHTS = 3  # nightly drops after the history drop; the median one is the measured incremental night
 
 # What the dashboards ask of the serving file, at the latest as-of date ($1) unless a trend.
 CHART_QUERIES = {
@@ -185,9 +185,15 @@ def night_s(night: dict[str, Any]) -> float:
     return round(float(night["land_s"]) + float(night["build_s"]), 2)
 
 
+def median_night(nights: list[dict[str, Any]]) -> dict[str, Any]:
+    """The night of median cost: one night's time on the benchmark machine varies by a tenth."""
+    return sorted(nights, key=night_s)[len(nights) // 2]
+
+
 def incremental_night(night: dict[str, Any]) -> dict[str, Any]:
-    """The figures of the night that counts (peak memory apart: a bench has one, a replay several)."""
+    """The figures of the night that counts (peak memory apart: the highest of the nights)."""
     return {
+        "incremental_night_date": night["date"],
         "incremental_night_rows": night["rows"],
         "incremental_night_land_s": night["land_s"],
         "incremental_night_build_s": night["build_s"],
@@ -248,7 +254,7 @@ def bench(
     bare_s = bare_aging_s(warehouse, history_day)
     nights = [
         _timed_land_and_build(
-            registry, landing, warehouse, history_day + timedelta(days=offset), own_process=offset == NIGHTS
+            registry, landing, warehouse, history_day + timedelta(days=offset), own_process=True
         )
         for offset in range(1, NIGHTS + 1)
     ]
@@ -271,8 +277,8 @@ def bench(
         "bare_duckdb_aging_s": round(bare_s, 3),
         "full_vs_bare_duckdb_ratio": round(float(history["build_s"]) / bare_s, 1),
         "nights": nights,
-        **incremental_night(last),
-        "incremental_night_peak_rss_mb": last["build_peak_rss_mb"],
+        **incremental_night(median_night(nights)),
+        "incremental_night_peak_rss_mb": max(night["build_peak_rss_mb"] for night in nights),
         **queries,
         "landing_peak_rss_mb": round(peak_rss_mb()),
         "dbt_peak_rss_mb": round(peak_rss_mb(resource.RUSAGE_CHILDREN)),
@@ -309,7 +315,7 @@ def replay_last_night(workdir: Path, times: int = 3, repeat: int = 5) -> dict[st
         # dbt keeps its saved parse from one night to the next (the dates are not dbt vars), so a
         # replay of the same date parses what a new night parses: nothing
         nights.append(_timed_land_and_build(registry, landing, warehouse, END, own_process=True))
-    median = sorted(nights, key=night_s)[len(nights) // 2]
+    median = median_night(nights)
     result = {
         "replayed_night": END.isoformat(),
         "invoices_in_warehouse": int(history[0]) if history else 0,
