@@ -47,6 +47,7 @@ documents_known as (
     select
         evaluation_dates.evaluation_date,
         documents.*,
+        coalesce(documents.last_settlement_date > evaluation_dates.evaluation_date, false) as has_lines_after_date,
     from evaluation_dates
     inner join documents
         on documents.issue_date <= evaluation_dates.evaluation_date
@@ -72,7 +73,7 @@ settlements_on_documents as (
         on payments.entity_code = documents_known.entity_code
         and payments.document_id = documents_known.document_id
         and payments.settlement_date <= documents_known.evaluation_date
-    where documents_known.last_settlement_date > documents_known.evaluation_date
+    where documents_known.has_lines_after_date
     group by all
 
 ),
@@ -82,13 +83,11 @@ documents_settled as (
     select
         documents_known.*,
         case
-            when documents_known.last_settlement_date > documents_known.evaluation_date
-                then coalesce(settlements_on_documents.settled_amount, 0)
+            when documents_known.has_lines_after_date then coalesce(settlements_on_documents.settled_amount, 0)
             else documents_known.settled_total
         end as settled_by_date,
         case
-            when documents_known.last_settlement_date > documents_known.evaluation_date
-                then settlements_on_documents.last_settlement_date
+            when documents_known.has_lines_after_date then settlements_on_documents.last_settlement_date
             else documents_known.last_settlement_date
         end as last_settlement_by_date,
     from documents_known
