@@ -3,9 +3,9 @@
 ``receivables bench --invoices N --out FILE.json`` generates a group, lands
 and builds its history drop (the full build), lands and builds each later
 night (the one of median cost is the incremental night that counts, as in
-a replay), publishes the serving copy and runs the dashboards' kind of queries on it. It compares the
-full build with the floor: one hand-written DuckDB query computing aging per
-entity from the same raw tables.
+a replay), publishes the serving copy and runs the dashboards' kind of
+queries on it. It compares the full build with the floor: one hand-written
+DuckDB query computing aging per entity from the same raw tables.
 """
 
 from __future__ import annotations
