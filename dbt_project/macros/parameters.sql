@@ -22,16 +22,17 @@
 {%- endmacro %}
 
 {#
-  The earliest date a run evaluates open items at (int_evaluation_dates: each
-  as-of date and one overdue-growth window before it) or looks up ratings at
-  (int_debtor_risk_at_dates: one rating window before). Constants of the run:
-  a model that joins every document or rating to each date filters by them
-  first, so that DuckDB leaves out, while it scans, the rows that can match
-  no date (a document closed before the first date, a rating superseded
-  before it). The joins keep their own conditions; these only narrow.
+  The date one window (a var, in days) before `day`: the earlier dates a run
+  looks at, one overdue-growth window before each as-of date
+  (int_evaluation_dates), one rating window before (int_debtor_risk_at_dates).
+  Applied to the run's first as-of date, a constant of the run: a model that
+  joins every document or rating to each date filters by it first, so that
+  DuckDB leaves out, while it scans, the rows that can match no date (a
+  document closed before the first date, a rating superseded before it). The
+  joins keep their own conditions; the constant only narrows.
 #}
-{% macro first_date_looked_at(window_var) -%}
-    cast({{ as_of_date('from') }} - to_days({{ var(window_var) }}) as date)
+{% macro window_before(day, window_var) -%}
+    cast({{ day }} - to_days({{ var(window_var) }}) as date)
 {%- endmacro %}
 
 {#

@@ -37,7 +37,7 @@ risk_dates as (
     union all
     select
         as_of_date,
-        cast(as_of_date - to_days({{ var('weak_signal_rating_window_days') }}) as date) as risk_date,
+        {{ window_before('as_of_date', 'weak_signal_rating_window_days') }} as risk_date,
     from as_of_dates
 
 ),
@@ -61,7 +61,7 @@ current_ratings as (
         on consolidated_debtors.consolidated_debtor_id = debtors.consolidated_debtor_id
     where ratings.is_known_provider
         -- the same, against the run's first and last dates (macros/parameters.sql): read while scanning
-        and coalesce(ratings.superseded_on > {{ first_date_looked_at('weak_signal_rating_window_days') }}, true)
+        and coalesce(ratings.superseded_on > {{ window_before(as_of_date('from'), 'weak_signal_rating_window_days') }}, true)
         and ratings.rated_at <= {{ as_of_date('to') }}
 
 ),

@@ -16,7 +16,7 @@ evaluation_dates_unioned as (
     union all
     select
         as_of_date,
-        cast(as_of_date - to_days({{ var('weak_signal_overdue_window_days') }}) as date) as evaluation_date,
+        {{ window_before('as_of_date', 'weak_signal_overdue_window_days') }} as evaluation_date,
         false as is_as_of_date,
     from as_of_dates
 

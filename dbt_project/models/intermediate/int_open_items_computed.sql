@@ -54,7 +54,7 @@ documents_known as (
     where not documents.is_cancelled
         and (documents.closed_on is null or documents.closed_on > evaluation_dates.evaluation_date)
         -- the same, against the run's first and last dates (macros/parameters.sql): read while scanning
-        and (documents.closed_on is null or documents.closed_on > {{ first_date_looked_at('weak_signal_overdue_window_days') }})
+        and (documents.closed_on is null or documents.closed_on > {{ window_before(as_of_date('from'), 'weak_signal_overdue_window_days') }})
         and documents.issue_date <= {{ as_of_date('to') }}
 
 ),
