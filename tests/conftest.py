@@ -48,6 +48,8 @@ entities:
 
 DIALECTS = {
     "FR01": (";", ",", "cp1252", "%d/%m/%Y"),
+    "FR02": (";", ",", "cp1252", "%d/%m/%Y"),  # FR01's dialect (tests/test_batch_validation.py)
+    "FR03": (";", ",", "cp1252", "%d/%m/%Y"),
     "DE01": (";", ",", "utf-8", "%d.%m.%Y"),
     "US01": (",", ".", "utf-8", "%m/%d/%Y"),
     "GB01": (",", ".", "utf-8", "%Y-%m-%d"),

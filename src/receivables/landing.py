@@ -25,7 +25,7 @@ import pandas as pd
 
 from receivables import paths
 from receivables.contract import ENTITY_EXTRACTS, EXTRACTS_BY_NAME, GROUP_EXTRACTS, ColumnType, Extract
-from receivables.drops import ExtractFile, read_drop
+from receivables.drops import DropRead, ExtractFile, read_drop
 from receivables.errors import Failure
 from receivables.registry import Registry
 from receivables.suites import CONTENT, FORMAT, GRADE_COLUMN, ROW_COLUMN, unresolved_parameter
@@ -43,7 +43,7 @@ from receivables.warehouse import (
 )
 
 if TYPE_CHECKING:
-    from receivables.validation import Validator
+    from receivables.validation import CheckedFile, Validator
 
 log = logging.getLogger(__name__)
 
@@ -195,26 +195,130 @@ def _stage(files: dict[str, ExtractFile], staging: Path, entity_code: str, day: 
     return staged
 
 
-def _content_failures(
-    files: dict[str, ExtractFile],
-    registry: Registry,
-    connection: duckdb.DuckDBPyConnection | None,
-    code: str,
-    checker: Validator,
-) -> list[Failure]:
-    """The content suites on the typed files; references resolve within the drop or the warehouse."""
-    from receivables.validation import suite_parameters
+@dataclass
+class _Drop:
+    """One drop being validated: what was read and every failure found so far."""
 
-    failures = []
-    for extract_file in files.values():
-        typed, date_failures = _typed_frame(extract_file, code)
-        failures += date_failures
-        parameters = suite_parameters(extract_file.extract, typed, registry.codes, extract_file.dialect)
-        parameters |= _reference_parameters(extract_file.extract, files, connection, code)
-        failures += checker.validate(
-            extract_file.extract, CONTENT, typed, parameters, code, extract_file.path.name
+    code: str
+    folder: Path
+    quarantined: Path
+    read: DropRead
+    failures: list[Failure]
+
+
+def _check(
+    checker: Validator, phase: str, drops: dict[int, _Drop], prepared: dict[tuple[int, str], CheckedFile]
+) -> None:
+    """Validate the prepared files of the drops, one extract at a time, many drops per run."""
+    extracts = list(dict.fromkeys(name for _, name in prepared))
+    for name in extracts:
+        keys = [key for key in prepared if key[1] == name]
+        results = checker.validate_files(EXTRACTS_BY_NAME[name], phase, [prepared[key] for key in keys])
+        for (index, _), failures in zip(keys, results, strict=True):
+            drops[index].failures += failures
+
+
+def validate_drops(
+    registry: Registry,
+    entity_codes: list[str | None],
+    landing: Path,
+    day: date,
+    warehouse: Path,
+    warehouse_connection: duckdb.DuckDBPyConnection | None = None,
+) -> list[DropOutcome]:
+    """Validate drops of one night (an entity code of None: the group's fx_rates); stage or quarantine each.
+
+    The files of all the drops are validated together, extract by extract
+    (``Validator.validate_files``): a night of forty small drops costs a few
+    runs of each suite, not forty. Each drop is still judged alone: it is
+    quarantined whole for its own failures, and the others land. The
+    warehouse is read for references through ``warehouse_connection`` when
+    given (a read-only connection the caller keeps open for many drops), else
+    through a read-only connection of its own.
+    """
+    from receivables.validation import CheckedFile, suite_parameters, validator
+
+    outcomes: dict[int, DropOutcome] = {}
+    drops: dict[int, _Drop] = {}
+    for index, entity_code in enumerate(entity_codes):
+        code = entity_code or GROUP_ENTITY
+        folder = paths.drop_dir(landing, entity_code, day)
+        quarantined = paths.quarantine_dir(landing, entity_code, day)
+        if not folder.exists():
+            outcomes[index] = _absent(code, day, quarantined, folder)
+            continue
+        dialect = registry.entity(entity_code).csv if entity_code else registry.group_csv
+        extracts = ENTITY_EXTRACTS if entity_code else GROUP_EXTRACTS
+        read = read_drop(folder, extracts, dialect, code)
+        drops[index] = _Drop(code, folder, quarantined, read, list(read.failures))
+
+    checker = validator()
+    formats = {
+        (index, name): CheckedFile(
+            extract_file.frame,
+            suite_parameters(extract_file.extract, extract_file.frame, registry.codes, extract_file.dialect),
+            drop.code,
+            extract_file.path.name,
         )
-    return failures
+        for index, drop in drops.items()
+        if not drop.failures
+        for name, extract_file in drop.read.files.items()
+    }
+    _check(checker, FORMAT, drops, formats)
+    well_formed = {index: drop for index, drop in drops.items() if not drop.failures}
+    if well_formed:
+        contents: dict[tuple[int, str], CheckedFile] = {}
+        scope = read_only(warehouse) if warehouse_connection is None else nullcontext(warehouse_connection)
+        with scope as connection:
+            for index, drop in well_formed.items():
+                for name, extract_file in drop.read.files.items():
+                    typed, date_failures = _typed_frame(extract_file, drop.code)
+                    drop.failures += date_failures
+                    parameters = suite_parameters(
+                        extract_file.extract, typed, registry.codes, extract_file.dialect
+                    )
+                    parameters |= _reference_parameters(
+                        extract_file.extract, drop.read.files, connection, drop.code
+                    )
+                    contents[(index, name)] = CheckedFile(
+                        typed, parameters, drop.code, extract_file.path.name
+                    )
+        _check(checker, CONTENT, drops, contents)
+
+    for index, drop in drops.items():
+        outcomes[index] = _settle(drop, warehouse, day)
+    return [outcomes[index] for index in range(len(entity_codes))]
+
+
+def _absent(code: str, day: date, quarantined: Path, folder: Path) -> DropOutcome:
+    """No drop to validate: quarantined on an earlier run (its reason kept), else stale."""
+    if (quarantined / REASON_FILE).exists():
+        reason = json.loads((quarantined / REASON_FILE).read_text(encoding="utf-8"))
+        failures = [Failure(**f) for f in reason["failures"]]
+        return DropOutcome(
+            code, day.isoformat(), QUARANTINED, reason=_reason(failures), failure_count=len(failures)
+        )
+    return DropOutcome(code, day.isoformat(), STALE, reason=f"no drop at {folder}")
+
+
+def _settle(drop: _Drop, warehouse: Path, day: date) -> DropOutcome:
+    """Quarantine the drop with its failures, or stage its files for the load."""
+    if drop.failures:
+        final = _quarantine(drop.folder, drop.quarantined, drop.failures, drop.code, day)
+        for failure in drop.failures[:10]:
+            log.warning("%s", failure.describe())
+        log.warning("%s %s quarantined to %s (%d failures)", drop.code, day, final, len(drop.failures))
+        return DropOutcome(
+            drop.code,
+            day.isoformat(),
+            QUARANTINED,
+            reason=_reason(drop.failures),
+            failure_count=len(drop.failures),
+        )
+    staging = paths.staging_dir(warehouse) / drop.code / day.isoformat()
+    staged = _stage(drop.read.files, staging, drop.code, day)
+    rows = sum(len(extract_file.frame) for extract_file in drop.read.files.values())
+    return DropOutcome(drop.code, day.isoformat(), OK, rows=rows, staged=staged)
 
 
 def validate_drop(
@@ -225,56 +329,8 @@ def validate_drop(
     warehouse: Path,
     warehouse_connection: duckdb.DuckDBPyConnection | None = None,
 ) -> DropOutcome:
-    """Validate one drop (``entity_code`` None: the group's fx_rates) and stage or quarantine it.
-
-    The warehouse is read for references through ``warehouse_connection``
-    when given (a read-only connection the caller keeps open for many drops),
-    else through a read-only connection of its own.
-    """
-    from receivables.validation import suite_parameters, validator
-
-    code = entity_code or GROUP_ENTITY
-    folder = paths.drop_dir(landing, entity_code, day)
-    quarantined = paths.quarantine_dir(landing, entity_code, day)
-    if not folder.exists():
-        if (quarantined / REASON_FILE).exists():
-            reason = json.loads((quarantined / REASON_FILE).read_text(encoding="utf-8"))
-            failures = [Failure(**f) for f in reason["failures"]]
-            return DropOutcome(
-                code, day.isoformat(), QUARANTINED, reason=_reason(failures), failure_count=len(failures)
-            )
-        return DropOutcome(code, day.isoformat(), STALE, reason=f"no drop at {folder}")
-
-    dialect = registry.entity(entity_code).csv if entity_code else registry.group_csv
-    extracts = ENTITY_EXTRACTS if entity_code else GROUP_EXTRACTS
-    read = read_drop(folder, extracts, dialect, code)
-    failures = list(read.failures)
-    checker = validator()
-    if not failures:
-        for extract_file in read.files.values():
-            parameters = suite_parameters(
-                extract_file.extract, extract_file.frame, registry.codes, extract_file.dialect
-            )
-            failures += checker.validate(
-                extract_file.extract, FORMAT, extract_file.frame, parameters, code, extract_file.path.name
-            )
-    if not failures:
-        scope = read_only(warehouse) if warehouse_connection is None else nullcontext(warehouse_connection)
-        with scope as connection:
-            failures += _content_failures(read.files, registry, connection, code, checker)
-    if failures:
-        final = _quarantine(folder, quarantined, failures, code, day)
-        for failure in failures[:10]:
-            log.warning("%s", failure.describe())
-        log.warning("%s %s quarantined to %s (%d failures)", code, day, final, len(failures))
-        return DropOutcome(
-            code, day.isoformat(), QUARANTINED, reason=_reason(failures), failure_count=len(failures)
-        )
-
-    staging = paths.staging_dir(warehouse) / code / day.isoformat()
-    staged = _stage(read.files, staging, code, day)
-    rows = sum(len(extract_file.frame) for extract_file in read.files.values())
-    return DropOutcome(code, day.isoformat(), OK, rows=rows, staged=staged)
+    """Validate one drop (``entity_code`` None: the group's fx_rates) and stage or quarantine it."""
+    return validate_drops(registry, [entity_code], landing, day, warehouse, warehouse_connection)[0]
 
 
 def load_outcomes(warehouse: Path, outcomes: list[DropOutcome], registry: Registry) -> None:
@@ -332,8 +388,35 @@ def _open_worker_warehouse(warehouse: Path) -> None:
         _worker_warehouse = duckdb.connect(str(warehouse), read_only=True)
 
 
-def _validate_one(job: tuple[Registry, str | None, Path, date, Path]) -> DropOutcome:
-    return validate_drop(*job, warehouse_connection=_worker_warehouse)
+def _validate_batch(job: tuple[Registry, list[str | None], Path, date, Path]) -> list[DropOutcome]:
+    return validate_drops(*job, warehouse_connection=_worker_warehouse)
+
+
+BATCH_BYTES = 16 * 2**20  # files of drops validated in one batch, about (a larger drop is a batch alone)
+
+
+def batches(sizes: list[int], parts: int, limit: int = BATCH_BYTES) -> list[list[int]]:
+    """Consecutive runs of the drops (their indexes), about equal in bytes, at least ``parts`` of them
+    when there are as many drops, each of about ``limit`` bytes at most.
+
+    A drop goes to the batch its middle byte falls in, counting batches of
+    equal size over all the bytes: the batches balance the cores, and a
+    drop larger than a batch is a batch alone.
+    """
+    total = sum(sizes)
+    count = max(min(parts, len(sizes)), -(-total // limit), 1)
+    width = max(total / count, 1)
+    runs: dict[int, list[int]] = {}
+    before = 0
+    for index, size in enumerate(sizes):
+        runs.setdefault(int((before + size / 2) // width), []).append(index)
+        before += size
+    return list(runs.values())
+
+
+def _drop_bytes(landing: Path, entity_code: str | None, day: date) -> int:
+    folder = paths.drop_dir(landing, entity_code, day)
+    return sum(path.stat().st_size for path in folder.iterdir() if path.is_file()) if folder.is_dir() else 0
 
 
 def land(
@@ -341,17 +424,21 @@ def land(
 ) -> list[DropOutcome]:
     """Land one night for every entity of the registry and the group's fx rates.
 
-    Drops are validated in parallel, one process per core (validation only
-    reads the warehouse), then one writer loads them all. Great Expectations
-    costs a fixed time per expectation and file whatever the file's size
-    (about a second per entity drop on the benchmark machine, docs/benchmarks.md),
-    so on a group of many entities a quiet night is mostly that cost: spreading
-    it over the cores divides it. The workers are forked after GX is imported
-    and its context built, so they do neither again (importing GX takes seconds).
+    The drops are split into batches of about equal size, validated in
+    parallel, one process per core (validation only reads the warehouse),
+    then one writer loads them all. Great Expectations costs a fixed time per
+    expectation and run whatever the file's size, so the drops of a batch are
+    validated together (``validate_drops``): a quiet night of forty entities
+    costs a few runs of each suite per core, not forty (docs/benchmarks.md).
+    A history drop is a batch alone, so memory stays that of one drop per
+    core. The workers are forked after GX is imported and its context built,
+    so they do neither again (importing GX takes seconds).
     """
-    jobs = [(registry, code, landing, day, warehouse) for code in (None, *registry.codes)]
-    workers = workers or min(len(jobs), os.cpu_count() or 1)
-    if workers > 1 and len(jobs) > 2:
+    codes: list[str | None] = [None, *registry.codes]
+    workers = workers or os.cpu_count() or 1
+    runs = batches([_drop_bytes(landing, code, day) for code in codes], workers)
+    jobs = [(registry, [codes[index] for index in run], landing, day, warehouse) for run in runs]
+    if workers > 1 and len(jobs) > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -360,13 +447,13 @@ def land(
         validator()  # GX imported and its context built once, inherited by the workers
 
         with ProcessPoolExecutor(
-            workers,
+            min(workers, len(jobs)),
             mp_context=multiprocessing.get_context("fork"),
             initializer=_open_worker_warehouse,
             initargs=(warehouse,),
         ) as pool:
-            outcomes = list(pool.map(_validate_one, jobs))
+            outcomes = [outcome for batch in pool.map(_validate_batch, jobs) for outcome in batch]
     else:
-        outcomes = [_validate_one(job) for job in jobs]
+        outcomes = [outcome for job in jobs for outcome in _validate_batch(job)]
     load_outcomes(warehouse, outcomes, registry)
     return outcomes

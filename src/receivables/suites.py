@@ -23,6 +23,7 @@ from typing import Any
 from receivables.contract import ALL_EXTRACTS, ColumnType, Domain, Extract
 
 ROW_COLUMN = "_row"  # spreadsheet row number of the source line (header = 1)
+DROP_COLUMN = "_drop"  # which drop of a batch validated at once a row comes from (validation.py)
 GRADE_COLUMN = "_graded_rating"  # provider/scale_version/rating, built from the rating seed
 
 FORMAT = "format"
@@ -59,7 +60,7 @@ def _format_expectations(extract: Extract) -> list[dict[str, Any]]:
             "expect_table_columns_to_match_set",
             "columns",
             "exactly the columns " + ", ".join(extract.column_names),
-            column_set=[*extract.column_names, ROW_COLUMN],
+            column_set=[*extract.column_names, ROW_COLUMN, DROP_COLUMN],
             exact_match=True,
         )
     ]
@@ -136,20 +137,15 @@ def _format_expectations(extract: Extract) -> list[dict[str, Any]]:
                     value_set={"$PARAMETER": parameter},
                 )
             )
-    key_text = "a key (" + ", ".join(extract.key) + ") that appears once in the file"
-    if len(extract.key) == 1:
-        expectations.append(
-            _expectation("expect_column_values_to_be_unique", "unique_key", key_text, column=extract.key[0])
+    # unique within its drop: drops are validated many at a time, and entities may share keys
+    expectations.append(
+        _expectation(
+            "expect_compound_columns_to_be_unique",
+            "unique_key",
+            "a key (" + ", ".join(extract.key) + ") that appears once in the file",
+            column_list=[DROP_COLUMN, *extract.key],
         )
-    else:
-        expectations.append(
-            _expectation(
-                "expect_compound_columns_to_be_unique",
-                "unique_key",
-                key_text,
-                column_list=list(extract.key),
-            )
-        )
+    )
     return expectations
 
 

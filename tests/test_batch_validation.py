@@ -1,0 +1,141 @@
+"""Drops validated many at a time: fewer Great Expectations runs, each drop still judged alone."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from conftest import DAY1, REGISTRY_YAML, fx_drop, good_drop, write_drop
+from receivables.landing import OK, QUARANTINED, batches, land
+from receivables.registry import load_registry
+from receivables.validation import Validator
+
+FRENCH = """\
+  - code: {code}
+    name: Filiale {code} SAS
+    country: FR
+    currency: EUR
+    csv: {{delimiter: ";", decimal: ",", encoding: cp1252, date_format: "%d/%m/%Y"}}
+"""
+
+
+@pytest.fixture
+def group_registry(tmp_path: Path) -> Path:
+    """The test group with two more French entities, written in FR01's dialect."""
+    path = tmp_path / "group.yml"
+    path.write_text(REGISTRY_YAML + FRENCH.format(code="FR02") + FRENCH.format(code="FR03"), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def runs(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """How many times each suite runs (in this process: land with one worker)."""
+    counted: Counter[str] = Counter()
+    run = Validator._run
+
+    def counting(self, suite, frame, parameters, result_format):
+        counted[suite.name] += 1
+        return run(self, suite, frame, parameters, result_format)
+
+    monkeypatch.setattr(Validator, "_run", counting)
+    return counted
+
+
+def write_night(landing: Path, codes: list[str]) -> None:
+    write_drop(landing, "_group", DAY1, fx_drop())
+    for code in codes:
+        currency = {"US01": "USD", "GB01": "GBP"}.get(code, "EUR")
+        write_drop(landing, code, DAY1, good_drop(code, currency), manifest=True)
+
+
+def test_drops_of_one_dialect_are_validated_in_one_run_per_suite(
+    group_registry, landing, warehouse, runs, query
+):
+    registry = load_registry(group_registry)
+    write_night(landing, list(registry.codes))  # every entity uses the same keys (C001, F-1, S-1...)
+    outcomes = land(registry, landing, DAY1, warehouse, workers=1)
+
+    assert {outcome.entity_code: outcome.status for outcome in outcomes} == dict.fromkeys(
+        ("GROUP", *registry.codes), OK
+    )
+    # format suites: one run per date and number pattern the suite uses (FR01, FR02 and FR03 share
+    # theirs; DE01, US01 and GB01 each have their own date format; debtors have no date, only a
+    # decimal comma or point); content suites: one run for every entity
+    entity_extracts = ("debtors", "invoices", "payments", "risk_ratings")
+    assert runs == Counter(
+        {f"{name}.format": 4 for name in entity_extracts}
+        | {"debtors.format": 2}
+        | {f"{name}.content": 1 for name in entity_extracts}
+        | {"fx_rates.format": 1, "fx_rates.content": 1}
+    )
+    assert query("select entity_code, count(*) from raw.invoices group by all order by all") == [
+        (code, 3) for code in sorted(registry.codes)
+    ]
+
+
+def test_a_failing_drop_is_judged_alone_in_its_batch(group_registry, landing, warehouse, runs):
+    registry = load_registry(group_registry)
+    write_night(landing, ["DE01", "US01", "GB01"])
+    # FR01 pays an invoice it does not have, FR02 has it and pays it: the batch's list of
+    # references that do not resolve holds F-404, which fails FR01 only
+    fr01 = good_drop("FR01")
+    fr01["payments"][0]["document_id"] = "F-404"
+    fr02 = good_drop("FR02")
+    fr02["invoices"].append(dict(fr02["invoices"][0], document_id="F-404"))
+    fr02["payments"][0]["document_id"] = "F-404"
+    # FR03 repeats an invoice: a key must be unique within the file, not across the batch
+    fr03 = good_drop("FR03")
+    fr03["invoices"].append(dict(fr03["invoices"][1]))
+    for code, rows in (("FR01", fr01), ("FR02", fr02), ("FR03", fr03)):
+        write_drop(landing, code, DAY1, rows, manifest=True)
+
+    outcomes = {
+        outcome.entity_code: outcome for outcome in land(registry, landing, DAY1, warehouse, workers=1)
+    }
+
+    assert {code: outcome.status for code, outcome in outcomes.items()} == {
+        "GROUP": OK,
+        "FR01": QUARANTINED,
+        "FR02": OK,
+        "FR03": QUARANTINED,
+        "DE01": OK,
+        "US01": OK,
+        "GB01": OK,
+    }
+    fr01_reason = json.loads(
+        (landing / "_quarantine" / "FR01" / DAY1.isoformat() / "reason.json").read_text("utf-8")
+    )
+    assert [(f["file"], f["rule"], f["row"], f["column"], f["found"]) for f in fr01_reason["failures"]] == [
+        ("payments.csv", "reference", 2, "document_id", "F-404")
+    ]
+    fr03_reason = json.loads(
+        (landing / "_quarantine" / "FR03" / DAY1.isoformat() / "reason.json").read_text("utf-8")
+    )
+    assert [(f["file"], f["rule"], f["row"], f["column"], f["found"]) for f in fr03_reason["failures"]] == [
+        ("invoices.csv", "unique_key", 3, "document_id", "F-2"),
+        ("invoices.csv", "unique_key", 5, "document_id", "F-2"),
+    ]
+    # a batch that fails is validated again file by file, and a file that fails once more for its
+    # rows: the French invoices' batch, each of the three alone, FR03's rows; DE01, US01 and GB01
+    # (a date format each)
+    assert runs["invoices.format"] == 1 + 3 + 1 + 3
+    # the payments of the five drops well formed (not FR03), as one batch, then alone, FR01's rows
+    assert runs["payments.content"] == 1 + 5 + 1
+
+
+@pytest.mark.parametrize(
+    ("sizes", "parts", "limit", "expected"),
+    [
+        ([10] * 6, 2, 1000, [[0, 1, 2], [3, 4, 5]]),  # a night: one batch per core
+        ([10] * 5, 2, 1000, [[0, 1], [2, 3, 4]]),
+        ([10] * 3, 8, 1000, [[0], [1], [2]]),  # fewer drops than cores
+        ([100, 1, 1, 100], 2, 50, [[0], [1, 2], [3]]),  # history drops: a large drop is a batch alone
+        ([0, 0, 0], 2, 1000, [[0, 1, 2]]),  # no drop on disk: one batch reports them stale
+        ([], 2, 1000, []),
+    ],
+)
+def test_batches_are_consecutive_balanced_and_bounded(sizes, parts, limit, expected):
+    assert batches(sizes, parts, limit) == expected
