@@ -133,6 +133,7 @@ def test_a_failing_drop_is_judged_alone_in_its_batch(group_registry, landing, wa
         ([10] * 5, 2, 1000, [[0, 1], [2, 3, 4]]),
         ([10] * 3, 8, 1000, [[0], [1], [2]]),  # fewer drops than cores
         ([100, 1, 1, 100], 2, 50, [[0], [1, 2], [3]]),  # history drops: a large drop is a batch alone
+        ([1, 30, 1], 2, 16, [[0], [1], [2]]),  # ... even beside small ones
         ([0, 0, 0], 2, 1000, [[0, 1, 2]]),  # no drop on disk: one batch reports them stale
         ([], 2, 1000, []),
     ],

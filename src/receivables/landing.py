@@ -396,20 +396,23 @@ BATCH_BYTES = 16 * 2**20  # files of drops validated in one batch, about (a larg
 
 
 def batches(sizes: list[int], parts: int, limit: int = BATCH_BYTES) -> list[list[int]]:
-    """Consecutive runs of the drops (their indexes), about equal in bytes, at least ``parts`` of them
-    when there are as many drops, each of about ``limit`` bytes at most.
+    """The drops (their indexes) in runs of consecutive drops about equal in bytes.
 
-    A drop goes to the batch its middle byte falls in, counting batches of
-    equal size over all the bytes: the batches balance the cores, and a
-    drop larger than a batch is a batch alone.
+    There are at least ``parts`` runs when there are as many drops, and
+    enough that a run holds about ``limit`` bytes at most. A drop goes to
+    the run its middle byte falls in, runs being of equal width over all the
+    bytes, so the runs balance the cores; a drop at least that wide (a
+    history drop) is a run alone, and the one before it and the one after
+    it, being a width apart, never share a run.
     """
     total = sum(sizes)
     count = max(min(parts, len(sizes)), -(-total // limit), 1)
     width = max(total / count, 1)
-    runs: dict[int, list[int]] = {}
+    runs: dict[tuple[str, int], list[int]] = {}
     before = 0
     for index, size in enumerate(sizes):
-        runs.setdefault(int((before + size / 2) // width), []).append(index)
+        key = ("alone", index) if size >= width else ("shared", int((before + size / 2) // width))
+        runs.setdefault(key, []).append(index)
         before += size
     return list(runs.values())
 
