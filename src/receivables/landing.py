@@ -1,9 +1,10 @@
 """Write, audit, publish for one night's drops (SPEC sections 2 and 3).
 
-``validate_drop`` reads one entity's drop, validates it with the Great
-Expectations suites and either stages it as typed Parquet or moves it whole to
-the quarantine with its ``reason.json``. It only reads the warehouse, so the
-entities of a night can be validated in parallel. ``load_outcomes`` is the
+``validate_drops`` reads entities' drops, validates them with the Great
+Expectations suites (many drops per run, each judged alone) and either stages
+each as typed Parquet or moves it whole to the quarantine with its
+``reason.json``; ``validate_drop`` does it for one. It only reads the
+warehouse, so the entities of a night can be validated in parallel. ``load_outcomes`` is the
 single writer: it upserts every staged drop and records each entity's landing
 status in one transaction.
 """

@@ -1,4 +1,4 @@
-"""Run the committed Great Expectations suites on one file's DataFrame.
+"""Run the committed Great Expectations suites on files' DataFrames, one at a time or many at once.
 
 Great Expectations is imported here only, lazily: it takes seconds to import
 and only tasks that validate need it.
