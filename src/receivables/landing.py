@@ -4,9 +4,9 @@
 Expectations suites (many drops per run, each judged alone) and either stages
 each as typed Parquet or moves it whole to the quarantine with its
 ``reason.json``; ``validate_drop`` does it for one. It only reads the
-warehouse, so the entities of a night can be validated in parallel. ``load_outcomes`` is the
-single writer: it upserts every staged drop and records each entity's landing
-status in one transaction.
+warehouse, so the entities of a night can be validated in parallel.
+``load_outcomes`` is the single writer: it upserts every staged drop and
+records each entity's landing status in one transaction.
 """
 
 from __future__ import annotations
@@ -211,9 +211,10 @@ def _check(
     checker: Validator, phase: str, drops: dict[int, _Drop], prepared: dict[tuple[int, str], CheckedFile]
 ) -> None:
     """Validate the prepared files of the drops, one extract at a time, many drops per run."""
-    extracts = list(dict.fromkeys(name for _, name in prepared))
-    for name in extracts:
-        keys = [key for key in prepared if key[1] == name]
+    by_extract: dict[str, list[tuple[int, str]]] = {}
+    for key in prepared:
+        by_extract.setdefault(key[1], []).append(key)
+    for name, keys in by_extract.items():
         results = checker.validate_files(EXTRACTS_BY_NAME[name], phase, [prepared[key] for key in keys])
         for (index, _), failures in zip(keys, results, strict=True):
             drops[index].failures += failures

@@ -219,9 +219,6 @@ class Validator:
             [checked.frame.assign(**{DROP_COLUMN: number}) for number, checked in enumerate(files)],
             ignore_index=True,
         )
-        suite = self.suite(extract, phase, rows=not frame.empty)
-        if not suite.expectations:
-            return True
         parameters: dict[str, Any] = {}
         for checked in files:
             for name, value in checked.parameters.items():
@@ -231,6 +228,18 @@ class Validator:
                     parameters[name] = sorted(set(parameters.get(name, [])).union(value))
                 else:
                     parameters[name] = value
+        return self._passes(extract, phase, frame, parameters)
+
+    def _passes(self, extract: Extract, phase: str, frame: pd.DataFrame, parameters: dict[str, Any]) -> bool:
+        """Whether the frame passes the suite, asking Great Expectations for pass or fail only.
+
+        Most drops pass. Great Expectations' cost is per expectation, not per
+        row, and asking only pass or fail halves it; a file that fails is
+        validated again for its rows.
+        """
+        suite = self.suite(extract, phase, rows=not frame.empty)
+        if not suite.expectations:
+            return True
         return bool(self._run(suite, frame, parameters, {"result_format": "BOOLEAN_ONLY"}).success)
 
     def validate(
@@ -243,15 +252,10 @@ class Validator:
         file_name: str,
     ) -> list[Failure]:
         frame = frame.assign(**{DROP_COLUMN: 0})  # a file alone is drop 0 of its batch
-        suite = self.suite(extract, phase, rows=not frame.empty)
-        if not suite.expectations:
-            return []
-        # Most drops pass. Great Expectations' cost is per expectation, not per row, and asking
-        # only pass or fail halves it; a drop that fails is validated again for its rows.
-        if self._run(suite, frame, parameters, {"result_format": "BOOLEAN_ONLY"}).success:
+        if self._passes(extract, phase, frame, parameters):
             return []
         result = self._run(
-            suite,
+            self.suite(extract, phase, rows=not frame.empty),
             frame,
             parameters,
             {"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_COLUMN]},
