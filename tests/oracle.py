@@ -228,12 +228,21 @@ def concentration(exposures: dict[str, Decimal]) -> dict:
     }
 
 
-def countback(encours: Decimal, monthly_sales: list[tuple[Decimal, int]]) -> Decimal:
-    """SPEC section 7, month by month from the newest; the cap gives all the months' days."""
+def countback(
+    encours: Decimal, monthly_sales: list[tuple[Decimal, int]], history_months: int | None = None
+) -> Decimal | None:
+    """SPEC section 7, month by month from the newest; the cap gives all the months' days.
+
+    ``history_months``: how many of the months (newest first) hold data, the
+    first month with sales the last of them. A walk that passes it with
+    encours left is unknown (None, history_too_short; SPEC section 7 amended).
+    """
     if encours <= 0:
         return Decimal(0)
     remainder, days = encours, Decimal(0)
-    for sales, month_days in monthly_sales:
+    for index, (sales, month_days) in enumerate(monthly_sales):
+        if history_months is not None and index >= history_months:
+            return None
         if remainder <= sales:
             return days + remainder / sales * month_days
         remainder -= sales
@@ -245,10 +254,11 @@ def month_end(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
-def group_dso(ledger: Ledger, m: date, months: int = 24) -> tuple[Decimal, Decimal]:
+def group_dso(ledger: Ledger, m: date, months: int = 24) -> tuple[Decimal, Decimal | None]:
     """(net encours in EUR, countback days) of the group at month end m, external debtors only.
 
     Balances and sales are converted per entity and currency at m's closing rate.
+    The countback is None when it walks past the group's first month with sales.
     """
     items = [i for i in ledger.open_items(m) if not i["intercompany"]]
     balances: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
@@ -273,4 +283,7 @@ def group_dso(ledger: Ledger, m: date, months: int = 24) -> tuple[Decimal, Decim
         total = sum((cents(v / ledger.rate(c, m)) for (_, c), v in sales.items()), Decimal(0))
         monthly.append((total, end.day))
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return encours, countback(encours, monthly)
+    with_sales = [index for index, (total, _) in enumerate(monthly) if total != 0]
+    history_months = max(with_sales) + 1 if with_sales else 0
+    # sales in the window's oldest month: the data may go back further, and the cap applies
+    return encours, countback(encours, monthly, history_months if history_months < months else None)

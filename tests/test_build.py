@@ -50,15 +50,42 @@ def tamper(warehouse: Path, *statements: str) -> None:
             connection.execute(statement)
 
 
-def test_missing_fx_rate_stops_the_build_with_currency_and_date(registry_file, landing, warehouse, query):
+def test_missing_fx_rates_leave_figures_missing_with_their_reason(registry_file, landing, warehouse, query):
+    """SPEC section 12: a missing rate never fails the night; what needs it is null and listed."""
     write_drop(landing, "_group", DAY1, {"fx_rates": []})
     write_drop(landing, "US01", DAY1, good_drop("US01", "USD"))
+    write_drop(landing, "FR01", DAY1, good_drop("FR01", "EUR"))
     land(load_registry(registry_file), landing, DAY1, warehouse)
-    result = receivables("build", "--warehouse", str(warehouse), "--as-of", DAY1.isoformat())
-    assert result.returncode == 2
-    last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("error: dbt build failed:")
-    assert re.search(r"no FX rate for USD at 2026-0[1-3]-\d\d nor in the 7 days before", last)
+    receivables("build", "--warehouse", str(warehouse), "--as-of", DAY1.isoformat(), check=True)
+
+    # US01's USD items: in USD (its own currency) they are known, in EUR they are not
+    assert query(
+        "select count(*), sum(open_amount), count(open_amount_eur), sum(open_amount_entity_currency), "
+        "any_value(missing_rate_currencies) from marts.fct_open_items where entity_code = 'US01'"
+    ) == [(4, Decimal("1434.5500"), 0, Decimal("1434.55"), "USD")]
+    # FR01 (EUR) needs no rate at all
+    assert query("select sum(open_amount_eur) from marts.fct_open_items where entity_code = 'FR01'") == [
+        (Decimal("1434.55"),)
+    ]
+    issues = query(
+        "select entity_code, kind, severity, items, amount, currency, detail from marts.mart_data_issues "
+        "where kind = 'missing_fx_rate'"
+    )
+    assert [row[:6] for row in issues] == [("US01", "missing_fx_rate", "error", 4, Decimal("1434.5500"), "USD")]
+    assert re.search(r"no FX rate for USD at 2026-03-02 nor in the 7 days before", issues[0][6])
+    # DSO: US01 in USD is known, the group's (in EUR) is not, with the currency and month end named
+    dso = query(
+        "select entity_code, month_end, status, status_reason, dso_countback, net_encours from marts.mart_dso "
+        "where entity_code in ('US01', 'GROUP') and month_end = date '2026-02-28'"
+    )
+    statuses = {row[0]: row for row in dso}
+    assert statuses["US01"][2] in ("ok", "history_too_short")
+    assert statuses["GROUP"][2] == "missing_fx_rate"
+    assert statuses["GROUP"][3].startswith("no FX rate for USD at 2026-02-28")
+    assert statuses["GROUP"][4] is None and statuses["GROUP"][5] is None
+    assert query("select kind, entity_code from marts.mart_data_issues where kind = 'dso_missing_fx_rate'") == [
+        ("dso_missing_fx_rate", "GROUP")
+    ]
 
 
 def test_a_night_builds_every_mart(registry_file, landing, warehouse, query):

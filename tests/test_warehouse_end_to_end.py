@@ -101,7 +101,17 @@ def test_group_dso_matches_the_oracle(nights):
         month_end,
     )
     assert net_encours == encours
-    assert dso == pytest.approx(float(days), abs=0.006)
+    assert days is not None and dso == pytest.approx(float(days), abs=0.006)
+    # the first month end: its countback walks past the first month with sales (SPEC section 7 amended)
+    first = date(2025, 9, 30)
+    _, first_days = group_dso(ledger, first)
+    [(first_dso, status)] = reader(warehouse)(
+        "select dso_countback, status from marts.mart_dso where entity_code = 'GROUP' and month_end = ?", first
+    )
+    if first_days is None:
+        assert (first_dso, status) == (None, "history_too_short")
+    else:
+        assert first_dso == pytest.approx(float(first_days), abs=0.006) and status == "ok"
     months = reader(warehouse)("select distinct month_end from marts.mart_dso order by 1")
     assert [m[0] for m in months] == [
         date(2025, 9, 30),

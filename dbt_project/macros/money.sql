@@ -31,13 +31,20 @@
     end
 {%- endmacro %}
 
-{# A rate that must exist: a missing or stale FX rate stops the build with its currency and date. #}
-{% macro required_rate(rate, currency, rate_day) -%}
-    coalesce(
-        {{ rate }},
-        error(
-            'no FX rate for ' || {{ currency }} || ' at ' || cast({{ rate_day }} as varchar)
-            || ' nor in the {{ var("fx_max_age_days") }} days before (SPEC section 3): land the group fx_rates drop'
-        )
-    )
+{#
+  Why an amount cannot be converted at a day (SPEC section 12): null when
+  every rate it needs is there, else the missing currencies and the day. A
+  missing rate never stops the night and is never taken as 1.0: the amount
+  converted is null, left out of the totals, and counted in
+  marts.mart_data_issues. The entity's rate is needed only when the
+  document is in another currency than the entity's.
+#}
+{% macro missing_rate_reason(document_rate, document_currency, entity_rate, entity_currency, rate_day) -%}
+    nullif(concat_ws(', ',
+        case when {{ document_rate }} is null then {{ document_currency }} end,
+        case
+            when {{ entity_rate }} is null and {{ entity_currency }} <> {{ document_currency }}
+                then {{ entity_currency }}
+        end
+    ), '')
 {%- endmacro %}

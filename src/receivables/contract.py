@@ -46,6 +46,9 @@ class Column:
     minimum: str | None = None  # inclusive lower bound of a numeric column
     exclusive_minimum: str | None = None
     maximum: str | None = None
+    # warnings (SPEC section 12): representable but implausible values land and are listed
+    plausible_maximum: str | None = None  # inclusive upper bound of a plausible value
+    zero_is_implausible: bool = False
 
     @property
     def duckdb_type(self) -> str:
@@ -76,8 +79,11 @@ class Extract:
     key: tuple[str, ...]
     amount_column: str | None = None  # summed by _manifest.json's amount_sum
     references: tuple[Reference, ...] = ()
-    # (later, earlier): column ``later`` must not be before column ``earlier``
+    # (later, earlier): column ``later`` should not be before column ``earlier`` (a warning:
+    # real ledgers have invoices due before they were posted, SPEC section 12)
     date_order: tuple[tuple[str, str], ...] = ()
+    # dates that should not be after the drop's extract date (a warning)
+    not_after_extract_date: tuple[str, ...] = ()
     group_level: bool = False  # dropped once for the group, not per entity
 
     @property
@@ -122,7 +128,7 @@ DEBTORS = Extract(
         Column("parent_registration_id"),
         Column("intercompany_entity", domain=Domain.ENTITY),
         Column("customer_type", values=CUSTOMER_TYPES, default="B2B"),
-        Column("payment_terms_days", ColumnType.INTEGER, minimum="0"),
+        Column("payment_terms_days", ColumnType.INTEGER, minimum="0", plausible_maximum="365"),
         Column("credit_limit", ColumnType.DECIMAL, minimum="0"),
     ),
 )
@@ -133,6 +139,7 @@ INVOICES = Extract(
     amount_column="amount",
     references=(Reference("debtor_id", "debtors", "debtor_id"),),
     date_order=(("due_date", "issue_date"),),
+    not_after_extract_date=("issue_date",),
     columns=(
         Column("document_id", required=True),
         Column("document_type", required=True, values=DOCUMENT_TYPES),
@@ -140,7 +147,7 @@ INVOICES = Extract(
         Column("issue_date", ColumnType.DATE, required=True),
         Column("due_date", ColumnType.DATE, required=True),
         Column("currency", required=True, domain=Domain.CURRENCY),
-        Column("amount", ColumnType.DECIMAL, required=True, exclusive_minimum="0"),
+        Column("amount", ColumnType.DECIMAL, required=True, minimum="0", zero_is_implausible=True),
         Column("amount_excl_tax", ColumnType.DECIMAL, minimum="0"),
         Column("disputed", ColumnType.BOOL, default="false"),
         Column("status", values=DOCUMENT_STATUSES, default="open"),
@@ -162,7 +169,7 @@ PAYMENTS = Extract(
         Column("document_id"),
         Column("settlement_date", ColumnType.DATE, required=True),
         Column("currency", required=True, domain=Domain.CURRENCY),
-        Column("amount", ColumnType.DECIMAL, required=True),
+        Column("amount", ColumnType.DECIMAL, required=True, zero_is_implausible=True),
         Column("kind", required=True, values=SETTLEMENT_KINDS),
     ),
 )

@@ -167,6 +167,47 @@ def _parse_amount(text: str, dialect: CsvDialect) -> Decimal | None:
         return None
 
 
+def _manifest_control(control: Any) -> tuple[dict[str, Any], list[tuple[str, str, Any]]]:
+    """A manifest entry's controls, typed: rows an integer, sha256 hex, amount_sum a decimal.
+
+    Returns the usable controls and, for each unusable one, (rule, message,
+    found): a manifest that cannot be read as written fails its drop, like a
+    file that disagrees with it.
+    """
+    if not isinstance(control, dict):
+        return {}, [("manifest", 'expected an object such as {"rows": 3, "sha256": "...", "amount_sum": "12.50"}', control)]
+    usable: dict[str, Any] = {}
+    problems: list[tuple[str, str, Any]] = []
+    rows = control.get("rows")
+    if "rows" in control:
+        if isinstance(rows, int) and not isinstance(rows, bool) and rows >= 0:
+            usable["rows"] = rows
+        elif isinstance(rows, str) and rows.isdigit():
+            usable["rows"] = int(rows)
+        else:
+            problems.append(("manifest_rows", "expected rows to be a whole number of data rows", rows))
+    if "sha256" in control:
+        digest = control["sha256"]
+        if isinstance(digest, str) and re.fullmatch(r"[0-9a-fA-F]{64}", digest):
+            usable["sha256"] = digest.lower()
+        else:
+            problems.append(("manifest_sha256", "expected sha256 to be 64 hexadecimal digits", digest))
+    if "amount_sum" in control:
+        text = control["amount_sum"]
+        amount = None
+        if isinstance(text, (int, str)) and not isinstance(text, bool):
+            written = str(text).strip()
+            if re.fullmatch(r"-?\d+(?:[.,]\d+)?", written):
+                amount = Decimal(written.replace(",", "."))
+        if amount is None:
+            problems.append(
+                ("manifest_amount_sum", 'expected amount_sum to be a number written as "12345.67"', text)
+            )
+        else:
+            usable["amount_sum"] = amount
+    return usable, problems
+
+
 def check_manifest(folder: Path, files: dict[str, ExtractFile], entity: str) -> list[Failure]:
     """Compare each file with ``_manifest.json`` (rows, sha256, amount_sum) when one is present."""
     path = folder / MANIFEST_FILE
@@ -181,18 +222,24 @@ def check_manifest(folder: Path, files: dict[str, ExtractFile], entity: str) -> 
         return [Failure(entity, MANIFEST_FILE, "manifest", f'expected {{"files": {{...}}}} ({exc})')]
     by_file = {read.path.name: read for read in files.values()}
     failures = []
-    for file_name, control in sorted(listed.items()):
+    for file_name, entry in sorted(listed.items()):
 
         def fail(rule: str, message: str, found: Any, file_name: str = file_name) -> None:
             failures.append(Failure(entity, file_name, rule, message, found=str(found)))
 
+        if Path(file_name).name != file_name or file_name in {"", ".", ".."}:
+            fail("manifest_file", "expected the name of a file of the drop, not a path", file_name, MANIFEST_FILE)
+            continue
+        control, problems = _manifest_control(entry)
+        for rule, message, found in problems:
+            fail(rule, f"{message} (entry {file_name!r})", found, MANIFEST_FILE)
         file_path = folder / file_name
-        if not file_path.exists():
+        if not file_path.is_file():
             fail("manifest_file", "expected the file listed in _manifest.json", "no such file")
             continue
         if "sha256" in control:
             digest = hashlib.sha256(file_path.read_bytes()).hexdigest()
-            if digest != str(control["sha256"]).lower():
+            if digest != control["sha256"]:
                 fail(
                     "manifest_sha256",
                     f"expected sha256 {control['sha256']} (truncated or corrupt file)",
@@ -201,14 +248,17 @@ def check_manifest(folder: Path, files: dict[str, ExtractFile], entity: str) -> 
         read = by_file.get(file_name)
         if read is None:
             continue
-        if "rows" in control and int(control["rows"]) != len(read.frame):
+        if "rows" in control and control["rows"] != len(read.frame):
             fail("manifest_rows", f"expected {control['rows']} data rows (truncated file?)", len(read.frame))
         column = read.extract.amount_column
         if "amount_sum" in control and column and column in read.frame.columns:
             amounts = [_parse_amount(v, read.dialect) for v in read.frame[column].dropna()]
             if all(amount is not None for amount in amounts):
                 total = sum((a for a in amounts if a is not None), Decimal(0))
-                expected = Decimal(str(control["amount_sum"]).replace(",", "."))
-                if total != expected:
-                    fail("manifest_amount_sum", f"expected the {column} column to sum to {expected}", total)
+                if total != control["amount_sum"]:
+                    fail(
+                        "manifest_amount_sum",
+                        f"expected the {column} column to sum to {control['amount_sum']}",
+                        total,
+                    )
     return failures

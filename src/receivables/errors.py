@@ -22,6 +22,12 @@ class GenerationError(ReceivablesError):
     pass
 
 
+# Severities of a rule (SPEC section 12): an error quarantines the drop; a warning lands it
+# and lists the row in marts.mart_data_issues.
+ERROR = "error"
+WARNING = "warning"
+
+
 @dataclass(frozen=True)
 class Failure:
     """One broken rule in one drop. ``row`` counts like a spreadsheet: the header is row 1."""
@@ -33,6 +39,12 @@ class Failure:
     row: int | None = None
     column: str | None = None
     found: str | None = None
+    severity: str = ERROR
+    items: int | None = None  # rows this one entry stands for, when more than one (a summary)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity != WARNING
 
     def describe(self) -> str:
         where = [self.entity, self.file]
@@ -41,7 +53,13 @@ class Failure:
         if self.column is not None:
             where.append(f"column {self.column}")
         found = f", found {self.found!r}" if self.found is not None else ""
-        return f"{' '.join(where)}: {self.message}{found} [{self.rule}]"
+        flag = "" if self.is_error else ", warning"
+        return f"{' '.join(where)}: {self.message}{found} [{self.rule}{flag}]"
 
     def to_json(self) -> dict[str, Any]:
         return {key: value for key, value in asdict(self).items() if value is not None}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Failure:
+        """A failure read back from ``reason.json`` (older files have no severity: errors)."""
+        return cls(**data)

@@ -27,9 +27,16 @@ import pandas as pd
 from receivables import paths
 from receivables.contract import ENTITY_EXTRACTS, EXTRACTS_BY_NAME, GROUP_EXTRACTS, ColumnType, Extract
 from receivables.drops import DropRead, ExtractFile, read_drop
-from receivables.errors import Failure
+from receivables.errors import Failure, ReceivablesError
 from receivables.registry import Registry
-from receivables.suites import CONTENT, FORMAT, GRADE_COLUMN, ROW_COLUMN, unresolved_parameter
+from receivables.suites import (
+    CONTENT,
+    EXTRACT_DATE_COLUMN,
+    FORMAT,
+    GRADE_COLUMN,
+    ROW_COLUMN,
+    unresolved_parameter,
+)
 from receivables.warehouse import (
     GROUP_ENTITY,
     connect,
@@ -39,6 +46,7 @@ from receivables.warehouse import (
     read_only,
     record_entities,
     record_landing,
+    record_warnings,
     typed_select,
     upsert_sql,
 )
@@ -63,6 +71,8 @@ class DropOutcome:
     reason: str | None = None
     failure_count: int = 0
     staged: dict[str, str] = field(default_factory=dict)
+    # rows that broke a warning rule (SPEC section 12): they land, and are listed in mart_data_issues
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,15 +85,19 @@ class DropOutcome:
         text = f"{self.entity_code} {self.extract_date}: {self.status}"
         if self.status == OK:
             text += f", {self.rows} rows"
+            if self.warnings:
+                text += f", {sum(w.get('items') or 1 for w in self.warnings)} rows with warnings"
         if self.reason:
             text += f" ({self.reason})"
         return text
 
 
-def _typed_frame(read: ExtractFile, entity_code: str) -> tuple[pd.DataFrame, list[Failure]]:
+def _typed_frame(read: ExtractFile, entity_code: str, day: date) -> tuple[pd.DataFrame, list[Failure]]:
     """Typed values for the content suite (floats only for bounds; loads use exact decimals)."""
     frame = read.frame
     typed = pd.DataFrame({ROW_COLUMN: frame[ROW_COLUMN]})
+    if read.extract.not_after_extract_date:
+        typed[EXTRACT_DATE_COLUMN] = pd.Timestamp(day)
     failures = []
     for column in read.extract.columns:
         text = frame[column.name]
@@ -204,7 +218,11 @@ class _Drop:
     folder: Path
     quarantined: Path
     read: DropRead
-    failures: list[Failure]
+    failures: list[Failure]  # errors and warnings
+
+    @property
+    def errors(self) -> list[Failure]:
+        return [failure for failure in self.failures if failure.is_error]
 
 
 def _check(
@@ -251,7 +269,7 @@ def validate_drops(
             continue
         dialect = registry.entity(entity_code).csv if entity_code else registry.group_csv
         extracts = ENTITY_EXTRACTS if entity_code else GROUP_EXTRACTS
-        read = read_drop(folder, extracts, dialect, code)
+        read = _read_safely(folder, extracts, dialect, code)
         drops[index] = _Drop(code, folder, quarantined, read, list(read.failures))
 
     checker = validator()
@@ -263,18 +281,18 @@ def validate_drops(
             extract_file.path.name,
         )
         for index, drop in drops.items()
-        if not drop.failures
+        if not drop.errors
         for name, extract_file in drop.read.files.items()
     }
     _check(checker, FORMAT, drops, formats)
-    well_formed = {index: drop for index, drop in drops.items() if not drop.failures}
+    well_formed = {index: drop for index, drop in drops.items() if not drop.errors}
     if well_formed:
         contents: dict[tuple[int, str], CheckedFile] = {}
         scope = read_only(warehouse) if warehouse_connection is None else nullcontext(warehouse_connection)
         with scope as connection:
             for index, drop in well_formed.items():
                 for name, extract_file in drop.read.files.items():
-                    typed, date_failures = _typed_frame(extract_file, drop.code)
+                    typed, date_failures = _typed_frame(extract_file, drop.code, day)
                     drop.failures += date_failures
                     parameters = suite_parameters(
                         extract_file.extract, typed, registry.codes, extract_file.dialect
@@ -288,39 +306,131 @@ def validate_drops(
         _check(checker, CONTENT, drops, contents)
 
     for index, drop in drops.items():
-        outcomes[index] = _settle(drop, warehouse, day)
+        outcomes[index] = _settle(drop, warehouse, day, landing)
     return [outcomes[index] for index in range(len(entity_codes))]
+
+
+def _read_safely(folder: Path, extracts: tuple[Extract, ...], dialect: Any, code: str) -> DropRead:
+    """Read a drop; whatever goes wrong while reading it is that drop's failure, never the night's.
+
+    The reader reports the failures it knows (encodings, CSV structure, the
+    manifest); anything else a file can make it raise (an unreadable file, a
+    format no reader expected) is caught here, named with the drop, and
+    quarantines that drop alone.
+    """
+    try:
+        return read_drop(folder, extracts, dialect, code)
+    except (OSError, ValueError, TypeError, KeyError, IndexError, UnicodeError, ReceivablesError) as exc:
+        log.exception("%s: reading the drop failed", folder)
+        return DropRead(
+            failures=[
+                Failure(
+                    code,
+                    folder.name,
+                    "unreadable",
+                    f"expected a drop that can be read ({type(exc).__name__}: {exc})",
+                )
+            ]
+        )
 
 
 def _absent(code: str, day: date, quarantined: Path, folder: Path) -> DropOutcome:
     """No drop to validate: quarantined on an earlier run (its reason kept), else stale."""
     if (quarantined / REASON_FILE).exists():
         reason = json.loads((quarantined / REASON_FILE).read_text(encoding="utf-8"))
-        failures = [Failure(**f) for f in reason["failures"]]
+        failures = [Failure.from_json(f) for f in reason["failures"]]
         return DropOutcome(
             code, day.isoformat(), QUARANTINED, reason=_reason(failures), failure_count=len(failures)
         )
     return DropOutcome(code, day.isoformat(), STALE, reason=f"no drop at {folder}")
 
 
-def _settle(drop: _Drop, warehouse: Path, day: date) -> DropOutcome:
-    """Quarantine the drop with its failures, or stage its files for the load."""
-    if drop.failures:
-        final = _quarantine(drop.folder, drop.quarantined, drop.failures, drop.code, day)
-        for failure in drop.failures[:10]:
+def _settle(drop: _Drop, warehouse: Path, day: date, landing: Path) -> DropOutcome:
+    """Quarantine the drop for its errors, or stage its files (and list its warnings) for the load."""
+    errors = drop.errors
+    if errors:
+        errors += _missing_earlier_drops(landing, drop.code, day, errors)
+        failures = errors + [failure for failure in drop.failures if not failure.is_error]
+        final = _quarantine(drop.folder, drop.quarantined, failures, drop.code, day)
+        for failure in errors[:10]:
             log.warning("%s", failure.describe())
-        log.warning("%s %s quarantined to %s (%d failures)", drop.code, day, final, len(drop.failures))
+        log.warning("%s %s quarantined to %s (%d failures)", drop.code, day, final, len(errors))
         return DropOutcome(
             drop.code,
             day.isoformat(),
             QUARANTINED,
-            reason=_reason(drop.failures),
-            failure_count=len(drop.failures),
+            reason=_reason(errors),
+            failure_count=len(errors),
         )
     staging = paths.staging_dir(warehouse) / drop.code / day.isoformat()
     staged = _stage(drop.read.files, staging, drop.code, day)
     rows = sum(len(extract_file.frame) for extract_file in drop.read.files.values())
-    return DropOutcome(drop.code, day.isoformat(), OK, rows=rows, staged=staged)
+    warnings = [_warning_record(failure, drop.read.files) for failure in drop.failures]
+    for failure in drop.failures[:10]:
+        log.warning("%s", failure.describe())
+    return DropOutcome(drop.code, day.isoformat(), OK, rows=rows, staged=staged, warnings=warnings)
+
+
+def _missing_earlier_drops(landing: Path, code: str, day: date, errors: list[Failure]) -> list[Failure]:
+    """A drop whose references do not resolve while an earlier drop of its entity sits in quarantine:
+    say so, since the missing debtors or documents are most likely in that drop."""
+    if not any(failure.rule == "reference" for failure in errors):
+        return []
+    entity = None if code == GROUP_ENTITY else code
+    folder = paths.quarantine_dir(landing, entity, day).parent
+    missing = []
+    for candidate in sorted(folder.iterdir()) if folder.is_dir() else []:
+        try:
+            earlier = date.fromisoformat(candidate.name[:10])
+        except ValueError:
+            continue
+        if earlier < day and not paths.drop_dir(landing, entity, earlier).exists():
+            missing.append(earlier.isoformat())
+    if not missing:
+        return []
+    listed = ", ".join(sorted(set(missing)))
+    return [
+        Failure(
+            code,
+            REASON_FILE,
+            "earlier_drop_quarantined",
+            f"expected the entity's earlier drops to have landed: the drop(s) of {listed} are in "
+            f"{folder}; the references above may be in them. Land the corrected earlier drop(s) "
+            "first, then this one again",
+            found=listed,
+        )
+    ]
+
+
+def _warning_record(failure: Failure, files: dict[str, ExtractFile]) -> dict[str, Any]:
+    """A warning as the load records it: where, which rule, and the row's key, amount and currency."""
+    record: dict[str, Any] = {
+        "file": failure.file,
+        "row": failure.row,
+        "column": failure.column,
+        "rule": failure.rule,
+        "message": failure.message,
+        "found": failure.found,
+        "items": failure.items or 1,
+        "key": None,
+        "amount": None,
+        "currency": None,
+    }
+    read = next((f for f in files.values() if f.path.name == failure.file), None)
+    if read is None or failure.row is None:
+        return record
+    matches = read.frame.loc[read.frame[ROW_COLUMN] == failure.row]
+    if matches.empty:
+        return record
+    row = matches.iloc[0]
+    record["key"] = " / ".join(str(row[column]) for column in read.extract.key)
+    amount_column = read.extract.amount_column
+    if amount_column and isinstance(row.get(amount_column), str):
+        amount = row[amount_column]
+        record["amount"] = amount.replace(read.dialect.decimal, ".") if read.dialect.decimal != "." else amount
+        currency = row.get("currency") if "currency" in row.index else row.get("cover_currency")
+        record["currency"] = currency if isinstance(currency, str) else None
+    return record
 
 
 def validate_drop(
@@ -367,6 +477,8 @@ def load_outcomes(warehouse: Path, outcomes: list[DropOutcome], registry: Regist
                     for o in outcomes
                 ],
             )
+            for o in outcomes:
+                record_warnings(connection, o.entity_code, o.extract_date, o.warnings)
             connection.execute("commit")
         except Exception:
             connection.execute("rollback")

@@ -21,10 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from receivables.contract import ALL_EXTRACTS, ColumnType, Domain, Extract
+from receivables.errors import ERROR, WARNING
 
 ROW_COLUMN = "_row"  # spreadsheet row number of the source line (header = 1)
 DROP_COLUMN = "_drop"  # which drop of a batch validated at once a row comes from (validation.py)
 GRADE_COLUMN = "_graded_rating"  # provider/scale_version/rating, built from the rating seed
+EXTRACT_DATE_COLUMN = "_extract_date"  # the drop's date, beside the typed values (content suites)
 
 FORMAT = "format"
 CONTENT = "content"
@@ -46,11 +48,16 @@ def unresolved_parameter(extract_name: str, column: str) -> str:
     return f"unresolved_{extract_name}_{column}"
 
 
-def _expectation(kind: str, rule: str, expected: str, **kwargs: Any) -> dict[str, Any]:
+def _expectation(kind: str, rule: str, expected: str, severity: str = ERROR, **kwargs: Any) -> dict[str, Any]:
+    """One expectation; its meta names the rule, what a good value is, and the rule's severity.
+
+    An error quarantines the drop; a warning lands it and lists the row in
+    ``marts.mart_data_issues`` (SPEC section 12).
+    """
     return {
         "type": kind,
         "kwargs": kwargs,
-        "meta": {"rule": rule, "expected": expected},
+        "meta": {"rule": rule, "expected": expected, "severity": severity},
     }
 
 
@@ -173,14 +180,49 @@ def _content_expectations(extract: Extract) -> list[dict[str, Any]]:
                     **bounds,
                 )
             )
+        if column.plausible_maximum is not None:
+            expectations.append(
+                _expectation(
+                    "expect_column_values_to_be_between",
+                    "implausible_value",
+                    f"a plausible {column.name}: at most {column.plausible_maximum}",
+                    WARNING,
+                    column=column.name,
+                    max_value=float(column.plausible_maximum),
+                )
+            )
+        if column.zero_is_implausible:
+            expectations.append(
+                _expectation(
+                    "expect_column_values_to_not_be_in_set",
+                    "zero_amount",
+                    f"a {column.name} other than zero",
+                    WARNING,
+                    column=column.name,
+                    value_set=[0],
+                )
+            )
     for later, earlier in extract.date_order:
         expectations.append(
             _expectation(
                 "expect_column_pair_values_a_to_be_greater_than_b",
                 "date_order",
                 f"{later} on or after {earlier}",
+                WARNING,
                 column_A=later,
                 column_B=earlier,
+                or_equal=True,
+            )
+        )
+    for column_name in extract.not_after_extract_date:
+        expectations.append(
+            _expectation(
+                "expect_column_pair_values_a_to_be_greater_than_b",
+                "after_extract_date",
+                f"{column_name} on or before the drop's extract date",
+                WARNING,
+                column_A=EXTRACT_DATE_COLUMN,
+                column_B=column_name,
                 or_equal=True,
             )
         )

@@ -20,9 +20,9 @@ import pandas as pd
 
 from receivables import iso, paths
 from receivables.contract import Extract
-from receivables.errors import Failure, LandingError
+from receivables.errors import ERROR, Failure, LandingError
 from receivables.registry import CsvDialect
-from receivables.suites import DROP_COLUMN, GRADE_COLUMN, ROW_COLUMN, suite_path
+from receivables.suites import DROP_COLUMN, EXTRACT_DATE_COLUMN, GRADE_COLUMN, ROW_COLUMN, suite_path
 
 log = logging.getLogger(__name__)
 
@@ -314,12 +314,15 @@ def _row_failures(
     column = kwargs.get("column") or kwargs.get("column_A")
     if column == GRADE_COLUMN:
         column = "rating"
+    if column == EXTRACT_DATE_COLUMN:  # compared with the drop's date: the file's column is B
+        column = kwargs["column_B"]
     if kwargs.get("column_list"):
         column = ", ".join(name for name in kwargs["column_list"] if name != DROP_COLUMN)
     rule = meta.get("rule", config.type)
+    severity = meta.get("severity", ERROR)
     message = "expected " + meta.get("expected", config.type)
     exception = outcome.exception_info.get("exception_message") if outcome.exception_info else None
-    if outcome.exception_info.get("raised_exception"):
+    if outcome.exception_info.get("raised_exception"):  # a rule that cannot be checked is an error
         return [
             Failure(entity, file_name, rule, f"{message}; could not be checked: {exception}", column=column)
         ]
@@ -328,13 +331,24 @@ def _row_failures(
     for item in indexed[:MAX_ROWS_PER_RULE]:
         values = {k: v for k, v in item.items() if k not in (ROW_COLUMN, DROP_COLUMN)}
         if config.type == "expect_column_pair_values_a_to_be_greater_than_b":
-            found = f"{kwargs['column_A']}={values.get(kwargs['column_A'])}, {kwargs['column_B']}={values.get(kwargs['column_B'])}"
+            found = ", ".join(
+                f"{name.lstrip('_')}={_text(values.get(name))}" for name in (kwargs["column_A"], kwargs["column_B"])
+            )
         elif len(values) == 1:
             found = str(next(iter(values.values())))
         else:
             found = ", ".join(f"{k}={v}" for k, v in values.items())
         failures.append(
-            Failure(entity, file_name, rule, message, row=int(item[ROW_COLUMN]), column=column, found=found)
+            Failure(
+                entity,
+                file_name,
+                rule,
+                message,
+                row=int(item[ROW_COLUMN]),
+                column=column,
+                found=found,
+                severity=severity,
+            )
         )
     count = int(outcome.result.get("unexpected_count") or len(indexed))
     if count > MAX_ROWS_PER_RULE:
@@ -345,11 +359,19 @@ def _row_failures(
                 rule,
                 f"{message}: {count - MAX_ROWS_PER_RULE} more rows fail this rule",
                 column=column,
+                severity=severity,
+                items=count - MAX_ROWS_PER_RULE,
             )
         )
     if not indexed and count == 0:
-        failures.append(Failure(entity, file_name, rule, message, column=column))
+        failures.append(Failure(entity, file_name, rule, message, column=column, severity=severity))
     return failures
+
+
+def _text(value: Any) -> str:
+    """A value found in a typed frame as a person reads it (dates without a time of day)."""
+    text = str(value)
+    return text[:10] if text.endswith(("T00:00:00", " 00:00:00")) else text
 
 
 @cache

@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 
-from receivables.contract import ALL_EXTRACTS, ColumnType, Extract
+from receivables.contract import ALL_EXTRACTS, MONEY_SQL, ColumnType, Extract
 from receivables.registry import CsvDialect
 
 RAW_SCHEMA = "raw"
@@ -87,6 +87,26 @@ create table if not exists {RAW_SCHEMA}.debtor_intercompany_changes (
 """
 
 
+# Rows that broke a warning rule (SPEC section 12): landed, and listed in marts.mart_data_issues.
+# One row per row of a file (or per rule and file for the rows past the 50 listed: items).
+LANDING_WARNINGS_DDL = f"""
+create table if not exists {RAW_SCHEMA}.landing_warnings (
+    entity_code varchar not null,
+    extract_date date not null,
+    file_name varchar not null,
+    row_number integer,
+    column_name varchar,
+    rule varchar not null,
+    message varchar not null,
+    found varchar,
+    document_key varchar,
+    amount {MONEY_SQL},
+    currency varchar,
+    items integer not null
+)
+"""
+
+
 def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(f"create schema if not exists {RAW_SCHEMA}")
     for extract in ALL_EXTRACTS:
@@ -96,6 +116,7 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(ENTITIES_DDL)
     connection.execute(LINE_MOVES_DDL)
     connection.execute(DEBTOR_CHANGES_DDL)
+    connection.execute(LANDING_WARNINGS_DDL)
 
 
 def _sql_literal(text: str) -> str:
@@ -240,6 +261,37 @@ def record_landing(connection: duckdb.DuckDBPyConnection, rows: Iterable[tuple[A
         connection.execute(
             f"insert into {RAW_SCHEMA}.landing_log values (?, ?, ?, ?, ?, ?, ?)",
             [entity_code, extract_date, status, rows_landed, failure_count, reason, load_id],
+        )
+
+
+def record_warnings(
+    connection: duckdb.DuckDBPyConnection, entity_code: str, extract_date: str, warnings: list[dict[str, Any]]
+) -> None:
+    """The warnings of one entity's drop of one date, replacing those of an earlier landing of it."""
+    connection.execute(
+        f"delete from {RAW_SCHEMA}.landing_warnings where entity_code = ? and extract_date = ?",
+        [entity_code, extract_date],
+    )
+    if warnings:
+        connection.executemany(
+            f"insert into {RAW_SCHEMA}.landing_warnings values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                [
+                    entity_code,
+                    extract_date,
+                    w["file"],
+                    w["row"],
+                    w["column"],
+                    w["rule"],
+                    w["message"],
+                    w["found"],
+                    w["key"],
+                    w["amount"],
+                    w["currency"],
+                    w["items"],
+                ]
+                for w in warnings
+            ],
         )
 
 

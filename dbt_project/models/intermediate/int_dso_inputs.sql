@@ -2,7 +2,10 @@
   Countback inputs per scope (each entity in its functional currency, GROUP
   in EUR) and month end: the encours at that month end and the sales of each
   of the dso_max_months months back, all converted at the closing rate of
-  that month end (SPEC section 7).
+  that month end (SPEC section 7). missing_rate_currencies names the
+  currencies without a usable rate at that month end (the month end's
+  figures are then unknown, SPEC section 12); is_before_first_sales_month
+  marks the months before the scope's first month with sales.
 #}
 with
 
@@ -52,10 +55,20 @@ balances_at_month_end_rates as (
         case when months_back.months_back = 0 then balances.net_encours else 0 end as net_encours,
         case when months_back.months_back = 0 then balances.not_due_encours else 0 end as not_due_encours,
         balances.sales,
-        {{ required_rate('document_rates.units_per_eur', 'balances.currency', 'months_back.month_end') }}
-            as document_units_per_eur,
-        {{ required_rate('entity_rates.units_per_eur', 'entities.functional_currency', 'months_back.month_end') }}
-            as entity_units_per_eur,
+        document_rates.units_per_eur as document_units_per_eur,
+        entity_rates.units_per_eur as entity_units_per_eur,
+        -- what each scope lacks to convert this row (SPEC section 12): the group converts every
+        -- currency to EUR; an entity converts only what is not in its own currency
+        case
+            when document_rates.units_per_eur is null then balances.currency
+        end as group_missing_rate,
+        case
+            when balances.currency <> entities.functional_currency then
+                {{ missing_rate_reason(
+                    'document_rates.units_per_eur', 'balances.currency',
+                    'entity_rates.units_per_eur', 'entities.functional_currency', 'months_back.month_end'
+                ) }}
+        end as entity_missing_rate,
     from months_back
     inner join balances
         on balances.month_end = months_back.sales_month_end
@@ -105,6 +118,7 @@ per_entity as (
         sum(net_encours_entity) as net_encours,
         sum(not_due_encours_entity) as not_due_encours,
         sum(sales_entity) as sales,
+        string_agg(distinct entity_missing_rate, ', ' order by entity_missing_rate) as missing_rate_currencies,
     from converted
     group by entity_code, month_end, months_back
 
@@ -120,6 +134,7 @@ group_in_eur as (
         sum(net_encours_eur) as net_encours,
         sum(not_due_encours_eur) as not_due_encours,
         sum(sales_eur) as sales,
+        string_agg(distinct group_missing_rate, ', ' order by group_missing_rate) as missing_rate_currencies,
     from converted
     group by month_end, months_back
 
@@ -133,6 +148,34 @@ scopes as (
 
 ),
 
+-- a figure of a month end is converted at that month end's rates: one missing rate makes it unknown
+missing_rates_per_month_end as (
+
+    select
+        entity_code,
+        month_end,
+        string_agg(distinct missing_rate_currencies, ', ' order by missing_rate_currencies) as missing_rate_currencies,
+    from scopes
+    group by entity_code, month_end
+
+),
+
+-- the first month with sales of each scope: a countback that walks past it has no history to use
+first_sales_months as (
+
+    select entity_code, min(month_end) as first_sales_month_end
+    from balances
+    where sales <> 0
+    group by entity_code
+
+    union all
+
+    select 'GROUP' as entity_code, min(month_end) as first_sales_month_end
+    from balances
+    where sales <> 0
+
+),
+
 every_month_back as (
 
     select
@@ -140,15 +183,24 @@ every_month_back as (
         scope_currencies.currency,
         months_back.month_end,
         months_back.months_back,
+        missing_rates_per_month_end.missing_rate_currencies,
         coalesce(scopes.sales, 0) as sales,
         coalesce(scopes.net_encours, 0) as net_encours,
         coalesce(scopes.not_due_encours, 0) as not_due_encours,
+        coalesce(
+            months_back.sales_month_end < first_sales_months.first_sales_month_end, true
+        ) as is_before_first_sales_month,
     from (select distinct entity_code, currency from scopes) as scope_currencies
     cross join months_back
     left join scopes
         on scopes.entity_code = scope_currencies.entity_code
         and scopes.month_end = months_back.month_end
         and scopes.months_back = months_back.months_back
+    left join missing_rates_per_month_end
+        on missing_rates_per_month_end.entity_code = scope_currencies.entity_code
+        and missing_rates_per_month_end.month_end = months_back.month_end
+    left join first_sales_months
+        on first_sales_months.entity_code = scope_currencies.entity_code
 
 ),
 

@@ -104,10 +104,8 @@ exposure_with_cover as (
         latest_cover.cover_share,
         case
             when latest_cover.cover_amount is not null then
-                {{ divide_to_cents(
-                    'latest_cover.cover_amount',
-                    required_rate('cover_rates.units_per_eur', 'latest_cover.cover_currency', 'exposure.as_of_date')
-                ) }}
+                -- null without a usable rate for the cover's currency (SPEC section 12): unknown, not 0
+                {{ divide_to_cents('latest_cover.cover_amount', 'cover_rates.units_per_eur') }}
         end as cover_eur,
     from exposure
     left join credit_limits

@@ -1,8 +1,9 @@
 {#
   The closing rate of each needed day and currency (SPEC section 3): the
   rate of that day or the latest earlier one at most fx_max_age_days old;
-  EUR is 1. A rate that is missing or too old stays null here, and models
-  that need it stop the build with a clear error (macro required_rate).
+  EUR is 1. A rate that is missing or too old stays null here: the amounts
+  that need it are null, and marts.mart_data_issues names the currency and
+  the day (SPEC section 12, macro missing_rate_reason).
 #}
 with
 

@@ -1,7 +1,9 @@
 {#
   Open items with their amounts in EUR and in the entity's functional
   currency, at the closing rate of the evaluation date (SPEC section 4):
-  exact to the cent, rounded half away from zero, through EUR.
+  exact to the cent, rounded half away from zero, through EUR. Without a
+  usable rate (SPEC section 12) the converted amount is null, and
+  missing_rate_currencies names the currencies lacking one.
 #}
 with
 
@@ -28,10 +30,12 @@ open_items_joined_to_fx_rates as (
     select
         open_items.*,
         entities.functional_currency,
-        {{ required_rate('document_rates.units_per_eur', 'open_items.currency', 'open_items.evaluation_date') }}
-            as document_units_per_eur,
-        {{ required_rate('entity_rates.units_per_eur', 'entities.functional_currency', 'open_items.evaluation_date') }}
-            as entity_units_per_eur,
+        document_rates.units_per_eur as document_units_per_eur,
+        entity_rates.units_per_eur as entity_units_per_eur,
+        {{ missing_rate_reason(
+            'document_rates.units_per_eur', 'open_items.currency',
+            'entity_rates.units_per_eur', 'entities.functional_currency', 'open_items.evaluation_date'
+        ) }} as missing_rate_currencies,
     from open_items
     inner join entities
         on entities.entity_code = open_items.entity_code

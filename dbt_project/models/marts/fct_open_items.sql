@@ -37,6 +37,7 @@ as_of_open_items as (
         dunning_stage,
         customer_type,
         intercompany_entity,
+        missing_rate_currencies,
         document_amount,
         settled_amount,
         open_amount,

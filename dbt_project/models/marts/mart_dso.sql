@@ -1,7 +1,10 @@
 {#
   Monthly DSO per entity (functional currency) and for the group (entity_code
   GROUP, in EUR), every month end from the first month with sales up to the
-  as-of date, recomputed by every build (SPEC section 7).
+  as-of date, recomputed by every build (SPEC section 7). A countback that
+  cannot be computed is null, and status says why: `missing_fx_rate`
+  (status_reason names the currencies and the month end) or
+  `history_too_short` (SPEC section 12).
 #}
 with
 
@@ -23,6 +26,7 @@ month_figures as (
         entity_code,
         month_end,
         any_value(currency) as currency,
+        any_value(missing_rate_currencies) as missing_rate_currencies,
         sum(case when months_back = 0 then net_encours else 0 end) as net_encours,
         sum(case when months_back = 0 then not_due_encours else 0 end) as not_due_encours,
         sum(case when months_back = 0 then sales else 0 end) as sales,
@@ -39,13 +43,26 @@ dso as (
         month_figures.month_end,
         month_figures.entity_code,
         month_figures.currency,
-        cast(month_figures.net_encours as decimal(18, 2)) as net_encours,
-        cast(month_figures.not_due_encours as decimal(18, 2)) as not_due_encours,
-        cast(month_figures.sales as decimal(18, 2)) as sales,
+        dso_countback.status,
+        case dso_countback.status
+            when 'missing_fx_rate' then
+                'no FX rate for ' || month_figures.missing_rate_currencies || ' at '
+                || strftime(month_figures.month_end, '%Y-%m-%d')
+                || ' nor in the {{ var("fx_max_age_days") }} days before: land the group fx_rates drop'
+            when 'history_too_short' then
+                'the countback walks past the first month with sales: the sales behind this encours are not in the warehouse'
+        end as status_reason,
+        -- figures that need a missing rate are unknown, never a partial sum (SPEC section 12)
+        case when month_figures.missing_rate_currencies is null then cast(month_figures.net_encours as decimal(18, 2)) end
+            as net_encours,
+        case when month_figures.missing_rate_currencies is null then cast(month_figures.not_due_encours as decimal(18, 2)) end
+            as not_due_encours,
+        case when month_figures.missing_rate_currencies is null then cast(month_figures.sales as decimal(18, 2)) end
+            as sales,
         dso_countback.countback_days as dso_countback,
         round(
             case
-                when month_figures.sales_ratio_window > 0
+                when month_figures.missing_rate_currencies is null and month_figures.sales_ratio_window > 0
                     then month_figures.net_encours / month_figures.sales_ratio_window * month_figures.days_ratio_window
             end,
             2
@@ -75,4 +92,6 @@ select
     dso_ratio,
     bpdso,
     add_days,
+    status,
+    status_reason,
 from dso

@@ -1,0 +1,148 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='as_of_date',
+    )
+}}
+{#
+  What the figures of an as-of date could not use, and the odd rows they do
+  use (SPEC section 12), one row per issue: each row of the night's drops
+  that broke a warning rule; per entity and currency, the open items left
+  out of the EUR totals for lack of a rate; per scope, the month ends whose
+  DSO is unknown for the same reason. Dashboards and reports show it beside
+  freshness.
+#}
+with
+
+as_of_dates as (
+
+    select * from {{ ref('int_as_of_dates') }}
+
+),
+
+landing_warnings as (
+
+    select * from {{ ref('stg_raw__landing_warnings') }}
+
+),
+
+open_items as (
+
+    select * from {{ ref('int_open_items_converted') }}
+    where missing_rate_currencies is not null
+
+),
+
+countback as (
+
+    select * from {{ ref('int_dso_countback') }}
+    where measure = 'dso' and status = 'missing_fx_rate'
+
+),
+
+warnings_of_the_night as (
+
+    select
+        as_of_dates.as_of_date,
+        landing_warnings.entity_code,
+        landing_warnings.rule as kind,
+        'warning' as severity,
+        landing_warnings.file_name
+            || coalesce(' row ' || landing_warnings.row_number, '')
+            || coalesce(', ' || landing_warnings.column_name, '')
+            || ': ' || landing_warnings.message
+            || coalesce(', found ' || landing_warnings.found, '') as detail,
+        landing_warnings.file_name
+            || ':' || coalesce(cast(landing_warnings.row_number as varchar), landing_warnings.rule || ':more')
+            as issue_key,
+        landing_warnings.file_name,
+        landing_warnings.column_name,
+        landing_warnings.document_key,
+        landing_warnings.currency,
+        landing_warnings.row_number,
+        landing_warnings.items,
+        landing_warnings.amount,
+    from as_of_dates
+    inner join landing_warnings
+        on landing_warnings.extract_date = as_of_dates.as_of_date
+
+),
+
+open_items_without_rate as (
+
+    select
+        open_items.evaluation_date as as_of_date,
+        open_items.entity_code,
+        'missing_fx_rate' as kind,
+        'error' as severity,
+        count(*) || ' open items in ' || open_items.currency
+            || ' left out of the EUR totals: no FX rate for ' || open_items.missing_rate_currencies
+            || ' at ' || strftime(open_items.evaluation_date, '%Y-%m-%d')
+            || ' nor in the {{ var("fx_max_age_days") }} days before' as detail,
+        'open_items:' || open_items.currency || ':' || open_items.missing_rate_currencies as issue_key,
+        cast(null as varchar) as file_name,
+        cast(null as varchar) as column_name,
+        cast(null as varchar) as document_key,
+        open_items.currency,
+        cast(null as integer) as row_number,
+        cast(count(*) as integer) as items,
+        sum(open_items.open_amount) as amount,
+    from open_items
+    inner join as_of_dates
+        on as_of_dates.as_of_date = open_items.evaluation_date
+    group by open_items.evaluation_date, open_items.entity_code, open_items.currency, open_items.missing_rate_currencies
+
+),
+
+dso_without_rate as (
+
+    select
+        as_of_dates.as_of_date,
+        countback.entity_code,
+        'dso_missing_fx_rate' as kind,
+        'error' as severity,
+        'DSO unknown at ' || count(*) || ' month end(s) for lack of an FX rate, first '
+            || strftime(min(countback.month_end), '%Y-%m-%d') || ', last '
+            || strftime(max(countback.month_end), '%Y-%m-%d') || ' (currencies: '
+            || string_agg(distinct countback.missing_rate_currencies, ', ') || ')' as detail,
+        'dso' as issue_key,
+        cast(null as varchar) as file_name,
+        cast(null as varchar) as column_name,
+        cast(null as varchar) as document_key,
+        cast(null as varchar) as currency,
+        cast(null as integer) as row_number,
+        cast(count(*) as integer) as items,
+        cast(null as decimal(18, 4)) as amount,
+    from as_of_dates
+    inner join countback
+        on countback.month_end <= as_of_dates.as_of_date
+    group by as_of_dates.as_of_date, countback.entity_code
+
+),
+
+issues as (
+
+    select * from warnings_of_the_night
+    union all by name
+    select * from open_items_without_rate
+    union all by name
+    select * from dso_without_rate
+
+)
+
+select
+    as_of_date,
+    entity_code,
+    kind,
+    severity,
+    detail,
+    issue_key,
+    file_name,
+    column_name,
+    document_key,
+    currency,
+    row_number,
+    items,
+    cast(amount as decimal(18, 4)) as amount,
+from issues

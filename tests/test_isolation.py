@@ -1,0 +1,126 @@
+"""One entity's data never stops the group (SPEC section 12): severities, unreadable drops, warnings."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import DAY1, DAY2, good_drop, quiet_drop, write_drop
+from receivables.landing import OK, QUARANTINED, land
+from receivables.registry import load_registry
+from test_landing import ENTITIES, currency_of, raw_snapshot, write_good_night
+
+
+def land_night(registry_file: Path, landing: Path, warehouse: Path, day: date) -> dict[str, Any]:
+    return {o.entity_code: o for o in land(load_registry(registry_file), landing, day, warehouse)}
+
+
+def reason_of(landing: Path, entity: str, day: date) -> dict[str, Any]:
+    return json.loads((landing / "_quarantine" / entity / day.isoformat() / "reason.json").read_text())
+
+
+def test_implausible_rows_land_and_are_listed_as_warnings(registry_file, landing, warehouse, query):
+    write_good_night(landing)
+    drop = good_drop("FR01")
+    drop["invoices"][0]["due_date"] = date(2026, 1, 4)  # due the day before it was issued
+    drop["invoices"][1]["issue_date"] = date(2026, 3, 20)  # issued after the drop's date
+    drop["invoices"][1]["due_date"] = date(2026, 4, 20)
+    drop["payments"][1]["amount"] = "0.00"  # a zero line
+    drop["debtors"][1]["payment_terms_days"] = "400"  # terms over a year
+    write_drop(landing, "FR01", DAY1, drop, manifest=True)
+
+    outcomes = land_night(registry_file, landing, warehouse, DAY1)
+    assert {o.status for o in outcomes.values()} == {OK}
+    assert "4 rows with warnings" in outcomes["FR01"].describe()
+    assert query("select count(*) from raw.invoices where entity_code = 'FR01'") == [(3,)]
+    warnings = query(
+        "select file_name, row_number, column_name, rule, document_key, amount, currency, items "
+        "from raw.landing_warnings order by file_name, row_number"
+    )
+    assert warnings == [
+        ("debtors.csv", 3, "payment_terms_days", "implausible_value", "C002", Decimal("12000.5"), None, 1),
+        ("invoices.csv", 2, "due_date", "date_order", "F-1", Decimal("1234.56"), "EUR", 1),
+        ("invoices.csv", 3, "issue_date", "after_extract_date", "F-2", Decimal("999.99"), "EUR", 1),
+        ("payments.csv", 3, "amount", "zero_amount", "S-2 / 1", 0, "EUR", 1),
+    ]
+    found = query("select found from raw.landing_warnings where rule = 'date_order'")
+    assert found == [("due_date=2026-01-04, issue_date=2026-01-05",)]
+    # landing the night again replaces its warnings, never adds to them
+    land_night(registry_file, landing, warehouse, DAY1)
+    assert query("select count(*) from raw.landing_warnings") == [(4,)]
+
+
+BAD_MANIFESTS = {
+    "rows not a number": {"invoices.csv": {"rows": "many"}},
+    "rows null": {"invoices.csv": {"rows": None}},
+    "amount written with a space": {"invoices.csv": {"amount_sum": "12 345,67"}},
+    "sha256 not hex": {"invoices.csv": {"sha256": 42}},
+    "entry not an object": {"invoices.csv": [3]},
+    "a path, not a file name": {"../../DE01/2026-03-02/invoices.csv": {"rows": 3}},
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_MANIFESTS))
+def test_a_manifest_that_cannot_be_read_quarantines_its_drop_alone(case, registry_file, landing, warehouse):
+    write_good_night(landing)
+    (landing / "FR01" / DAY1.isoformat() / "_manifest.json").write_text(
+        json.dumps({"files": BAD_MANIFESTS[case]}), encoding="utf-8"
+    )
+    outcomes = land_night(registry_file, landing, warehouse, DAY1)
+    assert outcomes["FR01"].status == QUARANTINED
+    failures = reason_of(landing, "FR01", DAY1)["failures"]
+    assert any(f["rule"].startswith("manifest") and f["message"].startswith("expected") for f in failures)
+    for entity in ENTITIES:
+        if entity != "FR01":
+            assert outcomes[entity].status == OK, outcomes[entity].reason
+
+
+def test_a_drop_that_cannot_be_read_at_all_is_quarantined(registry_file, landing, warehouse):
+    write_good_night(landing, manifest=False)
+    # a folder where a file should be: reading it raises, the night goes on
+    path = landing / "GB01" / DAY1.isoformat() / "payments.csv"
+    path.unlink()
+    path.mkdir()
+    outcomes = land_night(registry_file, landing, warehouse, DAY1)
+    assert outcomes["GB01"].status == QUARANTINED
+    assert "payments.csv" in outcomes["GB01"].reason or "unreadable" in outcomes["GB01"].reason
+    assert all(outcomes[e].status == OK for e in ENTITIES if e != "GB01")
+
+
+def test_references_into_a_quarantined_earlier_drop_say_so(registry_file, landing, warehouse, query):
+    write_good_night(landing)
+    bad = good_drop("DE01")
+    bad["invoices"][0]["currency"] = "EURO"
+    write_drop(landing, "DE01", DAY1, bad, manifest=True)
+    assert land_night(registry_file, landing, warehouse, DAY1)["DE01"].status == QUARANTINED
+
+    # the next night pays an invoice of the quarantined drop
+    payment = dict(good_drop("DE01")["payments"][0], settlement_id="S-9")
+    write_drop(landing, "DE01", DAY2, quiet_drop(payments=[payment]))
+    outcome = land_night(registry_file, landing, warehouse, DAY2)["DE01"]
+    assert outcome.status == QUARANTINED
+    rules = [f["rule"] for f in reason_of(landing, "DE01", DAY2)["failures"]]
+    assert "reference" in rules and "earlier_drop_quarantined" in rules
+    note = next(f for f in reason_of(landing, "DE01", DAY2)["failures"] if f["rule"] == "earlier_drop_quarantined")
+    assert note["found"] == DAY1.isoformat()
+    assert raw_snapshot(query, "DE01")["invoices"] == []
+
+
+def test_each_entity_judged_alone_with_warnings_beside_errors(registry_file, landing, warehouse):
+    # a warning in one drop of a batch and an error in another: only the error quarantines
+    write_good_night(landing)
+    warned = good_drop("US01", currency_of("US01"))
+    warned["invoices"][0]["due_date"] = date(2026, 1, 1)
+    write_drop(landing, "US01", DAY1, warned, manifest=True)
+    broken = good_drop("GB01", currency_of("GB01"))
+    broken["invoices"][0]["amount"] = "-1.00"
+    write_drop(landing, "GB01", DAY1, broken, manifest=True)
+    outcomes = land_night(registry_file, landing, warehouse, DAY1)
+    assert outcomes["US01"].status == OK and outcomes["US01"].warnings
+    assert outcomes["GB01"].status == QUARANTINED and "range" in outcomes["GB01"].reason
+    assert outcomes["FR01"].status == outcomes["DE01"].status == OK
