@@ -124,3 +124,77 @@ def test_each_entity_judged_alone_with_warnings_beside_errors(registry_file, lan
     assert outcomes["US01"].status == OK and outcomes["US01"].warnings
     assert outcomes["GB01"].status == QUARANTINED and "range" in outcomes["GB01"].reason
     assert outcomes["FR01"].status == outcomes["DE01"].status == OK
+
+
+CROSS_FILE = {
+    # name: (entity, change to the drop, file, row, column, rule)
+    "a currency with no rate in the FX history": (
+        "DE01",
+        lambda r: r["invoices"][0].update(currency="XXX"),
+        "invoices.csv",
+        2,
+        "currency",
+        "currency_without_rate",
+    ),
+    "a settlement line in another currency than its document": (
+        "FR01",
+        lambda r: r["payments"][0].update(currency="USD"),
+        "payments.csv",
+        2,
+        "currency",
+        "settlement_matches_document",
+    ),
+    "a settlement line on another debtor than its document's": (
+        "FR01",
+        lambda r: r["payments"][0].update(debtor_id="C002"),
+        "payments.csv",
+        2,
+        "debtor_id",
+        "settlement_matches_document",
+    ),
+    "an amount the warehouse cannot hold once converted": (
+        "US01",
+        lambda r: r["invoices"][1].update(amount="99999999999999.99"),
+        "invoices.csv",
+        3,
+        "amount",
+        "amount_too_large",
+    ),
+    "a cover in a currency with no rate": (
+        "GB01",
+        lambda r: r["risk_ratings"][0].update(cover_currency="JPY"),
+        "risk_ratings.csv",
+        2,
+        "cover_currency",
+        "currency_without_rate",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CROSS_FILE))
+def test_cross_file_errors_quarantine_on_landing(case, registry_file, landing, warehouse, query):
+    entity, change, file_name, row, column, rule = CROSS_FILE[case]
+    write_good_night(landing)
+    drop = good_drop(entity, currency_of(entity))
+    change(drop)
+    write_drop(landing, entity, DAY1, drop, manifest=False)
+    (landing / entity / DAY1.isoformat() / "_manifest.json").unlink(missing_ok=True)
+    outcomes = land_night(registry_file, landing, warehouse, DAY1)
+    assert outcomes[entity].status == QUARANTINED
+    failures = reason_of(landing, entity, DAY1)["failures"]
+    assert [(f["file"], f.get("row"), f.get("column")) for f in failures if f["rule"] == rule] == [
+        (file_name, row, column)
+    ], failures
+    assert all(outcomes[e].status == OK for e in ENTITIES if e != entity)
+    assert raw_snapshot(query, entity)["invoices"] == []
+
+
+def test_a_settlement_line_checked_against_the_document_in_the_warehouse(registry_file, landing, warehouse):
+    write_good_night(landing)
+    land_night(registry_file, landing, warehouse, DAY1)
+    line = dict(good_drop("DE01")["payments"][0], settlement_id="S-7", currency="GBP")
+    write_drop(landing, "DE01", DAY2, quiet_drop(payments=[line]))
+    outcome = land_night(registry_file, landing, warehouse, DAY2)["DE01"]
+    assert outcome.status == QUARANTINED
+    failure = next(f for f in reason_of(landing, "DE01", DAY2)["failures"] if f["rule"] == "settlement_matches_document")
+    assert failure["found"] == "currency=GBP, document_currency=EUR"

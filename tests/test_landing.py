@@ -87,6 +87,7 @@ def test_each_dialect_lands_typed_and_exact(registry_file, landing, warehouse, q
 
 def test_parquet_drop_lands(registry_file, landing, warehouse, query):
     rows = good_drop("GB01", "GBP")
+    write_drop(landing, "_group", DAY1, fx_drop())  # GBP has a rate
     folder = landing / "GB01" / DAY1.isoformat()
     folder.mkdir(parents=True)
     for name, records in rows.items():

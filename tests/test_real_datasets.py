@@ -104,7 +104,9 @@ def test_ibm_watson_ledger_lands_with_its_us_dates(tmp_path, ibm_rows, query_fac
     )
     empty(folder, "risk_ratings")
     write_csv(
-        landing / "_group" / DAY.isoformat() / "fx_rates.csv", ["rate_date", "currency", "units_per_eur"], []
+        landing / "_group" / DAY.isoformat() / "fx_rates.csv",
+        ["rate_date", "currency", "units_per_eur"],
+        [[DAY.isoformat(), "USD", "1.0400"]],  # a currency without a rate would be quarantined
     )
 
     outcomes = {

@@ -84,6 +84,11 @@ class Extract:
     date_order: tuple[tuple[str, str], ...] = ()
     # dates that should not be after the drop's extract date (a warning)
     not_after_extract_date: tuple[str, ...] = ()
+    # (amount, currency) columns: the currency needs a rate in the group's FX history, and the
+    # amount must be representable once converted (SPEC section 12, errors checked on landing)
+    converted_amounts: tuple[tuple[str, str], ...] = ()
+    # columns of a settlement line that must equal those of the document it settles
+    document_match: tuple[str, ...] = ()
     group_level: bool = False  # dropped once for the group, not per entity
 
     @property
@@ -140,6 +145,7 @@ INVOICES = Extract(
     references=(Reference("debtor_id", "debtors", "debtor_id"),),
     date_order=(("due_date", "issue_date"),),
     not_after_extract_date=("issue_date",),
+    converted_amounts=(("amount", "currency"),),
     columns=(
         Column("document_id", required=True),
         Column("document_type", required=True, values=DOCUMENT_TYPES),
@@ -162,6 +168,8 @@ PAYMENTS = Extract(
         Reference("debtor_id", "debtors", "debtor_id"),
         Reference("document_id", "invoices", "document_id"),
     ),
+    converted_amounts=(("amount", "currency"),),
+    document_match=("currency", "debtor_id"),
     columns=(
         Column("settlement_id", required=True),
         Column("line_no", ColumnType.INTEGER, required=True, minimum="1"),
@@ -179,6 +187,7 @@ RISK_RATINGS = Extract(
     key=("debtor_id", "provider", "rated_at"),
     amount_column="cover_amount",
     references=(Reference("debtor_id", "debtors", "debtor_id"),),
+    converted_amounts=(("cover_amount", "cover_currency"),),
     columns=(
         Column("debtor_id", required=True),
         Column("provider", required=True, values=RATING_PROVIDERS),
@@ -223,3 +232,7 @@ EXTRACTS_BY_NAME = {extract.name: extract for extract in ALL_EXTRACTS}
 GROUP_FOLDER = "_group"
 QUARANTINE_FOLDER = "_quarantine"
 MANIFEST_FILE = "_manifest.json"
+# The largest amount a document, line or cover may be worth, in EUR: every amount is kept as
+# decimal(18, 2) in EUR and in each entity's currency, which this bound keeps within reach for
+# rates up to 100,000 units per EUR. No trade receivable comes near it; a larger value is an error.
+MAX_AMOUNT_EUR = 10**11

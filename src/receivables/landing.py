@@ -18,6 +18,7 @@ import shutil
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,23 +26,35 @@ import duckdb
 import pandas as pd
 
 from receivables import paths
-from receivables.contract import ENTITY_EXTRACTS, EXTRACTS_BY_NAME, GROUP_EXTRACTS, ColumnType, Extract
-from receivables.drops import DropRead, ExtractFile, read_drop
+from receivables.contract import (
+    ENTITY_EXTRACTS,
+    EXTRACTS_BY_NAME,
+    FX_RATES,
+    GROUP_EXTRACTS,
+    ColumnType,
+    Extract,
+)
+from receivables.drops import DropRead, ExtractFile, find_extract_file, read_drop, read_extract
 from receivables.errors import Failure, ReceivablesError
 from receivables.registry import Registry
 from receivables.suites import (
     CONTENT,
+    DOCUMENT_PREFIX,
+    EUR_PREFIX,
     EXTRACT_DATE_COLUMN,
     FORMAT,
     GRADE_COLUMN,
     ROW_COLUMN,
+    UNRATED_CURRENCIES,
     unresolved_parameter,
 )
 from receivables.warehouse import (
     GROUP_ENTITY,
     connect,
+    document_columns,
     ensure_raw_schema,
     known_values,
+    lowest_rates,
     raw_table,
     read_only,
     record_entities,
@@ -290,15 +303,25 @@ def validate_drops(
         contents: dict[tuple[int, str], CheckedFile] = {}
         scope = read_only(warehouse) if warehouse_connection is None else nullcontext(warehouse_connection)
         with scope as connection:
+            rates = _known_rates(connection, registry, landing, day)
             for index, drop in well_formed.items():
                 for name, extract_file in drop.read.files.items():
                     typed, date_failures = _typed_frame(extract_file, drop.code, day)
                     drop.failures += date_failures
+                    _add_cross_file_columns(extract_file.extract, typed, drop.read.files, connection, drop.code, rates)
                     parameters = suite_parameters(
                         extract_file.extract, typed, registry.codes, extract_file.dialect
                     )
                     parameters |= _reference_parameters(
                         extract_file.extract, drop.read.files, connection, drop.code
+                    )
+                    parameters[UNRATED_CURRENCIES] = sorted(
+                        {
+                            currency
+                            for _, column in extract_file.extract.converted_amounts
+                            for currency in typed[column].dropna().unique()
+                        }
+                        - set(rates)
                     )
                     contents[(index, name)] = CheckedFile(
                         typed, parameters, drop.code, extract_file.path.name
@@ -308,6 +331,69 @@ def validate_drops(
     for index, drop in drops.items():
         outcomes[index] = _settle(drop, warehouse, day, landing)
     return [outcomes[index] for index in range(len(entity_codes))]
+
+
+def _known_rates(
+    connection: duckdb.DuckDBPyConnection | None, registry: Registry, landing: Path, day: date
+) -> dict[str, Decimal]:
+    """The lowest rate of each currency of the group's FX history, tonight's FX drop included.
+
+    Tonight's drop is read as it lies in the landing folder (it is validated
+    beside the entities' drops, maybe by another worker): its rates count
+    here whether or not it lands, and a drop that cannot be read adds none.
+    """
+    rates = lowest_rates(connection)
+    folder = paths.drop_dir(landing, None, day)
+    try:
+        path = find_extract_file(folder, FX_RATES)
+        read, _ = read_extract(path, FX_RATES, registry.group_csv, GROUP_ENTITY) if path else (None, None)
+    except (OSError, ValueError, TypeError, KeyError, UnicodeError):
+        read = None
+    if read is None or not {"currency", "units_per_eur"} <= set(read.frame.columns):
+        return rates
+    decimal_mark = registry.group_csv.decimal
+    for currency, text in zip(read.frame["currency"], read.frame["units_per_eur"], strict=True):
+        if not isinstance(currency, str) or not isinstance(text, str):
+            continue
+        try:
+            rate = Decimal(text.replace(decimal_mark, "."))
+        except InvalidOperation:
+            continue
+        if rate > 0 and rate < rates.get(currency, Decimal("Infinity")):
+            rates[currency] = rate
+    return rates
+
+
+def _add_cross_file_columns(
+    extract: Extract,
+    typed: pd.DataFrame,
+    files: dict[str, ExtractFile],
+    connection: duckdb.DuckDBPyConnection | None,
+    entity_code: str,
+    rates: dict[str, Decimal],
+) -> None:
+    """The values the cross-file rules of the content suite compare (SPEC section 12).
+
+    ``_eur_<amount>``: the amount at its currency's lowest known rate (the
+    most it can be worth in EUR; null without a rate, which the currency
+    rule reports). ``_document_<column>``: for a settlement line, that column
+    of the document it settles, from tonight's drop or else the warehouse.
+    """
+    for amount, currency in extract.converted_amounts:
+        lowest = typed[currency].map(lambda code: float(rates[code]) if code in rates else None)
+        typed[f"{EUR_PREFIX}{amount}"] = typed[amount] / lowest.astype("float64")
+    if not extract.document_match:
+        return
+    columns = extract.document_match
+    wanted = set(typed["document_id"].dropna())
+    documents = pd.DataFrame(columns=["document_id", *columns])
+    if "invoices" in files:
+        documents = files["invoices"].frame[["document_id", *columns]].dropna(subset=["document_id"])
+    in_warehouse = document_columns(connection, entity_code, wanted - set(documents["document_id"]), columns)
+    known = pd.concat([documents, in_warehouse], ignore_index=True).drop_duplicates("document_id")
+    lookup = known.set_index("document_id")
+    for column in columns:  # null for unapplied cash and unknown documents (the reference rule's)
+        typed[f"{DOCUMENT_PREFIX}{column}"] = typed["document_id"].map(lookup[column])
 
 
 def _read_safely(folder: Path, extracts: tuple[Extract, ...], dialect: Any, code: str) -> DropRead:

@@ -20,13 +20,16 @@ import json
 from pathlib import Path
 from typing import Any
 
-from receivables.contract import ALL_EXTRACTS, ColumnType, Domain, Extract
+from receivables.contract import ALL_EXTRACTS, MAX_AMOUNT_EUR, ColumnType, Domain, Extract
 from receivables.errors import ERROR, WARNING
 
 ROW_COLUMN = "_row"  # spreadsheet row number of the source line (header = 1)
 DROP_COLUMN = "_drop"  # which drop of a batch validated at once a row comes from (validation.py)
 GRADE_COLUMN = "_graded_rating"  # provider/scale_version/rating, built from the rating seed
 EXTRACT_DATE_COLUMN = "_extract_date"  # the drop's date, beside the typed values (content suites)
+EUR_PREFIX = "_eur_"  # _eur_<amount>: the amount converted at its currency's lowest known rate
+DOCUMENT_PREFIX = "_document_"  # _document_<column>: that column of the document a line settles
+UNRATED_CURRENCIES = "unrated_currencies"  # currencies of a file with no rate in the FX history
 
 FORMAT = "format"
 CONTENT = "content"
@@ -224,6 +227,39 @@ def _content_expectations(extract: Extract) -> list[dict[str, Any]]:
                 column_A=EXTRACT_DATE_COLUMN,
                 column_B=column_name,
                 or_equal=True,
+            )
+        )
+    for amount, currency in extract.converted_amounts:
+        expectations.append(
+            _expectation(
+                "expect_column_values_to_not_be_in_set",
+                "currency_without_rate",
+                "a currency with a rate in the group's FX history (raw.fx_rates or tonight's "
+                "fx_rates.csv): without one, no amount in it can be converted",
+                column=currency,
+                value_set={"$PARAMETER": UNRATED_CURRENCIES},
+            )
+        )
+        expectations.append(
+            _expectation(
+                "expect_column_values_to_be_between",
+                "amount_too_large",
+                f"an amount worth at most {MAX_AMOUNT_EUR:,} EUR (the warehouse keeps every amount "
+                "as decimal(18, 2) in EUR and in the entity's currency)",
+                column=f"{EUR_PREFIX}{amount}",
+                min_value=-float(MAX_AMOUNT_EUR),
+                max_value=float(MAX_AMOUNT_EUR),
+            )
+        )
+    for column_name in extract.document_match:
+        expectations.append(
+            _expectation(
+                "expect_column_pair_values_to_be_equal",
+                "settlement_matches_document",
+                f"the {column_name} of the document the line settles (SPEC section 3)",
+                column_A=column_name,
+                column_B=f"{DOCUMENT_PREFIX}{column_name}",
+                ignore_row_if="either_value_is_missing",
             )
         )
     for reference in extract.references:

@@ -22,7 +22,15 @@ from receivables import iso, paths
 from receivables.contract import Extract
 from receivables.errors import ERROR, Failure, LandingError
 from receivables.registry import CsvDialect
-from receivables.suites import DROP_COLUMN, EXTRACT_DATE_COLUMN, GRADE_COLUMN, ROW_COLUMN, suite_path
+from receivables.suites import (
+    DROP_COLUMN,
+    EUR_PREFIX,
+    EXTRACT_DATE_COLUMN,
+    GRADE_COLUMN,
+    ROW_COLUMN,
+    UNRATED_CURRENCIES,
+    suite_path,
+)
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +103,7 @@ def suite_parameters(
         "iso_countries": sorted(present.intersection(iso.country_codes())),
         "entity_codes": sorted(present.intersection(entity_codes)),
         "known_rating_grades": sorted(present.intersection(known_rating_grades())),
+        UNRATED_CURRENCIES: [],  # set by landing, which knows the group's FX history
         "date_regex": dialect.date_regex,
         "decimal_regex_4": rf"^-?\d{{1,14}}(?:{separator}\d{{1,4}})?$",
         "decimal_regex_6": rf"^-?\d{{1,12}}(?:{separator}\d{{1,6}})?$",
@@ -316,6 +325,8 @@ def _row_failures(
         column = "rating"
     if column == EXTRACT_DATE_COLUMN:  # compared with the drop's date: the file's column is B
         column = kwargs["column_B"]
+    if column and column.startswith(EUR_PREFIX):  # the amount, checked once converted to EUR
+        column = column.removeprefix(EUR_PREFIX)
     if kwargs.get("column_list"):
         column = ", ".join(name for name in kwargs["column_list"] if name != DROP_COLUMN)
     rule = meta.get("rule", config.type)
@@ -330,7 +341,7 @@ def _row_failures(
     failures = []
     for item in indexed[:MAX_ROWS_PER_RULE]:
         values = {k: v for k, v in item.items() if k not in (ROW_COLUMN, DROP_COLUMN)}
-        if config.type == "expect_column_pair_values_a_to_be_greater_than_b":
+        if "column_A" in kwargs:
             found = ", ".join(
                 f"{name.lstrip('_')}={_text(values.get(name))}" for name in (kwargs["column_A"], kwargs["column_B"])
             )

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 from receivables.contract import ALL_EXTRACTS, MONEY_SQL, ColumnType, Extract
 from receivables.registry import CsvDialect
@@ -241,6 +243,34 @@ def known_values(
     except duckdb.CatalogException:  # a warehouse landed before this extract existed
         return set()
     return {row[0] for row in rows}
+
+
+def document_columns(
+    connection: duckdb.DuckDBPyConnection | None, entity_code: str, document_ids: set[str], columns: tuple[str, ...]
+) -> pd.DataFrame:
+    """``columns`` of the documents of one entity already in the warehouse (document_id first)."""
+    selected = ", ".join(("document_id", *columns))
+    if not document_ids or connection is None:
+        return pd.DataFrame(columns=["document_id", *columns])
+    return connection.execute(
+        f"select {selected} from {RAW_SCHEMA}.invoices "
+        "where entity_code = ? and document_id in (select unnest(?))",
+        [entity_code, sorted(document_ids)],
+    ).df()
+
+
+def lowest_rates(connection: duckdb.DuckDBPyConnection | None) -> dict[str, Decimal]:
+    """Each currency of the FX history with its lowest units_per_eur (EUR is 1)."""
+    rates = {"EUR": Decimal(1)}
+    if connection is None:
+        return rates
+    try:
+        rows = connection.execute(
+            f"select currency, min(units_per_eur) from {RAW_SCHEMA}.fx_rates group by currency"
+        ).fetchall()
+    except duckdb.CatalogException:  # nothing landed yet
+        return rates
+    return rates | {currency: Decimal(rate) for currency, rate in rows}
 
 
 def record_landing(connection: duckdb.DuckDBPyConnection, rows: Iterable[tuple[Any, ...]]) -> None:
