@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -10,7 +11,18 @@ from typing import Any
 
 import pytest
 
-from conftest import DAY1, DAY2, good_drop, quiet_drop, write_drop
+from conftest import (
+    DAY1,
+    DAY2,
+    MARTS,
+    fx_drop,
+    good_drop,
+    marts_snapshot,
+    quiet_drop,
+    reader,
+    receivables,
+    write_drop,
+)
 from receivables.landing import OK, QUARANTINED, land
 from receivables.registry import load_registry
 from test_landing import ENTITIES, currency_of, raw_snapshot, write_good_night
@@ -198,3 +210,110 @@ def test_a_settlement_line_checked_against_the_document_in_the_warehouse(registr
     assert outcome.status == QUARANTINED
     failure = next(f for f in reason_of(landing, "DE01", DAY2)["failures"] if f["rule"] == "settlement_matches_document")
     assert failure["found"] == "currency=GBP, document_currency=EUR"
+
+
+def build_night(registry_file: Path, landing: Path, warehouse: Path, day: date) -> str:
+    """`receivables run` for one night: land every drop, then build with the landing folder."""
+    result = receivables(
+        "run", "--entities", str(registry_file), "--landing", str(landing), "--warehouse", str(warehouse),
+        "--as-of", day.isoformat(),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def first_night(registry_file: Path, landing: Path, warehouse: Path) -> None:
+    write_good_night(landing)
+    build_night(registry_file, landing, warehouse, DAY1)
+
+
+def other_entities(warehouse: Path, entity: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every published mart without the rows of one entity (and without the group-wide figures)."""
+    query = reader(warehouse)
+    snapshot = {}
+    for mart in (*MARTS, "mart_entity_debtor_exposure", "mart_data_issues"):
+        columns = [row[0] for row in query(f"select column_name from (describe marts.{mart})")]
+        where = f"where entity_code not in ('{entity}', 'GROUP')" if "entity_code" in columns else None
+        if where:
+            snapshot[mart] = query(f"select * from marts.{mart} {where} order by all")
+    return snapshot
+
+
+def test_a_failing_data_test_takes_the_drop_back_out_and_the_night_goes_on(
+    registry_file, landing, warehouse, tmp_path
+):
+    """DE01 re-sends an invoice in another currency than the lines already settling it.
+
+    Landing cannot see it (the drop has no line), dbt's payment_matches_document does: DE01's
+    drop is taken back out, its earlier version of the invoice comes back, the others publish.
+    """
+    first_night(registry_file, landing, warehouse)
+    control_landing, control = tmp_path / "control" / "landing", tmp_path / "control" / "warehouse.duckdb"
+    shutil.copytree(landing, control_landing)
+    shutil.copyfile(warehouse, control)
+
+    resent = dict(good_drop("DE01")["invoices"][0], currency="GBP", disputed="true")
+    for entity in ENTITIES:
+        rows = quiet_drop(invoices=[resent]) if entity == "DE01" else quiet_drop(
+            invoices=[dict(good_drop(entity, currency_of(entity))["invoices"][0], document_id="F-5")]
+        )
+        write_drop(landing, entity, DAY2, rows)
+        if entity != "DE01":
+            write_drop(control_landing, entity, DAY2, rows)
+    for folder in (landing, control_landing):
+        write_drop(folder, "_group", DAY2, fx_drop())
+    arrived = {p.name: p.read_bytes() for p in (landing / "DE01" / DAY2.isoformat()).iterdir()}
+
+    output = build_night(registry_file, landing, warehouse, DAY2)
+    build_night(registry_file, control_landing, control, DAY2)
+
+    assert "DE01 2026-03-03: quarantined by the build" in output
+    quarantined = landing / "_quarantine" / "DE01" / DAY2.isoformat()
+    assert not (landing / "DE01" / DAY2.isoformat()).exists()
+    assert {p.name: p.read_bytes() for p in quarantined.iterdir() if p.name != "reason.json"} == arrived
+    reason = reason_of(landing, "DE01", DAY2)
+    assert {f["file"] for f in reason["failures"]} == {"payment_matches_document_stg_raw__payments_"}
+    assert '"document_id": "F-1"' in reason["failures"][0]["found"]
+    query = reader(warehouse)
+    # the raw layer is back at DE01's last good data: the invoice of the first night
+    assert query(
+        "select currency, disputed, extract_date from raw.invoices where entity_code = 'DE01' and document_id = 'F-1'"
+    ) == [("EUR", False, DAY1)]
+    assert query(
+        "select status, reason like 'taken out by the build%' from marts.mart_freshness "
+        "where entity_code = 'DE01' and as_of_date = ?",
+        DAY2,
+    ) == [("quarantined", True)]
+    assert query(
+        "select status from raw.landing_log where entity_code = 'DE01' and extract_date = ?", DAY2
+    ) == [("quarantined",)]
+    # the other entities' figures are those of the same night without DE01's drop
+    assert other_entities(warehouse, "DE01") == other_entities(control, "DE01")
+    assert not warehouse.with_name(warehouse.name + ".building").exists()
+
+    # the corrected drop, sent again for that date, brings DE01 back
+    corrected = dict(good_drop("DE01")["invoices"][0], disputed="true")
+    write_drop(landing, "DE01", DAY2, quiet_drop(invoices=[corrected]))
+    output = build_night(registry_file, landing, warehouse, DAY2)
+    assert "quarantined by the build" not in output
+    assert query(
+        "select currency, disputed, extract_date from raw.invoices where entity_code = 'DE01' and document_id = 'F-1'"
+    ) == [("EUR", True, DAY2)]
+    assert query(
+        "select status from marts.mart_freshness where entity_code = 'DE01' and as_of_date = ?", DAY2
+    ) == [("ok",)]
+
+
+def test_a_failed_build_leaves_the_working_file_as_it_was(registry_file, landing, warehouse):
+    first_night(registry_file, landing, warehouse)
+    before = marts_snapshot(warehouse)
+    resent = dict(good_drop("DE01")["invoices"][0], currency="GBP")
+    write_drop(landing, "DE01", DAY2, quiet_drop(invoices=[resent]))
+    write_drop(landing, "_group", DAY2, fx_drop())
+    land_night(registry_file, landing, warehouse, DAY2)
+    # without a landing folder the build cannot take a drop out: it fails, and changes no mart
+    result = receivables("build", "--warehouse", str(warehouse), "--as-of", DAY2.isoformat())
+    assert result.returncode == 2
+    assert "payment_matches_document" in result.stderr
+    assert marts_snapshot(warehouse) == before
+    assert not warehouse.with_name(warehouse.name + ".building").exists()

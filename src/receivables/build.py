@@ -1,8 +1,14 @@
-"""Build the warehouse with dbt for one as-of date or a range (SPEC sections 4 to 11).
+"""Build the warehouse with dbt for one as-of date or a range (SPEC sections 4 to 12).
 
-dbt runs in this process through its programmatic runner; the warehouse path
-reaches the profile through ``RECEIVABLES_WAREHOUSE``. A build writes the
-file, so it must never run beside another writer (see the DAG's pool).
+dbt runs in a child process; the warehouse path reaches the profile through
+``RECEIVABLES_WAREHOUSE``. A build writes the file, so it must never run
+beside another writer (see the DAG's pool).
+
+A night changes the marts together or not at all: dbt builds a copy of the
+working file, which replaces the working file only when the whole build has
+passed. When a data test fails on rows of the night's drops, those drops are
+taken back out of the raw layer (``receivables.isolation``) and the build
+runs again without them.
 """
 
 from __future__ import annotations
@@ -11,19 +17,38 @@ import json
 import logging
 import os
 import re
+import shutil
 import subprocess
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from receivables import paths
 from receivables.errors import ReceivablesError
+
+if TYPE_CHECKING:
+    from receivables.errors import Failure
+    from receivables.isolation import Drop, TakenOut
 
 log = logging.getLogger(__name__)
 
 
 class BuildError(ReceivablesError):
-    pass
+    """A dbt run that failed; ``nodes`` are its failing nodes from run_results.json."""
+
+    def __init__(self, message: str, nodes: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.nodes = nodes or []
+
+    @property
+    def failed_tests(self) -> list[str]:
+        """The names of the data tests that failed (unit tests and models are not data)."""
+        return [node["name"] for node in self.nodes if node["resource_type"] == "test"]
+
+    @property
+    def only_data_tests_failed(self) -> bool:
+        return bool(self.nodes) and all(node["resource_type"] == "test" for node in self.nodes)
 
 
 def dbt_project_dir() -> Path:
@@ -75,18 +100,25 @@ def run_dbt(warehouse: Path, arguments: list[str], as_of: tuple[date, date]) -> 
         log.log(logging.INFO if "Done. PASS=" in line else logging.DEBUG, "dbt: %s", ANSI.sub("", line))
     if completed.returncode == 0:
         return
-    failures = []
+    nodes = []
     results = target / "run_results.json"
     if results.exists():
         for node in json.loads(results.read_text(encoding="utf-8")).get("results", []):
             if node.get("status") in {"error", "fail", "runtime error"}:
                 parts = node.get("unique_id", "?").split(".")  # model.project.name or test.project.name.hash
-                name = parts[2] if len(parts) > 2 else parts[0]
-                message = " ".join(ANSI.sub("", node.get("message") or node["status"]).split())
-                failures.append(f"{name}: {message}")
+                nodes.append(
+                    {
+                        "resource_type": parts[0],
+                        "name": parts[2] if len(parts) > 2 else parts[0],
+                        "status": node["status"],
+                        "message": " ".join(ANSI.sub("", node.get("message") or node["status"]).split()),
+                        "failures": node.get("failures"),
+                        "relation_name": node.get("relation_name"),
+                    }
+                )
     output = ANSI.sub("", completed.stdout + completed.stderr).strip().splitlines()
-    detail = "; ".join(failures) or (output[-1] if output else "no output")
-    raise BuildError(f"dbt {arguments[0]} failed: {detail}")
+    detail = "; ".join(f"{n['name']}: {n['message']}" for n in nodes) or (output[-1] if output else "no output")
+    raise BuildError(f"dbt {arguments[0]} failed: {detail}", nodes)
 
 
 def build(
@@ -95,8 +127,21 @@ def build(
     to: date | None = None,
     full_refresh: bool = False,
     unit_tests: bool = False,
-) -> None:
+    landing: Path | None = None,
+) -> list[TakenOut]:
     """Seed, run and data-test every model for the as-of dates from ``as_of`` to ``to`` (inclusive).
+
+    dbt builds a copy of the working file (``<warehouse>.building``) that
+    replaces it only once the whole build has passed: a failed build leaves
+    the working file as the load left it, never half a night.
+
+    With ``landing``, a data test that fails on the rows of the night's
+    drops takes those drops back out (SPEC section 12): the entities its
+    rows name lose their drops of the night, which move to the quarantine,
+    and the build runs again without them. The drops taken out are returned.
+    Without ``landing``, or when the failure names no drop of the night (a
+    model that fails, a test on rows no drop of the night brought), the
+    build raises: that is a code or infrastructure error.
 
     dbt's unit tests run only when asked (``unit_tests``; the test suite and
     CI ask): their inputs are fixtures in the project, not the night's data,
@@ -106,16 +151,111 @@ def build(
     last = to or as_of
     if last < as_of:
         raise BuildError(f"--to {last} is before --as-of {as_of}")
+    if not Path(warehouse).exists():
+        raise BuildError(f"{warehouse}: no warehouse yet; land a night first (receivables land)")
     arguments = ["build"] if unit_tests else ["build", "--exclude-resource-type", "unit_test"]
     if full_refresh:
         arguments.append("--full-refresh")
-    if Path(warehouse).exists():  # a warehouse landed by an earlier version gains any new raw table
-        from receivables.warehouse import connect, ensure_raw_schema
+    from receivables.warehouse import connect, ensure_raw_schema
 
-        with connect(warehouse) as connection:
-            ensure_raw_schema(connection)
-    log.info("building %s to %s into %s", as_of, last, warehouse)
-    run_dbt(warehouse, arguments, (as_of, last))
+    with connect(warehouse) as connection:  # a warehouse landed by an earlier version gains any new raw table
+        ensure_raw_schema(connection)
+        connection.execute("checkpoint")
+    taken_out: list[TakenOut] = []
+    while True:
+        log.info("building %s to %s into %s", as_of, last, warehouse)
+        building = _working_copy(warehouse)
+        try:
+            run_dbt(building, arguments, (as_of, last))
+        except BuildError as error:
+            if landing is None or not error.only_data_tests_failed:
+                _discard(building)
+                raise
+            drops = _drops_to_take_out(building, warehouse, error, as_of, last)
+            _discard(building)
+            if not drops:
+                raise BuildError(
+                    f"{error} (the failing rows belong to no drop of the night: nothing to take out)", error.nodes
+                ) from error
+            from receivables.isolation import take_out
+
+            taken_out += take_out(warehouse, landing, drops, as_of)
+            continue
+        _replace_working_file(building, warehouse, as_of, last)
+        return taken_out
+
+
+def _working_copy(warehouse: Path) -> Path:
+    """A copy of the working file for dbt to build (the working file is checkpointed: no WAL)."""
+    building = Path(warehouse).with_name(Path(warehouse).name + ".building")
+    _discard(building)
+    shutil.copyfile(warehouse, building)
+    return building
+
+
+def _discard(building: Path) -> None:
+    for path in (building, building.with_name(building.name + ".wal")):
+        path.unlink(missing_ok=True)
+
+
+def _replace_working_file(building: Path, warehouse: Path, as_of: date, last: date) -> None:
+    """The built copy becomes the working file, atomically; the night's replaced rows are dropped."""
+    from receivables.isolation import forget_replaced_rows
+    from receivables.warehouse import connect
+
+    with connect(building) as connection:
+        forget_replaced_rows(connection, as_of, last)
+        connection.execute("checkpoint")
+    os.replace(building, warehouse)
+
+
+def _drops_to_take_out(
+    building: Path, warehouse: Path, error: BuildError, as_of: date, last: date
+) -> dict[Drop, list[Failure]]:
+    """The night's drops that the failing tests' rows belong to, with the failures to report.
+
+    The failing tests run again on the failed copy with dbt's
+    ``--store-failures``, which keeps their rows in tables to read.
+    """
+    from receivables.isolation import failing_entities, night_drops, test_failures
+
+    try:
+        run_dbt(building, ["test", "--select", *error.failed_tests, "--store-failures"], (as_of, last))
+    except BuildError as again:
+        stored = again.nodes
+    else:
+        return {}  # the tests pass on a second run: nothing names a drop
+    import duckdb
+
+    drops: dict[Drop, list[Failure]] = {}
+    with duckdb.connect(str(building), read_only=True) as connection:
+        rows_by_test: dict[str, tuple[list[dict[str, Any]], int, str]] = {}
+        for node in stored:
+            if node["resource_type"] != "test" or not node.get("relation_name"):
+                continue
+            frame = connection.execute(f"select * from {node['relation_name']} limit 1000").df()
+            rows = [{key: _plain(value) for key, value in row.items()} for row in frame.to_dict("records")]
+            rows_by_test[node["name"]] = (rows, int(node.get("failures") or len(rows)), node["relation_name"])
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        night = night_drops(connection, as_of, last)
+    for test, (rows, count, relation) in rows_by_test.items():
+        entities = failing_entities(rows, relation)
+        for drop in night:
+            if drop.entity_code in entities:
+                drops.setdefault(drop, []).extend(test_failures(test, rows, count, drop.entity_code, as_of))
+    return drops
+
+
+def _plain(value: Any) -> Any:
+    """A value of a failing row as JSON can carry it (pandas' missing values are None)."""
+    try:
+        import pandas as pd
+
+        if value is pd.NaT or (not isinstance(value, (list, dict, str)) and pd.isna(value)):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
 
 
 def generate_docs(warehouse: Path) -> Path:

@@ -165,15 +165,22 @@ def _reference_parameters(
     return parameters
 
 
-def _quarantine(folder: Path, target: Path, failures: list[Failure], entity_code: str, day: date) -> Path:
-    """Move the drop whole and unchanged; a second bad drop for the same date gets a suffix."""
+def quarantine_drop(folder: Path, target: Path, failures: list[Failure], entity_code: str, day: date) -> Path:
+    """Move the drop whole and unchanged; a second bad drop for the same date gets a suffix.
+
+    A drop whose folder is gone (a build takes out a drop landed from a
+    folder since removed) still gets its ``reason.json`` in the quarantine.
+    """
     final = target
     attempt = 1
     while final.exists():
         attempt += 1
         final = target.with_name(f"{target.name}.{attempt}")
     final.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(str(folder), str(final))
+    if folder.is_dir():
+        shutil.move(str(folder), str(final))
+    else:
+        final.mkdir()
     reason = {
         "entity": entity_code,
         "extract_date": day.isoformat(),
@@ -437,7 +444,7 @@ def _settle(drop: _Drop, warehouse: Path, day: date, landing: Path) -> DropOutco
     if errors:
         errors += _missing_earlier_drops(landing, drop.code, day, errors)
         failures = errors + [failure for failure in drop.failures if not failure.is_error]
-        final = _quarantine(drop.folder, drop.quarantined, failures, drop.code, day)
+        final = quarantine_drop(drop.folder, drop.quarantined, failures, drop.code, day)
         for failure in errors[:10]:
             log.warning("%s", failure.describe())
         log.warning("%s %s quarantined to %s (%d failures)", drop.code, day, final, len(errors))

@@ -109,6 +109,37 @@ create table if not exists {RAW_SCHEMA}.landing_warnings (
 """
 
 
+def replaced_table(extract: Extract) -> str:
+    """Rows that the night's drops replaced, kept until a build succeeds (SPEC section 12).
+
+    A drop that a failing data test takes back out of the raw layer leaves
+    its entity exactly at its last good data: the rows it replaced come back
+    from here.
+    """
+    return f"{RAW_SCHEMA}.{extract.name}__replaced"
+
+
+def replaced_table_ddl(extract: Extract) -> str:
+    columns = ",\n    ".join(f"{column.name} {column.duckdb_type}" for column in extract.columns)
+    return (
+        f"create table if not exists {replaced_table(extract)} (\n"
+        f"    entity_code varchar not null,\n    {columns},\n    extract_date date not null,\n"
+        f"    replaced_by_extract_date date not null\n)"
+    )
+
+
+# One row per successful build: the highest load it read. The drops loaded after it are the
+# night's, those a failing data test may take back out (receivables.isolation).
+BUILD_LOG_DDL = f"""
+create table if not exists {RAW_SCHEMA}.build_log (
+    as_of_from date not null,
+    as_of_to date not null,
+    loaded_through bigint not null,
+    built_at timestamp not null
+)
+"""
+
+
 def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(f"create schema if not exists {RAW_SCHEMA}")
     for extract in ALL_EXTRACTS:
@@ -119,6 +150,9 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(LINE_MOVES_DDL)
     connection.execute(DEBTOR_CHANGES_DDL)
     connection.execute(LANDING_WARNINGS_DDL)
+    connection.execute(BUILD_LOG_DDL)
+    for extract in ALL_EXTRACTS:
+        connection.execute(replaced_table_ddl(extract))
 
 
 def _sql_literal(text: str) -> str:
@@ -192,6 +226,10 @@ def upsert_sql(extract: Extract, source: str) -> list[str]:
             )
     return [
         *statements,
+        # what the drop replaces stays at hand until the night's build succeeds (replaced_table)
+        f"insert into {replaced_table(extract)} by name "
+        f"select t.*, m.staged_extract_date as replaced_by_extract_date from {table} as t "
+        f"join matched as m on t.rowid = m.warehouse_row where m.warehouse_extract_date <= m.staged_extract_date",
         f"delete from {table} where rowid in "
         f"(select warehouse_row from matched where warehouse_extract_date <= staged_extract_date)",
         f"insert into {table} by name select s.* from {source} as s where not exists "

@@ -1,8 +1,10 @@
 {#
   A settlement line is in its document's currency and on its document's
-  debtor (SPEC section 3); landing checks that the document exists, this
-  checks that it is the right one, for the lines and the documents written
-  lately (either side may have changed).
+  debtor (SPEC section 3), for the lines and the documents written lately
+  (either side may have changed). Landing checks a line against its
+  document; a document re-sent in another currency than the lines already
+  settling it is seen here, and the build takes its drop back out
+  (receivables.isolation, SPEC section 12).
 #}
 {% test payment_matches_document(model) %}
 with recent_lines as (
@@ -16,14 +18,14 @@ recent_documents as (
     where {{ built_in_this_run('extract_date', 'extract') }}
 ),
 pairs as (
-    select lines.entity_code, lines.settlement_id, lines.line_no,
+    select lines.entity_code, lines.settlement_id, lines.line_no, lines.document_id,
         lines.currency as line_currency, documents.currency as document_currency,
         lines.debtor_id as line_debtor_id, documents.debtor_id as document_debtor_id
     from recent_lines as lines
     inner join {{ ref('stg_raw__invoices') }} as documents
         on documents.entity_code = lines.entity_code and documents.document_id = lines.document_id
     union all
-    select lines.entity_code, lines.settlement_id, lines.line_no,
+    select lines.entity_code, lines.settlement_id, lines.line_no, lines.document_id,
         lines.currency, documents.currency,
         lines.debtor_id, documents.debtor_id
     from recent_documents as documents
