@@ -13,8 +13,17 @@ the marts (`build`), a consistent copy is swapped in at the serving path
 triggers `receivables_reports`), and the entities that did not land are
 mailed (`alert`).
 
-A quarantined or missing drop does not fail the run: that entity keeps its
-last good data and shows as stale or quarantined in `marts.mart_freshness`.
+No entity's data fails the run (SPEC section 12): a quarantined or missing
+drop, a missing FX rate or a data test failing on one entity's rows leaves
+that entity at its last good data, shown as stale or quarantined in
+`marts.mart_freshness` (the missing figures in `marts.mart_data_issues`),
+and the other entities publish. A data test that fails on the night's drops
+takes them back out and `build` runs again without them. Only a code or
+infrastructure error fails the run; every failed task mails the operators
+(`on_failure_callback`), and `alert` mails the entities not landed. Errors
+that cannot pass on a second try (the project's own errors) fail at once;
+the others (a lost connection, a full disk freed) are retried twice, a
+minute apart.
 Writers (`load`, `build`, `publish`) share the one-slot pool
 `receivables_warehouse`, and one run at a time is allowed: DuckDB has one
 writer. Reruns of a date are idempotent; catch up missed nights with
@@ -28,12 +37,17 @@ Configuration (environment): `RECEIVABLES_ENTITIES`, `RECEIVABLES_LANDING`,
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 import pendulum
 from airflow.sdk import Asset, Param, dag, get_current_context, task
+from airflow.sdk.exceptions import AirflowFailException
 from airflow.timetables.trigger import CronTriggerTimetable
 
+from receivables.errors import ReceivablesError
 from receivables.nightly import SERVING_ASSET
 
 WAREHOUSE_POOL = "receivables_warehouse"
@@ -41,13 +55,29 @@ SERVING = Asset(SERVING_ASSET)
 PARIS = "Europe/Paris"
 
 
-def _as_of() -> str:
+def _as_of(context: Any = None) -> str:
     """The business date of this run: the as_of_date param, else the day its data interval starts, in Paris."""
-    context = get_current_context()
+    context = context or get_current_context()
     chosen = context["params"].get("as_of_date")
     if chosen:
         return str(chosen)
     return pendulum.instance(context["data_interval_start"]).in_timezone(PARIS).date().isoformat()
+
+
+@contextmanager
+def _no_retry() -> Iterator[None]:
+    """The project's own errors (a bad registry, a build that names no drop) fail the same way again."""
+    try:
+        yield
+    except ReceivablesError as error:
+        raise AirflowFailException(str(error)) from error
+
+
+def _mail_failure(context: Any) -> None:
+    """Every failed task mails the operators, whichever it is."""
+    from receivables import nightly
+
+    nightly.failure_alert(context["ti"].task_id, _as_of(context), context.get("exception"))
 
 
 @dag(
@@ -58,10 +88,10 @@ def _as_of() -> str:
     catchup=False,  # missed nights are caught up on purpose, with a backfill
     max_active_runs=1,
     default_args={
-        "retries": 3,
-        "retry_delay": timedelta(minutes=2),
-        "retry_exponential_backoff": True,
-        "max_retry_delay": timedelta(minutes=30),
+        # for transient failures only: a data problem never fails a task, a code error fails for good
+        "retries": 2,
+        "retry_delay": timedelta(minutes=1),
+        "on_failure_callback": _mail_failure,
     },
     params={
         "as_of_date": Param(
@@ -79,7 +109,8 @@ def receivables_nightly() -> None:
     def drops() -> list[str]:
         from receivables import nightly
 
-        return nightly.drop_codes()
+        with _no_retry():
+            return nightly.drop_codes()
 
     @task(map_index_template="{{ drop_code }}")
     def validate(code: str) -> dict:
@@ -88,13 +119,15 @@ def receivables_nightly() -> None:
         from receivables import nightly
 
         get_current_context()["drop_code"] = code  # type: ignore[index]
-        return nightly.validate(code, date.fromisoformat(_as_of()))
+        with _no_retry():
+            return nightly.validate(code, date.fromisoformat(_as_of()))
 
     @task(pool=WAREHOUSE_POOL)
     def load(outcomes: list[dict]) -> list[str]:
         from receivables import nightly
 
-        return nightly.load(list(outcomes))
+        with _no_retry():
+            return nightly.load(list(outcomes))
 
     @task(pool=WAREHOUSE_POOL)
     def build(loaded: list[str]) -> str:
@@ -103,14 +136,16 @@ def receivables_nightly() -> None:
         from receivables import nightly
 
         as_of = _as_of()
-        nightly.build(date.fromisoformat(as_of))
+        with _no_retry():
+            nightly.build(date.fromisoformat(as_of))
         return as_of
 
     @task(pool=WAREHOUSE_POOL, outlets=[SERVING])
     def publish(as_of: str) -> str:
         from receivables import nightly
 
-        nightly.publish()
+        with _no_retry():
+            nightly.publish()
         # the reports DAG runs on this event and reads the date it carries
         get_current_context()["outlet_events"][SERVING].extra = {"as_of_date": as_of}
         return as_of

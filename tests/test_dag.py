@@ -19,6 +19,7 @@ import pytest
 
 from conftest import REPO, marts_snapshot, reader
 from receivables.generate import GeneratorConfig, generate
+from receivables.registry import load_registry
 
 DAGS = REPO / "dags"
 
@@ -108,7 +109,14 @@ def test_policy_over_every_dag(airflow_home):
         assert dag.max_active_runs == 1, f"{dag_id}: one run at a time (one DuckDB writer)"
         for task in dag.tasks:
             assert task.retries >= 1, f"{dag_id}.{task.task_id}: retries"
-            assert task.retry_exponential_backoff, f"{dag_id}.{task.task_id}: retries back off"
+            if dag_id == "receivables_nightly":
+                # retries are for transient failures: short, so the next night never waits queued
+                # behind a run that can only fail again; a failed task mails the operators
+                assert not task.retry_exponential_backoff, f"{dag_id}.{task.task_id}: no backoff"
+                assert task.retries * task.retry_delay <= timedelta(minutes=5), f"{dag_id}.{task.task_id}"
+                assert task.on_failure_callback, f"{dag_id}.{task.task_id}: a failure mails the operators"
+            else:
+                assert task.retry_exponential_backoff, f"{dag_id}.{task.task_id}: retries back off"
         writers = [t for t in dag.tasks if t.task_id in {"load", "build", "publish"}]
         assert all(t.pool == "receivables_warehouse" for t in writers), f"{dag_id}: one writer at a time"
         assert bool(writers) == (dag_id == "receivables_nightly"), f"{dag_id}: only the nightly job writes"
@@ -373,3 +381,102 @@ def test_a_publish_event_gives_the_reports_their_date():
     assert as_of_of_run("2025-11-30", two_nights, serving) == "2025-11-30"  # the param wins
     with pytest.raises(ReceivablesError, match="no as-of date"):
         as_of_of_run(None, TriggeringAssetEventsAccessor.build([]), serving)
+
+
+def _entity_drop(landing: Path, code: str, source_day: str, day: str, rows: dict[str, list[list[str]]]) -> None:
+    """A drop for ``day`` in the entity's own dialect: the history drop's headers, these rows."""
+    import csv
+
+    registry = load_registry(landing / "entities.yml")
+    dialect = registry.entity(code).csv
+    folder = landing / code / day
+    folder.mkdir(parents=True)
+    for name in ("debtors", "invoices", "payments", "risk_ratings"):
+        with (landing / code / source_day / f"{name}.csv").open(encoding=dialect.encoding, newline="") as handle:
+            header = next(csv.reader(handle, delimiter=dialect.delimiter))
+        with (folder / f"{name}.csv").open("w", encoding=dialect.encoding, newline="") as handle:
+            writer = csv.writer(handle, delimiter=dialect.delimiter)
+            writer.writerow(header)
+            writer.writerows(rows.get(name, []))
+
+
+def _history_rows(landing: Path, code: str, name: str) -> list[dict[str, str]]:
+    import csv
+
+    dialect = load_registry(landing / "entities.yml").entity(code).csv
+    with (landing / code / "2025-12-29" / f"{name}.csv").open(encoding=dialect.encoding, newline="") as handle:
+        return list(csv.DictReader(handle, delimiter=dialect.delimiter))
+
+
+def test_bad_data_of_two_entities_and_no_rates_never_stop_the_night(group, airflow_home):
+    """SPEC section 12 through the scheduler's own code path: FR01 sends a currency without a
+    rate (quarantined on landing), DE01 re-sends a settled invoice in another currency (taken out
+    by the build's data test), GB01 and the FX file do not arrive (stale, no rate for the date):
+    the night succeeds, publishes, names each entity, and mails the operators."""
+    landing, day = group / "landing", "2026-01-12"  # the last rate, of 2025-12-31, is too old by then
+    fr01 = _history_rows(landing, "FR01", "invoices")[0]
+    fr01 |= {"document_id": "XXX-1", "currency": "XXX"}
+    _entity_drop(landing, "FR01", "2025-12-29", day, {"invoices": [list(fr01.values())]})
+    settled = {row["document_id"] for row in _history_rows(landing, "DE01", "payments") if row["document_id"]}
+    de01 = next(row for row in _history_rows(landing, "DE01", "invoices") if row["document_id"] in settled)
+    de01["currency"] = "GBP" if de01["currency"] != "GBP" else "EUR"
+    _entity_drop(landing, "DE01", "2025-12-29", day, {"invoices": [list(de01.values())]})
+
+    dag = load_dagbag().dags["receivables_nightly"]
+    serving = group / "serving" / "warehouse.duckdb"
+    with Mailbox() as mailbox:
+        run, states = run_night(dag, group, mailbox, date(2026, 1, 12))
+        assert run.state == "success", states
+        assert set(states.values()) == {"success"}, states
+        query = reader(serving)
+        freshness = dict(
+            query(
+                "select entity_code, status from marts.mart_freshness where as_of_date = date '2026-01-12'"
+            )
+        )
+        assert freshness == {"FR01": "quarantined", "DE01": "quarantined", "GB01": "stale", "GROUP": "stale"}
+        reasons = dict(
+            query("select entity_code, reason from marts.mart_freshness where as_of_date = date '2026-01-12'")
+        )
+        assert "currency_without_rate" in reasons["FR01"]
+        assert reasons["DE01"].startswith("taken out by the build of 2026-01-12") and "payment_matches_document" in reasons["DE01"]
+        assert (landing / "_quarantine" / "DE01" / day / "reason.json").exists()
+        # DE01 is back at its last good data; the GBP items cannot be converted and are listed
+        assert query(
+            "select currency from raw.invoices where entity_code = 'DE01' and document_id = ?", de01["document_id"]
+        ) != [("XXX",)]
+        kinds = {row[0] for row in query("select kind from marts.mart_data_issues where as_of_date = date '2026-01-12'")}
+        assert "missing_fx_rate" in kinds
+        assert query("select count(*) from marts.fct_open_items where as_of_date = date '2026-01-12'")[0][0] > 0
+        subjects = [m["Subject"] for m in mailbox.messages]
+        assert subjects == ["[receivables] 2026-01-12: 4 drop(s) not landed"]
+
+
+def test_a_code_error_fails_the_run_at_once_and_mails_the_operators(group, airflow_home, tmp_path):
+    dag = load_dagbag().dags["receivables_nightly"]
+    with Mailbox() as mailbox:
+        os.environ["RECEIVABLES_ENTITIES"] = str(tmp_path / "no-such-registry.yml")
+        run_env = dict(os.environ)
+        try:
+            logical = pendulum.datetime(2026, 1, 4, 2, tz="Europe/Paris")
+            os.environ.update(
+                RECEIVABLES_ALERT_TO="ops@example.com",
+                RECEIVABLES_ALERT_FROM="receivables@example.com",
+                AIRFLOW_CONN_SMTP_DEFAULT=json.dumps(
+                    {
+                        "conn_type": "smtp",
+                        "host": "127.0.0.1",
+                        "port": mailbox.port,
+                        "extra": {"disable_ssl": True, "disable_tls": True},
+                    }
+                ),
+            )
+            run = dag.test(logical_date=logical)
+        finally:
+            os.environ.clear()
+            os.environ.update(run_env)
+        tries = {ti.task_id: (ti.state, ti.try_number) for ti in run.get_task_instances()}
+    assert run.state == "failed"
+    assert tries["drops"] == ("failed", 1)  # no retry: the same registry fails the same way
+    subjects = [m["Subject"] for m in mailbox.messages]
+    assert subjects == ["[receivables] 2026-01-03: the nightly run failed in drops"]

@@ -9,6 +9,7 @@ read-only copy every reader uses).
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 import shutil
@@ -76,10 +77,15 @@ def load(outcomes: list[dict[str, Any]]) -> list[str]:
     return [outcome.describe() for outcome in parsed]
 
 
-def build(as_of: date) -> None:
+def build(as_of: date) -> list[str]:
+    """Build the night; the drops a failing data test took back out are quarantined, not fatal."""
     from receivables.build import build as build_warehouse
 
-    build_warehouse(settings().warehouse, as_of)
+    config = settings()
+    taken_out = build_warehouse(config.warehouse, as_of, landing=config.landing)
+    for drop in taken_out:
+        log.warning("%s", drop.describe())
+    return [drop.describe() for drop in taken_out]
 
 
 def publish() -> str:
@@ -141,6 +147,23 @@ def send_alert(problems: list[dict[str, Any]], as_of: date) -> str:
     if not problems:
         return "every drop landed"
     return alert(*alert_text(problems, as_of))
+
+
+def failure_alert(task_id: str, as_of: str, error: BaseException | str | None) -> str:
+    """Mail the operators that a task of the night failed: the night published nothing new."""
+    subject = f"[receivables] {as_of}: the nightly run failed in {task_id}"
+    detail = html.escape(f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error))
+    body = (
+        f"<p>Night of {html.escape(as_of)}: task <b>{html.escape(task_id)}</b> failed. The serving "
+        "warehouse still holds the last published night; the working file is as the last task that "
+        "succeeded left it. See docs/operations.md, what a failure looks like and how to replay.</p>"
+        f"<pre>{detail}</pre>"
+    )
+    try:
+        return alert(subject, body)
+    except Exception:  # a failure alert that cannot be sent must not hide the failure itself
+        log.exception("could not send the failure alert: %s", subject)
+        return subject
 
 
 def alert(subject: str, body: str) -> str:
