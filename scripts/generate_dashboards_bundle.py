@@ -35,6 +35,7 @@ datasets = {
                         ("top10_share", "MAX(top10_share)", "Share of the 10 largest debtor groups: mart_concentration.top10_share")],
  "mart_weak_signals": [("amount_at_stake_eur", "SUM(amount_eur)", "Amount at stake: sum of mart_weak_signals.amount_eur")],
  "mart_freshness": [("rows_landed", "SUM(rows_landed)", "Rows landed: sum of mart_freshness.rows_landed")],
+ "mart_data_issues": [("issue_items", "SUM(items)", "Rows, open items or month ends concerned: sum of mart_data_issues.items")],
  "fct_open_items": [("open_amount_eur", "SUM(open_amount_eur)", "Open amount in EUR: sum of fct_open_items.open_amount_eur")],
 }
 for table, metrics in datasets.items():
@@ -62,6 +63,9 @@ charts = [
   {"x_axis": "entity_code", "metrics": ["net_encours_eur"], "groupby": ["aging_bucket"], "stack": "Stack", "adhoc_filters": [], "row_limit": 10000, "y_axis_format": EUR, "show_legend": True, "x_axis_sort_asc": True}),
  (("overview", "concentration", "signals"), "Freshness per entity", "mart_freshness", "table",
   {"query_mode": "raw", "all_columns": ["entity_code", "status", "last_good_extract_date", "rows_landed", "reason"], "order_by_cols": [json.dumps(["entity_code", True])], "adhoc_filters": [], "row_limit": 1000}),
+ (("overview", "concentration", "signals"), "Data issues of the night: rows landed with a warning, figures left out", "mart_data_issues", "table",
+  {"query_mode": "raw", "all_columns": ["entity_code", "severity", "kind", "detail", "items", "amount", "currency"], "order_by_cols": [json.dumps(["severity", True]), json.dumps(["entity_code", True])], "adhoc_filters": [], "row_limit": 1000,
+   "conditional_formatting": [{"column": "items", "operator": ">", "targetValue": 0, "colorScheme": "#E04355"}]}),
  ("concentration", "Top 20 debtor groups by exposure (EUR)", "mart_debtor_exposure", "table",
   {"query_mode": "raw", "all_columns": ["rank", "debtor_group_name", "debtor_group_id", "exposure_eur", "share", "cumulative_share", "worst_risk_class", "cover_eur", "insured_eur", "uninsured_eur", "over_limit_eur", "avg_days_late_90d"], "order_by_cols": [json.dumps(["rank", True])], "adhoc_filters": where("rank <= 20"), "row_limit": 20}),
  ("concentration", "Herfindahl-Hirschman index of exposure over time", "mart_concentration", "echarts_timeseries_line",
@@ -92,7 +96,7 @@ for dash, name, table, viz, params in charts:
     dump(f"charts/{table}__{cu[:8]}.yaml", {"slice_name": name, "description": None, "certified_by": None, "certification_details": None,
         "viz_type": viz, "params": params, "query_context": None, "cache_timeout": None, "uuid": cu, "version": "1.0.0", "dataset_uuid": uid("dataset/"+table)})
     chart_number += 1
-    for board in (dash if isinstance(dash, tuple) else (dash,)):  # freshness shows on every dashboard
+    for board in (dash if isinstance(dash, tuple) else (dash,)):  # freshness and data issues show on every dashboard
         by_dash.setdefault(board, []).append((cu, name, viz, chart_number))
 titles = {"overview": ("Group overview: encours, DSO, aging, freshness", "receivables-overview"),
           "concentration": ("Risk concentration per debtor group", "receivables-concentration"),

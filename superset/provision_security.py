@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sys
 
-ENTITY_DATASETS = ("fct_open_items", "mart_aging", "mart_dso", "mart_freshness")
+ENTITY_DATASETS = ("fct_open_items", "mart_aging", "mart_dso", "mart_freshness", "mart_data_issues")
 
 
 def main(entity_codes: list[str]) -> None:

@@ -28,6 +28,28 @@ MAY_BE_EMPTY = {"Debtor groups in insolvency proceedings and claim deadlines"}  
 DASHBOARDS = ("receivables-overview", "receivables-concentration", "receivables-signals")
 
 
+def _one_invoice_due_before_issue(folder: Path) -> None:
+    """A real ledger's odd row in FR01's last night (a warning: it lands, and mart_data_issues lists it)."""
+    import csv
+    import hashlib
+    from datetime import datetime, timedelta
+
+    path = folder / "invoices.csv"
+    data = path.read_bytes()
+    rows = list(csv.reader(data.decode("cp1252").splitlines(), delimiter=";"))
+    header, first = rows[0], rows[1]
+    issued = datetime.strptime(first[header.index("issue_date")], "%d/%m/%Y")
+    first[header.index("due_date")] = (issued - timedelta(days=1)).strftime("%d/%m/%Y")
+    terminator = "\r\n" if b"\r\n" in data else "\n"
+    with path.open("w", encoding="cp1252", newline="") as handle:
+        csv.writer(handle, delimiter=";", lineterminator=terminator).writerows(rows)
+    manifest = folder / "_manifest.json"
+    if manifest.exists():
+        control = json.loads(manifest.read_text(encoding="utf-8"))
+        control["files"]["invoices.csv"]["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+        manifest.write_text(json.dumps(control), encoding="utf-8")
+
+
 @pytest.fixture(scope="module")
 def published(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("dashboards")
@@ -47,6 +69,7 @@ def published(tmp_path_factory) -> Path:
             nightly_from=date(2025, 12, 31),
         )
     )
+    _one_invoice_due_before_issue(landing / "FR01" / LATEST.isoformat())
     run_nights(landing, warehouse, "2025-12-30", "2025-12-31")
     environment = {
         "RECEIVABLES_WAREHOUSE": str(warehouse),
@@ -95,8 +118,8 @@ def data_at(client: SupersetClient, chart_id: int, as_of: date) -> list[dict]:
 
 
 def test_import_is_idempotent_and_complete(admin):
-    assert len(admin.listing("chart")) == len(chart_specs()) == 13
-    assert len(admin.listing("dataset")) == 7
+    assert len(admin.listing("chart")) == len(chart_specs()) == 14
+    assert len(admin.listing("dataset")) == 8
     assert sorted(d["slug"] for d in admin.listing("dashboard")) == sorted(DASHBOARDS)
     [database] = admin.listing("database")
     detail = admin.call("GET", f"/api/v1/database/{database['id']}/connection")["result"]
@@ -281,6 +304,7 @@ EXPECTED_METRICS = {
         "fct_open_items",
         "open_amount_eur",
     ): "select sum(open_amount_eur) from marts.fct_open_items where as_of_date = $1",
+    ("mart_data_issues", "issue_items"): "select sum(items) from marts.mart_data_issues where as_of_date = $1",
 }
 
 
@@ -342,7 +366,7 @@ def test_every_table_chart_shows_the_mart_rows(admin, published):
             as_text([row[columns.index(c)] for c in keys]) for row in expected[: len(shown)]
         ), spec["slice_name"]
         checked += 1
-    assert checked == 4
+    assert checked == 5
 
 
 def test_every_aggregated_chart_equals_the_mart(admin, published):

@@ -317,3 +317,63 @@ def test_a_failed_build_leaves_the_working_file_as_it_was(registry_file, landing
     assert "payment_matches_document" in result.stderr
     assert marts_snapshot(warehouse) == before
     assert not warehouse.with_name(warehouse.name + ".building").exists()
+
+
+def test_three_bad_entities_in_one_night_leave_the_fourth_as_if_alone(registry_file, landing, warehouse, tmp_path):
+    """`receivables run`: FR01 invoices in a currency with no rate, DE01 settles in another currency
+    than its document, US01 pays an unknown document. Each is quarantined with its rule, its files
+    byte-identical to what arrived; GB01's figures are those of a night without the three; the
+    corrected drops, sent again, bring them back."""
+    first_night(registry_file, landing, warehouse)
+    control_landing, control = tmp_path / "control" / "landing", tmp_path / "control" / "warehouse.duckdb"
+    shutil.copytree(landing, control_landing)
+    shutil.copyfile(warehouse, control)
+
+    def night(entity: str) -> dict[str, list[dict[str, Any]]]:
+        drop = good_drop(entity, currency_of(entity))
+        invoice = dict(drop["invoices"][0], document_id="F-6", amount="250.00")
+        line = dict(drop["payments"][0], settlement_id="S-6", document_id="F-6", amount="100.00")
+        return quiet_drop(invoices=[invoice], payments=[line])
+
+    broken = {
+        "FR01": ("invoices", "currency", "XXX", "currency_without_rate"),
+        "DE01": ("payments", "currency", "USD", "settlement_matches_document"),
+        "US01": ("payments", "document_id", "F-404", "reference"),
+    }
+    for folder in (landing, control_landing):
+        write_drop(folder, "_group", DAY2, fx_drop())
+        write_drop(folder, "GB01", DAY2, night("GB01"))
+    for entity, (file, column, value, _) in broken.items():
+        drop = night(entity)
+        drop[file][0][column] = value
+        write_drop(landing, entity, DAY2, drop, manifest=True)
+    arrived = {
+        entity: {p.name: p.read_bytes() for p in (landing / entity / DAY2.isoformat()).iterdir()} for entity in broken
+    }
+    build_night(registry_file, landing, warehouse, DAY2)
+    build_night(registry_file, control_landing, control, DAY2)
+
+    query = reader(warehouse)
+    for entity, (file, column, _, rule) in broken.items():
+        quarantined = landing / "_quarantine" / entity / DAY2.isoformat()
+        assert {p.name: p.read_bytes() for p in quarantined.iterdir() if p.name != "reason.json"} == arrived[entity]
+        failures = reason_of(landing, entity, DAY2)["failures"]
+        assert [(f["file"], f["row"], f["column"]) for f in failures if f["rule"] == rule] == [
+            (f"{file}.csv", 2, column)
+        ], failures
+        [(status, reason)] = query(
+            "select status, reason from marts.mart_freshness where entity_code = ? and as_of_date = ?", entity, DAY2
+        )
+        assert status == "quarantined" and rule in reason
+    gb01 = {mart: [row for row in rows if "GB01" in row] for mart, rows in other_entities(warehouse, "FR01").items()}
+    assert gb01 == {mart: [row for row in rows if "GB01" in row] for mart, rows in other_entities(control, "FR01").items()}
+
+    for entity in broken:  # the entities send their drops again, corrected
+        write_drop(landing, entity, DAY2, night(entity), manifest=True)
+    build_night(registry_file, landing, warehouse, DAY2)
+    assert query(
+        "select entity_code, status from marts.mart_freshness where as_of_date = ? order by 1", DAY2
+    ) == [("DE01", "ok"), ("FR01", "ok"), ("GB01", "ok"), ("GROUP", "ok"), ("US01", "ok")]
+    assert query(
+        "select count(*) from marts.fct_open_items where document_id = 'F-6' and as_of_date = ?", DAY2
+    ) == [(4,)]

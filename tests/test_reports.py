@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from conftest import FORMULA_NAMES, reader, receivables
@@ -124,7 +126,8 @@ def test_workbook_is_formatted_for_french_readers(group_files):
 
     workbook = load_workbook(group_files[0])
     assert workbook.sheetnames == [
-        "Synthèse", "Balance âgée", "Principaux débiteurs", "Signaux faibles", "DSO", "Fraîcheur"
+        "Synthèse", "Balance âgée", "Principaux débiteurs", "Signaux faibles", "DSO", "Fraîcheur",
+        "Anomalies de données",
     ]  # fmt: skip
     for title in workbook.sheetnames[1:]:
         sheet = workbook[title]
@@ -267,3 +270,30 @@ def test_recipient_file_errors_name_file_and_key(tmp_path):
     assert recipients.of("GROUP") == ("daf@example.com",)
     assert recipients.of("FR01") == ("c@example.com", "e@example.com")
     assert recipients.of("DE01") == ()
+
+
+def test_data_issues_are_reported_beside_freshness(warehouse, tmp_path):
+    """SPEC section 12: what the figures left out, and the odd rows they hold, in both files."""
+    from openpyxl import load_workbook
+
+    from receivables.report_data import read_report
+    from receivables.report_files import write_pdf, write_workbook
+
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(warehouse, copy)
+    with duckdb.connect(str(copy)) as connection:
+        connection.execute(
+            "insert into marts.mart_data_issues (as_of_date, entity_code, kind, severity, detail, issue_key, "
+            "file_name, row_number, items, amount, currency) values (?, 'FR01', 'date_order', 'warning', "
+            "'invoices.csv row 7, due_date: expected due_date on or after issue_date', 'invoices.csv:7', "
+            "'invoices.csv', 7, 1, 1200.50, 'EUR')",
+            [AS_OF],
+        )
+    report = read_report(copy, AS_OF)
+    assert ("Anomalies de données", 1, "count") in report.headline
+    write_workbook(report, tmp_path / "report.xlsx")
+    write_pdf(report, tmp_path / "report.pdf")
+    sheet = load_workbook(tmp_path / "report.xlsx")["Anomalies de données"]
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert ["FR01", "avertissement (chargé)", "Échéance avant la date de facture"] in [row[:3] for row in values]
+    assert (tmp_path / "report.pdf").stat().st_size > 0

@@ -77,12 +77,22 @@ SIGNAL_LABELS = {
 }
 
 FRESHNESS_LABELS = {"ok": "à jour", "stale": "non reçu", "quarantined": "en quarantaine"}
-AGING, DEBTORS, SIGNALS, DSO, FRESHNESS = (
+ISSUE_LABELS = {
+    "date_order": "Échéance avant la date de facture",
+    "after_extract_date": "Facture datée après l'extrait",
+    "zero_amount": "Montant nul",
+    "implausible_value": "Valeur invraisemblable",
+    "missing_fx_rate": "Cours de change manquant : exclu des totaux en EUR",
+    "dso_missing_fx_rate": "DSO inconnu faute de cours de change",
+}
+SEVERITY_LABELS = {"warning": "avertissement (chargé)", "error": "chiffre manquant"}
+AGING, DEBTORS, SIGNALS, DSO, FRESHNESS, DATA_ISSUES = (
     "Balance âgée",
     "Principaux débiteurs",
     "Signaux faibles",
     "DSO",
     "Fraîcheur",
+    "Anomalies de données",
 )
 
 
@@ -105,6 +115,14 @@ class _Marts:
 
     def rows(self, sql: str, *parameters: Any) -> list[tuple[Any, ...]]:
         return self.connection.execute(sql, list(parameters)).fetchall()
+
+    def has_table(self, name: str) -> bool:
+        """Whether the marts hold this table (a warehouse published by an earlier version may not)."""
+        return bool(
+            self.rows(
+                "select 1 from information_schema.tables where table_schema = 'marts' and table_name = ?", name
+            )
+        )
 
     def close(self) -> None:
         self.connection.close()
@@ -205,6 +223,32 @@ def _read(marts: _Marts, as_of: date, entity: str | None, top: int) -> Report:
         freshness_rows,
     )
 
+    issues = Table(
+        DATA_ISSUES,
+        (
+            Column("Entité", "text"),
+            Column("Gravité", "text"),
+            Column("Anomalie", "text"),
+            Column("Détail", "text"),
+            Column("Éléments", "count"),
+            Column("Montant", "amount"),
+            Column("Devise", "text"),
+        ),
+        [
+            (code, SEVERITY_LABELS.get(severity, severity), ISSUE_LABELS.get(kind, kind), *rest)
+            for code, severity, kind, *rest in marts.rows(
+                "select entity_code, severity, kind, detail, items, amount, currency from marts.mart_data_issues "
+                f"where as_of_date = ? and entity_code in ({', '.join('?' for _ in dso_codes)}) "
+                "order by severity, entity_code, kind, issue_key",
+                as_of,
+                *dso_codes,  # the group's own issues (its DSO in EUR, its FX drop) in the group's report
+            )
+        ]
+        if marts.has_table("mart_data_issues")
+        else [],
+        note="Lignes chargées malgré une anomalie, et chiffres qui n'ont pas pu être calculés (SPEC section 12).",
+    )
+
     headline = _headline(
         marts,
         as_of,
@@ -216,12 +260,13 @@ def _read(marts: _Marts, as_of: date, entity: str | None, top: int) -> Report:
         signals,
         freshness_rows,
     )
+    headline.append(("Anomalies de données", len(issues.rows), "count"))
     return Report(
         as_of=as_of,
         scope=scope,
         scope_name=entities[entity] if entity else "Groupe (consolidé)",
         headline=headline,
-        tables=[aging, debtors, signals, dso, freshness],
+        tables=[aging, debtors, signals, dso, freshness, issues],
         bucket_headers=headers,
         aging_eur=external_eur_by_bucket,
         dso_trend=trend,

@@ -198,6 +198,18 @@ def _summary_page(report: Report) -> Any:
     for row in freshness.rows:
         y -= 0.02
         figure.text(0.08, y, f"{row[0]} : {row[1]}, dernier extrait valide {fr_value(row[2], 'date')}")
+    issues = report.table("Anomalies de données")
+    y -= 0.03
+    if issues.rows:  # in red: figures the reader must read with them in mind (SPEC section 12)
+        figure.text(0.08, y, f"Anomalies de données : {len(issues.rows)}", weight="bold", color="#C0392B")
+        for row in issues.rows[:8]:
+            y -= 0.02
+            figure.text(0.08, y, f"{row[0]} : {row[2]} ({row[1]}), {row[4]} élément(s)", color="#C0392B")
+        if len(issues.rows) > 8:
+            y -= 0.02
+            figure.text(0.08, y, "… le détail est dans le classeur, feuille « Anomalies de données ».")
+    else:
+        figure.text(0.08, y, "Anomalies de données : aucune", weight="bold")
     figure.text(
         0.08,
         0.04,
