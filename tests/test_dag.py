@@ -168,23 +168,26 @@ def group(tmp_path_factory, airflow_home):
     return root
 
 
-def run_night(dag, root: Path, mailbox: Mailbox, day: date):
-    """The nightly run at 02:00 on the day after ``day``."""
+def run_night(dag, root: Path, mailbox: Mailbox, day: date, **settings: str):
+    """The nightly run at 02:00 on the day after ``day`` (``settings`` override the environment)."""
     os.environ.update(
-        RECEIVABLES_ENTITIES=str(root / "landing" / "entities.yml"),
-        RECEIVABLES_LANDING=str(root / "landing"),
-        RECEIVABLES_WAREHOUSE=str(root / "work" / "warehouse.duckdb"),
-        RECEIVABLES_SERVING=str(root / "serving" / "warehouse.duckdb"),
-        RECEIVABLES_ALERT_TO="credit.manager@example.com",
-        RECEIVABLES_ALERT_FROM="receivables@example.com",
-        AIRFLOW_CONN_SMTP_DEFAULT=json.dumps(
-            {
-                "conn_type": "smtp",
-                "host": "127.0.0.1",
-                "port": mailbox.port,
-                "extra": {"disable_ssl": True, "disable_tls": True},
-            }
-        ),
+        {
+            "RECEIVABLES_ENTITIES": str(root / "landing" / "entities.yml"),
+            "RECEIVABLES_LANDING": str(root / "landing"),
+            "RECEIVABLES_WAREHOUSE": str(root / "work" / "warehouse.duckdb"),
+            "RECEIVABLES_SERVING": str(root / "serving" / "warehouse.duckdb"),
+            "RECEIVABLES_ALERT_TO": "credit.manager@example.com",
+            "RECEIVABLES_ALERT_FROM": "receivables@example.com",
+            "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(
+                {
+                    "conn_type": "smtp",
+                    "host": "127.0.0.1",
+                    "port": mailbox.port,
+                    "extra": {"disable_ssl": True, "disable_tls": True},
+                }
+            ),
+        }
+        | settings
     )
     logical = pendulum.datetime(day.year, day.month, day.day, 2, tz="Europe/Paris").add(days=1)
     run = dag.test(logical_date=logical)
@@ -455,28 +458,11 @@ def test_bad_data_of_two_entities_and_no_rates_never_stop_the_night(group, airfl
 def test_a_code_error_fails_the_run_at_once_and_mails_the_operators(group, airflow_home, tmp_path):
     dag = load_dagbag().dags["receivables_nightly"]
     with Mailbox() as mailbox:
-        os.environ["RECEIVABLES_ENTITIES"] = str(tmp_path / "no-such-registry.yml")
-        run_env = dict(os.environ)
-        try:
-            logical = pendulum.datetime(2026, 1, 4, 2, tz="Europe/Paris")
-            os.environ.update(
-                RECEIVABLES_ALERT_TO="ops@example.com",
-                RECEIVABLES_ALERT_FROM="receivables@example.com",
-                AIRFLOW_CONN_SMTP_DEFAULT=json.dumps(
-                    {
-                        "conn_type": "smtp",
-                        "host": "127.0.0.1",
-                        "port": mailbox.port,
-                        "extra": {"disable_ssl": True, "disable_tls": True},
-                    }
-                ),
-            )
-            run = dag.test(logical_date=logical)
-        finally:
-            os.environ.clear()
-            os.environ.update(run_env)
+        missing = str(tmp_path / "no-such-registry.yml")
+        run, _ = run_night(dag, group, mailbox, date(2026, 1, 3), RECEIVABLES_ENTITIES=missing)
         tries = {ti.task_id: (ti.state, ti.try_number) for ti in run.get_task_instances()}
     assert run.state == "failed"
     assert tries["drops"] == ("failed", 1)  # no retry: the same registry fails the same way
     subjects = [m["Subject"] for m in mailbox.messages]
     assert subjects == ["[receivables] 2026-01-03: the nightly run failed in drops"]
+    assert mailbox.messages[0]["To"] == "credit.manager@example.com"

@@ -43,15 +43,20 @@ def raw_table(extract: Extract) -> str:
     return f"{RAW_SCHEMA}.{extract.name}"
 
 
-def raw_table_ddl(extract: Extract) -> str:
+def raw_table_ddl(extract: Extract, table: str | None = None, more: tuple[str, ...] = ()) -> str:
+    """The raw table of an extract (or another table of its rows, with ``more`` columns after them)."""
     columns = ",\n    ".join(
-        f"{column.name} {column.duckdb_type}{' not null' if column.required else ''}"
-        for column in extract.columns
+        [
+            "entity_code varchar not null",
+            *(
+                f"{column.name} {column.duckdb_type}{' not null' if column.required else ''}"
+                for column in extract.columns
+            ),
+            "extract_date date not null",
+            *more,
+        ]
     )
-    return (
-        f"create table if not exists {raw_table(extract)} (\n"
-        f"    entity_code varchar not null,\n    {columns},\n    extract_date date not null\n)"
-    )
+    return f"create table if not exists {table or raw_table(extract)} (\n    {columns}\n)"
 
 
 ENTITIES_DDL = f"""
@@ -120,12 +125,7 @@ def replaced_table(extract: Extract) -> str:
 
 
 def replaced_table_ddl(extract: Extract) -> str:
-    columns = ",\n    ".join(f"{column.name} {column.duckdb_type}" for column in extract.columns)
-    return (
-        f"create table if not exists {replaced_table(extract)} (\n"
-        f"    entity_code varchar not null,\n    {columns},\n    extract_date date not null,\n"
-        f"    replaced_by_extract_date date not null\n)"
-    )
+    return raw_table_ddl(extract, replaced_table(extract), ("replaced_by_extract_date date not null",))
 
 
 # One row per successful build: the highest load it read. The drops loaded after it are the
