@@ -52,7 +52,10 @@ def tamper(warehouse: Path, *statements: str) -> None:
 
 def test_missing_fx_rates_leave_figures_missing_with_their_reason(registry_file, landing, warehouse, query):
     """SPEC section 12: a missing rate never fails the night; what needs it is null and listed."""
-    write_drop(landing, "_group", DAY1, {"fx_rates": []})
+    # USD has a rate in the FX history (else US01's drop would be quarantined), none in the 7 days
+    # before 2026-03-02 nor before any month end of the DSO
+    old_rate = {"rate_date": date(2025, 11, 3), "currency": "USD", "units_per_eur": "1.0500"}
+    write_drop(landing, "_group", DAY1, {"fx_rates": [old_rate]})
     write_drop(landing, "US01", DAY1, good_drop("US01", "USD"))
     write_drop(landing, "FR01", DAY1, good_drop("FR01", "EUR"))
     land(load_registry(registry_file), landing, DAY1, warehouse)

@@ -414,8 +414,9 @@ def _history_rows(landing: Path, code: str, name: str) -> list[dict[str, str]]:
 def test_bad_data_of_two_entities_and_no_rates_never_stop_the_night(group, airflow_home):
     """SPEC section 12 through the scheduler's own code path: FR01 sends a currency without a
     rate (quarantined on landing), DE01 re-sends a settled invoice in another currency (taken out
-    by the build's data test), GB01 and the FX file do not arrive (stale, no rate for the date):
-    the night succeeds, publishes, names each entity, and mails the operators."""
+    by the build's data test), GB01 pays a document it never sent (quarantined on landing), the FX
+    file does not arrive (no rate for the date): the night succeeds, publishes, names each entity,
+    and mails the operators."""
     landing, day = group / "landing", "2026-01-12"  # the last rate, of 2025-12-31, is too old by then
     fr01 = _history_rows(landing, "FR01", "invoices")[0]
     fr01 |= {"document_id": "XXX-1", "currency": "XXX"}
@@ -424,6 +425,8 @@ def test_bad_data_of_two_entities_and_no_rates_never_stop_the_night(group, airfl
     de01 = next(row for row in _history_rows(landing, "DE01", "invoices") if row["document_id"] in settled)
     de01["currency"] = "GBP" if de01["currency"] != "GBP" else "EUR"
     _entity_drop(landing, "DE01", "2025-12-29", day, {"invoices": [list(de01.values())]})
+    gb01 = _history_rows(landing, "GB01", "payments")[0] | {"settlement_id": "P-404", "document_id": "F-404"}
+    _entity_drop(landing, "GB01", "2025-12-29", day, {"payments": [list(gb01.values())]})
 
     dag = load_dagbag().dags["receivables_nightly"]
     serving = group / "serving" / "warehouse.duckdb"
@@ -437,11 +440,12 @@ def test_bad_data_of_two_entities_and_no_rates_never_stop_the_night(group, airfl
                 "select entity_code, status from marts.mart_freshness where as_of_date = date '2026-01-12'"
             )
         )
-        assert freshness == {"FR01": "quarantined", "DE01": "quarantined", "GB01": "stale", "GROUP": "stale"}
+        assert freshness == {"FR01": "quarantined", "DE01": "quarantined", "GB01": "quarantined", "GROUP": "stale"}
         reasons = dict(
             query("select entity_code, reason from marts.mart_freshness where as_of_date = date '2026-01-12'")
         )
         assert "currency_without_rate" in reasons["FR01"]
+        assert "payments.csv row 2 column document_id" in reasons["GB01"] and "[reference]" in reasons["GB01"]
         assert reasons["DE01"].startswith("taken out by the build of 2026-01-12") and "payment_matches_document" in reasons["DE01"]
         assert (landing / "_quarantine" / "DE01" / day / "reason.json").exists()
         # DE01 is back at its last good data; the GBP items cannot be converted and are listed
@@ -466,3 +470,28 @@ def test_a_code_error_fails_the_run_at_once_and_mails_the_operators(group, airfl
     subjects = [m["Subject"] for m in mailbox.messages]
     assert subjects == ["[receivables] 2026-01-03: the nightly run failed in drops"]
     assert mailbox.messages[0]["To"] == "credit.manager@example.com"
+
+
+def test_a_night_with_no_drop_and_no_rates_publishes(group, airflow_home):
+    """What a newcomer's first click does (unpausing the DAG long after the sample's last day):
+    nothing arrives, not even the FX file; the night publishes, every entity stale, and the rates
+    it lacks are listed."""
+    dag = load_dagbag().dags["receivables_nightly"]
+    with Mailbox() as mailbox:
+        run, states = run_night(dag, group, mailbox, date(2026, 2, 27))
+    assert run.state == "success", states
+    query = reader(group / "serving" / "warehouse.duckdb")
+    assert query(
+        "select distinct status from marts.mart_freshness where as_of_date = date '2026-02-27'"
+    ) == [("stale",)]
+    issues = query(
+        "select kind, entity_code, detail from marts.mart_data_issues where as_of_date = date '2026-02-27' order by all"
+    )
+    kinds = {kind for kind, _, _ in issues}
+    assert {"missing_fx_rate", "dso_missing_fx_rate"} <= kinds, issues
+    assert any("no FX rate for GBP at 2026-02-27" in detail for _, _, detail in issues), issues
+    # the month ends without a rate have no DSO, and say why
+    assert query(
+        "select status, dso_countback from marts.mart_dso where entity_code = 'GROUP' and month_end = date '2026-01-31'"
+    ) == [("missing_fx_rate", None)]
+    assert [m["Subject"] for m in mailbox.messages] == ["[receivables] 2026-02-27: 4 drop(s) not landed"]
