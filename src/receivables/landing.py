@@ -151,8 +151,13 @@ def _reference_parameters(
     files: dict[str, ExtractFile],
     connection: duckdb.DuckDBPyConnection | None,
     entity_code: str,
+    found: dict[tuple[str, str], set[str]] | None = None,
 ) -> dict[str, Any]:
-    """Referenced values of the file that resolve neither within the drop nor in the warehouse."""
+    """Referenced values of the file that resolve neither within the drop nor in the warehouse.
+
+    ``found``: values already looked up in the warehouse, by (target extract,
+    column), for the file's rows (the documents a file's lines settle).
+    """
     parameters = {}
     for reference in extract.references:
         wanted = set(files[extract.name].frame[reference.column].dropna())
@@ -160,7 +165,11 @@ def _reference_parameters(
         if reference.target in files:
             known = wanted & set(files[reference.target].frame[reference.target_column].dropna())
         target = EXTRACTS_BY_NAME[reference.target]
-        known |= known_values(connection, target, reference.target_column, entity_code, wanted - known)
+        already = (found or {}).get((reference.target, reference.target_column))
+        if already is not None:
+            known |= wanted & already
+        else:
+            known |= known_values(connection, target, reference.target_column, entity_code, wanted - known)
         parameters[unresolved_parameter(reference.target, reference.target_column)] = sorted(wanted - known)
     return parameters
 
@@ -315,12 +324,14 @@ def validate_drops(
                 for name, extract_file in drop.read.files.items():
                     typed, date_failures = _typed_frame(extract_file, drop.code, day)
                     drop.failures += date_failures
-                    _add_cross_file_columns(extract_file.extract, typed, drop.read.files, connection, drop.code, rates)
+                    found = _add_cross_file_columns(
+                        extract_file.extract, typed, drop.read.files, connection, drop.code, rates
+                    )
                     parameters = suite_parameters(
                         extract_file.extract, typed, registry.codes, extract_file.dialect
                     )
                     parameters |= _reference_parameters(
-                        extract_file.extract, drop.read.files, connection, drop.code
+                        extract_file.extract, drop.read.files, connection, drop.code, found
                     )
                     parameters[UNRATED_CURRENCIES] = sorted(
                         {
@@ -378,19 +389,21 @@ def _add_cross_file_columns(
     connection: duckdb.DuckDBPyConnection | None,
     entity_code: str,
     rates: dict[str, Decimal],
-) -> None:
+) -> dict[tuple[str, str], set[str]]:
     """The values the cross-file rules of the content suite compare (SPEC section 12).
 
     ``_eur_<amount>``: the amount at its currency's lowest known rate (the
     most it can be worth in EUR; null without a rate, which the currency
     rule reports). ``_document_<column>``: for a settlement line, that column
     of the document it settles, from tonight's drop or else the warehouse.
+    Returns the document ids found in the warehouse, which the reference
+    check then need not look up again.
     """
     for amount, currency in extract.converted_amounts:
         lowest = typed[currency].map(lambda code: float(rates[code]) if code in rates else None)
         typed[f"{EUR_PREFIX}{amount}"] = typed[amount] / lowest.astype("float64")
     if not extract.document_match:
-        return
+        return {}
     columns = extract.document_match
     wanted = set(typed["document_id"].dropna())
     documents = pd.DataFrame(columns=["document_id", *columns])
@@ -401,6 +414,7 @@ def _add_cross_file_columns(
     lookup = known.set_index("document_id")
     for column in columns:  # null for unapplied cash and unknown documents (the reference rule's)
         typed[f"{DOCUMENT_PREFIX}{column}"] = typed["document_id"].map(lookup[column])
+    return {("invoices", "document_id"): set(in_warehouse["document_id"])}
 
 
 def _read_safely(folder: Path, extracts: tuple[Extract, ...], dialect: Any, code: str) -> DropRead:
