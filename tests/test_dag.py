@@ -420,7 +420,12 @@ def test_bad_data_of_two_entities_and_no_rates_never_stop_the_night(group, airfl
     landing, day = group / "landing", "2026-01-12"  # the last rate, of 2025-12-31, is too old by then
     fr01 = _history_rows(landing, "FR01", "invoices")[0]
     fr01 |= {"document_id": "XXX-1", "currency": "XXX"}
-    _entity_drop(landing, "FR01", "2025-12-29", day, {"invoices": [list(fr01.values())]})
+    # and a line in another currency than the document it settles
+    fr01_line = next(row for row in _history_rows(landing, "FR01", "payments") if row["document_id"])
+    fr01_line |= {"settlement_id": "P-USD", "currency": "USD" if fr01_line["currency"] != "USD" else "GBP"}
+    _entity_drop(
+        landing, "FR01", "2025-12-29", day, {"invoices": [list(fr01.values())], "payments": [list(fr01_line.values())]}
+    )
     settled = {row["document_id"] for row in _history_rows(landing, "DE01", "payments") if row["document_id"]}
     de01 = next(row for row in _history_rows(landing, "DE01", "invoices") if row["document_id"] in settled)
     de01["currency"] = "GBP" if de01["currency"] != "GBP" else "EUR"
@@ -445,6 +450,10 @@ def test_bad_data_of_two_entities_and_no_rates_never_stop_the_night(group, airfl
             query("select entity_code, reason from marts.mart_freshness where as_of_date = date '2026-01-12'")
         )
         assert "currency_without_rate" in reasons["FR01"]
+        fr01_rules = {
+            f["rule"] for f in json.loads((landing / "_quarantine" / "FR01" / day / "reason.json").read_text())["failures"]
+        }
+        assert {"currency_without_rate", "settlement_matches_document"} <= fr01_rules
         assert "payments.csv row 2 column document_id" in reasons["GB01"] and "[reference]" in reasons["GB01"]
         assert reasons["DE01"].startswith("taken out by the build of 2026-01-12") and "payment_matches_document" in reasons["DE01"]
         assert (landing / "_quarantine" / "DE01" / day / "reason.json").exists()
