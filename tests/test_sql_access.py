@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -124,3 +127,45 @@ def test_dbt_docs_open_from_disk(reported_group, tmp_path):
             )
         finally:
             browser.close()
+
+
+HOSTILE = {
+    "copy over the warehouse": "copy (select 'gone' as x) to '{warehouse}' (format csv)",
+    "copy to another file": "copy (select 1 as x) to '{tmp}/out.csv' (format csv)",
+    "read a secret": "select * from read_text('{env}')",
+    "read any file": "select * from read_csv('/etc/passwd')",
+    "attach another database": "attach '{tmp}/other.duckdb' as other",
+    "install an extension": "install httpfs",
+    "load an extension": "load httpfs",
+    "turn external access back on": "set enable_external_access = true",
+    "write": "create table marts.gone as select 1 as x",
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_the_sql_command_reaches_nothing_but_the_published_file(case, reported_group, tmp_path):
+    """`receivables sql` is read-only for real: no file outside the warehouse, no extension, no write."""
+    before = hashlib.sha256(reported_group.read_bytes()).hexdigest()
+    secret = tmp_path / ".env"
+    secret.write_text("SUPERSET_ADMIN_PASSWORD=not-for-you\n", encoding="utf-8")
+    statement = HOSTILE[case].format(warehouse=reported_group, tmp=tmp_path, env=secret)
+    result = receivables("sql", "--warehouse", str(reported_group), "-c", statement)
+    assert result.returncode == 2, result.stdout
+    assert "not-for-you" not in result.stdout + result.stderr
+    assert hashlib.sha256(reported_group.read_bytes()).hexdigest() == before
+    assert not (tmp_path / "out.csv").exists() and not (tmp_path / "other.duckdb").exists()
+
+
+def test_csv_for_a_spreadsheet_marks_formula_like_text(reported_group):
+    result = receivables(
+        "sql", "--warehouse", str(reported_group), "--csv", "-c",
+        "select '=HYPERLINK(\"http://example.invalid\",\"x\")' as link, "
+        "'-2+3+cmd|'' /C calc''!A0' as command, -2 as amount, 'Dupont SA' as name",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.reader(io.StringIO(result.stdout)))
+    assert rows == [
+        ["link", "command", "amount", "name"],
+        ["'=HYPERLINK(\"http://example.invalid\",\"x\")", "'-2+3+cmd|' /C calc'!A0", "-2", "Dupont SA"],
+    ]
+    assert "2 text value(s)" in result.stderr

@@ -156,11 +156,11 @@ def _timed_land_and_build(
 
 def query_latencies(serving: Path, as_of: date, repeat: int) -> dict[str, Any]:
     """Each chart query ``repeat`` times on a fresh read-only connection, as a dashboard load does."""
-    import duckdb
+    from receivables.warehouse import open_published
 
     timings: dict[str, list[float]] = {name: [] for name in CHART_QUERIES}
     for _ in range(repeat):
-        with duckdb.connect(str(serving), read_only=True) as connection:
+        with open_published(serving) as connection:
             for name, sql in CHART_QUERIES.items():
                 started = time.perf_counter()
                 connection.execute(sql, [as_of] if "$1" in sql else []).fetchall()

@@ -145,7 +145,13 @@ def cmd_sql(args: argparse.Namespace) -> int:
             if args.command_text is not None
             else (args.file.read_text(encoding="utf-8") if args.file else sys.stdin.read())
         )
-        run_statements(args.warehouse, text, sys.stdout, csv_output=args.csv)
+        marked = run_statements(args.warehouse, text, sys.stdout, csv_output=args.csv)
+        if marked:
+            print(
+                f"note: {marked} text value(s) starting with =, +, -, @, a tab or a carriage return were "
+                "written with a leading ' so that a spreadsheet shows them as text and never runs them",
+                file=sys.stderr,
+            )
         return 0
     shell(args.warehouse)
     return 0

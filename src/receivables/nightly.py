@@ -113,9 +113,9 @@ def publish() -> str:
 
 def freshness(as_of: date) -> list[dict[str, Any]]:
     """The entities that are not fresh for ``as_of``, read from the published warehouse."""
-    import duckdb
+    from receivables.warehouse import open_published
 
-    with duckdb.connect(str(settings().serving), read_only=True) as connection:
+    with open_published(settings().serving) as connection:
         rows = connection.execute(
             "select entity_code, status, reason, last_good_extract_date from marts.mart_freshness "
             "where as_of_date = ? and status <> 'ok' order by entity_code",

@@ -107,11 +107,11 @@ def bucket_header(min_days: int | None, max_days: int | None) -> str:
 
 class _Marts:
     def __init__(self, path: Path) -> None:
-        import duckdb
+        from receivables.warehouse import open_published
 
         if not path.is_file():
             raise ReceivablesError(f"{path}: no such warehouse file")
-        self.connection = duckdb.connect(str(path), read_only=True)
+        self.connection = open_published(path)
 
     def rows(self, sql: str, *parameters: Any) -> list[tuple[Any, ...]]:
         return self.connection.execute(sql, list(parameters)).fetchall()

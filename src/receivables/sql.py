@@ -1,7 +1,11 @@
 """``receivables sql``: read-only SQL on the published warehouse, for controllers.
 
-The file is opened read-only, so nothing a query does can change it, and a
-publish (which swaps the file in atomically) never waits for a reader.
+The file is opened read-only with external access off
+(``warehouse.open_published``): nothing a query does can change it or read,
+write or attach any other file, and a publish (which swaps the file in
+atomically) never waits for a reader. CSV output is for spreadsheets: text
+that a spreadsheet would run as a formula is written with a leading
+apostrophe, as the reports' workbooks mark it, and the command says so.
 """
 
 from __future__ import annotations
@@ -15,11 +19,11 @@ from receivables.errors import ReceivablesError
 
 
 def connect(warehouse: Path) -> Any:
-    import duckdb
+    from receivables.warehouse import open_published
 
     if not warehouse.is_file():
         raise ReceivablesError(f"{warehouse}: no such warehouse file (publish one, or pass --warehouse)")
-    return duckdb.connect(str(warehouse), read_only=True)
+    return open_published(warehouse)
 
 
 def _answers(statement: Any) -> bool:
@@ -33,7 +37,7 @@ def _answers(statement: Any) -> bool:
     }
 
 
-def _run(connection: Any, text: str, out: TextIO, csv_output: bool) -> None:
+def _run(connection: Any, text: str, out: TextIO, csv_output: bool, marked: _Marks | None = None) -> None:
     """Run every statement of ``text`` on ``connection``; print each result set."""
     for statement in connection.extract_statements(text):
         try:
@@ -41,16 +45,30 @@ def _run(connection: Any, text: str, out: TextIO, csv_output: bool) -> None:
         except Exception as exc:  # duckdb's errors name the line and the column
             raise ReceivablesError(f"{statement.query.strip()[:80]!r}: {exc}") from exc
         if relation is not None and _answers(statement):
-            write_result(relation.columns, relation.fetchall(), out, csv_output)
+            count = write_result(relation.columns, relation.fetchall(), out, csv_output)
+            if marked is not None:
+                marked.count += count
 
 
-def run_statements(warehouse: Path, text: str, out: TextIO, csv_output: bool = False) -> None:
-    """Run every statement of ``text`` in one session; print each result set."""
+def run_statements(warehouse: Path, text: str, out: TextIO, csv_output: bool = False) -> int:
+    """Run every statement of ``text`` in one session; print each result set.
+
+    Returns how many CSV cells were marked as text (formula-like values).
+    """
     connection = connect(warehouse)
+    marked = _Marks()
     try:
-        _run(connection, text, out, csv_output)
+        _run(connection, text, out, csv_output, marked)
     finally:
         connection.close()
+    return marked.count
+
+
+class _Marks:
+    """How many formula-like CSV cells a session marked as text."""
+
+    def __init__(self) -> None:
+        self.count = 0
 
 
 def _cell(value: Any) -> str:
@@ -61,12 +79,27 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def write_result(columns: list[str], rows: list[tuple[Any, ...]], out: TextIO, csv_output: bool) -> None:
+def _csv_cell(value: Any) -> tuple[str, bool]:
+    """A CSV cell, and whether it was marked as text: formula-like text gets a leading apostrophe."""
+    from receivables.report_files import is_formula_like
+
+    text = _cell(value)
+    if isinstance(value, str) and is_formula_like(text):
+        return "'" + text, True
+    return text, False
+
+
+def write_result(columns: list[str], rows: list[tuple[Any, ...]], out: TextIO, csv_output: bool) -> int:
+    """Print one result set; returns how many CSV cells were marked as text."""
     if csv_output:
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([[_cell(value) for value in row] for row in rows])
-        return
+        writer.writerow([_csv_cell(name)[0] for name in columns])
+        marked = 0
+        for row in rows:
+            written = [_csv_cell(value) for value in row]
+            marked += sum(was_marked for _, was_marked in written)
+            writer.writerow([text for text, _ in written])
+        return marked
     cells = [[_cell(value) for value in row] for row in rows]
     widths = [max([len(name), *(len(row[i]) for row in cells)]) for i, name in enumerate(columns)]
     numeric = [bool(rows) and all(isinstance(row[i], (int, float, Decimal)) or row[i] is None for row in rows)
@@ -75,13 +108,14 @@ def write_result(columns: list[str], rows: list[tuple[Any, ...]], out: TextIO, c
         "  ".join(name.ljust(width) for name, width in zip(columns, widths, strict=True)).rstrip() + "\n"
     )
     out.write("  ".join("-" * width for width in widths) + "\n")
-    for row in cells:
+    for texts in cells:
         line = "  ".join(
             value.rjust(width) if is_number else value.ljust(width)
-            for value, width, is_number in zip(row, widths, numeric, strict=True)
+            for value, width, is_number in zip(texts, widths, numeric, strict=True)
         )
         out.write(line.rstrip() + "\n")
     out.write(f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n")
+    return 0
 
 
 def shell(warehouse: Path) -> None:  # pragma: no cover - interactive

@@ -247,6 +247,27 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
         connection.close()
 
 
+# A published file is only ever read: no file outside it, no extension, no setting changed. DuckDB
+# refuses to turn external access back on while the database is open, and the configuration is
+# locked, so no statement a reader types can undo this.
+PUBLISHED_CONFIG = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "lock_configuration": True,
+}
+
+
+def open_published(path: Path) -> duckdb.DuckDBPyConnection:
+    """The one way to open a published warehouse (serving or entity file): read-only, nothing outside it.
+
+    COPY ... TO, ATTACH, read_csv and read_text on any path, INSTALL and
+    LOAD are refused; so is any write. The working file's writer (load,
+    build) is the only connection that writes.
+    """
+    return duckdb.connect(str(path), read_only=True, config=dict(PUBLISHED_CONFIG))
+
+
 @contextmanager
 def read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection | None]:
     """A read-only connection to the warehouse, or None when nothing has been landed yet."""
