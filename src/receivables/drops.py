@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -38,6 +40,43 @@ class ExtractFile:
 class DropRead:
     files: dict[str, ExtractFile] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
+
+
+DEFAULT_MAX_FILE_BYTES = 4 * 2**30  # a history drop's largest file at 10 M invoices is about 1 GB
+
+
+def max_file_bytes() -> int:
+    """The largest file landing reads (``RECEIVABLES_MAX_FILE_BYTES``, default 4 GiB)."""
+    configured = os.environ.get("RECEIVABLES_MAX_FILE_BYTES", "")
+    return int(configured) if configured.isdigit() else DEFAULT_MAX_FILE_BYTES
+
+
+def file_problem(path: Path, entity: str) -> Failure | None:
+    """Why a file of a drop must not be read: a symbolic link (never followed), not a regular
+    file (a device or a pipe would never end), or larger than landing reads. None when it may."""
+    try:
+        status = path.lstat()
+    except OSError as exc:
+        return Failure(entity, path.name, "unreadable", f"expected a readable file ({exc.strerror})")
+    if stat.S_ISLNK(status.st_mode):
+        return Failure(
+            entity,
+            path.name,
+            "symlink",
+            "expected a file, not a symbolic link (landing never follows one)",
+            found=str(os.readlink(path)),
+        )
+    if not stat.S_ISREG(status.st_mode):
+        return Failure(entity, path.name, "not_a_file", "expected a regular file, not a device, pipe or folder")
+    if status.st_size > max_file_bytes():
+        return Failure(
+            entity,
+            path.name,
+            "file_too_large",
+            f"expected at most {max_file_bytes():,} bytes (RECEIVABLES_MAX_FILE_BYTES)",
+            found=f"{status.st_size:,} bytes",
+        )
+    return None
 
 
 def _decode(path: Path, encoding: str, entity: str) -> tuple[str | None, Failure | None]:
@@ -109,6 +148,9 @@ def _read_parquet(path: Path, entity: str) -> tuple[pd.DataFrame | None, Failure
 def read_extract(
     path: Path, extract: Extract, dialect: CsvDialect, entity: str
 ) -> tuple[ExtractFile | None, Failure | None]:
+    problem = file_problem(path, entity)
+    if problem is not None:
+        return None, problem
     if path.suffix == ".parquet":
         frame, failure = _read_parquet(path, entity)
         dialect = PARQUET_DIALECT
@@ -130,7 +172,7 @@ def read_extract(
 def find_extract_file(folder: Path, extract: Extract) -> Path | None:
     for suffix in (".csv", ".parquet"):
         candidate = folder / f"{extract.name}{suffix}"
-        if candidate.exists():
+        if candidate.exists() or candidate.is_symlink():  # a link is found, then refused, never followed
             return candidate
     return None
 
@@ -211,8 +253,11 @@ def _manifest_control(control: Any) -> tuple[dict[str, Any], list[tuple[str, str
 def check_manifest(folder: Path, files: dict[str, ExtractFile], entity: str) -> list[Failure]:
     """Compare each file with ``_manifest.json`` (rows, sha256, amount_sum) when one is present."""
     path = folder / MANIFEST_FILE
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return []
+    problem = file_problem(path, entity)
+    if problem is not None:
+        return [problem]
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
         listed = manifest["files"]
@@ -234,8 +279,12 @@ def check_manifest(folder: Path, files: dict[str, ExtractFile], entity: str) -> 
         for rule, message, found in problems:
             fail(rule, f"{message} (entry {file_name!r})", found, MANIFEST_FILE)
         file_path = folder / file_name
-        if not file_path.is_file():
+        if not file_path.exists() and not file_path.is_symlink():
             fail("manifest_file", "expected the file listed in _manifest.json", "no such file")
+            continue
+        problem = file_problem(file_path, entity)
+        if problem is not None:
+            failures.append(problem)
             continue
         if "sha256" in control:
             digest = hashlib.sha256(file_path.read_bytes()).hexdigest()

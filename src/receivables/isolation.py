@@ -111,7 +111,7 @@ def take_out(
     Later drops first: a row a later drop of the night replaced may itself
     come from an earlier drop being taken out, which then removes it too.
     """
-    from receivables.landing import QUARANTINED, quarantine_drop
+    from receivables.landing import QUARANTINED, UnsafeQuarantine, quarantine_drop
 
     ordered = sorted(drops, key=lambda d: (d.extract_date, d.entity_code), reverse=True)
     taken: list[TakenOut] = []
@@ -137,7 +137,11 @@ def take_out(
         entity = None if drop.entity_code == GROUP_ENTITY else drop.entity_code
         folder = paths.drop_dir(landing, entity, drop.extract_date)
         target = paths.quarantine_dir(landing, entity, drop.extract_date)
-        final = quarantine_drop(folder, target, drops[drop], drop.entity_code, drop.extract_date)
+        try:
+            final = quarantine_drop(folder, target, drops[drop], drop.entity_code, drop.extract_date)
+        except UnsafeQuarantine as unsafe:  # taken out of the raw layer all the same
+            log.error("%s %s taken out of the night: %s", drop.entity_code, drop.extract_date, unsafe)
+            continue
         log.warning("%s %s taken out of the night and quarantined to %s", drop.entity_code, drop.extract_date, final)
     return taken
 

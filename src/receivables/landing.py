@@ -180,13 +180,19 @@ def quarantine_drop(folder: Path, target: Path, failures: list[Failure], entity_
     A drop whose folder is gone (a build takes out a drop landed from a
     folder since removed) still gets its ``reason.json`` in the quarantine.
     """
+    linked = _linked(target.parent.parent, target.parent)
+    if linked is not None:  # writing there would write wherever the link points
+        raise UnsafeQuarantine(f"{linked} is a symbolic link: the drop is left where it is, nothing is written")
     final = target
     attempt = 1
-    while final.exists():
+    while final.exists() or final.is_symlink():
         attempt += 1
         final = target.with_name(f"{target.name}.{attempt}")
     final.parent.mkdir(parents=True, exist_ok=True)
-    if folder.is_dir():
+    if folder.is_symlink():  # the link itself is kept, never what it points at
+        final.mkdir()
+        os.rename(folder, final / "drop.symlink")
+    elif folder.is_dir():
         shutil.move(str(folder), str(final))
     else:
         final.mkdir()
@@ -202,6 +208,15 @@ def quarantine_drop(folder: Path, target: Path, failures: list[Failure], entity_
         json.dumps(reason, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     return final
+
+
+class UnsafeQuarantine(ReceivablesError):
+    """The quarantine folder of an entity is a symbolic link: nothing may be written through it."""
+
+
+def _linked(*candidates: Path) -> Path | None:
+    """The first of these paths that is a symbolic link (landing never follows one), if any."""
+    return next((path for path in candidates if path.is_symlink()), None)
 
 
 def _reason(failures: list[Failure]) -> str:
@@ -293,12 +308,23 @@ def validate_drops(
         code = entity_code or GROUP_ENTITY
         folder = paths.drop_dir(landing, entity_code, day)
         quarantined = paths.quarantine_dir(landing, entity_code, day)
-        if not folder.exists():
+        linked = _linked(folder.parent, folder)
+        if not folder.exists() and linked is None:
             outcomes[index] = _absent(code, day, quarantined, folder)
             continue
         dialect = registry.entity(entity_code).csv if entity_code else registry.group_csv
         extracts = ENTITY_EXTRACTS if entity_code else GROUP_EXTRACTS
-        read = _read_safely(folder, extracts, dialect, code)
+        if linked is not None:  # a linked drop could be another entity's: never read through it
+            failure = Failure(
+                code,
+                linked.name,
+                "symlink",
+                "expected the drop as a folder of the landing area, not a symbolic link (never followed)",
+                found=str(os.readlink(linked)),
+            )
+            read = DropRead(failures=[failure])
+        else:
+            read = _read_safely(folder, extracts, dialect, code)
         drops[index] = _Drop(code, folder, quarantined, read, list(read.failures))
 
     checker = validator()
@@ -458,7 +484,17 @@ def _settle(drop: _Drop, warehouse: Path, day: date, landing: Path) -> DropOutco
     if errors:
         errors += _missing_earlier_drops(landing, drop.code, day, errors)
         failures = errors + [failure for failure in drop.failures if not failure.is_error]
-        final = quarantine_drop(drop.folder, drop.quarantined, failures, drop.code, day)
+        try:
+            final = quarantine_drop(drop.folder, drop.quarantined, failures, drop.code, day)
+        except UnsafeQuarantine as unsafe:
+            log.error("%s %s: %s", drop.code, day, unsafe)
+            return DropOutcome(
+                drop.code,
+                day.isoformat(),
+                QUARANTINED,
+                reason=f"{_reason(errors)}; {unsafe}",
+                failure_count=len(errors),
+            )
         for failure in errors[:10]:
             log.warning("%s", failure.describe())
         log.warning("%s %s quarantined to %s (%d failures)", drop.code, day, final, len(errors))
@@ -486,7 +522,7 @@ def _missing_earlier_drops(landing: Path, code: str, day: date, errors: list[Fai
     entity = None if code == GROUP_ENTITY else code
     folder = paths.quarantine_dir(landing, entity, day).parent
     missing = []
-    for candidate in sorted(folder.iterdir()) if folder.is_dir() else []:
+    for candidate in sorted(folder.iterdir()) if folder.is_dir() and not folder.is_symlink() else []:
         try:
             earlier = date.fromisoformat(candidate.name[:10])
         except ValueError:
@@ -640,7 +676,9 @@ def batches(sizes: list[int], parts: int, limit: int = BATCH_BYTES) -> list[list
 
 def _drop_bytes(landing: Path, entity_code: str | None, day: date) -> int:
     folder = paths.drop_dir(landing, entity_code, day)
-    return sum(path.stat().st_size for path in folder.iterdir() if path.is_file()) if folder.is_dir() else 0
+    if not folder.is_dir() or _linked(folder.parent, folder) is not None:
+        return 0
+    return sum(path.lstat().st_size for path in folder.iterdir() if not path.is_symlink() and path.is_file())
 
 
 def land(

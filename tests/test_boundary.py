@@ -1,0 +1,94 @@
+"""Trust nothing at the boundary (issue 18): links, special files and manifests never lead landing astray."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import DAY1, good_drop, write_drop
+from receivables.landing import OK, QUARANTINED
+from test_isolation import land_night, reason_of
+from test_landing import ENTITIES, write_good_night
+
+
+def rules(landing: Path, entity: str) -> set[str]:
+    return {f["rule"] for f in reason_of(landing, entity, DAY1)["failures"]}
+
+
+def test_a_linked_drop_folder_is_refused_and_nothing_is_written_through_it(
+    registry_file, landing, warehouse, query
+):
+    write_good_night(landing)
+    de01 = landing / "DE01" / DAY1.isoformat()
+    for path in de01.iterdir():
+        path.unlink()
+    de01.rmdir()
+    gb01 = landing / "GB01" / DAY1.isoformat()
+    de01.symlink_to(gb01, target_is_directory=True)  # DE01's drop would be GB01's rows again
+    before = sorted(p.name for p in gb01.iterdir())
+
+    outcomes = land_night(registry_file, landing, warehouse, DAY1)
+    assert outcomes["DE01"].status == QUARANTINED and "symlink" in rules(landing, "DE01")
+    assert outcomes["GB01"].status == OK
+    assert sorted(p.name for p in gb01.iterdir()) == before  # no reason.json written through the link
+    quarantined = landing / "_quarantine" / "DE01" / DAY1.isoformat()
+    assert (quarantined / "drop.symlink").is_symlink() and (quarantined / "reason.json").is_file()
+    assert query("select count(*) from raw.invoices where entity_code = 'DE01'") == [(0,)]
+    assert query("select count(*) from raw.invoices where entity_code = 'GB01'") == [(3,)]
+
+
+def test_a_linked_file_is_refused(registry_file, landing, warehouse, tmp_path):
+    write_good_night(landing, manifest=False)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("SUPERSET_SECRET_KEY=not-for-you\n", encoding="utf-8")
+    invoices = landing / "FR01" / DAY1.isoformat() / "invoices.csv"
+    invoices.unlink()
+    invoices.symlink_to(secret)
+    outcomes = land_night(registry_file, landing, warehouse, DAY1)
+    assert outcomes["FR01"].status == QUARANTINED and "symlink" in rules(landing, "FR01")
+    reason = (landing / "_quarantine" / "FR01" / DAY1.isoformat() / "reason.json").read_text(encoding="utf-8")
+    assert "not-for-you" not in reason
+    assert all(outcomes[e].status == OK for e in ENTITIES if e != "FR01")
+
+
+@pytest.mark.parametrize("name", ["/dev/zero", "/etc/hostname", "../../GB01/2026-03-02/invoices.csv"])
+def test_a_manifest_naming_a_path_is_refused_without_reading_it(name, registry_file, landing, warehouse):
+    write_good_night(landing)
+    (landing / "FR01" / DAY1.isoformat() / "_manifest.json").write_text(
+        json.dumps({"files": {name: {"rows": 1}}}), encoding="utf-8"
+    )
+    outcomes = land_night(registry_file, landing, warehouse, DAY1)
+    assert outcomes["FR01"].status == QUARANTINED
+    failures = reason_of(landing, "FR01", DAY1)["failures"]
+    assert [(f["file"], f["rule"], f["found"]) for f in failures] == [("_manifest.json", "manifest_file", name)]
+
+
+def test_a_pipe_or_an_oversized_file_is_refused(registry_file, landing, warehouse, monkeypatch):
+    write_good_night(landing, manifest=False)
+    payments = landing / "US01" / DAY1.isoformat() / "payments.csv"
+    payments.unlink()
+    os.mkfifo(payments)  # reading it would wait forever
+    monkeypatch.setenv("RECEIVABLES_MAX_FILE_BYTES", "250")
+    outcomes = land_night(registry_file, landing, warehouse, DAY1)
+    assert outcomes["US01"].status == QUARANTINED and "not_a_file" in rules(landing, "US01")
+    # every other drop has files over 250 bytes (its debtors and invoices); the FX file is smaller
+    for entity in ("FR01", "DE01", "GB01"):
+        assert outcomes[entity].status == QUARANTINED and "file_too_large" in rules(landing, entity), entity
+
+
+def test_a_linked_quarantine_folder_is_never_written_through(registry_file, landing, warehouse, tmp_path):
+    write_good_night(landing)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (landing / "_quarantine").mkdir()
+    (landing / "_quarantine" / "FR01").symlink_to(elsewhere, target_is_directory=True)
+    bad = good_drop("FR01")
+    bad["invoices"][0]["currency"] = "EURO"
+    write_drop(landing, "FR01", DAY1, bad, manifest=True)
+    outcome = land_night(registry_file, landing, warehouse, DAY1)["FR01"]
+    assert outcome.status == QUARANTINED and "symbolic link" in outcome.reason
+    assert list(elsewhere.iterdir()) == []
+    assert (landing / "FR01" / DAY1.isoformat() / "invoices.csv").is_file()  # left where it was, not loaded
