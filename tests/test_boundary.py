@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
 
 import pytest
 
-from conftest import DAY1, good_drop, write_drop
+from conftest import DAY1, DAY2, good_drop, write_drop
 from receivables.landing import OK, QUARANTINED
 from test_isolation import land_night, reason_of
 from test_landing import ENTITIES, write_good_night
@@ -92,3 +93,51 @@ def test_a_linked_quarantine_folder_is_never_written_through(registry_file, land
     assert outcome.status == QUARANTINED and "symbolic link" in outcome.reason
     assert list(elsewhere.iterdir()) == []
     assert (landing / "FR01" / DAY1.isoformat() / "invoices.csv").is_file()  # left where it was, not loaded
+
+
+def test_a_file_cut_mid_row_without_a_manifest_is_truncated(registry_file, landing, warehouse, query):
+    write_good_night(landing, manifest=False)
+    invoices = landing / "US01" / DAY1.isoformat() / "invoices.csv"
+    data = invoices.read_bytes()
+    invoices.write_bytes(data[: data.rindex(b"100.00") + 2])  # the last row's amount cut to "10"
+    outcomes = land_night(registry_file, landing, warehouse, DAY1)
+    assert outcomes["US01"].status == QUARANTINED
+    failures = reason_of(landing, "US01", DAY1)["failures"]
+    assert [(f["file"], f["row"]) for f in failures if f["rule"] == "truncated"] == [("invoices.csv", 4)]
+    assert query("select count(*) from raw.invoices where entity_code = 'US01'") == [(0,)]
+
+
+def test_a_manifest_vouches_for_a_file_without_a_final_line_break(registry_file, landing, warehouse):
+    write_good_night(landing)
+    folder = landing / "GB01" / DAY1.isoformat()
+    invoices = folder / "invoices.csv"
+    invoices.write_bytes(invoices.read_bytes().rstrip(b"\r\n"))  # whole rows, no line break at the end
+    manifest = json.loads((folder / "_manifest.json").read_text(encoding="utf-8"))
+    manifest["files"]["invoices.csv"]["sha256"] = hashlib.sha256(invoices.read_bytes()).hexdigest()
+    (folder / "_manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert land_night(registry_file, landing, warehouse, DAY1)["GB01"].status == OK
+
+
+def test_utf8_sent_for_a_cp1252_entity_is_named_row_by_row(registry_file, landing, warehouse, query, tmp_path):
+    write_good_night(landing, manifest=False)
+    debtors = landing / "FR01" / DAY1.isoformat() / "debtors.csv"
+    debtors.write_bytes(debtors.read_bytes().decode("cp1252").encode("utf-8"))  # Lefèvre, Müller in UTF-8
+    outcome = land_night(registry_file, landing, warehouse, DAY1)["FR01"]
+    assert outcome.status == OK  # a warning by default: the rows land, each listed
+    assert query(
+        "select file_name, row_number, rule from raw.landing_warnings where entity_code = 'FR01' order by 2"
+    ) == [("debtors.csv", 2, "encoding_mismatch"), ("debtors.csv", 3, "encoding_mismatch")]
+
+    # an entity whose registry says so has such a drop quarantined
+    strict = tmp_path / "strict.yml"
+    strict.write_text(
+        registry_file.read_text(encoding="utf-8").replace(
+            'date_format: "%d/%m/%Y"}', 'date_format: "%d/%m/%Y", encoding_mismatch: error}', 1
+        ),
+        encoding="utf-8",
+    )
+    write_drop(landing, "FR01", DAY2, good_drop("FR01"))
+    debtors = landing / "FR01" / DAY2.isoformat() / "debtors.csv"
+    debtors.write_bytes(debtors.read_bytes().decode("cp1252").encode("utf-8"))
+    assert land_night(strict, landing, warehouse, DAY2)["FR01"].status == QUARANTINED
+    assert {f["rule"] for f in reason_of(landing, "FR01", DAY2)["failures"]} == {"encoding_mismatch"}

@@ -42,6 +42,11 @@ FILE_RULES = {
     "parquet",
     "earlier_drop_quarantined",
     "unique_key",
+    "truncated",
+    "encoding_mismatch",
+    "symlink",
+    "not_a_file",
+    "file_too_large",
 }
 ODD_VALUES = st.sampled_from(
     ["", " ", "NaN", "null", "1e400", "-0", "99999999999999999999", "31/02/2026", "2026-13-01",

@@ -6,6 +6,7 @@ dialect's columns is reported with its row, and the drop is quarantined.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import io
 import json
@@ -20,11 +21,12 @@ from typing import Any
 import pandas as pd
 
 from receivables.contract import MANIFEST_FILE, Extract
-from receivables.errors import Failure
+from receivables.errors import ERROR, WARNING, Failure
 from receivables.registry import CsvDialect
 from receivables.suites import ROW_COLUMN
 
 PARSER_LINE = re.compile(r"line (\d+)")
+MAX_ROWS_LISTED = 50  # rows listed per rule and file; the count is always given
 PARQUET_DIALECT = CsvDialect()  # typed Parquet columns are rendered as ISO text
 
 
@@ -34,6 +36,7 @@ class ExtractFile:
     path: Path
     frame: pd.DataFrame  # text values, None for empty, plus ROW_COLUMN
     dialect: CsvDialect
+    warnings: list[Failure] = field(default_factory=list)  # found while reading (an encoding mismatch)
 
 
 @dataclass
@@ -96,6 +99,60 @@ def _decode(path: Path, encoding: str, entity: str) -> tuple[str | None, Failure
         )
 
 
+def _is_single_byte(encoding: str) -> bool:
+    """Whether every byte is one character in this encoding (cp1252, latin-1, ...), as UTF-8 is not."""
+    return len(bytes(range(256)).decode(encoding, errors="replace")) == 256 and codecs.lookup(
+        encoding
+    ).name not in {"utf-8", "utf-8-sig"}
+
+
+def encoding_mismatches(data: bytes, dialect: CsvDialect, entity: str, file_name: str) -> list[Failure]:
+    """Rows of a file declared in a single-byte encoding that are in fact UTF-8 (SPEC section 12).
+
+    cp1252 decodes almost any byte, so UTF-8 read as cp1252 raises nothing
+    and lands mojibake (``SociÃ©tÃ©``). A file whose bytes are valid UTF-8
+    with multi-byte sequences is such a file: each row holding one is
+    listed, as a warning, or as an error where the registry's dialect says
+    ``encoding_mismatch: error``.
+    """
+    if not _is_single_byte(dialect.encoding) or data.isascii():
+        return []
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return []  # not UTF-8: the declared encoding is the likelier reading
+    severity = ERROR if dialect.encoding_mismatch == ERROR else WARNING
+    rows = [number for number, line in enumerate(data.split(b"\n"), start=1) if not line.isascii()]
+    message = (
+        f"expected text encoded as {dialect.encoding}; this row reads as UTF-8 "
+        f"(as {dialect.encoding}, accented letters would land garbled)"
+    )
+    failures = [
+        Failure(
+            entity,
+            file_name,
+            "encoding_mismatch",
+            message,
+            row=row,
+            found=data.split(b"\n")[row - 1].decode("utf-8").strip()[:60],
+            severity=severity,
+        )
+        for row in rows[:MAX_ROWS_LISTED]
+    ]
+    if len(rows) > MAX_ROWS_LISTED:
+        failures.append(
+            Failure(
+                entity,
+                file_name,
+                "encoding_mismatch",
+                f"{message}: {len(rows) - MAX_ROWS_LISTED} more rows",
+                severity=severity,
+                items=len(rows) - MAX_ROWS_LISTED,
+            )
+        )
+    return failures
+
+
 def _read_csv(path: Path, dialect: CsvDialect, entity: str) -> tuple[pd.DataFrame | None, Failure | None]:
     text, failure = _decode(path, dialect.encoding, entity)
     if text is None:
@@ -151,11 +208,14 @@ def read_extract(
     problem = file_problem(path, entity)
     if problem is not None:
         return None, problem
+    warnings: list[Failure] = []
     if path.suffix == ".parquet":
         frame, failure = _read_parquet(path, entity)
         dialect = PARQUET_DIALECT
     else:
         frame, failure = _read_csv(path, dialect, entity)
+        if frame is not None:
+            warnings = encoding_mismatches(path.read_bytes(), dialect, entity, path.name)
     if frame is None:
         return None, failure
     frame.columns = [str(name).strip() for name in frame.columns]
@@ -166,7 +226,7 @@ def read_extract(
         if column.name not in frame.columns and not column.required:
             frame[column.name] = pd.Series(pd.NA, index=frame.index, dtype="str")
     frame[ROW_COLUMN] = range(2, len(frame) + 2)
-    return ExtractFile(extract=extract, path=path, frame=frame, dialect=dialect), None
+    return ExtractFile(extract=extract, path=path, frame=frame, dialect=dialect, warnings=warnings), None
 
 
 def find_extract_file(folder: Path, extract: Extract) -> Path | None:
@@ -198,8 +258,45 @@ def read_drop(folder: Path, extracts: tuple[Extract, ...], dialect: CsvDialect, 
             result.failures.append(failure)
         if read is not None:
             result.files[extract.name] = read
+            result.failures.extend(read.warnings)
+            if path.suffix != ".parquet" and not _ends_with_newline(path) and path.name not in vouched(folder):
+                result.failures.append(
+                    Failure(
+                        entity,
+                        path.name,
+                        "truncated",
+                        "expected the file to end with a line break: its last row may have been cut "
+                        "(a manifest giving the file's rows or sha256 vouches for a file without one)",
+                        row=len(read.frame) + 1,
+                    )
+                )
     result.failures.extend(check_manifest(folder, result.files, entity))
     return result
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        if handle.tell() == 0:
+            return True  # an empty file is reported as such
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1) in {b"\n", b"\r"}
+
+
+def vouched(folder: Path) -> set[str]:
+    """The files whose rows or sha256 the drop's manifest gives: it vouches for their end."""
+    path = folder / MANIFEST_FILE
+    if not path.is_file() or path.is_symlink():
+        return set()
+    try:
+        listed = json.loads(path.read_text(encoding="utf-8")).get("files")
+    except (ValueError, AttributeError, UnicodeError):
+        return set()
+    if not isinstance(listed, dict):
+        return set()
+    return {
+        name for name, control in listed.items() if isinstance(control, dict) and ({"rows", "sha256"} & set(control))
+    }
 
 
 def _parse_amount(text: str, dialect: CsvDialect) -> Decimal | None:

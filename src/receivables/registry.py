@@ -24,6 +24,8 @@ class CsvDialect:
     decimal: str = "."
     encoding: str = "utf-8"
     date_format: str = "%Y-%m-%d"
+    # a file of a single-byte encoding that reads as UTF-8: "warning" (lands, rows listed) or "error"
+    encoding_mismatch: str = "warning"
 
     @property
     def date_regex(self) -> str:
@@ -69,12 +71,15 @@ class Registry:
 
     def to_yaml(self) -> str:
         def dialect(csv: CsvDialect) -> dict[str, str]:
-            return {
+            written = {
                 "delimiter": csv.delimiter,
                 "decimal": csv.decimal,
                 "encoding": csv.encoding,
                 "date_format": csv.date_format,
             }
+            if csv.encoding_mismatch != CsvDialect.encoding_mismatch:
+                written["encoding_mismatch"] = csv.encoding_mismatch
+            return written
 
         document = {
             "group_currency": self.group_currency,
@@ -98,7 +103,7 @@ def _dialect(raw: Any, where: str) -> CsvDialect:
         return CsvDialect()
     if not isinstance(raw, dict):
         raise RegistryError(f"{where}: csv must be a mapping, found {raw!r}")
-    unknown = set(raw) - {"delimiter", "decimal", "encoding", "date_format"}
+    unknown = set(raw) - {"delimiter", "decimal", "encoding", "date_format", "encoding_mismatch"}
     if unknown:
         raise RegistryError(f"{where}: unknown csv settings {sorted(unknown)}")
     dialect = CsvDialect(**{key: str(value) for key, value in raw.items()})
@@ -108,6 +113,10 @@ def _dialect(raw: Any, where: str) -> CsvDialect:
         raise RegistryError(
             f"{where}: csv.decimal must be '.' or ',' and differ from the delimiter, "
             f"found {dialect.decimal!r}"
+        )
+    if dialect.encoding_mismatch not in {"warning", "error"}:
+        raise RegistryError(
+            f"{where}: csv.encoding_mismatch must be warning or error, found {dialect.encoding_mismatch!r}"
         )
     try:
         codecs.lookup(dialect.encoding)
