@@ -82,8 +82,7 @@ def file_problem(path: Path, entity: str) -> Failure | None:
     return None
 
 
-def _decode(path: Path, encoding: str, entity: str) -> tuple[str | None, Failure | None]:
-    data = path.read_bytes()
+def _decode(data: bytes, path: Path, encoding: str, entity: str) -> tuple[str | None, Failure | None]:
     codec = "utf-8-sig" if encoding.lower().replace("_", "-") in {"utf-8", "utf8"} else encoding
     try:
         return data.decode(codec), None
@@ -122,7 +121,8 @@ def encoding_mismatches(data: bytes, dialect: CsvDialect, entity: str, file_name
     except UnicodeDecodeError:
         return []  # not UTF-8: the declared encoding is the likelier reading
     severity = ERROR if dialect.encoding_mismatch == ERROR else WARNING
-    rows = [number for number, line in enumerate(data.split(b"\n"), start=1) if not line.isascii()]
+    lines = data.split(b"\n")
+    rows = [number for number, line in enumerate(lines, start=1) if not line.isascii()]
     message = (
         f"expected text encoded as {dialect.encoding}; this row reads as UTF-8 "
         f"(as {dialect.encoding}, accented letters would land garbled)"
@@ -134,7 +134,7 @@ def encoding_mismatches(data: bytes, dialect: CsvDialect, entity: str, file_name
             "encoding_mismatch",
             message,
             row=row,
-            found=data.split(b"\n")[row - 1].decode("utf-8").strip()[:60],
+            found=lines[row - 1].decode("utf-8").strip()[:60],
             severity=severity,
         )
         for row in rows[:MAX_ROWS_LISTED]
@@ -153,12 +153,18 @@ def encoding_mismatches(data: bytes, dialect: CsvDialect, entity: str, file_name
     return failures
 
 
-def _read_csv(path: Path, dialect: CsvDialect, entity: str) -> tuple[pd.DataFrame | None, Failure | None]:
-    text, failure = _decode(path, dialect.encoding, entity)
+def _read_csv(
+    path: Path, dialect: CsvDialect, entity: str
+) -> tuple[pd.DataFrame | None, Failure | None, list[Failure]]:
+    """The file's text values, or why it cannot be read; and its rows that warn (an encoding mismatch)."""
+    data = path.read_bytes()
+    text, failure = _decode(data, path, dialect.encoding, entity)
     if text is None:
-        return None, failure
+        return None, failure, []
     if not text.strip():
-        return None, Failure(entity, path.name, "header", "expected a header line", row=1)
+        return None, Failure(entity, path.name, "header", "expected a header line", row=1), []
+    warnings = encoding_mismatches(data, dialect, entity, path.name)
+    del data  # a history file can be a gigabyte: its bytes are not needed once decoded and checked
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -171,14 +177,18 @@ def _read_csv(path: Path, dialect: CsvDialect, entity: str) -> tuple[pd.DataFram
         )
     except pd.errors.ParserError as exc:
         match = PARSER_LINE.search(str(exc))
-        return None, Failure(
-            entity=entity,
-            file=path.name,
-            rule="csv_structure",
-            row=int(match.group(1)) if match else None,
-            message=f"expected rows split by {dialect.delimiter!r} into the header's columns ({exc})",
+        return (
+            None,
+            Failure(
+                entity=entity,
+                file=path.name,
+                rule="csv_structure",
+                row=int(match.group(1)) if match else None,
+                message=f"expected rows split by {dialect.delimiter!r} into the header's columns ({exc})",
+            ),
+            [],
         )
-    return frame, None
+    return frame, None, warnings
 
 
 def _parquet_text(series: pd.Series) -> pd.Series:
@@ -213,9 +223,7 @@ def read_extract(
         frame, failure = _read_parquet(path, entity)
         dialect = PARQUET_DIALECT
     else:
-        frame, failure = _read_csv(path, dialect, entity)
-        if frame is not None:
-            warnings = encoding_mismatches(path.read_bytes(), dialect, entity, path.name)
+        frame, failure, warnings = _read_csv(path, dialect, entity)
     if frame is None:
         return None, failure
     frame.columns = [str(name).strip() for name in frame.columns]
