@@ -307,7 +307,8 @@ def vouched(folder: Path) -> set[str]:
     }
 
 
-def _parse_amount(text: str, dialect: CsvDialect) -> Decimal | None:
+def parse_amount(text: str, dialect: CsvDialect) -> Decimal | None:
+    """A number as the dialect writes it (decimal comma or point), exactly; None if it is not one."""
     try:
         return Decimal(text.replace(dialect.decimal, ".") if dialect.decimal != "." else text)
     except InvalidOperation:
@@ -406,7 +407,7 @@ def check_manifest(folder: Path, files: dict[str, ExtractFile], entity: str) -> 
             fail("manifest_rows", f"expected {control['rows']} data rows (truncated file?)", len(read.frame))
         column = read.extract.amount_column
         if "amount_sum" in control and column and column in read.frame.columns:
-            amounts = [_parse_amount(v, read.dialect) for v in read.frame[column].dropna()]
+            amounts = [parse_amount(v, read.dialect) for v in read.frame[column].dropna()]
             if all(amount is not None for amount in amounts):
                 total = sum((a for a in amounts if a is not None), Decimal(0))
                 if total != control["amount_sum"]:

@@ -18,7 +18,7 @@ import shutil
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +34,7 @@ from receivables.contract import (
     ColumnType,
     Extract,
 )
-from receivables.drops import DropRead, ExtractFile, find_extract_file, read_drop, read_extract
+from receivables.drops import DropRead, ExtractFile, find_extract_file, parse_amount, read_drop, read_extract
 from receivables.errors import Failure, ReceivablesError
 from receivables.registry import Registry
 from receivables.suites import (
@@ -395,15 +395,11 @@ def _known_rates(
         read = None
     if read is None or not {"currency", "units_per_eur"} <= set(read.frame.columns):
         return rates
-    decimal_mark = registry.group_csv.decimal
     for currency, text in zip(read.frame["currency"], read.frame["units_per_eur"], strict=True):
         if not isinstance(currency, str) or not isinstance(text, str):
             continue
-        try:
-            rate = Decimal(text.replace(decimal_mark, "."))
-        except InvalidOperation:
-            continue
-        if rate > 0 and rate < rates.get(currency, Decimal("Infinity")):
+        rate = parse_amount(text, read.dialect)
+        if rate is not None and rate > 0 and rate < rates.get(currency, Decimal("Infinity")):
             rates[currency] = rate
     return rates
 
@@ -569,8 +565,8 @@ def _warning_record(failure: Failure, files: dict[str, ExtractFile]) -> dict[str
     record["key"] = " / ".join(str(row[column]) for column in read.extract.key)
     amount_column = read.extract.amount_column
     if amount_column and isinstance(row.get(amount_column), str):
-        amount = row[amount_column]
-        record["amount"] = amount.replace(read.dialect.decimal, ".") if read.dialect.decimal != "." else amount
+        amount = parse_amount(row[amount_column], read.dialect)
+        record["amount"] = None if amount is None else str(amount)  # JSON for Airflow, exact for the load
         currency = row.get("currency") if "currency" in row.index else row.get("cover_currency")
         record["currency"] = currency if isinstance(currency, str) else None
     return record
