@@ -296,4 +296,7 @@ def test_data_issues_are_reported_beside_freshness(warehouse, tmp_path):
     sheet = load_workbook(tmp_path / "report.xlsx")["Anomalies de données"]
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert ["FR01", "avertissement (chargé)", "Échéance avant la date de facture"] in [row[:3] for row in values]
-    assert (tmp_path / "report.pdf").stat().st_size > 0
+    text = pdf_text(tmp_path / "report.pdf")
+    assert "Anomalies de données : 1" in text  # on the first page, before freshness
+    assert text.index("Anomalies de données : 1") < text.index("Fraîcheur des extraits")
+    assert "FR01 : Échéance avant la date de facture" in text

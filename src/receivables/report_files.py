@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-from receivables.report_data import Column, Report, Table
+from receivables.report_data import FRESHNESS_LABELS, Column, Report, Table
 
 EXCEL_FORMATS = {
     "amount": "#,##0.00",
@@ -25,6 +25,7 @@ EXCEL_FORMATS = {
 }
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 THIN_SPACE = "\u202f"  # French thousands separator
+LISTED_ON_SUMMARY = 8  # data issues, and entities not up to date, listed on the PDF's first page
 
 
 def file_stem(report: Report) -> str:
@@ -193,23 +194,27 @@ def _summary_page(report: Report) -> Any:
         figure.text(0.62, y, fr_value(value, kind), ha="right" if kind != "text" else "left")
         y -= 0.022
     y -= 0.02
-    freshness = report.table("Fraîcheur")
-    figure.text(0.08, y, "Fraîcheur des extraits", weight="bold")
-    for row in freshness.rows:
-        y -= 0.02
-        figure.text(0.08, y, f"{row[0]} : {row[1]}, dernier extrait valide {fr_value(row[2], 'date')}")
+    # data issues first, in red: figures the reader must read with them in mind (SPEC section 12)
     issues = report.table("Anomalies de données")
-    y -= 0.03
-    if issues.rows:  # in red: figures the reader must read with them in mind (SPEC section 12)
+    if issues.rows:
         figure.text(0.08, y, f"Anomalies de données : {len(issues.rows)}", weight="bold", color="#C0392B")
-        for row in issues.rows[:8]:
+        for row in issues.rows[:LISTED_ON_SUMMARY]:
             y -= 0.02
-            figure.text(0.08, y, f"{row[0]} : {row[2]} ({row[1]}), {row[4]} élément(s)", color="#C0392B")
-        if len(issues.rows) > 8:
-            y -= 0.02
-            figure.text(0.08, y, "… le détail est dans le classeur, feuille « Anomalies de données ».")
+            figure.text(0.08, y, f"{row[0]} : {row[2]}, {row[1]}, {row[4]} élément(s)", color="#C0392B")
+        y = _more_in_workbook(figure, y, len(issues.rows), "Anomalies de données")
     else:
         figure.text(0.08, y, "Anomalies de données : aucune", weight="bold")
+    y -= 0.03
+    # freshness: the entities not up to date by name, the others counted (a group of 40 fills no page)
+    freshness = report.table("Fraîcheur")
+    late = [row for row in freshness.rows if row[1] != FRESHNESS_LABELS["ok"]]
+    figure.text(0.08, y, "Fraîcheur des extraits", weight="bold")
+    y -= 0.02
+    figure.text(0.08, y, f"{len(freshness.rows) - len(late)} entité(s) à jour sur {len(freshness.rows)}")
+    for row in late[:LISTED_ON_SUMMARY]:
+        y -= 0.02
+        figure.text(0.08, y, f"{row[0]} : {row[1]}, dernier extrait valide {fr_value(row[2], 'date')}")
+    _more_in_workbook(figure, y, len(late), "Fraîcheur")
     figure.text(
         0.08,
         0.04,
@@ -218,6 +223,14 @@ def _summary_page(report: Report) -> Any:
         fontsize=7,
     )
     return figure
+
+
+def _more_in_workbook(figure: Any, y: float, count: int, sheet: str) -> float:
+    """A line saying the rest is in the workbook, when a list was cut; the next line's height."""
+    if count > LISTED_ON_SUMMARY:
+        y -= 0.02
+        figure.text(0.08, y, f"… {count - LISTED_ON_SUMMARY} de plus dans le classeur, feuille « {sheet} ».")
+    return y
 
 
 def _trend_and_aging_page(report: Report) -> Any:
