@@ -1,17 +1,20 @@
-"""Trust nothing at the boundary (issue 18): links, special files and manifests never lead landing astray."""
+"""Trust nothing at the boundary (issue 18): links, special files, manifests, cut files, encodings and far dates."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 
-from conftest import DAY1, DAY2, good_drop, write_drop
+from conftest import DAY1, DAY2, good_drop, reader, write_drop
+from receivables.contract import DATE_HORIZON_YEARS
 from receivables.landing import OK, QUARANTINED
-from test_isolation import land_night, reason_of
+from test_isolation import build_night, land_night, reason_of
 from test_landing import ENTITIES, write_good_night
 
 
@@ -141,3 +144,54 @@ def test_utf8_sent_for_a_cp1252_entity_is_named_row_by_row(registry_file, landin
     debtors.write_bytes(debtors.read_bytes().decode("cp1252").encode("utf-8"))
     assert land_night(strict, landing, warehouse, DAY2)["FR01"].status == QUARANTINED
     assert {f["rule"] for f in reason_of(landing, "FR01", DAY2)["failures"]} == {"encoding_mismatch"}
+
+
+def test_the_date_horizon_is_one_figure_for_landing_and_models():
+    project = yaml.safe_load((Path(__file__).parents[1] / "dbt_project" / "dbt_project.yml").read_text("utf-8"))
+    assert project["vars"]["date_horizon_years"] == DATE_HORIZON_YEARS
+
+
+def test_far_dates_are_warnings_and_cost_each_model_a_document_s_share_of_rows(registry_file, landing, warehouse, tmp_path):
+    """An ERP's 9999-12-31 ("no due date") and 1900-01-15 ("no date"): listed, landed, and cheap.
+
+    Every model of the warehouse holds as many rows, give or take the
+    document's own few, as it does when the same documents carry ordinary
+    dates: no month end per month up to 9999 or since 1900.
+    """
+    control_landing, control = tmp_path / "control-landing", tmp_path / "control.duckdb"
+    for folder, far in ((landing, True), (control_landing, False)):
+        write_good_night(folder)
+        drop = good_drop("GB01", "GBP")
+        if far:
+            drop["invoices"][0].update(issue_date=date(1900, 1, 15), due_date=date(1900, 2, 14))  # F-1
+            drop["invoices"][1].update(due_date=date(9999, 12, 31))  # F-2, issued 2026-02-01
+        write_drop(folder, "GB01", DAY1, drop, manifest=True)
+    assert "GB01 2026-03-02: ok" in build_night(registry_file, landing, warehouse, DAY1)
+    build_night(registry_file, control_landing, control, DAY1)
+
+    query, controlled = reader(warehouse), reader(control)
+    assert query(
+        "select file_name, row_number, column_name, severity from marts.mart_data_issues "
+        "where kind = 'far_date' order by all"
+    ) == [
+        ("invoices.csv", 2, "due_date", "warning"),
+        ("invoices.csv", 2, "issue_date", "warning"),
+        ("invoices.csv", 3, "due_date", "warning"),
+    ]
+    tables = "select table_schema, table_name from information_schema.tables where table_schema in ('intermediate', 'marts')"
+    counted = {}
+    for schema, table in query(tables):
+        statement = f"select count(*) from {schema}.{table}"
+        counted[table] = (query(statement)[0][0], controlled(statement)[0][0])
+    assert {t: n for t, n in counted.items() if abs(n[0] - n[1]) > 3} == {}, counted
+    # the DSO months of the far-dated documents: F-2 has its issue month only, F-1 its two 1900
+    # month ends and its settlement's
+    assert query(
+        "select document_id, month_end from intermediate.int_dso_document_months "
+        "where entity_code = 'GB01' and document_id in ('F-1', 'F-2') order by all"
+    ) == [("F-1", date(1900, 1, 31)), ("F-1", date(1900, 2, 28)), ("F-1", date(2026, 2, 28)), ("F-2", date(2026, 2, 28))]
+    # DSO history starts with the first document issued within the horizon; F-1 still counts in the encours
+    dso = "select month_end, entity_code, net_encours from marts.mart_dso where entity_code in ('GB01', 'GROUP')"
+    assert query(dso + " order by all") == controlled(dso + " order by all") != []
+    assert query("select min(month_end) from marts.mart_dso") == [(date(2026, 1, 31),)]
+    assert query("select count(*) from marts.mart_dso where status = 'missing_fx_rate'") == [(0,)]

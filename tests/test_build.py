@@ -214,13 +214,15 @@ def test_a_drop_landed_late_is_read_by_the_next_build(registry_file, landing, wa
 def test_a_warehouse_of_the_previous_version_is_upgraded_by_its_next_night(
     registry_file, landing, warehouse, query, tmp_path
 ):
-    """No load_id in the log, no loaded_through in the incremental models: the next night adds both, reads all."""
+    """No load_id in the log, no loaded_through in the incremental models, the not-due encours per month end
+    rather than as changes: the next night adds what is missing and recomputes what it cannot trust."""
     models = ("int_document_balances", "int_dso_document_months", "int_rating_periods")
     night(registry_file, landing, warehouse, DAY1, {"FR01": good_drop("FR01")})
     tamper(
         warehouse,
         "alter table raw.landing_log drop column load_id",
         *(f"alter table intermediate.{model} drop column loaded_through" for model in models),
+        "alter table intermediate.int_dso_document_months rename column not_due_change to not_due_encours",
     )
     night(registry_file, landing, warehouse, DAY2, {"FR01": quiet_drop()})
     assert query("select load_id, count(*) from raw.landing_log group by 1 order by 1") == [(0, 5), (1, 5)]

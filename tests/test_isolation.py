@@ -377,20 +377,3 @@ def test_three_bad_entities_in_one_night_leave_the_fourth_as_if_alone(registry_f
     assert query(
         "select count(*) from marts.fct_open_items where document_id = 'F-6' and as_of_date = ?", DAY2
     ) == [(4,)]
-
-
-def test_a_document_dated_1900_does_not_stop_the_night(registry_file, landing, warehouse):
-    """An ERP's placeholder date: no rate exists for 1900's month ends, which no longer fails the build."""
-    write_good_night(landing)
-    drop = good_drop("GB01", "GBP")
-    drop["invoices"][0].update(issue_date=date(1900, 1, 15), due_date=date(1900, 2, 14))
-    write_drop(landing, "GB01", DAY1, drop, manifest=True)
-    output = build_night(registry_file, landing, warehouse, DAY1)
-    assert "GB01 2026-03-02: ok" in output
-    query = reader(warehouse)
-    assert query(
-        "select status, count(*) from marts.mart_dso where entity_code = 'GROUP' and month_end < date '2000-01-01' "
-        "group by all order by all"
-    ) == [("missing_fx_rate", 1200)]  # every month end from January 1900 to December 1999
-    issues = query("select entity_code, items from marts.mart_data_issues where kind = 'dso_missing_fx_rate'")
-    assert ("GROUP", 1512) in issues, issues  # to December 2025: January 2026 has a rate

@@ -84,6 +84,9 @@ class Extract:
     date_order: tuple[tuple[str, str], ...] = ()
     # dates that should not be after the drop's extract date (a warning)
     not_after_extract_date: tuple[str, ...] = ()
+    # dates that should be within DATE_HORIZON_YEARS of the drop's extract date (a warning:
+    # ERPs write 9999-12-31 or 1900-01-01 for "none")
+    plausible_dates: tuple[str, ...] = ()
     # (amount, currency) columns: the currency needs a rate in the group's FX history, and the
     # amount must be representable once converted (SPEC section 12, errors checked on landing)
     converted_amounts: tuple[tuple[str, str], ...] = ()
@@ -145,6 +148,7 @@ INVOICES = Extract(
     references=(Reference("debtor_id", "debtors", "debtor_id"),),
     date_order=(("due_date", "issue_date"),),
     not_after_extract_date=("issue_date",),
+    plausible_dates=("issue_date", "due_date"),
     converted_amounts=(("amount", "currency"),),
     columns=(
         Column("document_id", required=True),
@@ -168,6 +172,7 @@ PAYMENTS = Extract(
         Reference("debtor_id", "debtors", "debtor_id"),
         Reference("document_id", "invoices", "document_id"),
     ),
+    plausible_dates=("settlement_date",),
     converted_amounts=(("amount", "currency"),),
     document_match=("currency", "debtor_id"),
     columns=(
@@ -236,3 +241,8 @@ MANIFEST_FILE = "_manifest.json"
 # decimal(18, 2) in EUR and in each entity's currency, which this bound keeps within reach for
 # rates up to 100,000 units per EUR. No trade receivable comes near it; a larger value is an error.
 MAX_AMOUNT_EUR = 10**11
+# How far from its drop's extract date a document or settlement date is plausible, in years. A
+# date beyond is a warning (SPEC section 12), and the DSO history starts no earlier than the
+# first document issued within it. The dbt var date_horizon_years is the same figure (a test
+# keeps them equal).
+DATE_HORIZON_YEARS = 10

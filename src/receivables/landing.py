@@ -27,6 +27,7 @@ import pandas as pd
 
 from receivables import paths
 from receivables.contract import (
+    DATE_HORIZON_YEARS,
     ENTITY_EXTRACTS,
     EXTRACTS_BY_NAME,
     FX_RATES,
@@ -40,10 +41,12 @@ from receivables.registry import Registry
 from receivables.suites import (
     CONTENT,
     DOCUMENT_PREFIX,
+    EARLIEST_DATE_COLUMN,
     EUR_PREFIX,
     EXTRACT_DATE_COLUMN,
     FORMAT,
     GRADE_COLUMN,
+    LATEST_DATE_COLUMN,
     ROW_COLUMN,
     UNRATED_CURRENCIES,
     unresolved_parameter,
@@ -111,6 +114,10 @@ def _typed_frame(read: ExtractFile, entity_code: str, day: date) -> tuple[pd.Dat
     typed = pd.DataFrame({ROW_COLUMN: frame[ROW_COLUMN]})
     if read.extract.not_after_extract_date:
         typed[EXTRACT_DATE_COLUMN] = pd.Timestamp(day)
+    if read.extract.plausible_dates:
+        horizon = pd.DateOffset(years=DATE_HORIZON_YEARS)
+        typed[EARLIEST_DATE_COLUMN] = pd.Timestamp(day) - horizon
+        typed[LATEST_DATE_COLUMN] = pd.Timestamp(day) + horizon
     failures = []
     for column in read.extract.columns:
         text = frame[column.name]

@@ -20,13 +20,22 @@ import json
 from pathlib import Path
 from typing import Any
 
-from receivables.contract import ALL_EXTRACTS, MAX_AMOUNT_EUR, ColumnType, Domain, Extract
+from receivables.contract import (
+    ALL_EXTRACTS,
+    DATE_HORIZON_YEARS,
+    MAX_AMOUNT_EUR,
+    ColumnType,
+    Domain,
+    Extract,
+)
 from receivables.errors import ERROR, WARNING
 
 ROW_COLUMN = "_row"  # spreadsheet row number of the source line (header = 1)
 DROP_COLUMN = "_drop"  # which drop of a batch validated at once a row comes from (validation.py)
 GRADE_COLUMN = "_graded_rating"  # provider/scale_version/rating, built from the rating seed
 EXTRACT_DATE_COLUMN = "_extract_date"  # the drop's date, beside the typed values (content suites)
+EARLIEST_DATE_COLUMN = "_earliest_plausible_date"  # the extract date less DATE_HORIZON_YEARS
+LATEST_DATE_COLUMN = "_latest_plausible_date"  # the extract date plus DATE_HORIZON_YEARS
 EUR_PREFIX = "_eur_"  # _eur_<amount>: the amount converted at its currency's lowest known rate
 DOCUMENT_PREFIX = "_document_"  # _document_<column>: that column of the document a line settles
 UNRATED_CURRENCIES = "unrated_currencies"  # currencies of a file with no rate in the FX history
@@ -225,6 +234,30 @@ def _content_expectations(extract: Extract) -> list[dict[str, Any]]:
                 f"{column_name} on or before the drop's extract date",
                 WARNING,
                 column_A=EXTRACT_DATE_COLUMN,
+                column_B=column_name,
+                or_equal=True,
+            )
+        )
+    for column_name in extract.plausible_dates:
+        within = f"{column_name} within {DATE_HORIZON_YEARS} years of the drop's extract date"
+        expectations.append(
+            _expectation(
+                "expect_column_pair_values_a_to_be_greater_than_b",
+                "far_date",
+                within,
+                WARNING,
+                column_A=column_name,
+                column_B=EARLIEST_DATE_COLUMN,
+                or_equal=True,
+            )
+        )
+        expectations.append(
+            _expectation(
+                "expect_column_pair_values_a_to_be_greater_than_b",
+                "far_date",
+                within,
+                WARNING,
+                column_A=LATEST_DATE_COLUMN,
                 column_B=column_name,
                 or_equal=True,
             )

@@ -27,6 +27,7 @@ from receivables.suites import (
     EUR_PREFIX,
     EXTRACT_DATE_COLUMN,
     GRADE_COLUMN,
+    LATEST_DATE_COLUMN,
     ROW_COLUMN,
     UNRATED_CURRENCIES,
     suite_path,
@@ -323,7 +324,7 @@ def _row_failures(
     column = kwargs.get("column") or kwargs.get("column_A")
     if column == GRADE_COLUMN:
         column = "rating"
-    if column == EXTRACT_DATE_COLUMN:  # compared with the drop's date: the file's column is B
+    if column in (EXTRACT_DATE_COLUMN, LATEST_DATE_COLUMN):  # compared with a date of the drop's: the file's is B
         column = kwargs["column_B"]
     if column and column.startswith(EUR_PREFIX):  # the amount, checked once converted to EUR
         column = column.removeprefix(EUR_PREFIX)

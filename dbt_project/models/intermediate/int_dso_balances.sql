@@ -6,13 +6,23 @@
   its document's issue date; cancelled documents count nowhere. Each build
   recomputes every month end, from what each document adds to each month
   (int_dso_document_months, kept up to date night by night) and from the
-  unapplied cash, which counts on the day it is dated.
+  unapplied cash, which counts on the day it is dated (as not due on the
+  month end it is dated, if it is). Encours and not-due encours are running
+  sums of their changes; a change dated before the first month end (a
+  document issued before the plausible horizon, int_month_ends) counts from
+  the first month end on, and its sales in no month.
 #}
 with
 
 month_ends as (
 
     select * from {{ ref('int_month_ends') }}
+
+),
+
+first_month_end as (
+
+    select min(month_end) as first_month_end from month_ends
 
 ),
 
@@ -41,12 +51,9 @@ unapplied_cash as (
     select
         payments.entity_code,
         payments.currency,
+        payments.settlement_date,
         cast(last_day(payments.settlement_date) as date) as month_end,
-        -payments.amount as encours_change,
-        0 as sales,
-        case
-            when payments.settlement_date = last_day(payments.settlement_date) then -payments.amount else 0
-        end as not_due_encours,
+        payments.amount,
     from payments
     inner join debtors
         on debtors.entity_code = payments.entity_code
@@ -55,22 +62,49 @@ unapplied_cash as (
 
 ),
 
-monthly_movements as (
+unapplied_cash_movements as (
 
     select
         entity_code,
         currency,
         month_end,
-        sum(encours_change) as encours_change,
-        sum(sales) as sales,
-        sum(not_due_encours) as not_due_encours,
+        -amount as encours_change,
+        0 as sales,
+        case when settlement_date = month_end then -amount else 0 end as not_due_change,
+    from unapplied_cash
+
+    union all
+
+    -- cash dated on a month end is not due there only: it stops at the next month end
+    select
+        entity_code,
+        currency,
+        cast(last_day(month_end + 1) as date) as month_end,
+        0 as encours_change,
+        0 as sales,
+        amount as not_due_change,
+    from unapplied_cash
+    where settlement_date = month_end and month_end < date '9999-12-31'
+
+),
+
+monthly_movements as (
+
+    select
+        movements.entity_code,
+        movements.currency,
+        greatest(movements.month_end, first_month_end.first_month_end) as month_end,
+        sum(movements.encours_change) as encours_change,
+        sum(movements.sales) filter (where movements.month_end >= first_month_end.first_month_end) as sales,
+        sum(movements.not_due_change) as not_due_change,
     from (
-        select entity_code, currency, month_end, encours_change, sales, not_due_encours
+        select entity_code, currency, month_end, encours_change, sales, not_due_change
         from document_months
         union all
-        select entity_code, currency, month_end, encours_change, sales, not_due_encours
-        from unapplied_cash
-    )
+        select entity_code, currency, month_end, encours_change, sales, not_due_change
+        from unapplied_cash_movements
+    ) as movements
+    cross join first_month_end
     group by all
 
 ),
@@ -92,7 +126,10 @@ balances as (
             partition by entity_currencies.entity_code, entity_currencies.currency
             order by month_ends.month_end
         ) as net_encours,
-        coalesce(monthly_movements.not_due_encours, 0) as not_due_encours,
+        sum(coalesce(monthly_movements.not_due_change, 0)) over (
+            partition by entity_currencies.entity_code, entity_currencies.currency
+            order by month_ends.month_end
+        ) as not_due_encours,
     from entity_currencies
     cross join month_ends
     left join monthly_movements

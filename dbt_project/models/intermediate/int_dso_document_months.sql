@@ -3,19 +3,29 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=['entity_code', 'document_id'],
-        on_schema_change='append_new_columns',
+        on_schema_change='sync_all_columns',
     )
 }}
+{#- rows written before the not-due encours was kept as changes (not_due_change) are all
+    recomputed once, by the first build that finds them -#}
+{%- set built_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list
+    if execute and is_incremental() else [] -%}
+{%- set recompute_every_document = execute and is_incremental() and 'not_due_change' not in built_columns -%}
 {#
   What each document adds to the DSO figures of each month end (SPEC section
   7), in the currency of each amount: its sales and encours in its issue
   month, each settlement line taking the encours down from the later of the
-  line's value date and the document's issue date, and its not-due encours
-  at every month end from its issue to its due date (amount less the lines
-  dated by that month end). A document's rows depend on nothing but the
-  document, its debtor's intercompany flag and its lines, so a night
-  recomputes only the documents it touched, as int_document_balances does,
-  and those whose debtor was re-sent with another intercompany entity
+  line's value date and the document's issue date. Its not-due encours
+  (amount less the lines dated by each month end, at every month end from
+  its issue to its due date) is kept as changes, not as a row per month end:
+  the amount where it starts, each line where it falls before the due date,
+  and the rest where the due date has passed. A document thus has a row per
+  month something happens to it, however far its due date (an ERP's
+  9999-12-31, docs/decisions.md "The boundary"); int_dso_balances adds the
+  changes up. A document's rows depend on nothing but the document, its
+  debtor's intercompany flag and its lines, so a night recomputes only the
+  documents it touched, as int_document_balances does, and those whose
+  debtor was re-sent with another intercompany entity
   (raw.debtor_intercompany_changes, written by the load step).
   Cancelled documents and documents on intercompany or unknown debtors keep
   their rows, flagged, so that a later change finds them; int_dso_balances
@@ -75,7 +85,7 @@ documents as (
         debtors.is_intercompany,
         invoices.extract_date,
     from invoices
-    {% if is_incremental() %}
+    {% if is_incremental() and not recompute_every_document %}
     semi join (select * from touched_documents union select * from reclassed_documents) using (entity_code, document_id)
     {% endif %}
     left join debtors
@@ -92,81 +102,92 @@ lines as (
 
 ),
 
-issued as (
+-- not due at a month end from the end of its issue month to its due date (none when it falls
+-- due before its issue month ends); the last month end, 9999-12-31, has no month end after it
+not_due_spans as (
 
     select
-        entity_code,
-        document_id,
-        currency,
-        cast(last_day(issue_date) as date) as month_end,
-        document_sign * amount as encours_change,
-        document_sign * amount as sales,
-        0 as not_due_encours,
+        *,
+        case when due_date < date '9999-12-31' then cast(last_day(due_date + 1) as date) end as due_month_end,
     from documents
+    where last_day(issue_date) <= due_date
 
 ),
 
-settled as (
+issued as (
+
+    select
+        documents.entity_code,
+        documents.document_id,
+        documents.currency,
+        cast(last_day(documents.issue_date) as date) as month_end,
+        documents.document_sign * documents.amount as encours_change,
+        documents.document_sign * documents.amount as sales,
+        case
+            when not_due_spans.document_id is not null then documents.document_sign * documents.amount else 0
+        end as not_due_change,
+    from documents
+    left join not_due_spans using (entity_code, document_id)
+
+),
+
+settled_lines as (
 
     select
         lines.entity_code,
         lines.document_id,
         lines.currency,
         cast(last_day(greatest(lines.settlement_date, documents.issue_date)) as date) as month_end,
-        -documents.document_sign * lines.amount as encours_change,
-        0 as sales,
-        0 as not_due_encours,
+        documents.document_sign * lines.amount as signed_amount,
+        -- a line dated by a month end on which the document is not yet due takes its not-due encours down
+        not_due_spans.document_id is not null
+            and last_day(greatest(lines.settlement_date, documents.issue_date)) <= documents.due_date
+            as settles_before_due,
     from lines
     inner join documents using (entity_code, document_id)
+    left join not_due_spans using (entity_code, document_id)
 
 ),
 
-not_due_month_ends as (
+settled as (
 
     select
-        documents.entity_code,
-        documents.document_id,
-        cast(last_day(months.month_start) as date) as month_end,
-    from documents,
-        unnest(generate_series(
-            date_trunc('month', documents.issue_date),
-            date_trunc('month', documents.due_date),
-            interval 1 month
-        )) as months(month_start)
-    where last_day(months.month_start) <= documents.due_date
+        entity_code,
+        document_id,
+        currency,
+        month_end,
+        -signed_amount as encours_change,
+        0 as sales,
+        case when settles_before_due then -signed_amount else 0 end as not_due_change,
+    from settled_lines
 
 ),
 
-settled_by_month_end as (
+settled_before_due as (
 
-    select
-        not_due_month_ends.entity_code,
-        not_due_month_ends.document_id,
-        not_due_month_ends.month_end,
-        sum(lines.amount) as settled_amount,
-    from not_due_month_ends
-    inner join lines
-        on lines.entity_code = not_due_month_ends.entity_code
-        and lines.document_id = not_due_month_ends.document_id
-        and lines.settlement_date <= not_due_month_ends.month_end
+    select entity_code, document_id, sum(signed_amount) as settled_amount,
+    from settled_lines
+    where settles_before_due
     group by all
 
 ),
 
-not_due as (
+falling_due as (
 
+    -- what is still not due at the last month end before the due date stops being not due after it
     select
-        documents.entity_code,
-        documents.document_id,
-        documents.currency,
-        not_due_month_ends.month_end,
+        not_due_spans.entity_code,
+        not_due_spans.document_id,
+        not_due_spans.currency,
+        not_due_spans.due_month_end as month_end,
         0 as encours_change,
         0 as sales,
-        documents.document_sign
-            * (documents.amount - coalesce(settled_by_month_end.settled_amount, 0)) as not_due_encours,
-    from not_due_month_ends
-    inner join documents using (entity_code, document_id)
-    left join settled_by_month_end using (entity_code, document_id, month_end)
+        -(
+            not_due_spans.document_sign * not_due_spans.amount - coalesce(settled_before_due.settled_amount, 0)
+        ) as not_due_change,
+    from not_due_spans
+    left join settled_before_due using (entity_code, document_id)
+    where not_due_spans.due_month_end is not null
 
 ),
 
@@ -176,7 +197,7 @@ movements as (
     union all
     select * from settled
     union all
-    select * from not_due
+    select * from falling_due
 
 ),
 
@@ -202,7 +223,7 @@ document_months as (
         movements.month_end,
         sum(movements.encours_change) as encours_change,
         sum(movements.sales) as sales,
-        sum(movements.not_due_encours) as not_due_encours,
+        sum(movements.not_due_change) as not_due_change,
         documents.is_cancelled,
         documents.is_intercompany,
         not documents.is_cancelled and documents.is_intercompany is false as counts_in_dso,

@@ -2,6 +2,12 @@
   Every month end from the first month with sales up to the last as-of date
   (SPEC section 7). The last as-of date is the later of this run's and the
   latest night landed, so rebuilding an older date keeps the later months.
+  The first month with sales is that of a document issued within
+  date_horizon_years of its extract date: an ERP's placeholder date (1900,
+  0001) is a warning on landing (SPEC section 12) and would otherwise add a
+  month end per month since then to every model after this one
+  (docs/decisions.md, "The boundary"). Such a document still counts in the
+  encours, from the first month end on (int_dso_balances).
 #}
 with
 
@@ -37,6 +43,7 @@ first_sales_month as (
     select date_trunc('month', min(issue_date)) as first_month
     from invoices
     where not is_cancelled
+        and issue_date >= extract_date - to_years({{ var('date_horizon_years') }})
 
 ),
 

@@ -55,6 +55,7 @@ warnings_of_the_night as (
             || coalesce(', found ' || landing_warnings.found, '') as detail,
         landing_warnings.file_name
             || ':' || coalesce(cast(landing_warnings.row_number as varchar), landing_warnings.rule || ':more')
+            || coalesce(':' || landing_warnings.column_name, '')
             as issue_key,
         landing_warnings.file_name,
         landing_warnings.column_name,
