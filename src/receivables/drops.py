@@ -7,6 +7,7 @@ dialect's columns is reported with its row, and the drop is quarantined.
 from __future__ import annotations
 
 import codecs
+import csv
 import hashlib
 import io
 import json
@@ -153,18 +154,76 @@ def encoding_mismatches(data: bytes, dialect: CsvDialect, entity: str, file_name
     return failures
 
 
+def _is_blank(record: list[str]) -> bool:
+    """A line with nothing but spaces or tabs, which pandas skips as it does an empty one."""
+    return not record or (len(record) == 1 and not record[0].strip(" \t"))
+
+
+def record_rows(text: str, dialect: CsvDialect, entity: str, file_name: str) -> tuple[list[int], Failure | None]:
+    """The spreadsheet row number of each data record of a CSV text, or the first row read wrong.
+
+    A record is a row as a spreadsheet shows it: a quoted value may span
+    lines, and a blank line is a row of its own (pandas skips it, so the
+    numbers are counted here). Every record must have the header's number
+    of fields, and quotes must be balanced and close their value: a row
+    with fewer fields would land with its last values missing, one with a
+    stray quote might have been split wrongly. Either fails the file, with
+    the row, rather than landing a guess. The header's names must differ.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=dialect.delimiter, strict=True)
+    rows: list[int] = []
+    header: list[str] | None = None
+    number = 0
+    try:
+        for number, record in enumerate(reader, start=1):
+            if _is_blank(record):
+                continue
+            if header is None:
+                header = [name.strip() for name in record]
+                duplicates = sorted({name for name in header if header.count(name) > 1})
+                if duplicates:
+                    return [], Failure(
+                        entity, file_name, "header", "expected each column once in the header",
+                        row=number, found=", ".join(duplicates),
+                    )  # fmt: skip
+                continue
+            if len(record) != len(header):
+                return [], Failure(
+                    entity,
+                    file_name,
+                    "csv_structure",
+                    f"expected rows split by {dialect.delimiter!r} into the header's {len(header)} columns",
+                    row=number,
+                    found=f"{len(record)} values",
+                )
+            rows.append(number)
+    except csv.Error as exc:
+        return [], Failure(
+            entity,
+            file_name,
+            "csv_structure",
+            f"expected values quoted with '\"' as CSV does: a quoted value closed before its delimiter ({exc})",
+            row=number + 1,
+        )
+    return rows, None
+
+
 def _read_csv(
     path: Path, dialect: CsvDialect, entity: str
-) -> tuple[pd.DataFrame | None, Failure | None, list[Failure]]:
-    """The file's text values, or why it cannot be read; and its rows that warn (an encoding mismatch)."""
+) -> tuple[pd.DataFrame | None, list[int], Failure | None, list[Failure]]:
+    """The file's text values and their row numbers, or why it cannot be read; and its rows that warn
+    (an encoding mismatch)."""
     data = path.read_bytes()
     text, failure = _decode(data, path, dialect.encoding, entity)
     if text is None:
-        return None, failure, []
+        return None, [], failure, []
     if not text.strip():
-        return None, Failure(entity, path.name, "header", "expected a header line", row=1), []
+        return None, [], Failure(entity, path.name, "header", "expected a header line", row=1), []
     warnings = encoding_mismatches(data, dialect, entity, path.name)
     del data  # a history file can be a gigabyte: its bytes are not needed once decoded and checked
+    rows, failure = record_rows(text, dialect, entity, path.name)
+    if failure is not None:
+        return None, [], failure, []
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -173,12 +232,14 @@ def _read_csv(
             keep_default_na=False,
             na_values=[""],
             skipinitialspace=False,
+            index_col=False,  # a trailing delimiter must not turn the first column into the index
             engine="c",
         )
     except pd.errors.ParserError as exc:
         match = PARSER_LINE.search(str(exc))
         return (
             None,
+            [],
             Failure(
                 entity=entity,
                 file=path.name,
@@ -188,7 +249,20 @@ def _read_csv(
             ),
             [],
         )
-    return frame, None, warnings
+    if len(frame) != len(rows):  # both readings must agree on the records, or neither is trusted
+        return (
+            None,
+            [],
+            Failure(
+                entity,
+                path.name,
+                "csv_structure",
+                f"expected one reading of the file's rows: {len(rows)} records by the CSV rules, "
+                f"{len(frame)} by the parser",
+            ),
+            [],
+        )
+    return frame, rows, None, warnings
 
 
 def _parquet_text(series: pd.Series) -> pd.Series:
@@ -219,11 +293,12 @@ def read_extract(
     if problem is not None:
         return None, problem
     warnings: list[Failure] = []
+    rows: list[int] = []
     if path.suffix == ".parquet":
         frame, failure = _read_parquet(path, entity)
         dialect = PARQUET_DIALECT
     else:
-        frame, failure, warnings = _read_csv(path, dialect, entity)
+        frame, rows, failure, warnings = _read_csv(path, dialect, entity)
     if frame is None:
         return None, failure
     frame.columns = [str(name).strip() for name in frame.columns]
@@ -233,7 +308,8 @@ def read_extract(
     for column in extract.columns:
         if column.name not in frame.columns and not column.required:
             frame[column.name] = pd.Series(pd.NA, index=frame.index, dtype="str")
-    frame[ROW_COLUMN] = range(2, len(frame) + 2)
+    # a CSV file's rows are numbered as read (record_rows): a quoted value may span lines
+    frame[ROW_COLUMN] = rows if path.suffix != ".parquet" else range(2, len(frame) + 2)
     return ExtractFile(extract=extract, path=path, frame=frame, dialect=dialect, warnings=warnings), None
 
 
@@ -267,17 +343,25 @@ def read_drop(folder: Path, extracts: tuple[Extract, ...], dialect: CsvDialect, 
         if read is not None:
             result.files[extract.name] = read
             result.failures.extend(read.warnings)
-            if path.suffix != ".parquet" and not _ends_with_newline(path) and path.name not in vouched(folder):
-                result.failures.append(
-                    Failure(
-                        entity,
-                        path.name,
-                        "truncated",
-                        "expected the file to end with a line break: its last row may have been cut "
-                        "(a manifest giving the file's rows or sha256 vouches for a file without one)",
-                        row=len(read.frame) + 1,
-                    )
+        if failure is not None and failure.rule in {"symlink", "not_a_file", "file_too_large"}:
+            continue  # never opened
+        if path.suffix != ".parquet" and not _ends_with_newline(path) and path.name not in vouched(folder):
+            # named beside a short last row's csv_structure: the cut is the likelier cause
+            last_row: int | None = None
+            if read is not None:
+                last_row = int(read.frame[ROW_COLUMN].iloc[-1]) if len(read.frame) else 1
+            elif failure is not None and failure.rule == "csv_structure":
+                last_row = failure.row
+            result.failures.append(
+                Failure(
+                    entity,
+                    path.name,
+                    "truncated",
+                    "expected the file to end with a line break: its last row may have been cut "
+                    "(a manifest giving the file's rows or sha256 vouches for a file without one)",
+                    row=last_row,
                 )
+            )
     result.failures.extend(check_manifest(folder, result.files, entity))
     return result
 
