@@ -6,6 +6,9 @@ in plain Python with Decimal; nothing is taken from the project's models.
 
 from __future__ import annotations
 
+import csv
+import io
+import os
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
@@ -13,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import marts_snapshot, reader, receivables, run_nights
+from conftest import MARTS, marts_snapshot, reader, receivables, run_nights
 from oracle import Ledger, bucket_of, concentration, debtor_groups, group_dso
 from receivables.generate import GeneratorConfig, generate
 
@@ -161,3 +164,47 @@ def test_rebuilding_a_range_leaves_other_dates_alone(nights):
     # rebuilt dates use what is known now (a later re-send, a cancellation), and a second rebuild agrees
     receivables("build", "--warehouse", str(warehouse), "--as-of", "2025-12-29", "--to", "2025-12-30", check=True)
     assert marts_snapshot(warehouse) == after
+
+
+GOLDEN = Path(__file__).parent / "golden"
+GOLDEN_AS_OF = date(2025, 12, 31)
+
+
+def _golden_csv(query, mart: str) -> str:
+    """A mart's rows of 2025-12-31 (mart_dso: its month ends up to then) as CSV, sorted."""
+    columns = [row[0] for row in query(f"select column_name from (describe marts.{mart})")]
+    date_column = "month_end" if mart == "mart_dso" else "as_of_date"
+    where = f"{date_column} <= ?" if mart == "mart_dso" else f"{date_column} = ?"
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in query(f"select * from marts.{mart} where {where} order by all", GOLDEN_AS_OF):
+        writer.writerow("" if value is None else str(value) for value in row)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("mart", [*MARTS, "mart_entity_debtor_exposure", "mart_data_issues"])
+def test_the_sample_group_s_marts_are_the_golden_ones(nights, mart):
+    """Every published figure of the sample group at 2025-12-31, to the cent, as committed.
+
+    A change that moves a figure on purpose rewrites the file in the same
+    commit (RECEIVABLES_UPDATE_GOLDEN=1 pytest -k golden) and says so in the
+    CHANGELOG; any other change must leave these files as they are.
+    """
+    _, warehouse = nights
+    got = _golden_csv(reader(warehouse), mart)
+    path = GOLDEN / f"{mart}.csv"
+    if os.environ.get("RECEIVABLES_UPDATE_GOLDEN") == "1":
+        GOLDEN.mkdir(exist_ok=True)
+        path.write_text(got, encoding="utf-8")
+    expected = path.read_text(encoding="utf-8")
+    if got != expected:
+        changed = [
+            (old, new)
+            for old, new in zip(expected.splitlines(), got.splitlines(), strict=False)
+            if old != new
+        ]
+        raise AssertionError(
+            f"{mart}: {len(got.splitlines())} rows now, {len(expected.splitlines())} golden; "
+            f"first differences (golden, now): {changed[:3]}"
+        )
