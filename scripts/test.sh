@@ -8,7 +8,9 @@ bash scripts/setup-pipeline.sh
 bash scripts/setup-superset.sh
 bash scripts/setup-browser.sh
 bash scripts/setup-postgres.sh
-.venv/bin/ruff check src tests
+# every Python file of the repository: the package, tests, DAGs, scripts, Superset's configuration
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
 .venv/bin/mypy
 .venv/bin/receivables expectations --check
 .venv/bin/python -m pytest "$@"

@@ -34,17 +34,22 @@ def main(entity_codes: list[str]) -> None:
 
         def grant(role_name: str, tables: list[SqlaTable]) -> object:
             role = security_manager.find_role(role_name) or security_manager.add_role(role_name)
-            access = [security_manager.add_permission_view_menu("datasource_access", table.perm) for table in tables]
+            access = [
+                security_manager.add_permission_view_menu("datasource_access", table.perm) for table in tables
+            ]
             role.permissions = list(gamma.permissions) + access
             return role
 
         grant("Group CFO", datasets)
         grant("Receivables viewer", datasets)
         sql_lab = security_manager.find_role("sql_lab")
-        sql_role = security_manager.find_role("Receivables SQL") or security_manager.add_role("Receivables SQL")
+        sql_role = security_manager.find_role("Receivables SQL") or security_manager.add_role(
+            "Receivables SQL"
+        )
         databases = {dataset.database for dataset in datasets}
         sql_role.permissions = list(sql_lab.permissions) + [
-            security_manager.add_permission_view_menu("database_access", database.perm) for database in databases
+            security_manager.add_permission_view_menu("database_access", database.perm)
+            for database in databases
         ]
         for code in entity_codes:
             role = grant(f"Controller {code}", [by_name[name] for name in ENTITY_DATASETS if name in by_name])

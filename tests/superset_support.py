@@ -69,7 +69,9 @@ def start_server(home: Path, **extra: str) -> Iterator[Server]:
         **extra,
     )
     entrypoint = str(REPO / "scripts" / "superset-entrypoint.sh")
-    subprocess.run(["bash", entrypoint, "init"], check=True, capture_output=True, env=environment, timeout=600)
+    subprocess.run(
+        ["bash", entrypoint, "init"], check=True, capture_output=True, env=environment, timeout=600
+    )
     server = subprocess.Popen(
         ["bash", entrypoint, "web"],
         env=environment,

@@ -67,7 +67,9 @@ def test_a_manifest_naming_a_path_is_refused_without_reading_it(name, registry_f
     outcomes = land_night(registry_file, landing, warehouse, DAY1)
     assert outcomes["FR01"].status == QUARANTINED
     failures = reason_of(landing, "FR01", DAY1)["failures"]
-    assert [(f["file"], f["rule"], f["found"]) for f in failures] == [("_manifest.json", "manifest_file", name)]
+    assert [(f["file"], f["rule"], f["found"]) for f in failures] == [
+        ("_manifest.json", "manifest_file", name)
+    ]
 
 
 def test_a_pipe_or_an_oversized_file_is_refused(registry_file, landing, warehouse, monkeypatch):
@@ -121,7 +123,9 @@ def test_a_manifest_vouches_for_a_file_without_a_final_line_break(registry_file,
     assert land_night(registry_file, landing, warehouse, DAY1)["GB01"].status == OK
 
 
-def test_utf8_sent_for_a_cp1252_entity_is_named_row_by_row(registry_file, landing, warehouse, query, tmp_path):
+def test_utf8_sent_for_a_cp1252_entity_is_named_row_by_row(
+    registry_file, landing, warehouse, query, tmp_path
+):
     write_good_night(landing, manifest=False)
     debtors = landing / "FR01" / DAY1.isoformat() / "debtors.csv"
     debtors.write_bytes(debtors.read_bytes().decode("cp1252").encode("utf-8"))  # Lefèvre, Müller in UTF-8
@@ -147,11 +151,15 @@ def test_utf8_sent_for_a_cp1252_entity_is_named_row_by_row(registry_file, landin
 
 
 def test_the_date_horizon_is_one_figure_for_landing_and_models():
-    project = yaml.safe_load((Path(__file__).parents[1] / "dbt_project" / "dbt_project.yml").read_text("utf-8"))
+    project = yaml.safe_load(
+        (Path(__file__).parents[1] / "dbt_project" / "dbt_project.yml").read_text("utf-8")
+    )
     assert project["vars"]["date_horizon_years"] == DATE_HORIZON_YEARS
 
 
-def test_far_dates_are_warnings_and_cost_each_model_a_document_s_share_of_rows(registry_file, landing, warehouse, tmp_path):
+def test_far_dates_are_warnings_and_cost_each_model_a_document_s_share_of_rows(
+    registry_file, landing, warehouse, tmp_path
+):
     """An ERP's 9999-12-31 ("no due date") and 1900-01-15 ("no date"): listed, landed, and cheap.
 
     Every model of the warehouse holds as many rows, give or take the
@@ -189,7 +197,12 @@ def test_far_dates_are_warnings_and_cost_each_model_a_document_s_share_of_rows(r
     assert query(
         "select document_id, month_end from intermediate.int_dso_document_months "
         "where entity_code = 'GB01' and document_id in ('F-1', 'F-2') order by all"
-    ) == [("F-1", date(1900, 1, 31)), ("F-1", date(1900, 2, 28)), ("F-1", date(2026, 2, 28)), ("F-2", date(2026, 2, 28))]
+    ) == [
+        ("F-1", date(1900, 1, 31)),
+        ("F-1", date(1900, 2, 28)),
+        ("F-1", date(2026, 2, 28)),
+        ("F-2", date(2026, 2, 28)),
+    ]
     # DSO history starts with the first document issued within the horizon; F-1 still counts in the encours
     dso = "select month_end, entity_code, net_encours from marts.mart_dso where entity_code in ('GB01', 'GROUP')"
     assert query(dso + " order by all") == controlled(dso + " order by all") != []

@@ -74,7 +74,9 @@ def test_missing_fx_rates_leave_figures_missing_with_their_reason(registry_file,
         "select entity_code, kind, severity, items, amount, currency, detail from marts.mart_data_issues "
         "where kind = 'missing_fx_rate'"
     )
-    assert [row[:6] for row in issues] == [("US01", "missing_fx_rate", "error", 4, Decimal("1434.5500"), "USD")]
+    assert [row[:6] for row in issues] == [
+        ("US01", "missing_fx_rate", "error", 4, Decimal("1434.5500"), "USD")
+    ]
     assert re.search(r"no FX rate for USD at 2026-03-02 nor in the 7 days before", issues[0][6])
     # DSO: US01 in USD is known, the group's (in EUR) is not, with the currency and month end named
     dso = query(
@@ -86,9 +88,9 @@ def test_missing_fx_rates_leave_figures_missing_with_their_reason(registry_file,
     assert statuses["GROUP"][2] == "missing_fx_rate"
     assert statuses["GROUP"][3].startswith("no FX rate for USD at 2026-02-28")
     assert statuses["GROUP"][4] is None and statuses["GROUP"][5] is None
-    assert query("select kind, entity_code from marts.mart_data_issues where kind = 'dso_missing_fx_rate'") == [
-        ("dso_missing_fx_rate", "GROUP")
-    ]
+    assert query(
+        "select kind, entity_code from marts.mart_data_issues where kind = 'dso_missing_fx_rate'"
+    ) == [("dso_missing_fx_rate", "GROUP")]
 
 
 def test_a_night_builds_every_mart(registry_file, landing, warehouse, query):
@@ -169,8 +171,12 @@ def test_a_night_recomputes_dso_of_documents_it_changed_as_a_full_rebuild_would(
         ],
     )
     night(registry_file, landing, warehouse, DAY2, {"FR01": moved})
-    changes = "select debtor_id, previous_intercompany_entity, extract_date from raw.debtor_intercompany_changes"
-    assert query(changes) == [("C002", None, DAY2)]  # recorded by the load; the build recomputes its documents
+    changes = (
+        "select debtor_id, previous_intercompany_entity, extract_date from raw.debtor_intercompany_changes"
+    )
+    assert query(changes) == [
+        ("C002", None, DAY2)
+    ]  # recorded by the load; the build recomputes its documents
     # F-1 moved to February (the first month with sales now); A-1 cancelled; F-2 intercompany, out of DSO
     assert query(sales, DAY1) == [(date(2026, 2, 28), Decimal("1300.00"))]
     every = "select * from marts.mart_dso order by all"

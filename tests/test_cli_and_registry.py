@@ -187,7 +187,9 @@ def test_bench_prints_the_figures_issue_7_asks_for(tmp_path):
     median = sorted(figures["nights"], key=lambda night: night["land_s"] + night["build_s"])[1]
     assert figures["incremental_night_date"] == median["date"]
     assert figures["incremental_night_rows"] == median["rows"]
-    assert figures["incremental_night_peak_rss_mb"] == max(night["build_peak_rss_mb"] for night in figures["nights"])
+    assert figures["incremental_night_peak_rss_mb"] == max(
+        night["build_peak_rss_mb"] for night in figures["nights"]
+    )
     # half a year ending 2025-12-31 (the 1 M group of docs/benchmarks.md is the 10 M group's last six months)
     assert figures["history_start"] == "2025-07-02"
 

@@ -56,7 +56,12 @@ def test_dependencies_wait_for_health_or_completion(compose):
             assert target in services, f"{name} depends on unknown {target}"
             expected = "service_completed_successfully" if target in ONE_SHOT else "service_healthy"
             assert rule["condition"] == expected, f"{name} -> {target}"
-    for component in ("airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"):
+    for component in (
+        "airflow-api-server",
+        "airflow-scheduler",
+        "airflow-dag-processor",
+        "airflow-triggerer",
+    ):
         assert "airflow-init" in services[component]["depends_on"]
     assert "superset" in services["superset-provision"]["depends_on"]
 
@@ -89,12 +94,18 @@ def test_every_command_is_a_component_of_its_entrypoint(compose):
     for script in ("airflow-entrypoint.sh", "superset-entrypoint.sh"):
         text = (REPO / "scripts" / script).read_text(encoding="utf-8")
         components[script] = {
-            name.strip() for pattern in re.findall(r"^\s+([\w| -]+)\)$", text, flags=re.M) for name in pattern.split("|")
+            name.strip()
+            for pattern in re.findall(r"^\s+([\w| -]+)\)$", text, flags=re.M)
+            for name in pattern.split("|")
         }
     for name, service in compose["services"].items():
         if "build" not in service:
             continue
-        script = "airflow-entrypoint.sh" if "pipeline" in service["build"]["dockerfile"] else "superset-entrypoint.sh"
+        script = (
+            "airflow-entrypoint.sh"
+            if "pipeline" in service["build"]["dockerfile"]
+            else "superset-entrypoint.sh"
+        )
         [command] = service["command"]
         assert command in components[script], f"{name}: {command} is not a component of {script}"
 
@@ -132,7 +143,9 @@ def test_every_variable_is_documented_and_every_secret_is_required():
     )
     for name, operators in referenced.items():
         if SECRET_NAME.search(name):
-            assert operators == {":?"}, f"{name}: a secret must be required (${{{name}:?...}}), never defaulted"
+            assert operators == {":?"}, (
+                f"{name}: a secret must be required (${{{name}:?...}}), never defaulted"
+            )
             assert documented[name] == "", f".env.example must leave {name} empty"
 
 
@@ -144,7 +157,9 @@ def test_no_literal_secret_in_the_compose_file(compose):
                 assert VARIABLE.search(text), f"{name}.{key} holds a literal value"
                 without_variables = VARIABLE.sub("", text)
                 assert not re.search(r":[^/@:]+@", without_variables), f"{name}.{key}: a literal password"
-    assert not re.search(r"(?i)(password|secret)\s*[:=]\s*['\"]?[A-Za-z0-9]{8,}", COMPOSE.read_text(encoding="utf-8"))
+    assert not re.search(
+        r"(?i)(password|secret)\s*[:=]\s*['\"]?[A-Za-z0-9]{8,}", COMPOSE.read_text(encoding="utf-8")
+    )
 
 
 def test_the_postgres_init_script_makes_two_databases_and_users():

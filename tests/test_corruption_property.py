@@ -63,7 +63,9 @@ def night_drops(entity_rows: dict[str, dict[str, list[dict[str, Any]]]], landing
 
 def second_night(entity: str) -> dict[str, list[dict[str, Any]]]:
     first = good_drop(entity, currency_of(entity))
-    invoice = dict(first["invoices"][0], document_id="F-5", issue_date=date(2026, 3, 1), due_date=date(2026, 3, 31))
+    invoice = dict(
+        first["invoices"][0], document_id="F-5", issue_date=date(2026, 3, 1), due_date=date(2026, 3, 31)
+    )
     payment = dict(first["payments"][0], settlement_id="S-5", document_id="F-5", amount="34.50")
     debtor = dict(first["debtors"][0], debtor_id="C005", name="Épicerie Nouvelle")
     rating = dict(first["risk_ratings"][0], rated_at=date(2026, 3, 2), rating="6")
@@ -111,7 +113,11 @@ def _write(rows: list[list[str]], entity: str) -> bytes:
 
 @st.composite
 def corruptions(draw: st.DrawFn) -> dict[str, Any]:
-    kind = draw(st.sampled_from(["cell", "encoding", "truncation", "missing_column", "extra_column", "duplicate", "huge"]))
+    kind = draw(
+        st.sampled_from(
+            ["cell", "encoding", "truncation", "missing_column", "extra_column", "duplicate", "huge"]
+        )
+    )
     return {
         "kind": kind,
         "entity": draw(st.sampled_from(ENTITIES)),
@@ -136,7 +142,9 @@ def corrupt(path: Path, entity: str, corruption: dict[str, Any]) -> tuple[int | 
         path.write_bytes(_write([header, *body], entity))
         return 2, header[column]
     if kind == "huge":
-        amount = next((i for i, name in enumerate(header) if name in {"amount", "credit_limit", "cover_amount"}), column)
+        amount = next(
+            (i for i, name in enumerate(header) if name in {"amount", "credit_limit", "cover_amount"}), column
+        )
         body[0][amount] = "9" * corruption["exponent"]
         path.write_bytes(_write([header, *body], entity))
         return 2, header[amount]
@@ -197,13 +205,17 @@ def test_a_corrupted_drop_never_stops_the_night_nor_changes_the_others(base, cor
     build(warehouse, DAY2, landing=landing)  # never raises for an entity's data
 
     assert all(outcomes[other].status == OK for other in ENTITIES if other != entity), outcomes
-    event(f"{corruption['kind']}: {'quarantined' if (landing / '_quarantine' / entity).exists() else 'landed'}")
+    event(
+        f"{corruption['kind']}: {'quarantined' if (landing / '_quarantine' / entity).exists() else 'landed'}"
+    )
     quarantine = landing / "_quarantine" / entity / DAY2.isoformat()
     if quarantine.exists():
         failures = json.loads((quarantine / "reason.json").read_text(encoding="utf-8"))["failures"]
         assert failures and all(f.get("file") for f in failures), failures
         for failure in failures:
-            if failure["rule"] not in FILE_RULES and not failure["rule"].startswith(("manifest", "data_test")):
+            if failure["rule"] not in FILE_RULES and not failure["rule"].startswith(
+                ("manifest", "data_test")
+            ):
                 assert failure.get("row") is not None and failure.get("column"), failure
         named = [f for f in failures if f.get("file") == target.name and f.get("row") == row]
         if row is not None and named:  # the corrupted value itself is named, with its column

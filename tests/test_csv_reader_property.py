@@ -45,8 +45,12 @@ DIALECTS = [
     CsvDialect(delimiter="|", encoding="utf-16"),
 ]
 # the characters that make CSV hard, and some that make encodings hard
-HOSTILE = st.sampled_from([";", ",", "\t", "|", '"', "'", "\n", "\r", " ", "\x00", "é", "€", "ß", "😀", "\u2028"])
-CELLS = st.text(alphabet=st.one_of(st.characters(codec="utf-8", exclude_categories=["Cs"]), HOSTILE), max_size=12)
+HOSTILE = st.sampled_from(
+    [";", ",", "\t", "|", '"', "'", "\n", "\r", " ", "\x00", "é", "€", "ß", "😀", "\u2028"]
+)
+CELLS = st.text(
+    alphabet=st.one_of(st.characters(codec="utf-8", exclude_categories=["Cs"]), HOSTILE), max_size=12
+)
 
 
 @st.composite
@@ -64,7 +68,9 @@ def csv_files(draw: st.DrawFn) -> dict[str, Any]:
         "bom": draw(st.booleans()),
         "written_as": written_as,
         # a run of random bytes written over the file, at a share of its length
-        "overwrite": draw(st.none() | st.tuples(st.floats(min_value=0, max_value=1), st.binary(min_size=1, max_size=8))),
+        "overwrite": draw(
+            st.none() | st.tuples(st.floats(min_value=0, max_value=1), st.binary(min_size=1, max_size=8))
+        ),
     }
 
 
@@ -72,7 +78,9 @@ def write_file(case: dict[str, Any]) -> tuple[bytes, bool]:
     """The file's bytes, and whether they are a correct CSV file in the declared encoding."""
     dialect = case["dialect"]
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=dialect.delimiter, lineterminator=case["line_end"], quoting=case["quoting"])
+    writer = csv.writer(
+        buffer, delimiter=dialect.delimiter, lineterminator=case["line_end"], quoting=case["quoting"]
+    )
     lines = []
     for row in [HEADER, *case["table"]]:
         buffer.seek(0)
@@ -121,7 +129,9 @@ def correct_reading(
     """
     codec = "utf-8-sig" if dialect.encoding == "utf-8" else dialect.encoding
     try:
-        records = list(csv.reader(io.StringIO(data.decode(codec), newline=""), delimiter=dialect.delimiter, strict=True))
+        records = list(
+            csv.reader(io.StringIO(data.decode(codec), newline=""), delimiter=dialect.delimiter, strict=True)
+        )
     except (UnicodeDecodeError, csv.Error):
         return None
     numbered = [
@@ -165,7 +175,10 @@ def test_the_reader_never_raises_and_never_misreads_a_row(case, tmp_path_factory
     header, rows, numbers = expected
     frame = read.frame
     assert list(frame.columns[: len(header)]) == header
-    got = [[None if value is None or value != value else value for value in row] for row in frame[header].values.tolist()]
+    got = [
+        [None if value is None or value != value else value for value in row]
+        for row in frame[header].values.tolist()
+    ]
     assert got == rows
     assert frame[ROW_COLUMN].tolist() == numbers
     if correct:
@@ -232,4 +245,3 @@ def test_a_night_with_any_bytes_in_a_file_lands_what_the_file_says(data, registr
     header, rows, _ = expected
     assert header == HEADER  # a file without the extract's columns is quarantined
     assert landed == sorted((row[0], parse_amount(row[6], dialect)) for row in rows)
-

@@ -288,7 +288,9 @@ def test_reports_follow_a_month_end_publish(group, airflow_home, tmp_path):
             ("send", "FR01"): "success",
             ("send", "DE01"): "failed",
         }
-        tries = {ti.rendered_map_index: ti.try_number for ti in run.get_task_instances() if ti.task_id == "send"}
+        tries = {
+            ti.rendered_map_index: ti.try_number for ti in run.get_task_instances() if ti.task_id == "send"
+        }
         assert tries["DE01"] == 2 and tries["FR01"] == 1  # the refused send was retried once
         assert run.state == "failed"  # this run only: the night was published before
         by_recipient = {message["To"]: message for message in mailbox.messages}
@@ -309,15 +311,24 @@ def test_reports_follow_a_month_end_publish(group, airflow_home, tmp_path):
     assert set(controller) == {"receivables-FR01-2025-12-31.xlsx", "receivables-FR01-2025-12-31.pdf"}
     workbook = load_workbook(BytesIO(controller["receivables-FR01-2025-12-31.xlsx"]))
     cells = [str(v) for sheet in workbook for row in sheet.iter_rows(values_only=True) for v in row if v]
-    text = "\n".join(page.extract_text() for page in PdfReader(BytesIO(controller["receivables-FR01-2025-12-31.pdf"])).pages)
-    others = [v for row in query("select entity_code, entity_name from raw.entities where entity_code <> 'FR01'") for v in row]
+    text = "\n".join(
+        page.extract_text()
+        for page in PdfReader(BytesIO(controller["receivables-FR01-2025-12-31.pdf"])).pages
+    )
+    others = [
+        v
+        for row in query("select entity_code, entity_name from raw.entities where entity_code <> 'FR01'")
+        for v in row
+    ]
     for other in others:
         assert not any(other in cell for cell in cells) and other not in text, other
     aging = list(workbook["Balance âgée"].values)
     [(fr01_local,)] = query(
         "select sum(amount_entity_currency) from marts.mart_aging where as_of_date = '2025-12-31' and entity_code = 'FR01'"
     )
-    assert sum(Decimal(str(dict(zip(aging[0], row, strict=True))["Total"])) for row in aging[1:]) == fr01_local
+    assert (
+        sum(Decimal(str(dict(zip(aging[0], row, strict=True))["Total"])) for row in aging[1:]) == fr01_local
+    )
 
 
 def test_reader_keeps_working_across_a_publish(group, airflow_home):
@@ -386,7 +397,9 @@ def test_a_publish_event_gives_the_reports_their_date():
         as_of_of_run(None, TriggeringAssetEventsAccessor.build([]), serving)
 
 
-def _entity_drop(landing: Path, code: str, source_day: str, day: str, rows: dict[str, list[list[str]]]) -> None:
+def _entity_drop(
+    landing: Path, code: str, source_day: str, day: str, rows: dict[str, list[list[str]]]
+) -> None:
     """A drop for ``day`` in the entity's own dialect: the history drop's headers, these rows."""
     import csv
 
@@ -395,7 +408,9 @@ def _entity_drop(landing: Path, code: str, source_day: str, day: str, rows: dict
     folder = landing / code / day
     folder.mkdir(parents=True)
     for name in ("debtors", "invoices", "payments", "risk_ratings"):
-        with (landing / code / source_day / f"{name}.csv").open(encoding=dialect.encoding, newline="") as handle:
+        with (landing / code / source_day / f"{name}.csv").open(
+            encoding=dialect.encoding, newline=""
+        ) as handle:
             header = next(csv.reader(handle, delimiter=dialect.delimiter))
         with (folder / f"{name}.csv").open("w", encoding=dialect.encoding, newline="") as handle:
             writer = csv.writer(handle, delimiter=dialect.delimiter)
@@ -407,7 +422,9 @@ def _history_rows(landing: Path, code: str, name: str) -> list[dict[str, str]]:
     import csv
 
     dialect = load_registry(landing / "entities.yml").entity(code).csv
-    with (landing / code / "2025-12-29" / f"{name}.csv").open(encoding=dialect.encoding, newline="") as handle:
+    with (landing / code / "2025-12-29" / f"{name}.csv").open(
+        encoding=dialect.encoding, newline=""
+    ) as handle:
         return list(csv.DictReader(handle, delimiter=dialect.delimiter))
 
 
@@ -424,7 +441,11 @@ def test_bad_data_of_two_entities_and_no_rates_never_stop_the_night(group, airfl
     fr01_line = next(row for row in _history_rows(landing, "FR01", "payments") if row["document_id"])
     fr01_line |= {"settlement_id": "P-USD", "currency": "USD" if fr01_line["currency"] != "USD" else "GBP"}
     _entity_drop(
-        landing, "FR01", "2025-12-29", day, {"invoices": [list(fr01.values())], "payments": [list(fr01_line.values())]}
+        landing,
+        "FR01",
+        "2025-12-29",
+        day,
+        {"invoices": [list(fr01.values())], "payments": [list(fr01_line.values())]},
     )
     settled = {row["document_id"] for row in _history_rows(landing, "DE01", "payments") if row["document_id"]}
     de01 = next(row for row in _history_rows(landing, "DE01", "invoices") if row["document_id"] in settled)
@@ -441,29 +462,44 @@ def test_bad_data_of_two_entities_and_no_rates_never_stop_the_night(group, airfl
         assert set(states.values()) == {"success"}, states
         query = reader(serving)
         freshness = dict(
-            query(
-                "select entity_code, status from marts.mart_freshness where as_of_date = date '2026-01-12'"
-            )
+            query("select entity_code, status from marts.mart_freshness where as_of_date = date '2026-01-12'")
         )
-        assert freshness == {"FR01": "quarantined", "DE01": "quarantined", "GB01": "quarantined", "GROUP": "stale"}
+        assert freshness == {
+            "FR01": "quarantined",
+            "DE01": "quarantined",
+            "GB01": "quarantined",
+            "GROUP": "stale",
+        }
         reasons = dict(
             query("select entity_code, reason from marts.mart_freshness where as_of_date = date '2026-01-12'")
         )
         assert "currency_without_rate" in reasons["FR01"]
         fr01_rules = {
-            f["rule"] for f in json.loads((landing / "_quarantine" / "FR01" / day / "reason.json").read_text())["failures"]
+            f["rule"]
+            for f in json.loads((landing / "_quarantine" / "FR01" / day / "reason.json").read_text())[
+                "failures"
+            ]
         }
         assert {"currency_without_rate", "settlement_matches_document"} <= fr01_rules
         assert "payments.csv row 2 column document_id" in reasons["GB01"] and "[reference]" in reasons["GB01"]
-        assert reasons["DE01"].startswith("taken out by the build of 2026-01-12") and "payment_matches_document" in reasons["DE01"]
+        assert (
+            reasons["DE01"].startswith("taken out by the build of 2026-01-12")
+            and "payment_matches_document" in reasons["DE01"]
+        )
         assert (landing / "_quarantine" / "DE01" / day / "reason.json").exists()
         # DE01 is back at its last good data; the GBP items cannot be converted and are listed
         assert query(
-            "select currency from raw.invoices where entity_code = 'DE01' and document_id = ?", de01["document_id"]
+            "select currency from raw.invoices where entity_code = 'DE01' and document_id = ?",
+            de01["document_id"],
         ) != [("XXX",)]
-        kinds = {row[0] for row in query("select kind from marts.mart_data_issues where as_of_date = date '2026-01-12'")}
+        kinds = {
+            row[0]
+            for row in query("select kind from marts.mart_data_issues where as_of_date = date '2026-01-12'")
+        }
         assert "missing_fx_rate" in kinds
-        assert query("select count(*) from marts.fct_open_items where as_of_date = date '2026-01-12'")[0][0] > 0
+        assert (
+            query("select count(*) from marts.fct_open_items where as_of_date = date '2026-01-12'")[0][0] > 0
+        )
         subjects = [m["Subject"] for m in mailbox.messages]
         assert subjects == ["[receivables] 2026-01-12: 4 drop(s) not landed"]
 
@@ -490,9 +526,9 @@ def test_a_night_with_no_drop_and_no_rates_publishes(group, airflow_home):
         run, states = run_night(dag, group, mailbox, date(2026, 2, 27))
     assert run.state == "success", states
     query = reader(group / "serving" / "warehouse.duckdb")
-    assert query(
-        "select distinct status from marts.mart_freshness where as_of_date = date '2026-02-27'"
-    ) == [("stale",)]
+    assert query("select distinct status from marts.mart_freshness where as_of_date = date '2026-02-27'") == [
+        ("stale",)
+    ]
     issues = query(
         "select kind, entity_code, detail from marts.mart_data_issues where as_of_date = date '2026-02-27' order by all"
     )

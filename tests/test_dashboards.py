@@ -219,7 +219,9 @@ def test_a_controller_sees_only_their_entity(admin, superset_server):
 
 
 def test_sql_lab_reads_the_published_marts_for_the_sql_role_only(admin, superset_server, published):
-    [database] = [d for d in admin.listing("database") if d["database_name"].startswith("Receivables warehouse")]
+    [database] = [
+        d for d in admin.listing("database") if d["database_name"].startswith("Receivables warehouse")
+    ]
     create_user(superset_server.home, "analyst", ["Group CFO", "Receivables SQL"])
     analyst = SupersetClient(superset_server.url, "analyst", "analyst-pw")
     sql = (
@@ -304,7 +306,10 @@ EXPECTED_METRICS = {
         "fct_open_items",
         "open_amount_eur",
     ): "select sum(open_amount_eur) from marts.fct_open_items where as_of_date = $1",
-    ("mart_data_issues", "issue_items"): "select sum(items) from marts.mart_data_issues where as_of_date = $1",
+    (
+        "mart_data_issues",
+        "issue_items",
+    ): "select sum(items) from marts.mart_data_issues where as_of_date = $1",
 }
 
 

@@ -118,7 +118,9 @@ def test_references_into_a_quarantined_earlier_drop_say_so(registry_file, landin
     assert outcome.status == QUARANTINED
     rules = [f["rule"] for f in reason_of(landing, "DE01", DAY2)["failures"]]
     assert "reference" in rules and "earlier_drop_quarantined" in rules
-    note = next(f for f in reason_of(landing, "DE01", DAY2)["failures"] if f["rule"] == "earlier_drop_quarantined")
+    note = next(
+        f for f in reason_of(landing, "DE01", DAY2)["failures"] if f["rule"] == "earlier_drop_quarantined"
+    )
     assert note["found"] == DAY1.isoformat()
     assert raw_snapshot(query, "DE01")["invoices"] == []
 
@@ -208,15 +210,24 @@ def test_a_settlement_line_checked_against_the_document_in_the_warehouse(registr
     write_drop(landing, "DE01", DAY2, quiet_drop(payments=[line]))
     outcome = land_night(registry_file, landing, warehouse, DAY2)["DE01"]
     assert outcome.status == QUARANTINED
-    failure = next(f for f in reason_of(landing, "DE01", DAY2)["failures"] if f["rule"] == "settlement_matches_document")
+    failure = next(
+        f for f in reason_of(landing, "DE01", DAY2)["failures"] if f["rule"] == "settlement_matches_document"
+    )
     assert failure["found"] == "currency=GBP, document_currency=EUR"
 
 
 def build_night(registry_file: Path, landing: Path, warehouse: Path, day: date) -> str:
     """`receivables run` for one night: land every drop, then build with the landing folder."""
     result = receivables(
-        "run", "--entities", str(registry_file), "--landing", str(landing), "--warehouse", str(warehouse),
-        "--as-of", day.isoformat(),
+        "run",
+        "--entities",
+        str(registry_file),
+        "--landing",
+        str(landing),
+        "--warehouse",
+        str(warehouse),
+        "--as-of",
+        day.isoformat(),
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
@@ -254,8 +265,12 @@ def test_a_failing_data_test_takes_the_drop_back_out_and_the_night_goes_on(
 
     resent = dict(good_drop("DE01")["invoices"][0], currency="GBP", disputed="true")
     for entity in ENTITIES:
-        rows = quiet_drop(invoices=[resent]) if entity == "DE01" else quiet_drop(
-            invoices=[dict(good_drop(entity, currency_of(entity))["invoices"][0], document_id="F-5")]
+        rows = (
+            quiet_drop(invoices=[resent])
+            if entity == "DE01"
+            else quiet_drop(
+                invoices=[dict(good_drop(entity, currency_of(entity))["invoices"][0], document_id="F-5")]
+            )
         )
         write_drop(landing, entity, DAY2, rows)
         if entity != "DE01":
@@ -319,7 +334,9 @@ def test_a_failed_build_leaves_the_working_file_as_it_was(registry_file, landing
     assert not warehouse.with_name(warehouse.name + ".building").exists()
 
 
-def test_three_bad_entities_in_one_night_leave_the_fourth_as_if_alone(registry_file, landing, warehouse, tmp_path):
+def test_three_bad_entities_in_one_night_leave_the_fourth_as_if_alone(
+    registry_file, landing, warehouse, tmp_path
+):
     """`receivables run`: FR01 invoices in a currency with no rate, DE01 settles in another currency
     than its document, US01 pays an unknown document. Each is quarantined with its rule, its files
     byte-identical to what arrived; GB01's figures are those of a night without the three; the
@@ -348,7 +365,8 @@ def test_three_bad_entities_in_one_night_leave_the_fourth_as_if_alone(registry_f
         drop[file][0][column] = value
         write_drop(landing, entity, DAY2, drop, manifest=True)
     arrived = {
-        entity: {p.name: p.read_bytes() for p in (landing / entity / DAY2.isoformat()).iterdir()} for entity in broken
+        entity: {p.name: p.read_bytes() for p in (landing / entity / DAY2.isoformat()).iterdir()}
+        for entity in broken
     }
     build_night(registry_file, landing, warehouse, DAY2)
     build_night(registry_file, control_landing, control, DAY2)
@@ -356,17 +374,26 @@ def test_three_bad_entities_in_one_night_leave_the_fourth_as_if_alone(registry_f
     query = reader(warehouse)
     for entity, (file, column, _, rule) in broken.items():
         quarantined = landing / "_quarantine" / entity / DAY2.isoformat()
-        assert {p.name: p.read_bytes() for p in quarantined.iterdir() if p.name != "reason.json"} == arrived[entity]
+        assert {p.name: p.read_bytes() for p in quarantined.iterdir() if p.name != "reason.json"} == arrived[
+            entity
+        ]
         failures = reason_of(landing, entity, DAY2)["failures"]
         assert [(f["file"], f["row"], f["column"]) for f in failures if f["rule"] == rule] == [
             (f"{file}.csv", 2, column)
         ], failures
         [(status, reason)] = query(
-            "select status, reason from marts.mart_freshness where entity_code = ? and as_of_date = ?", entity, DAY2
+            "select status, reason from marts.mart_freshness where entity_code = ? and as_of_date = ?",
+            entity,
+            DAY2,
         )
         assert status == "quarantined" and rule in reason
-    gb01 = {mart: [row for row in rows if "GB01" in row] for mart, rows in other_entities(warehouse, "FR01").items()}
-    assert gb01 == {mart: [row for row in rows if "GB01" in row] for mart, rows in other_entities(control, "FR01").items()}
+    gb01 = {
+        mart: [row for row in rows if "GB01" in row]
+        for mart, rows in other_entities(warehouse, "FR01").items()
+    }
+    assert gb01 == {
+        mart: [row for row in rows if "GB01" in row] for mart, rows in other_entities(control, "FR01").items()
+    }
 
     for entity in broken:  # the entities send their drops again, corrected
         write_drop(landing, entity, DAY2, night(entity), manifest=True)

@@ -357,15 +357,11 @@ def test_resent_row_replaces_earlier_version_and_later_extract_wins(registry_fil
     land_night(registry_file, landing, warehouse, DAY1)
     resent = good_drop("FR01")
     changed = dict(resent["invoices"][0], disputed="true")
-    write_drop(
-        landing, "FR01", DAY3, quiet_drop(invoices=[changed])
-    )
+    write_drop(landing, "FR01", DAY3, quiet_drop(invoices=[changed]))
     land_night(registry_file, landing, warehouse, DAY3)
     # a late drop of an earlier date must not overwrite the later extract
     stale = dict(resent["invoices"][0], status="cancelled")
-    write_drop(
-        landing, "FR01", DAY2, quiet_drop(invoices=[stale])
-    )
+    write_drop(landing, "FR01", DAY2, quiet_drop(invoices=[stale]))
     land_night(registry_file, landing, warehouse, DAY2)
     rows = query(
         "select disputed, status, extract_date from raw.invoices where entity_code = 'FR01' and document_id = 'F-1'"
@@ -378,9 +374,7 @@ def test_unapplied_cash_later_applied_by_the_same_key(registry_file, landing, wa
     write_good_night(landing)
     land_night(registry_file, landing, warehouse, DAY1)
     applied = dict(good_drop("DE01")["payments"][1], document_id="F-2")
-    write_drop(
-        landing, "DE01", DAY2, quiet_drop(payments=[applied])
-    )
+    write_drop(landing, "DE01", DAY2, quiet_drop(payments=[applied]))
     assert land_night(registry_file, landing, warehouse, DAY2)["DE01"].status == OK  # F-2 is in the warehouse
     assert query(
         "select document_id, extract_date from raw.payments where entity_code = 'DE01' and settlement_id = 'S-2'"

@@ -42,7 +42,9 @@ class Postgres:
     def query(self, database: str, sql: str) -> list[tuple]:
         import psycopg2
 
-        connection = psycopg2.connect(host=str(self.socket_dir), port=self.port, user="postgres", dbname=database)
+        connection = psycopg2.connect(
+            host=str(self.socket_dir), port=self.port, user="postgres", dbname=database
+        )
         try:
             with connection.cursor() as cursor:
                 cursor.execute(sql)
@@ -91,7 +93,10 @@ def postgres() -> Iterator[Postgres]:
             "SUPERSET_DB_PASSWORD": SUPERSET_PASSWORD,
         }
         subprocess.run(
-            ["bash", str(REPO / "docker" / "postgres-init.sh")], check=True, capture_output=True, env=environment
+            ["bash", str(REPO / "docker" / "postgres-init.sh")],
+            check=True,
+            capture_output=True,
+            env=environment,
         )
         yield Postgres(port, sockets)
     finally:
@@ -126,7 +131,9 @@ def night(postgres, tmp_path_factory) -> Path:
         "RECEIVABLES_SERVING": str(root / "serving" / "warehouse.duckdb"),
     }
     entrypoint = str(REPO / "scripts" / "airflow-entrypoint.sh")
-    init = subprocess.run(["bash", entrypoint, "init"], capture_output=True, text=True, env=environment, timeout=900)
+    init = subprocess.run(
+        ["bash", entrypoint, "init"], capture_output=True, text=True, env=environment, timeout=900
+    )
     assert init.returncode == 0, init.stderr[-3000:]
     # the history drop is 2025-12-30: the run of 2025-12-31 at 02:00 processes it
     run = subprocess.run(
@@ -153,7 +160,9 @@ def test_airflow_keeps_its_runs_in_postgresql(postgres, night):
     [(pool,)] = postgres.query("airflow", "select slots from slot_pool where pool = 'receivables_warehouse'")
     assert pool == 1
     # the airflow user owns its database only
-    [(owner,)] = postgres.query("postgres", "select pg_get_userbyid(datdba) from pg_database where datname = 'airflow'")
+    [(owner,)] = postgres.query(
+        "postgres", "select pg_get_userbyid(datdba) from pg_database where datname = 'airflow'"
+    )
     assert owner == "airflow"
 
 

@@ -27,7 +27,9 @@ def warehouse(reported_group) -> Path:
 @pytest.fixture(scope="module")
 def group_files(warehouse, tmp_path_factory) -> tuple[Path, Path]:
     out = tmp_path_factory.mktemp("group-report")
-    result = receivables("report", "--warehouse", str(warehouse), "--as-of", AS_OF.isoformat(), "--out", str(out))
+    result = receivables(
+        "report", "--warehouse", str(warehouse), "--as-of", AS_OF.isoformat(), "--out", str(out)
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     xlsx, pdf = (Path(line) for line in result.stdout.split())
     return xlsx, pdf
@@ -37,7 +39,15 @@ def group_files(warehouse, tmp_path_factory) -> tuple[Path, Path]:
 def entity_files(warehouse, tmp_path_factory) -> tuple[Path, Path]:
     out = tmp_path_factory.mktemp("entity-report")
     result = receivables(
-        "report", "--warehouse", str(warehouse), "--as-of", AS_OF.isoformat(), "--out", str(out), "--entity", "FR01"
+        "report",
+        "--warehouse",
+        str(warehouse),
+        "--as-of",
+        AS_OF.isoformat(),
+        "--out",
+        str(out),
+        "--entity",
+        "FR01",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     xlsx, pdf = (Path(line) for line in result.stdout.split())
@@ -89,7 +99,9 @@ def test_group_aged_balance_equals_mart_aging(warehouse, group_files):
     buckets = [header for header in rows[0] if header.endswith(" j") or header == "Non échu"]
     assert len(buckets) == 6
     assert sum(Decimal(str(group[b])) for b in buckets) == external
-    [(currency,)] = query("select any_value(functional_currency) from marts.mart_aging where entity_code = 'GB01'")
+    [(currency,)] = query(
+        "select any_value(functional_currency) from marts.mart_aging where entity_code = 'GB01'"
+    )
     assert by_scope[("GB01", "Externe")]["Devise"] == currency == "GBP"
 
 
@@ -107,7 +119,10 @@ def test_group_sheets_equal_their_marts(warehouse, group_files):
         for r in debtors
     ] == expected  # fmt: skip
     signals = sheet_rows(group_files[0], "Signaux faibles")
-    assert len(signals) == query("select count(*) from marts.mart_weak_signals where as_of_date = ?", AS_OF)[0][0]
+    assert (
+        len(signals)
+        == query("select count(*) from marts.mart_weak_signals where as_of_date = ?", AS_OF)[0][0]
+    )
     dso = sheet_rows(group_files[0], "DSO")
     expected_dso = query(
         "select month_end, entity_code, net_encours, dso_countback from marts.mart_dso where month_end <= ? "
@@ -115,7 +130,8 @@ def test_group_sheets_equal_their_marts(warehouse, group_files):
         AS_OF,
     )
     assert [
-        (r["Fin de mois"].date(), r["Entité"], Decimal(str(r["Encours net"])), r["DSO (épuisement), j"]) for r in dso
+        (r["Fin de mois"].date(), r["Entité"], Decimal(str(r["Encours net"])), r["DSO (épuisement), j"])
+        for r in dso
     ] == expected_dso
     freshness = sheet_rows(group_files[0], "Fraîcheur")
     assert [r["Entité"] for r in freshness] == ["DE01", "FR01", "GB01"]
@@ -152,7 +168,9 @@ def test_pdf_prints_the_marts_totals(warehouse, group_files):
     assert french_amount(text, "Encours net externe EUR") == external
     assert french_amount(text, "Dont échu EUR") == overdue
     assert french_amount(text, "Total balance âgée externe EUR") == external
-    [(countback,)] = query("select dso_countback from marts.mart_dso where entity_code = 'GROUP' and month_end = ?", AS_OF)
+    [(countback,)] = query(
+        "select dso_countback from marts.mart_dso where entity_code = 'GROUP' and month_end = ?", AS_OF
+    )
     assert f"DSO par épuisement, j : {fr_number(countback)}" in text
     assert "Arrêté au 31/12/2025" in text
     for chart in ("DSO du groupe", "Balance âgée", "Concentration : 10 premiers groupes débiteurs"):
@@ -165,12 +183,18 @@ def test_entity_report_holds_no_other_entity(warehouse, entity_files):
     query = reader(warehouse)
     others = [
         value
-        for code, name in query("select entity_code, entity_name from raw.entities where entity_code <> 'FR01'")
+        for code, name in query(
+            "select entity_code, entity_name from raw.entities where entity_code <> 'FR01'"
+        )
         for value in (code, name)
     ]
     workbook = load_workbook(entity_files[0])
     cells = [
-        str(value) for sheet in workbook for row in sheet.iter_rows(values_only=True) for value in row if value
+        str(value)
+        for sheet in workbook
+        for row in sheet.iter_rows(values_only=True)
+        for value in row
+        if value
     ]
     text = pdf_text(entity_files[1])
     for other in others:
@@ -185,7 +209,8 @@ def test_entity_report_holds_no_other_entity(warehouse, entity_files):
         AS_OF,
     )
     assert [
-        (r["Débiteur consolidé"], Decimal(str(r["Encours EUR"])), Decimal(str(r["Assuré EUR"]))) for r in debtors
+        (r["Débiteur consolidé"], Decimal(str(r["Encours EUR"])), Decimal(str(r["Assuré EUR"])))
+        for r in debtors
     ] == expected
     [(external,)] = query(
         "select sum(amount_eur) from marts.mart_aging where as_of_date = ? and entity_code = 'FR01' "
@@ -228,14 +253,32 @@ def test_text_that_looks_like_a_formula_is_neutralised(entity_files):
 
 
 def test_report_errors_name_what_is_wrong(warehouse, tmp_path):
-    result = receivables("report", "--warehouse", str(warehouse), "--as-of", "2024-06-30", "--out", str(tmp_path))
+    result = receivables(
+        "report", "--warehouse", str(warehouse), "--as-of", "2024-06-30", "--out", str(tmp_path)
+    )
     assert result.returncode == 2
     assert "no as-of date 2024-06-30 (latest built: 2025-12-31)" in result.stderr
     result = receivables(
-        "report", "--warehouse", str(warehouse), "--as-of", "2025-12-31", "--out", str(tmp_path), "--entity", "XX01"
+        "report",
+        "--warehouse",
+        str(warehouse),
+        "--as-of",
+        "2025-12-31",
+        "--out",
+        str(tmp_path),
+        "--entity",
+        "XX01",
     )
     assert result.returncode == 2 and "unknown entity 'XX01'" in result.stderr
-    result = receivables("report", "--warehouse", str(tmp_path / "none.duckdb"), "--as-of", "2025-12-31", "--out", str(tmp_path))
+    result = receivables(
+        "report",
+        "--warehouse",
+        str(tmp_path / "none.duckdb"),
+        "--as-of",
+        "2025-12-31",
+        "--out",
+        str(tmp_path),
+    )
     assert result.returncode == 2 and "no such warehouse file" in result.stderr
     assert not list(tmp_path.glob("*.xlsx"))
 
@@ -256,11 +299,15 @@ def test_report_days_are_sundays_and_month_ends():
 
 def test_recipient_file_errors_name_file_and_key(tmp_path):
     path = tmp_path / "recipients.yml"
-    path.write_text("group: [daf@example.com]\nentities:\n  FR01: [c@example.com]\n  FR01X: [d@example.com]\n")
+    path.write_text(
+        "group: [daf@example.com]\nentities:\n  FR01: [c@example.com]\n  FR01X: [d@example.com]\n"
+    )
     with pytest.raises(ReceivablesError, match=r"recipients.yml: entities: FR01X not in the registry"):
         load_recipients(path, ["FR01", "DE01"])
     path.write_text("group: [daf-at-example.com]\n")
-    with pytest.raises(ReceivablesError, match=r"recipients.yml: group: 'daf-at-example.com' is not a mail address"):
+    with pytest.raises(
+        ReceivablesError, match=r"recipients.yml: group: 'daf-at-example.com' is not a mail address"
+    ):
         load_recipients(path, ["FR01"])
     path.write_text("groups: [daf@example.com]\n")
     with pytest.raises(ReceivablesError, match=r"unknown key\(s\) groups"):
@@ -295,7 +342,9 @@ def test_data_issues_are_reported_beside_freshness(warehouse, tmp_path):
     write_pdf(report, tmp_path / "report.pdf")
     sheet = load_workbook(tmp_path / "report.xlsx")["Anomalies de données"]
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
-    assert ["FR01", "avertissement (chargé)", "Échéance avant la date de facture"] in [row[:3] for row in values]
+    assert ["FR01", "avertissement (chargé)", "Échéance avant la date de facture"] in [
+        row[:3] for row in values
+    ]
     text = pdf_text(tmp_path / "report.pdf")
     assert "Anomalies de données : 1" in text  # on the first page, before freshness
     assert text.index("Anomalies de données : 1") < text.index("Fraîcheur des extraits")

@@ -105,14 +105,18 @@ def test_the_documented_command_runs_the_page_read_only(reported_group, tmp_path
     assert result.stdout.count(" rows)") + result.stdout.count(" row)") == 6
     refused = receivables("sql", "--warehouse", str(reported_group), "-c", "delete from marts.mart_aging")
     assert refused.returncode == 2 and "read-only mode" in refused.stderr
-    csv_out = receivables("sql", "--warehouse", str(reported_group), "--csv", "-c", "select 1 as one, 'a' as two")
+    csv_out = receivables(
+        "sql", "--warehouse", str(reported_group), "--csv", "-c", "select 1 as one, 'a' as two"
+    )
     assert csv_out.stdout == "one,two\n1,a\n"
 
 
 def test_dbt_docs_open_from_disk(reported_group, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    result = receivables("build", "--warehouse", str(reported_group), "--as-of", REPORT_AS_OF.isoformat(), "--docs")
+    result = receivables(
+        "build", "--warehouse", str(reported_group), "--as-of", REPORT_AS_OF.isoformat(), "--docs"
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     page_file = Path(result.stdout.strip().splitlines()[-1].split(": ", 1)[1]).parent / "static_index.html"
     assert page_file.is_file()
@@ -122,9 +126,9 @@ def test_dbt_docs_open_from_disk(reported_group, tmp_path):
         try:
             page = browser.new_page()
             page.goto(page_file.as_uri() + "#!/model/model.receivables.mart_aging")
-            page.get_by_text("One row per as-of date, entity, consolidated debtor and aging bucket").first.wait_for(
-                timeout=60_000
-            )
+            page.get_by_text(
+                "One row per as-of date, entity, consolidated debtor and aging bucket"
+            ).first.wait_for(timeout=60_000)
         finally:
             browser.close()
 
@@ -166,6 +170,6 @@ def test_csv_for_a_spreadsheet_marks_formula_like_text(reported_group):
     rows = list(csv.reader(io.StringIO(result.stdout)))
     assert rows == [
         ["link", "command", "amount", "name"],
-        ["'=HYPERLINK(\"http://example.invalid\",\"x\")", "'-2+3+cmd|' /C calc'!A0", "-2", "Dupont SA"],
+        ['\'=HYPERLINK("http://example.invalid","x")', "'-2+3+cmd|' /C calc'!A0", "-2", "Dupont SA"],
     ]
     assert "2 text value(s)" in result.stderr

@@ -109,7 +109,8 @@ def test_group_dso_matches_the_oracle(nights):
     first = date(2025, 9, 30)
     _, first_days = group_dso(ledger, first)
     [(first_dso, status)] = reader(warehouse)(
-        "select dso_countback, status from marts.mart_dso where entity_code = 'GROUP' and month_end = ?", first
+        "select dso_countback, status from marts.mart_dso where entity_code = 'GROUP' and month_end = ?",
+        first,
     )
     if first_days is None:
         assert (first_dso, status) == (None, "history_too_short")
@@ -145,7 +146,9 @@ def test_rerun_of_a_night_changes_nothing(nights):
 def test_rebuilding_a_range_leaves_other_dates_alone(nights):
     _, warehouse = nights
     before = marts_snapshot(warehouse)
-    receivables("build", "--warehouse", str(warehouse), "--as-of", "2025-12-29", "--to", "2025-12-30", check=True)
+    receivables(
+        "build", "--warehouse", str(warehouse), "--as-of", "2025-12-29", "--to", "2025-12-30", check=True
+    )
     after = marts_snapshot(warehouse)
     for mart in (
         "mart_aging",
@@ -162,7 +165,9 @@ def test_rebuilding_a_range_leaves_other_dates_alone(nights):
     assert after["mart_dso"] == before["mart_dso"]
     assert after["fct_open_items"] == before["fct_open_items"]
     # rebuilt dates use what is known now (a later re-send, a cancellation), and a second rebuild agrees
-    receivables("build", "--warehouse", str(warehouse), "--as-of", "2025-12-29", "--to", "2025-12-30", check=True)
+    receivables(
+        "build", "--warehouse", str(warehouse), "--as-of", "2025-12-29", "--to", "2025-12-30", check=True
+    )
     assert marts_snapshot(warehouse) == after
 
 

@@ -117,7 +117,9 @@ def run_dbt(warehouse: Path, arguments: list[str], as_of: tuple[date, date]) -> 
                     }
                 )
     output = ANSI.sub("", completed.stdout + completed.stderr).strip().splitlines()
-    detail = "; ".join(f"{n['name']}: {n['message']}" for n in nodes) or (output[-1] if output else "no output")
+    detail = "; ".join(f"{n['name']}: {n['message']}" for n in nodes) or (
+        output[-1] if output else "no output"
+    )
     raise BuildError(f"dbt {arguments[0]} failed: {detail}", nodes)
 
 
@@ -175,7 +177,8 @@ def build(
             _discard(building)
             if not drops:
                 raise BuildError(
-                    f"{error} (the failing rows belong to no drop of the night: nothing to take out)", error.nodes
+                    f"{error} (the failing rows belong to no drop of the night: nothing to take out)",
+                    error.nodes,
                 ) from error
             from receivables.isolation import take_out
 

@@ -71,7 +71,9 @@ def file_problem(path: Path, entity: str) -> Failure | None:
             found=str(os.readlink(path)),
         )
     if not stat.S_ISREG(status.st_mode):
-        return Failure(entity, path.name, "not_a_file", "expected a regular file, not a device, pipe or folder")
+        return Failure(
+            entity, path.name, "not_a_file", "expected a regular file, not a device, pipe or folder"
+        )
     if status.st_size > max_file_bytes():
         return Failure(
             entity,
@@ -159,7 +161,9 @@ def _is_blank(record: list[str]) -> bool:
     return not record or (len(record) == 1 and not record[0].strip(" \t"))
 
 
-def record_rows(text: str, dialect: CsvDialect, entity: str, file_name: str) -> tuple[list[int], Failure | None]:
+def record_rows(
+    text: str, dialect: CsvDialect, entity: str, file_name: str
+) -> tuple[list[int], Failure | None]:
     """The spreadsheet row number of each data record of a CSV text, or the first row read wrong.
 
     A record is a row as a spreadsheet shows it: a quoted value may span
@@ -387,7 +391,9 @@ def vouched(folder: Path) -> set[str]:
     if not isinstance(listed, dict):
         return set()
     return {
-        name for name, control in listed.items() if isinstance(control, dict) and ({"rows", "sha256"} & set(control))
+        name
+        for name, control in listed.items()
+        if isinstance(control, dict) and ({"rows", "sha256"} & set(control))
     }
 
 
@@ -407,7 +413,13 @@ def _manifest_control(control: Any) -> tuple[dict[str, Any], list[tuple[str, str
     file that disagrees with it.
     """
     if not isinstance(control, dict):
-        return {}, [("manifest", 'expected an object such as {"rows": 3, "sha256": "...", "amount_sum": "12.50"}', control)]
+        return {}, [
+            (
+                "manifest",
+                'expected an object such as {"rows": 3, "sha256": "...", "amount_sum": "12.50"}',
+                control,
+            )
+        ]
     usable: dict[str, Any] = {}
     problems: list[tuple[str, str, Any]] = []
     rows = control.get("rows")
@@ -463,7 +475,12 @@ def check_manifest(folder: Path, files: dict[str, ExtractFile], entity: str) -> 
             failures.append(Failure(entity, file_name, rule, message, found=str(found)))
 
         if Path(file_name).name != file_name or file_name in {"", ".", ".."}:
-            fail("manifest_file", "expected the name of a file of the drop, not a path", file_name, MANIFEST_FILE)
+            fail(
+                "manifest_file",
+                "expected the name of a file of the drop, not a path",
+                file_name,
+                MANIFEST_FILE,
+            )
             continue
         control, problems = _manifest_control(entry)
         for rule, message, found in problems:

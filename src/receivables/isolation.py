@@ -60,7 +60,9 @@ class TakenOut:
 
 def night_drops(connection: duckdb.DuckDBPyConnection, as_of: date, last: date) -> list[Drop]:
     """The drops landed since the last successful build (all of the as-of dates' with no build yet)."""
-    [(built_through,)] = connection.execute(f"select max(loaded_through) from {RAW_SCHEMA}.build_log").fetchall()
+    [(built_through,)] = connection.execute(
+        f"select max(loaded_through) from {RAW_SCHEMA}.build_log"
+    ).fetchall()
     if built_through is None:  # no build recorded yet (or a warehouse of an earlier version)
         condition, parameters = "extract_date between ? and ?", [as_of, last]
     else:
@@ -82,7 +84,9 @@ def failing_entities(rows: list[dict[str, Any]], relation: str) -> set[str]:
     return set()
 
 
-def test_failures(test: str, rows: list[dict[str, Any]], count: int, entity: str, as_of: date) -> list[Failure]:
+def test_failures(
+    test: str, rows: list[dict[str, Any]], count: int, entity: str, as_of: date
+) -> list[Failure]:
     """The failing rows of one test that belong to one entity, as reason.json lists failures."""
     mine = [row for row in rows if row.get(ENTITY_COLUMN, GROUP_ENTITY) in (entity, None)] or rows
     message = f"expected no row to fail the data test {test} (build of {as_of.isoformat()})"
@@ -103,9 +107,7 @@ def test_failures(test: str, rows: list[dict[str, Any]], count: int, entity: str
     return failures
 
 
-def take_out(
-    warehouse: Path, landing: Path, drops: dict[Drop, list[Failure]], as_of: date
-) -> list[TakenOut]:
+def take_out(warehouse: Path, landing: Path, drops: dict[Drop, list[Failure]], as_of: date) -> list[TakenOut]:
     """Take these drops back out of the raw layer and move them to the quarantine, in one transaction.
 
     Later drops first: a row a later drop of the night replaced may itself
@@ -142,7 +144,9 @@ def take_out(
         except UnsafeQuarantine as unsafe:  # taken out of the raw layer all the same
             log.error("%s %s taken out of the night: %s", drop.entity_code, drop.extract_date, unsafe)
             continue
-        log.warning("%s %s taken out of the night and quarantined to %s", drop.entity_code, drop.extract_date, final)
+        log.warning(
+            "%s %s taken out of the night and quarantined to %s", drop.entity_code, drop.extract_date, final
+        )
     return taken
 
 
@@ -152,7 +156,9 @@ def _restore_raw_layer(connection: duckdb.DuckDBPyConnection, drop: Drop) -> Non
     for extract in ALL_EXTRACTS:
         table, replaced = raw_table(extract), replaced_table(extract)
         key = ", ".join(("entity_code", *extract.key))
-        matches = " and ".join(f"current.{column} = earlier.{column}" for column in ("entity_code", *extract.key))
+        matches = " and ".join(
+            f"current.{column} = earlier.{column}" for column in ("entity_code", *extract.key)
+        )
         connection.execute(f"delete from {table} where entity_code = ? and extract_date = ?", where)
         # the version each key had before the drop (an earlier landing of the same drop is not one)
         connection.execute(

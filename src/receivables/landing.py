@@ -189,7 +189,9 @@ def quarantine_drop(folder: Path, target: Path, failures: list[Failure], entity_
     """
     linked = _linked(target.parent.parent, target.parent)
     if linked is not None:  # writing there would write wherever the link points
-        raise UnsafeQuarantine(f"{linked} is a symbolic link: the drop is left where it is, nothing is written")
+        raise UnsafeQuarantine(
+            f"{linked} is a symbolic link: the drop is left where it is, nothing is written"
+        )
     final = target
     attempt = 1
     while final.exists() or final.is_symlink():

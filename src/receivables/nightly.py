@@ -152,7 +152,9 @@ def send_alert(problems: list[dict[str, Any]], as_of: date) -> str:
 def failure_alert(task_id: str, as_of: str, error: BaseException | str | None) -> str:
     """Mail the operators that a task of the night failed: the night published nothing new."""
     subject = f"[receivables] {as_of}: the nightly run failed in {task_id}"
-    detail = html.escape(f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error))
+    detail = html.escape(
+        f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error)
+    )
     body = (
         f"<p>Night of {html.escape(as_of)}: task <b>{html.escape(task_id)}</b> failed. The serving "
         "warehouse still holds the last published night; the working file is as the last task that "

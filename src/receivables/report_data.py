@@ -120,7 +120,8 @@ class _Marts:
         """Whether the marts hold this table (a warehouse published by an earlier version may not)."""
         return bool(
             self.rows(
-                "select 1 from information_schema.tables where table_schema = 'marts' and table_name = ?", name
+                "select 1 from information_schema.tables where table_schema = 'marts' and table_name = ?",
+                name,
             )
         )
 

@@ -324,7 +324,10 @@ def _row_failures(
     column = kwargs.get("column") or kwargs.get("column_A")
     if column == GRADE_COLUMN:
         column = "rating"
-    if column in (EXTRACT_DATE_COLUMN, LATEST_DATE_COLUMN):  # compared with a date of the drop's: the file's is B
+    if column in (
+        EXTRACT_DATE_COLUMN,
+        LATEST_DATE_COLUMN,
+    ):  # compared with a date of the drop's: the file's is B
         column = kwargs["column_B"]
     if column and column.startswith(EUR_PREFIX):  # the amount, checked once converted to EUR
         column = column.removeprefix(EUR_PREFIX)
@@ -344,7 +347,8 @@ def _row_failures(
         values = {k: v for k, v in item.items() if k not in (ROW_COLUMN, DROP_COLUMN)}
         if "column_A" in kwargs:
             found = ", ".join(
-                f"{name.lstrip('_')}={_text(values.get(name))}" for name in (kwargs["column_A"], kwargs["column_B"])
+                f"{name.lstrip('_')}={_text(values.get(name))}"
+                for name in (kwargs["column_A"], kwargs["column_B"])
             )
         elif len(values) == 1:
             found = str(next(iter(values.values())))

@@ -305,7 +305,10 @@ def known_values(
 
 
 def document_columns(
-    connection: duckdb.DuckDBPyConnection | None, entity_code: str, document_ids: set[str], columns: tuple[str, ...]
+    connection: duckdb.DuckDBPyConnection | None,
+    entity_code: str,
+    document_ids: set[str],
+    columns: tuple[str, ...],
 ) -> pd.DataFrame:
     """``columns`` of the documents of one entity already in the warehouse (document_id first)."""
     selected = ", ".join(("document_id", *columns))
