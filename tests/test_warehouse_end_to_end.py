@@ -9,15 +9,18 @@ from __future__ import annotations
 import csv
 import io
 import os
+import shutil
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from conftest import MARTS, marts_snapshot, reader, receivables, run_nights
 from oracle import Ledger, bucket_of, concentration, debtor_groups, group_dso
+from receivables.build import BuildError, run_dbt
 from receivables.generate import GeneratorConfig, generate
 
 START, END, NIGHTLY = date(2025, 9, 1), date(2025, 12, 31), date(2025, 12, 29)
@@ -213,3 +216,28 @@ def test_the_sample_group_s_marts_are_the_golden_ones(nights, mart):
             f"{mart}: {len(got.splitlines())} rows now, {len(expected.splitlines())} golden; "
             f"first differences (golden, now): {changed[:3]}"
         )
+
+
+def test_the_two_net_encours_must_agree_at_month_ends(nights, tmp_path):
+    """fct_open_items and mart_dso compute the net encours apart: a cent apart per item at most, or the build fails."""
+    _, warehouse = nights
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(warehouse, copy)
+    month_end = (GOLDEN_AS_OF, GOLDEN_AS_OF)
+    run_dbt(copy, ["test", "--select", "net_encours_agrees_at_month_ends"], month_end)  # agrees as built
+    with duckdb.connect(
+        str(copy)
+    ) as connection:  # one item of DE01 a euro higher: its encours no longer agrees
+        connection.execute(
+            "update marts.fct_open_items set open_amount_entity_currency = open_amount_entity_currency + 1, "
+            "open_amount_eur = open_amount_eur + 1 where as_of_date = ? and entity_code = 'DE01' "
+            "and document_id = (select min(document_id) from marts.fct_open_items "
+            "where as_of_date = ? and entity_code = 'DE01' and not is_intercompany)",
+            [GOLDEN_AS_OF, GOLDEN_AS_OF],
+        )
+    with pytest.raises(BuildError) as failed:
+        run_dbt(copy, ["test", "--select", "net_encours_agrees_at_month_ends"], month_end)
+    # DE01 fails; the group's bound (half a cent for each of its 511 converted items) is wider than a euro
+    assert [(n["name"], n["failures"]) for n in failed.value.nodes] == [
+        ("net_encours_agrees_at_month_ends", 1)
+    ]
