@@ -21,13 +21,7 @@ ratings as (
 
 debtors as (
 
-    select * from {{ ref('stg_raw__debtors') }}
-
-),
-
-consolidated_debtors as (
-
-    select * from {{ ref('int_consolidated_debtors') }}
+    select * from {{ ref('int_debtors_resolved') }}
 
 ),
 
@@ -49,7 +43,7 @@ current_ratings as (
         risk_dates.risk_date,
         ratings.*,
         debtors.consolidated_debtor_id,
-        consolidated_debtors.debtor_group_id,
+        debtors.debtor_group_id,
     from risk_dates
     inner join ratings
         on ratings.rated_at <= risk_dates.risk_date
@@ -57,8 +51,6 @@ current_ratings as (
     inner join debtors
         on debtors.entity_code = ratings.entity_code
         and debtors.debtor_id = ratings.debtor_id
-    inner join consolidated_debtors
-        on consolidated_debtors.consolidated_debtor_id = debtors.consolidated_debtor_id
     where ratings.is_known_provider
         -- the same, against the run's first and last dates (macros/parameters.sql): read while scanning
         and coalesce(ratings.superseded_on > {{ window_before(as_of_date('from'), 'weak_signal_rating_window_days') }}, true)

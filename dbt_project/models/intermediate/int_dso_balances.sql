@@ -42,7 +42,7 @@ payments as (
 
 debtors as (
 
-    select * from {{ ref('stg_raw__debtors') }}
+    select * from {{ ref('int_debtors_resolved') }}
 
 ),
 

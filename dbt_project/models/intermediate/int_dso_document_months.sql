@@ -49,7 +49,7 @@ payments as not materialized (
 
 debtors as not materialized (
 
-    select * from {{ ref('stg_raw__debtors') }}
+    select * from {{ ref('int_debtors_resolved') }}
 
 ),
 

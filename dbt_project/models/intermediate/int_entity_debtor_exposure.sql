@@ -20,7 +20,7 @@ as_of_dates as (
 
 debtors as (
 
-    select * from {{ ref('stg_raw__debtors') }}
+    select * from {{ ref('int_debtors_resolved') }}
 
 ),
 

@@ -32,13 +32,7 @@ payments as not materialized (
 
 debtors as not materialized (
 
-    select * from {{ ref('stg_raw__debtors') }}
-
-),
-
-consolidated_debtors as not materialized (
-
-    select * from {{ ref('int_consolidated_debtors') }}
+    select * from {{ ref('int_debtors_resolved') }}
 
 ),
 
@@ -158,7 +152,7 @@ open_items_with_debtors as (
         open_items_unioned.entity_code,
         open_items_unioned.debtor_id,
         debtors.consolidated_debtor_id,
-        consolidated_debtors.debtor_group_id,
+        debtors.debtor_group_id,
         open_items_unioned.document_id,
         open_items_unioned.document_type,
         open_items_unioned.currency,
@@ -179,8 +173,6 @@ open_items_with_debtors as (
     left join debtors
         on debtors.entity_code = open_items_unioned.entity_code
         and debtors.debtor_id = open_items_unioned.debtor_id
-    left join consolidated_debtors
-        on consolidated_debtors.consolidated_debtor_id = debtors.consolidated_debtor_id
 
 )
 

@@ -22,13 +22,7 @@ documents as (
 
 debtors as (
 
-    select * from {{ ref('stg_raw__debtors') }}
-
-),
-
-consolidated_debtors as (
-
-    select * from {{ ref('int_consolidated_debtors') }}
+    select * from {{ ref('int_debtors_resolved') }}
 
 ),
 
@@ -36,13 +30,11 @@ external_invoices as (
 
     select
         documents.*,
-        consolidated_debtors.debtor_group_id,
+        debtors.debtor_group_id,
     from documents
     inner join debtors
         on debtors.entity_code = documents.entity_code
         and debtors.debtor_id = documents.debtor_id
-    inner join consolidated_debtors
-        on consolidated_debtors.consolidated_debtor_id = debtors.consolidated_debtor_id
     where documents.document_type = 'invoice'
         and not documents.is_cancelled
         and not debtors.is_intercompany

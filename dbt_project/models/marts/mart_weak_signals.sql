@@ -44,13 +44,7 @@ payments as (
 
 debtors as (
 
-    select * from {{ ref('stg_raw__debtors') }}
-
-),
-
-consolidated_debtors as (
-
-    select * from {{ ref('int_consolidated_debtors') }}
+    select * from {{ ref('int_debtors_resolved') }}
 
 ),
 
@@ -164,7 +158,7 @@ reversals as (
 
     select
         evaluation_dates.as_of_date,
-        consolidated_debtors.debtor_group_id,
+        debtors.debtor_group_id,
         max(payments.settlement_date) as last_reversal_date,
         sum(abs(payments.amount)) as reversed_amount,
         count(*) as reversal_count,
@@ -176,8 +170,6 @@ reversals as (
     inner join debtors
         on debtors.entity_code = payments.entity_code
         and debtors.debtor_id = payments.debtor_id
-    inner join consolidated_debtors
-        on consolidated_debtors.consolidated_debtor_id = debtors.consolidated_debtor_id
     where evaluation_dates.is_as_of_date
         and payments.settlement_kind = 'reversal'
         and not debtors.is_intercompany
