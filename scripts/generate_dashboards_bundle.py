@@ -55,17 +55,18 @@ datasets = {
     "mart_aging": [
         (
             "net_encours_eur",
-            "SUM(amount_eur)",
-            "Net encours in EUR: sum of mart_aging.amount_eur (buckets add up to the net encours)",
+            "SUM(external_amount_eur)",
+            "Net encours in EUR, intercompany left out: sum of mart_aging.external_amount_eur "
+            "(buckets add up to the net encours)",
         ),
         (
             "overdue_eur",
-            "SUM(CASE WHEN bucket_order > 1 THEN amount_eur ELSE 0 END)",
-            "Overdue part: sum of mart_aging.amount_eur for buckets after not_due",
+            "SUM(external_overdue_amount_eur)",
+            "Overdue encours in EUR, intercompany left out: sum of mart_aging.external_overdue_amount_eur",
         ),
         (
             "overdue_share",
-            "SUM(CASE WHEN bucket_order > 1 THEN amount_eur ELSE 0 END) / NULLIF(SUM(amount_eur), 0)",
+            "SUM(external_overdue_amount_eur) / NULLIF(SUM(external_amount_eur), 0)",
             "Overdue share of net encours: overdue_eur / net_encours_eur",
         ),
     ],
@@ -190,7 +191,7 @@ charts = [
         "big_number_total",
         {
             "metric": "net_encours_eur",
-            "adhoc_filters": where("NOT is_intercompany"),
+            "adhoc_filters": [],
             "y_axis_format": EUR,
             "header_font_size": 0.3,
             "subheader_font_size": 0.125,
@@ -201,7 +202,7 @@ charts = [
         "Overdue share of net encours",
         "mart_aging",
         "big_number_total",
-        {"metric": "overdue_share", "adhoc_filters": where("NOT is_intercompany"), "y_axis_format": ".1%"},
+        {"metric": "overdue_share", "adhoc_filters": [], "y_axis_format": ".1%"},
     ),
     (
         "overview",
@@ -392,7 +393,7 @@ charts = [
             "metrics": ["open_amount_eur"],
             "groupby": ["entity_code"],
             "stack": "Stack",
-            "adhoc_filters": where("dunning_stage IS NOT NULL AND NOT is_intercompany"),
+            "adhoc_filters": where("dunning_stage IS NOT NULL"),
             "row_limit": 1000,
             "y_axis_format": EUR,
         },

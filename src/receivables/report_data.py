@@ -155,7 +155,7 @@ def _read(marts: _Marts, as_of: date, entity: str | None, top: int) -> Report:
     bucket_names = [name for name, _, _ in buckets]
     headers = [bucket_header(low, high) for _, low, high in buckets]
 
-    aging_rows, external_eur_by_bucket, intercompany_eur = _aging(
+    aging_rows, external_eur_by_bucket, external_overdue_eur, intercompany_eur = _aging(
         marts, as_of, codes, bucket_names, with_group=entity is None
     )
     aging = Table(
@@ -255,6 +255,7 @@ def _read(marts: _Marts, as_of: date, entity: str | None, top: int) -> Report:
         as_of,
         entity,
         external_eur_by_bucket,
+        external_overdue_eur,
         intercompany_eur,
         dso_rows,
         dso_scope,
@@ -278,21 +279,26 @@ def _read(marts: _Marts, as_of: date, entity: str | None, top: int) -> Report:
 
 def _aging(
     marts: _Marts, as_of: date, codes: Sequence[str], buckets: list[str], with_group: bool
-) -> tuple[list[tuple[Any, ...]], list[Decimal], Decimal]:
-    """The aged balance rows, the external EUR amount of each bucket, and the intercompany EUR total."""
+) -> tuple[list[tuple[Any, ...]], list[Decimal], Decimal, Decimal]:
+    """The aged balance rows, the external EUR amount of each bucket, the external overdue EUR
+    total (mart_aging's columns: the product's one definition of overdue and of external), and the
+    intercompany EUR total."""
     amounts = marts.rows(
         "select entity_code, is_intercompany, any_value(functional_currency), aging_bucket, "
-        "sum(amount_entity_currency), sum(amount_eur), sum(disputed_amount_eur) from marts.mart_aging "
+        "sum(amount_entity_currency), sum(amount_eur), sum(disputed_amount_eur), "
+        "sum(external_overdue_amount_eur) from marts.mart_aging "
         f"where as_of_date = ? and entity_code in ({', '.join('?' for _ in codes)}) group by all",
         as_of,
         *codes,
     )
     cells: dict[tuple[str, bool], dict[str, tuple[Decimal, Decimal, Decimal]]] = {}
     currency: dict[str, str] = {}
-    for code, intercompany, unit, bucket, local, eur, disputed in amounts:
+    zero = Decimal("0.00")
+    external_overdue = zero
+    for code, intercompany, unit, bucket, local, eur, disputed, overdue in amounts:
         cells.setdefault((code, intercompany), {})[bucket] = (local, eur, disputed)
         currency[code] = unit
-    zero = Decimal("0.00")
+        external_overdue += overdue
     rows: list[tuple[Any, ...]] = []
     external_eur = [zero for _ in buckets]
     external_disputed = intercompany_eur = zero
@@ -322,7 +328,7 @@ def _aging(
         rows.append(
             (GROUP, "Consolidé hors intragroupe", "EUR", *external_eur, total, total, external_disputed)
         )
-    return rows, external_eur, intercompany_eur
+    return rows, external_eur, external_overdue, intercompany_eur
 
 
 DEBTOR_RISK_COLUMNS = (
@@ -456,15 +462,14 @@ def _headline(
     as_of: date,
     entity: str | None,
     external_eur_by_bucket: list[Decimal],
+    overdue: Decimal,
     intercompany: Decimal,
     dso_rows: list[tuple[Any, ...]],
     dso_scope: str,
     signals: Table,
     freshness_rows: list[tuple[Any, ...]],
 ) -> list[tuple[str, Any, Kind]]:
-    # the aged balance's own totals: buckets come in bucket_order, the first is "not due"
     external = sum(external_eur_by_bucket, Decimal("0.00"))
-    overdue = sum(external_eur_by_bucket[1:], Decimal("0.00"))
     latest_dso = next((row for row in dso_rows if row[1] == dso_scope), None)
     lines: list[tuple[str, Any, Kind]] = [
         ("Date d'arrêté", as_of, "date"),

@@ -47,7 +47,7 @@ exposure as (
         any_value(open_items.entity_units_per_eur) as entity_units_per_eur,
         sum(open_items.open_amount_eur) as exposure_eur,
         sum(open_items.open_amount_entity_currency) as exposure_entity_currency,
-        sum(case when open_items.days_past_due > 0 then open_items.open_amount_eur else 0 end) as overdue_eur,
+        sum(open_items.overdue_amount_eur) as overdue_eur,
     from open_items
     inner join as_of_dates
         on as_of_dates.as_of_date = open_items.evaluation_date

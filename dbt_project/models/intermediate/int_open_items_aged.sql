@@ -47,6 +47,7 @@ open_items_with_dunning as (
     left join dunning_stages
         on open_items_bucketed.document_type = 'invoice'
         and open_items_bucketed.open_amount > 0
+        and not open_items_bucketed.is_intercompany  -- a group company is not sent reminders
         and dunning_stages.is_disputed = open_items_bucketed.is_disputed
         and open_items_bucketed.days_past_due >= dunning_stages.min_days_past_due
         and open_items_bucketed.days_past_due

@@ -13,12 +13,6 @@ open_items as (
 
 ),
 
-as_of_dates as (
-
-    select * from {{ ref('int_as_of_dates') }}
-
-),
-
 debtor_risk as (
 
     select * from {{ ref('int_debtor_risk_at_dates') }}
@@ -49,11 +43,10 @@ open_items_flagged as (
 
     select
         open_items.*,
-        open_items.evaluation_date in (select as_of_date from as_of_dates) as is_as_of_date,
         debtor_risk.insolvency_date,
         open_items.document_type = 'invoice'
             and open_items.open_amount > 0
-            and open_items.days_past_due > 0
+            and open_items.is_overdue
             and open_items.customer_type = 'B2B'
             and not open_items.is_intercompany
             and (debtor_risk.insolvency_date is null or open_items.due_date < debtor_risk.insolvency_date)

@@ -163,6 +163,8 @@ open_items_with_debtors as (
         open_items_unioned.settled_amount,
         open_items_unioned.open_amount,
         date_diff('day', open_items_unioned.due_date, open_items_unioned.evaluation_date) as days_past_due,
+        -- overdue (SPEC section 5): past its due date at the evaluation date; defined here only
+        open_items_unioned.due_date < open_items_unioned.evaluation_date as is_overdue,
         open_items_unioned.is_disputed,
         coalesce(debtors.is_intercompany, false) as is_intercompany,
         sign(open_items_unioned.open_amount) = -open_items_unioned.document_sign as is_over_settled,

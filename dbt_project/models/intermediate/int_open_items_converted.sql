@@ -63,6 +63,7 @@ entity_amounts_converted as (
         *,
         {{ to_entity_currency('open_amount', 'open_amount_eur', 'currency', 'functional_currency', 'entity_units_per_eur') }}
             as open_amount_entity_currency,
+        case when is_overdue then open_amount_eur else 0 end as overdue_amount_eur,
     from amounts_converted
 
 )

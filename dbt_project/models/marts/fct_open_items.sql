@@ -43,12 +43,14 @@ as_of_open_items as (
         open_amount,
         open_amount_entity_currency,
         open_amount_eur,
+        overdue_amount_eur,
         document_units_per_eur,
         days_past_due,
         bucket_order,
         late_interest_rate,
         late_interest_eur,
         recovery_indemnity_eur,
+        is_overdue,
         is_disputed,
         is_intercompany,
         is_over_settled,
@@ -60,7 +62,6 @@ as_of_open_items as (
         last_settlement_date,
         limitation_date,
     from open_items
-    where is_as_of_date
 
 )
 

@@ -13,24 +13,9 @@ open_items as (
 
 ),
 
-as_of_dates as (
-
-    select * from {{ ref('int_as_of_dates') }}
-
-),
-
 aging_buckets as (
 
     select * from {{ ref('aging_buckets') }}
-
-),
-
-as_of_open_items as (
-
-    select open_items.*
-    from open_items
-    inner join as_of_dates
-        on as_of_dates.as_of_date = open_items.evaluation_date
 
 ),
 
@@ -43,7 +28,7 @@ debtors_with_open_items as (
         debtor_group_id,
         functional_currency,
         is_intercompany,
-    from as_of_open_items
+    from open_items
 
 ),
 
@@ -57,8 +42,9 @@ amounts_by_bucket as (
         sum(open_amount_eur) as amount_eur,
         sum(open_amount_entity_currency) as amount_entity_currency,
         sum(case when is_disputed then open_amount_eur else 0 end) as disputed_amount_eur,
+        sum(overdue_amount_eur) as overdue_amount_eur,
         count(*) as item_count,
-    from as_of_open_items
+    from open_items
     group by all
 
 ),
@@ -76,6 +62,7 @@ every_bucket as (
         cast(coalesce(amounts_by_bucket.amount_eur, 0) as decimal(18, 2)) as amount_eur,
         cast(coalesce(amounts_by_bucket.amount_entity_currency, 0) as decimal(18, 2)) as amount_entity_currency,
         cast(coalesce(amounts_by_bucket.disputed_amount_eur, 0) as decimal(18, 2)) as disputed_amount_eur,
+        cast(coalesce(amounts_by_bucket.overdue_amount_eur, 0) as decimal(18, 2)) as overdue_amount_eur,
         coalesce(amounts_by_bucket.item_count, 0) as item_count,
         debtors_with_open_items.is_intercompany,
     from debtors_with_open_items
@@ -99,6 +86,10 @@ select
     amount_eur,
     amount_entity_currency,
     disputed_amount_eur,
+    overdue_amount_eur,
+    -- what counts in the group's totals (SPEC section 4: intercompany is left out): sum these
+    case when is_intercompany then 0 else amount_eur end as external_amount_eur,
+    case when is_intercompany then 0 else overdue_amount_eur end as external_overdue_amount_eur,
     item_count,
     is_intercompany,
 from every_bucket

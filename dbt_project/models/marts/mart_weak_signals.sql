@@ -215,11 +215,11 @@ overdue_by_date as (
         evaluation_dates.as_of_date,
         evaluation_dates.is_as_of_date,
         open_items.debtor_group_id,
-        sum(open_items.open_amount_eur) as overdue_eur,
+        sum(open_items.overdue_amount_eur) as overdue_eur,
     from evaluation_dates
     inner join open_items
         on open_items.evaluation_date = evaluation_dates.evaluation_date
-    where open_items.days_past_due > 0
+    where open_items.is_overdue
         and not open_items.is_intercompany
     group by all
 
