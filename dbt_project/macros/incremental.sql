@@ -8,7 +8,7 @@
   built before loaded_through existed reads every drop once.
 #}
 {% macro loaded_through() -%}
-(select coalesce(max(load_id), 0) from {{ source('raw', 'landing_log') }})
+(select coalesce(max(load_id), 0) from {{ ref('stg_raw__landing_log') }})
 {%- endmacro %}
 
 
@@ -17,7 +17,7 @@
 landed_since_last_build as (
 
     select entity_code, extract_date
-    from {{ source('raw', 'landing_log') }}
+    from {{ ref('stg_raw__landing_log') }}
     where load_id > {% if 'loaded_through' in built_columns -%}
         (select coalesce(max(loaded_through), -1) from {{ this }})
     {%- else -%}
@@ -32,7 +32,7 @@ landed_since_last_build as (
   For the models kept per document (int_document_balances,
   int_dso_document_months): the documents a night touched. Those of the
   invoices and settlement lines loaded since the last build, and those a
-  re-sent line left (raw.settlement_line_moves). The model defines the CTEs
+  re-sent line left (stg_raw__settlement_line_moves). The model defines the CTEs
   `invoices` and `payments` (settlement lines applied to a document).
 #}
 {% macro touched_documents_ctes() -%}
@@ -53,7 +53,7 @@ touched_documents as (
     union
 
     select entity_code, previous_document_id as document_id
-    from {{ source('raw', 'settlement_line_moves') }}
+    from {{ ref('stg_raw__settlement_line_moves') }}
     semi join landed_since_last_build using (entity_code, extract_date)
 
 )

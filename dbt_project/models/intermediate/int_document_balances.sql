@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('stg_raw__landing_log') }}, {{ ref('stg_raw__settlement_line_moves') }}  (read by the incremental branch only)
 {{
     config(
         materialized='incremental',

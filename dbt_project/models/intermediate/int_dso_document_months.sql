@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('stg_raw__landing_log') }}, {{ ref('stg_raw__settlement_line_moves') }}, {{ ref('stg_raw__debtor_intercompany_changes') }}  (read by the incremental branch only)
 {{
     config(
         materialized='incremental',
@@ -63,7 +64,7 @@ reclassed_documents as (
     from invoices
     semi join (
         select entity_code, debtor_id
-        from {{ source('raw', 'debtor_intercompany_changes') }}
+        from {{ ref('stg_raw__debtor_intercompany_changes') }}
         semi join landed_since_last_build using (entity_code, extract_date)
     ) as reclassed_debtors using (entity_code, debtor_id)
 

@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('stg_raw__landing_log') }}  (read by the incremental branch only)
 {{
     config(
         materialized='incremental',

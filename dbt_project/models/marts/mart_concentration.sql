@@ -14,8 +14,7 @@ with
 
 exposure as (
 
-    select * from {{ ref('mart_debtor_exposure') }}
-    where as_of_date in (select as_of_date from {{ ref('int_as_of_dates') }})
+    select * from {{ ref('int_debtor_group_exposure') }}
 
 ),
 

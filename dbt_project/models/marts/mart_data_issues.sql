@@ -21,9 +21,9 @@ as_of_dates as (
 
 ),
 
-landing_warnings as (
+warnings_of_the_night as (
 
-    select * from {{ ref('stg_raw__landing_warnings') }}
+    select * from {{ ref('int_landing_warnings_at_dates') }}
 
 ),
 
@@ -38,35 +38,6 @@ countback as (
 
     select * from {{ ref('int_dso_countback') }}
     where measure = 'dso' and status = 'missing_fx_rate'
-
-),
-
-warnings_of_the_night as (
-
-    select
-        as_of_dates.as_of_date,
-        landing_warnings.entity_code,
-        landing_warnings.rule as kind,
-        'warning' as severity,
-        landing_warnings.file_name
-            || coalesce(' row ' || landing_warnings.row_number, '')
-            || coalesce(', ' || landing_warnings.column_name, '')
-            || ': ' || landing_warnings.message
-            || coalesce(', found ' || landing_warnings.found, '') as detail,
-        landing_warnings.file_name
-            || ':' || coalesce(cast(landing_warnings.row_number as varchar), landing_warnings.rule || ':more')
-            || coalesce(':' || landing_warnings.column_name, '')
-            as issue_key,
-        landing_warnings.file_name,
-        landing_warnings.column_name,
-        landing_warnings.document_key,
-        landing_warnings.currency,
-        landing_warnings.row_number,
-        landing_warnings.items,
-        landing_warnings.amount,
-    from as_of_dates
-    inner join landing_warnings
-        on landing_warnings.extract_date = as_of_dates.as_of_date
 
 ),
 

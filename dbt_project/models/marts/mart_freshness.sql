@@ -6,69 +6,7 @@
     )
 }}
 {#
-  Per entity (and GROUP for the group's FX rates) and as-of date (SPEC
-  section 10): the status of that night's drop, or stale when it never
-  landed, and the last extract date that landed well.
+  Freshness per entity (and GROUP for FX rates) and as-of date (SPEC section
+  10), kept date by date: int_freshness computes the run's dates.
 #}
-with
-
-as_of_dates as (
-
-    select * from {{ ref('int_as_of_dates') }}
-
-),
-
-entities as (
-
-    select entity_code from {{ ref('stg_raw__entities') }}
-    union all
-    select 'GROUP' as entity_code
-
-),
-
-landing_log as (
-
-    select * from {{ ref('stg_raw__landing_log') }}
-
-),
-
-entity_dates as (
-
-    select
-        as_of_dates.as_of_date,
-        entities.entity_code,
-    from as_of_dates
-    cross join entities
-
-),
-
-freshness as (
-
-    select
-        entity_dates.as_of_date,
-        entity_dates.entity_code,
-        coalesce(tonight.landing_status, 'stale') as status,
-        case when tonight.entity_code is null then 'no landing recorded for this date' else tonight.reason end as reason,
-        coalesce(tonight.rows_landed, 0) as rows_landed,
-        (
-            select max(good.extract_date)
-            from landing_log as good
-            where good.entity_code = entity_dates.entity_code
-                and good.landing_status = 'ok'
-                and good.extract_date <= entity_dates.as_of_date
-        ) as last_good_extract_date,
-    from entity_dates
-    left join landing_log as tonight
-        on tonight.entity_code = entity_dates.entity_code
-        and tonight.extract_date = entity_dates.as_of_date
-
-)
-
-select
-    as_of_date,
-    entity_code,
-    status,
-    reason,
-    rows_landed,
-    last_good_extract_date,
-from freshness
+select * from {{ ref('int_freshness') }}

@@ -13,8 +13,7 @@ with
 
 exposure as (
 
-    select * from {{ ref('mart_debtor_exposure') }}
-    where as_of_date in (select as_of_date from {{ ref('int_as_of_dates') }})
+    select * from {{ ref('int_debtor_group_exposure') }}
 
 ),
 
@@ -36,15 +35,9 @@ open_items as (
 
 ),
 
-payments as (
+reversals as (
 
-    select * from {{ ref('stg_raw__payments') }}
-
-),
-
-debtors as (
-
-    select * from {{ ref('int_debtors_resolved') }}
+    select * from {{ ref('int_payment_reversals') }}
 
 ),
 
@@ -151,29 +144,6 @@ delays_lengthening as (
             as detail,
     from exposure
     where days_late_lengthening > {{ var('weak_signal_delay_lengthening_days') }}
-
-),
-
-reversals as (
-
-    select
-        evaluation_dates.as_of_date,
-        debtors.debtor_group_id,
-        max(payments.settlement_date) as last_reversal_date,
-        sum(abs(payments.amount)) as reversed_amount,
-        count(*) as reversal_count,
-        string_agg(distinct payments.currency, ', ' order by payments.currency) as currencies,
-    from evaluation_dates
-    inner join payments
-        on payments.settlement_date <= evaluation_dates.as_of_date
-        and payments.settlement_date > evaluation_dates.as_of_date - to_days({{ var('weak_signal_reversal_window_days') }})
-    inner join debtors
-        on debtors.entity_code = payments.entity_code
-        and debtors.debtor_id = payments.debtor_id
-    where evaluation_dates.is_as_of_date
-        and payments.settlement_kind = 'reversal'
-        and not debtors.is_intercompany
-    group by all
 
 ),
 

@@ -15,6 +15,7 @@ renamed as (
         rows_landed,
         failure_count,
         extract_date,
+        load_id,
     from source_log
 
 )
