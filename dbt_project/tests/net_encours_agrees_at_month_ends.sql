@@ -25,7 +25,7 @@ open_items as (
 dso as (
 
     select * from {{ ref('mart_dso') }}
-    where month_end in (select as_of_date from open_items)
+    where month_end in (select open_items.as_of_date from open_items)
 
 ),
 
@@ -64,4 +64,4 @@ full outer join dso using (month_end, entity_code)
 where coalesce(item_totals.unconverted, 0) = 0
     and (dso.status is null or dso.status <> 'missing_fx_rate')
     and abs(coalesce(item_totals.net_encours, 0) - coalesce(dso.net_encours, 0))
-        > 0.005 * coalesce(item_totals.rounded_items, 0) + 0.005
+    > 0.005 * coalesce(item_totals.rounded_items, 0) + 0.005

@@ -67,10 +67,11 @@ most_severe_insolvency as (
     inner join insolvency_severity
         on insolvency_severity.insolvency_status = debtor_risk.insolvency_status
     qualify row_number() over (
-        partition by debtor_risk.as_of_date, debtor_risk.debtor_group_id
-        order by insolvency_severity.severity desc, debtor_risk.insolvency_date desc nulls last,
-            debtor_risk.consolidated_debtor_id
-    ) = 1
+            partition by debtor_risk.as_of_date, debtor_risk.debtor_group_id
+            order by
+                insolvency_severity.severity desc, debtor_risk.insolvency_date desc nulls last,
+                debtor_risk.consolidated_debtor_id asc
+        ) = 1
 
 ),
 
@@ -108,7 +109,9 @@ shares as (
 
     select
         group_exposure.*,
-        sum(case when exposure_eur > 0 then exposure_eur end) over (partition by as_of_date) as total_exposure_eur,
+        sum(case when group_exposure.exposure_eur > 0 then group_exposure.exposure_eur end)
+            over (partition by group_exposure.as_of_date)
+            as total_exposure_eur,
     from group_exposure
 
 ),
@@ -117,12 +120,13 @@ ranked as (
 
     select
         shares.*,
-        case when exposure_eur > 0 then exposure_eur / total_exposure_eur end as share,
+        case when shares.exposure_eur > 0 then shares.exposure_eur / shares.total_exposure_eur end as share,
         case
-            when exposure_eur > 0
+            when shares.exposure_eur > 0
                 then row_number() over (
-                    partition by as_of_date, exposure_eur > 0 order by exposure_eur desc, debtor_group_id
-                )
+                        partition by shares.as_of_date, shares.exposure_eur > 0
+                        order by shares.exposure_eur desc, shares.debtor_group_id asc
+                    )
         end as rank,
     from shares
 
@@ -133,10 +137,11 @@ cumulated as (
     select
         ranked.*,
         case
-            when rank is not null
-                then sum(share) over (
-                    partition by as_of_date, rank is not null order by rank rows between unbounded preceding and current row
-                )
+            when ranked.rank is not null
+                then sum(ranked.share) over (
+                        partition by ranked.as_of_date, ranked.rank is not null
+                        order by ranked.rank rows between unbounded preceding and current row
+                    )
         end as cumulative_share,
     from ranked
 

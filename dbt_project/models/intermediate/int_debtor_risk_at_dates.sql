@@ -70,7 +70,7 @@ worst_class as (
         max(rated_at) as last_rated_at,
         -- the latest rating's insolvency: on equal dates the later proceeding, then the graver status
         arg_max(
-            {'insolvency_status': insolvency_status, 'insolvency_date': insolvency_date},
+            { 'insolvency_status': insolvency_status, 'insolvency_date': insolvency_date },
             (rated_at, coalesce(insolvency_date, date '0001-01-01'), insolvency_status)
         ) as latest_insolvency,
     from current_ratings

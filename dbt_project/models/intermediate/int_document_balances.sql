@@ -1,4 +1,6 @@
--- depends_on: {{ ref('stg_raw__landing_log') }}, {{ ref('stg_raw__settlement_line_moves') }}  (read by the incremental branch only)
+-- read by the incremental branch only, which dbt cannot see when it parses:
+-- depends_on: {{ ref('stg_raw__landing_log') }}
+-- depends_on: {{ ref('stg_raw__settlement_line_moves') }}
 {{
     config(
         materialized='incremental',

@@ -1,4 +1,7 @@
--- depends_on: {{ ref('stg_raw__landing_log') }}, {{ ref('stg_raw__settlement_line_moves') }}, {{ ref('stg_raw__debtor_intercompany_changes') }}  (read by the incremental branch only)
+-- read by the incremental branch only, which dbt cannot see when it parses:
+-- depends_on: {{ ref('stg_raw__landing_log') }}
+-- depends_on: {{ ref('stg_raw__settlement_line_moves') }}
+-- depends_on: {{ ref('stg_raw__debtor_intercompany_changes') }}
 {{
     config(
         materialized='incremental',
@@ -142,7 +145,7 @@ settled_lines as (
         documents.document_sign * lines.amount as signed_amount,
         -- a line dated by a month end on which the document is not yet due takes its not-due encours down
         not_due_spans.document_id is not null
-            and last_day(greatest(lines.settlement_date, documents.issue_date)) <= documents.due_date
+        and last_day(greatest(lines.settlement_date, documents.issue_date)) <= documents.due_date
             as settles_before_due,
     from lines
     inner join documents using (entity_code, document_id)

@@ -40,7 +40,7 @@ months_back as (
         months.months_back,
         cast(last_day(month_ends.month_end - to_months(months.months_back)) as date) as sales_month_end,
     from month_ends
-    cross join range(0, {{ var('dso_max_months') }}) as months(months_back)
+    cross join range(0, {{ var('dso_max_months') }}) as months (months_back)
 
 ),
 
@@ -100,7 +100,9 @@ converted as (
         *,
         {{ to_entity_currency('net_encours', 'net_encours_eur', 'currency', 'functional_currency', 'entity_units_per_eur') }}
             as net_encours_entity,
-        {{ to_entity_currency('not_due_encours', 'not_due_encours_eur', 'currency', 'functional_currency', 'entity_units_per_eur') }}
+        {{ to_entity_currency(
+            'not_due_encours', 'not_due_encours_eur', 'currency', 'functional_currency', 'entity_units_per_eur'
+        ) }}
             as not_due_encours_entity,
         {{ to_entity_currency('sales', 'sales_eur', 'currency', 'functional_currency', 'entity_units_per_eur') }}
             as sales_entity,
@@ -190,7 +192,7 @@ every_month_back as (
         coalesce(
             months_back.sales_month_end < first_sales_months.first_sales_month_end, true
         ) as is_before_first_sales_month,
-    from (select distinct entity_code, currency from scopes) as scope_currencies
+    from (select distinct scoped.entity_code, scoped.currency from scopes as scoped) as scope_currencies
     cross join months_back
     left join scopes
         on scopes.entity_code = scope_currencies.entity_code

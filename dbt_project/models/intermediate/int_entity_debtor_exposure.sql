@@ -89,9 +89,9 @@ latest_cover as (
     where ratings.is_credit_insurer
         and ratings.cover_amount is not null
     qualify row_number() over (
-        partition by as_of_dates.as_of_date, ratings.entity_code, debtors.consolidated_debtor_id
-        order by ratings.rated_at desc, ratings.provider, ratings.debtor_id
-    ) = 1
+            partition by as_of_dates.as_of_date, ratings.entity_code, debtors.consolidated_debtor_id
+            order by ratings.rated_at desc, ratings.provider asc, ratings.debtor_id asc
+        ) = 1
 
 ),
 
@@ -133,8 +133,9 @@ insured as (
             else 0
         end as over_cover_eur,
         case
-            when credit_limit is not null and exposure_entity_currency > credit_limit then
-                {{ divide_to_cents('exposure_entity_currency - credit_limit', 'entity_units_per_eur') }}
+            when credit_limit is not null and exposure_entity_currency > credit_limit
+                then
+                    {{ divide_to_cents('exposure_entity_currency - credit_limit', 'entity_units_per_eur') }}
             else 0
         end as over_limit_eur,
     from exposure_with_cover

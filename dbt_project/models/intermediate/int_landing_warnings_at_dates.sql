@@ -26,13 +26,13 @@ warnings_of_the_night as (
         landing_warnings.rule as kind,
         'warning' as severity,
         landing_warnings.file_name
-            || coalesce(' row ' || landing_warnings.row_number, '')
-            || coalesce(', ' || landing_warnings.column_name, '')
-            || ': ' || landing_warnings.message
-            || coalesce(', found ' || landing_warnings.found, '') as detail,
+        || coalesce(' row ' || landing_warnings.row_number, '')
+        || coalesce(', ' || landing_warnings.column_name, '')
+        || ': ' || landing_warnings.message
+        || coalesce(', found ' || landing_warnings.found, '') as detail,
         landing_warnings.file_name
-            || ':' || coalesce(cast(landing_warnings.row_number as varchar), landing_warnings.rule || ':more')
-            || coalesce(':' || landing_warnings.column_name, '')
+        || ':' || coalesce(cast(landing_warnings.row_number as varchar), landing_warnings.rule || ':more')
+        || coalesce(':' || landing_warnings.column_name, '')
             as issue_key,
         landing_warnings.file_name,
         landing_warnings.column_name,
@@ -44,7 +44,6 @@ warnings_of_the_night as (
     from as_of_dates
     inner join landing_warnings
         on landing_warnings.extract_date = as_of_dates.as_of_date
-
 
 )
 

@@ -33,7 +33,10 @@ last_as_of as (
 
     select greatest(
         (select max(as_of_date) from as_of_dates),
-        coalesce((select max(extract_date) from landing_log where landing_status = 'ok'), date '1900-01-01')
+        coalesce((
+            select max(extract_date) from landing_log
+            where landing_status = 'ok'
+        ), date '1900-01-01')
     ) as last_as_of_date
 
 ),
@@ -49,13 +52,13 @@ first_sales_month as (
 
 month_ends as (
 
-    select cast(last_day(month_start) as date) as month_end
+    select cast(last_day(months.month_start) as date) as month_end
     from first_sales_month,
         unnest(generate_series(
             first_sales_month.first_month,
             (select last_as_of_date from last_as_of),
             interval 1 month
-        )) as months(month_start)
+        )) as months (month_start)
 
 ),
 
@@ -63,7 +66,7 @@ month_ends_up_to_as_of as (
 
     select month_end
     from month_ends
-    where month_end <= (select last_as_of_date from last_as_of)
+    where month_end <= (select last_as_of.last_as_of_date from last_as_of)
 
 )
 

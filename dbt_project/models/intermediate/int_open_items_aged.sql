@@ -9,7 +9,7 @@ with
 open_items as (
 
     select * from {{ ref('int_open_items_converted') }}
-    where evaluation_date in (select as_of_date from {{ ref('int_as_of_dates') }})
+    where evaluation_date in (select as_of_dates.as_of_date from {{ ref('int_as_of_dates') }} as as_of_dates)
 
 ),
 
@@ -51,7 +51,7 @@ open_items_with_dunning as (
         and dunning_stages.is_disputed = open_items_bucketed.is_disputed
         and open_items_bucketed.days_past_due >= dunning_stages.min_days_past_due
         and open_items_bucketed.days_past_due
-            <= coalesce(dunning_stages.max_days_past_due, open_items_bucketed.days_past_due)
+        <= coalesce(dunning_stages.max_days_past_due, open_items_bucketed.days_past_due)
 
 )
 

@@ -45,23 +45,23 @@ open_items_flagged as (
         open_items.*,
         debtor_risk.insolvency_date,
         open_items.document_type = 'invoice'
-            and open_items.open_amount > 0
-            and open_items.is_overdue
-            and open_items.customer_type = 'B2B'
-            and not open_items.is_intercompany
-            and (debtor_risk.insolvency_date is null or open_items.due_date < debtor_risk.insolvency_date)
+        and open_items.open_amount > 0
+        and open_items.is_overdue
+        and open_items.customer_type = 'B2B'
+        and not open_items.is_intercompany
+        and (debtor_risk.insolvency_date is null or open_items.due_date < debtor_risk.insolvency_date)
             as is_claimable_late,
         least(open_items.evaluation_date, coalesce(debtor_risk.insolvency_date, open_items.evaluation_date))
             as interest_until,
         case
             when open_items.document_type = 'invoice' then cast(
-                open_items.due_date + to_years(cast(
-                    case open_items.customer_type
-                        when 'B2C' then {{ legal_parameter('limitation_years_b2c') }}
-                        else {{ legal_parameter('limitation_years_b2b') }}
-                    end as integer
-                )) as date
-            )
+                    open_items.due_date + to_years(cast(
+                        case open_items.customer_type
+                            when 'B2C' then {{ legal_parameter('limitation_years_b2c') }}
+                            else {{ legal_parameter('limitation_years_b2b') }}
+                        end as integer
+                    )) as date
+                )
         end as limitation_date,
     from open_items
     left join debtor_risk
@@ -107,14 +107,14 @@ open_items_with_claims as (
             as decimal(18, 2)
         ) as recovery_indemnity_eur,
         open_items_flagged.document_type = 'invoice'
-            and open_items_flagged.due_date > greatest(
-                open_items_flagged.issue_date + cast({{ legal_parameter('legal_max_terms_days') }} as integer),
-                last_day(open_items_flagged.issue_date + cast({{ legal_parameter('legal_max_terms_eom_days') }} as integer))
-            ) as is_over_legal_terms,
+        and open_items_flagged.due_date > greatest(
+            open_items_flagged.issue_date + cast({{ legal_parameter('legal_max_terms_days') }} as integer),
+            last_day(open_items_flagged.issue_date + cast({{ legal_parameter('legal_max_terms_eom_days') }} as integer))
+        ) as is_over_legal_terms,
         coalesce(
             open_items_flagged.limitation_date > open_items_flagged.evaluation_date
             and date_diff('day', open_items_flagged.evaluation_date, open_items_flagged.limitation_date)
-                <= {{ var('limitation_warning_days') }},
+            <= {{ var('limitation_warning_days') }},
             false
         ) as is_near_limitation,
         coalesce(open_items_flagged.limitation_date <= open_items_flagged.evaluation_date, false) as is_time_barred,

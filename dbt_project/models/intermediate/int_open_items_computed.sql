@@ -1,4 +1,5 @@
-{{ config(materialized='view') }}  {# read once, by int_open_items_converted: a table would be written and read back for nothing #}
+{# read once, by int_open_items_converted: a table would be written and read back for nothing #}
+{{ config(materialized='view') }}
 {#
   Open items at each evaluation date, in document currency (SPEC section 4).
   A document counts when issued on or before the date and not cancelled; a
@@ -48,7 +49,10 @@ documents_known as (
     where not documents.is_cancelled
         and (documents.closed_on is null or documents.closed_on > evaluation_dates.evaluation_date)
         -- the same, against the run's first and last dates (macros/parameters.sql): read while scanning
-        and (documents.closed_on is null or documents.closed_on > {{ window_before(as_of_date('from'), 'weak_signal_overdue_window_days') }})
+        and (
+            documents.closed_on is null
+            or documents.closed_on > {{ window_before(as_of_date('from'), 'weak_signal_overdue_window_days') }}
+        )
         and documents.issue_date <= {{ as_of_date('to') }}
 
 ),
@@ -139,9 +143,11 @@ unapplied_cash as (
 
 open_items_unioned as (
 
-    select * from document_open_amounts where open_amount <> 0
+    select * from document_open_amounts
+    where open_amount <> 0
     union all by name
-    select * from unapplied_cash where open_amount <> 0
+    select * from unapplied_cash
+    where open_amount <> 0
 
 ),
 

@@ -51,12 +51,12 @@ settled_invoices as (
         date_diff('day', external_invoices.issue_date, external_invoices.fully_settled_on) as days_to_pay,
         date_diff('day', external_invoices.due_date, external_invoices.fully_settled_on) as days_late,
         external_invoices.fully_settled_on
-            > as_of_dates.as_of_date - to_days({{ var('payment_delay_window_days') }}) as is_last_window,
+        > as_of_dates.as_of_date - to_days({{ var('payment_delay_window_days') }}) as is_last_window,
     from as_of_dates
     inner join external_invoices
         on external_invoices.fully_settled_on <= as_of_dates.as_of_date
         and external_invoices.fully_settled_on
-            > as_of_dates.as_of_date - to_days(2 * {{ var('payment_delay_window_days') }})
+        > as_of_dates.as_of_date - to_days(2 * {{ var('payment_delay_window_days') }})
 
 ),
 
@@ -66,11 +66,11 @@ behaviour as (
         as_of_date,
         debtor_group_id,
         sum(case when is_last_window then amount * days_to_pay end)
-            / sum(case when is_last_window then amount end) as avg_days_to_pay_90d,
+        / sum(case when is_last_window then amount end) as avg_days_to_pay_90d,
         sum(case when is_last_window then amount * days_late end)
-            / sum(case when is_last_window then amount end) as avg_days_late_90d,
+        / sum(case when is_last_window then amount end) as avg_days_late_90d,
         sum(case when not is_last_window then amount * days_late end)
-            / sum(case when not is_last_window then amount end) as avg_days_late_prior_90d,
+        / sum(case when not is_last_window then amount end) as avg_days_late_prior_90d,
         count(case when is_last_window then 1 end) as invoices_settled_90d,
     from settled_invoices
     group by all

@@ -1,4 +1,5 @@
--- depends_on: {{ ref('stg_raw__landing_log') }}  (read by the incremental branch only)
+-- read by the incremental branch only, which dbt cannot see when it parses:
+-- depends_on: {{ ref('stg_raw__landing_log') }}
 {{
     config(
         materialized='incremental',
@@ -50,7 +51,7 @@ rating_providers as not materialized (
 
 seed_lines as (
 
-    select concat_ws('|', 'scale', provider, scale_version, valid_from, valid_to) as line from rating_scales
+    select concat_ws('|', 'scale', provider, scale_version, valid_from, valid_to) as seed_line from rating_scales
     union all
     select concat_ws('|', 'mapping', provider, scale_version, rating, risk_class, is_default) from rating_mappings
     union all
@@ -60,7 +61,7 @@ seed_lines as (
 
 seed_fingerprint as (
 
-    select md5(string_agg(line, ';' order by line)) as classified_with
+    select md5(string_agg(seed_line, ';' order by seed_line)) as classified_with
     from seed_lines
 
 ),
@@ -134,11 +135,11 @@ with_periods as (
         lead(rated_at) over (partition by entity_code, debtor_id, provider order by rated_at) as superseded_on,
         case
             when is_credit_insurer and cover_amount is not null then lead(rated_at) over (
-                partition by entity_code, debtor_id, provider, is_credit_insurer and cover_amount is not null
-                order by rated_at
-            )
+                    partition by entity_code, debtor_id, provider, is_credit_insurer and cover_amount is not null
+                    order by rated_at
+                )
         end as cover_superseded_on,
-        (select classified_with from seed_fingerprint) as classified_with,
+        (select seed_fingerprint.classified_with from seed_fingerprint) as classified_with,
         {{ loaded_through() }} as loaded_through,
     from ratings_classified
 

@@ -49,9 +49,9 @@ open_items_without_rate as (
         'missing_fx_rate' as kind,
         'error' as severity,
         count(*) || ' open items in ' || open_items.currency
-            || ' left out of the EUR totals: no FX rate for ' || open_items.missing_rate_currencies
-            || ' at ' || strftime(open_items.evaluation_date, '%Y-%m-%d')
-            || ' nor in the {{ var("fx_max_age_days") }} days before' as detail,
+        || ' left out of the EUR totals: no FX rate for ' || open_items.missing_rate_currencies
+        || ' at ' || strftime(open_items.evaluation_date, '%Y-%m-%d')
+        || ' nor in the {{ var("fx_max_age_days") }} days before' as detail,
         'open_items:' || open_items.currency || ':' || open_items.missing_rate_currencies as issue_key,
         cast(null as varchar) as file_name,
         cast(null as varchar) as column_name,
@@ -75,9 +75,9 @@ dso_without_rate as (
         'dso_missing_fx_rate' as kind,
         'error' as severity,
         'DSO unknown at ' || count(*) || ' month end(s) for lack of an FX rate, first '
-            || strftime(min(countback.month_end), '%Y-%m-%d') || ', last '
-            || strftime(max(countback.month_end), '%Y-%m-%d') || ' (currencies: '
-            || string_agg(distinct countback.missing_rate_currencies, ', ') || ')' as detail,
+        || strftime(min(countback.month_end), '%Y-%m-%d') || ', last '
+        || strftime(max(countback.month_end), '%Y-%m-%d') || ' (currencies: '
+        || string_agg(distinct countback.missing_rate_currencies, ', ') || ')' as detail,
         'dso' as issue_key,
         cast(null as varchar) as file_name,
         cast(null as varchar) as column_name,

@@ -45,10 +45,11 @@ dso as (
         month_figures.currency,
         dso_countback.status,
         case dso_countback.status
-            when 'missing_fx_rate' then
-                'no FX rate for ' || month_figures.missing_rate_currencies || ' at '
-                || strftime(month_figures.month_end, '%Y-%m-%d')
-                || ' nor in the {{ var("fx_max_age_days") }} days before: land the group fx_rates drop'
+            when 'missing_fx_rate'
+                then
+                    'no FX rate for ' || month_figures.missing_rate_currencies || ' at '
+                    || strftime(month_figures.month_end, '%Y-%m-%d')
+                    || ' nor in the {{ var("fx_max_age_days") }} days before: land the group fx_rates drop'
             when 'history_too_short' then
                 'the countback walks past the first month with sales: the sales behind this encours are not in the warehouse'
         end as status_reason,

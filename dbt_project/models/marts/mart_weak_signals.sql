@@ -50,7 +50,7 @@ insolvency_opened as (
         insolvency_date as signal_date,
         exposure_eur as amount_eur,
         insolvency_status || ' opened on ' || cast(insolvency_date as varchar)
-            || '; declare claims by ' || cast(insolvency_claim_deadline as varchar) as detail,
+        || '; declare claims by ' || cast(insolvency_claim_deadline as varchar) as detail,
     from exposure
     where insolvency_status <> 'none'
         and insolvency_date is not null
@@ -91,8 +91,8 @@ rating_downgrades as (
         group_class_then_and_now.last_rated_at as signal_date,
         exposure.exposure_eur as amount_eur,
         'worst risk class ' || cast(group_class_before.class_before as varchar) || ' to '
-            || cast(group_class_then_and_now.class_now as varchar) || ' within '
-            || '{{ var("weak_signal_rating_window_days") }} days' as detail,
+        || cast(group_class_then_and_now.class_now as varchar) || ' within '
+        || '{{ var("weak_signal_rating_window_days") }} days' as detail,
     from exposure
     inner join group_class_then_and_now
         on group_class_then_and_now.as_of_date = exposure.as_of_date
@@ -156,8 +156,8 @@ payment_reversals as (
         reversals.last_reversal_date as signal_date,
         exposure.exposure_eur as amount_eur,
         cast(reversals.reversal_count as varchar) || ' payment reversal(s) in '
-            || '{{ var("weak_signal_reversal_window_days") }} days, '
-            || cast(reversals.reversed_amount as varchar) || ' ' || reversals.currencies as detail,
+        || '{{ var("weak_signal_reversal_window_days") }} days, '
+        || cast(reversals.reversed_amount as varchar) || ' ' || reversals.currencies as detail,
     from exposure
     inner join reversals
         on reversals.as_of_date = exposure.as_of_date
@@ -204,8 +204,8 @@ overdue_growth as (
         overdue_now.as_of_date as signal_date,
         overdue_now.overdue_eur - overdue_before.overdue_eur as amount_eur,
         'overdue ' || cast(overdue_before.overdue_eur as varchar) || ' EUR '
-            || '{{ var("weak_signal_overdue_window_days") }} days ago, '
-            || cast(overdue_now.overdue_eur as varchar) || ' EUR now' as detail,
+        || '{{ var("weak_signal_overdue_window_days") }} days ago, '
+        || cast(overdue_now.overdue_eur as varchar) || ' EUR now' as detail,
     from overdue_by_date as overdue_now
     inner join overdue_by_date as overdue_before
         on overdue_before.as_of_date = overdue_now.as_of_date
@@ -220,12 +220,18 @@ overdue_growth as (
 signals as (
 
     select * from insolvency_opened
-    union all by name select * from rating_downgrades
-    union all by name select * from over_cover_or_limit
-    union all by name select * from delays_lengthening
-    union all by name select * from payment_reversals
-    union all by name select * from high_share
-    union all by name select * from overdue_growth
+    union all by name
+    select * from rating_downgrades
+    union all by name
+    select * from over_cover_or_limit
+    union all by name
+    select * from delays_lengthening
+    union all by name
+    select * from payment_reversals
+    union all by name
+    select * from high_share
+    union all by name
+    select * from overdue_growth
 
 )
 
