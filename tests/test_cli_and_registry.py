@@ -212,3 +212,20 @@ def test_bench_prints_the_figures_issue_7_asks_for(tmp_path):
         assert isinstance(replay[key], (int, float)) and replay[key] > 0, key
     empty = receivables("bench", "--replay-night", "--workdir", str(tmp_path / "nothing"))
     assert empty.returncode != 0 and "no benchmark group to replay" in empty.stderr
+
+
+def test_settings_name_every_missing_variable_and_are_all_documented():
+    from receivables.errors import ReceivablesError
+    from receivables.settings import VARIABLES, settings
+
+    with pytest.raises(ReceivablesError) as missing:
+        settings("entities", "serving", where="Airflow", environ={"RECEIVABLES_LANDING": "/srv/landing"})
+    assert str(missing.value) == (
+        "set the environment variables RECEIVABLES_ENTITIES, RECEIVABLES_SERVING (see README, Airflow)"
+    )
+    found = settings("serving", environ={"RECEIVABLES_SERVING": "/srv/serving.duckdb"})
+    assert found.reports == Path("/srv/reports") and found.max_file_bytes == 4 * 1024**3
+    with pytest.raises(ReceivablesError, match="must be a number of bytes"):
+        _ = settings(environ={"RECEIVABLES_MAX_FILE_BYTES": "4G"}).max_file_bytes
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    assert [name for name, _ in VARIABLES.values() if name not in readme] == []

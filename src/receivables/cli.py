@@ -97,25 +97,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_superset_provision(args: argparse.Namespace) -> int:
-    import os
-
     from receivables.registry import load_registry
+    from receivables.settings import settings
     from receivables.superset_provision import provision
 
-    missing = [
-        v for v in ("SUPERSET_URL", "SUPERSET_ADMIN_USER", "SUPERSET_ADMIN_PASSWORD") if not os.environ.get(v)
-    ]
-    if missing:
-        raise ReceivablesError(
-            f"set {', '.join(missing)} (source scripts/superset-env.sh after start-superset.sh)"
-        )
+    config = settings(
+        "superset_url", "superset_user", "superset_password", where="source scripts/superset-env.sh"
+    )
     codes = list(load_registry(args.entities).codes)
     result = provision(
         args.serving,
         codes,
-        os.environ["SUPERSET_URL"],
-        os.environ["SUPERSET_ADMIN_USER"],
-        os.environ["SUPERSET_ADMIN_PASSWORD"],
+        config.text("superset_url") or "",
+        config.text("superset_user") or "",
+        config.text("superset_password") or "",
     )
     print(
         f"provisioned {result['datasets']} datasets and {result['charts']} charts; roles for {', '.join(codes)}"

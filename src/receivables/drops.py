@@ -46,13 +46,12 @@ class DropRead:
     failures: list[Failure] = field(default_factory=list)
 
 
-DEFAULT_MAX_FILE_BYTES = 4 * 2**30  # a history drop's largest file at 10 M invoices is about 1 GB
-
-
 def max_file_bytes() -> int:
-    """The largest file landing reads (``RECEIVABLES_MAX_FILE_BYTES``, default 4 GiB)."""
-    configured = os.environ.get("RECEIVABLES_MAX_FILE_BYTES", "")
-    return int(configured) if configured.isdigit() else DEFAULT_MAX_FILE_BYTES
+    """The largest file landing reads (``RECEIVABLES_MAX_FILE_BYTES``, default 4 GiB: a history
+    drop's largest file at 10 M invoices is about 1 GB)."""
+    from receivables.settings import settings
+
+    return settings().max_file_bytes
 
 
 def file_problem(path: Path, entity: str) -> Failure | None:

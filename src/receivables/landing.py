@@ -35,7 +35,15 @@ from receivables.contract import (
     ColumnType,
     Extract,
 )
-from receivables.drops import DropRead, ExtractFile, find_extract_file, parse_amount, read_drop, read_extract
+from receivables.drops import (
+    DropRead,
+    ExtractFile,
+    find_extract_file,
+    max_file_bytes,
+    parse_amount,
+    read_drop,
+    read_extract,
+)
 from receivables.errors import Failure, ReceivablesError
 from receivables.registry import Registry
 from receivables.suites import (
@@ -310,6 +318,8 @@ def validate_drops(
     through a read-only connection of its own.
     """
     from receivables.validation import CheckedFile, suite_parameters, validator
+
+    max_file_bytes()  # a misconfigured bound is the operators' error, raised before any drop is judged
 
     outcomes: dict[int, DropOutcome] = {}
     drops: dict[int, _Drop] = {}

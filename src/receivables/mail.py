@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
-SMTP_CONN_ID = "RECEIVABLES_SMTP_CONN_ID"
-SENDER = "RECEIVABLES_ALERT_FROM"
+from receivables.settings import settings
 
 
 def addresses(text: str) -> list[str]:
@@ -18,11 +16,12 @@ def addresses(text: str) -> list[str]:
 def send(to: Sequence[str], subject: str, html: str, files: Sequence[Path] = ()) -> None:
     from airflow.providers.smtp.hooks.smtp import SmtpHook
 
-    with SmtpHook(smtp_conn_id=os.environ.get(SMTP_CONN_ID, "smtp_default")) as hook:
+    config = settings()
+    with SmtpHook(smtp_conn_id=config.smtp_conn_id) as hook:
         hook.send_email_smtp(
             to=list(to),
             subject=subject,
             html_content=html,
-            from_email=os.environ.get(SENDER),
+            from_email=config.text("alert_from"),
             files=[str(path) for path in files] or None,
         )

@@ -13,37 +13,22 @@ import html
 import logging
 import os
 import shutil
-from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
+
+from receivables.settings import VARIABLES, Settings
+from receivables.settings import settings as read_settings
 
 log = logging.getLogger(__name__)
 
 GROUP_DROP = "GROUP"  # the group's FX drop, validated like an entity's
-ALERT_RECIPIENTS = "RECEIVABLES_ALERT_TO"  # comma-separated; unset = log only
 # the published warehouse as an Airflow asset: publish updates it, the reports DAG runs on it
 SERVING_ASSET = "receivables_serving_warehouse"
 
 
-@dataclass(frozen=True)
-class Settings:
-    entities: Path
-    landing: Path
-    warehouse: Path
-    serving: Path
-
-
 def settings() -> Settings:
-    from receivables.paths import from_environment
-
-    variables = {
-        "entities": "RECEIVABLES_ENTITIES",
-        "landing": "RECEIVABLES_LANDING",
-        "warehouse": "RECEIVABLES_WAREHOUSE",
-        "serving": "RECEIVABLES_SERVING",
-    }
-    return Settings(**from_environment(variables, "Airflow"))
+    """The nightly run's settings (receivables.settings), each checked before the night starts."""
+    return read_settings("entities", "landing", "warehouse", "serving", where="Airflow")
 
 
 def drop_codes() -> list[str]:
@@ -172,9 +157,9 @@ def alert(subject: str, body: str) -> str:
     """Mail the operators (``RECEIVABLES_ALERT_TO``); with none set, log the alert only."""
     from receivables import mail
 
-    recipients = mail.addresses(os.environ.get(ALERT_RECIPIENTS, ""))
+    recipients = mail.addresses(read_settings().alert_to)
     if not recipients:
-        log.warning("%s (no %s set, no mail sent)", subject, ALERT_RECIPIENTS)
+        log.warning("%s (no %s set, no mail sent)", subject, VARIABLES["alert_to"][0])
         return subject
     mail.send(recipients, subject, body)
     log.info("alert sent to %s: %s", ", ".join(recipients), subject)

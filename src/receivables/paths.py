@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 
@@ -11,7 +10,9 @@ from receivables.contract import GROUP_FOLDER, QUARANTINE_FOLDER
 
 def project_root() -> Path:
     """The repository root (``RECEIVABLES_HOME`` overrides it, e.g. in a container)."""
-    configured = os.environ.get("RECEIVABLES_HOME")
+    from receivables.settings import settings
+
+    configured = settings().text("home")
     if configured:
         return Path(configured)
     return Path(__file__).resolve().parents[2]
@@ -38,13 +39,3 @@ def staging_dir(warehouse: Path) -> Path:
     """Validated, typed drops wait here (Parquet) for the single warehouse writer."""
     warehouse = Path(warehouse)
     return warehouse.with_name(warehouse.name + ".staging")
-
-
-def from_environment(variables: dict[str, str], where: str) -> dict[str, Path]:
-    """Read each setting's path from its environment variable; name every one that is missing."""
-    from receivables.errors import ReceivablesError
-
-    missing = [variable for variable in variables.values() if not os.environ.get(variable)]
-    if missing:
-        raise ReceivablesError(f"set the environment variables {', '.join(missing)} (see README, {where})")
-    return {field: Path(os.environ[variable]) for field, variable in variables.items()}

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import html
 import logging
-import os
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -26,11 +25,11 @@ from typing import Any
 
 from receivables.errors import ReceivablesError
 from receivables.report_data import GROUP
+from receivables.settings import VARIABLES, Settings
+from receivables.settings import settings as read_settings
 
 log = logging.getLogger(__name__)
 
-RECIPIENTS = "RECEIVABLES_REPORT_RECIPIENTS"
-REPORTS = "RECEIVABLES_REPORTS"
 ADDRESS = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 
 
@@ -48,7 +47,7 @@ def load_recipients(path: Path, entity_codes: list[str]) -> Recipients:
     import yaml
 
     if not path.is_file():
-        raise ReceivablesError(f"{path}: no such recipient file (set {RECIPIENTS})")
+        raise ReceivablesError(f"{path}: no such recipient file (set {VARIABLES['recipients'][0]})")
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
@@ -104,25 +103,9 @@ def is_report_day(as_of: date) -> bool:
     return as_of.weekday() == 6 or (as_of + timedelta(days=1)).day == 1
 
 
-@dataclass(frozen=True)
-class Settings:
-    serving: Path
-    reports: Path
-    recipients: Path
-    entities: Path
-
-
 def settings() -> Settings:
-    from receivables.paths import from_environment
-
-    variables = {
-        "serving": "RECEIVABLES_SERVING",
-        "recipients": RECIPIENTS,
-        "entities": "RECEIVABLES_ENTITIES",
-    }
-    found = from_environment(variables, "Reports by mail")
-    reports = Path(os.environ.get(REPORTS) or found["serving"].parent / "reports")
-    return Settings(reports=reports, **found)
+    """The reports' settings (receivables.settings), each checked before a report is written."""
+    return read_settings("serving", "recipients", "entities", where="Reports by mail")
 
 
 def _recipients(config: Settings) -> Recipients:

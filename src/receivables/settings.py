@@ -1,0 +1,118 @@
+"""Every setting the product reads from its environment, in one place.
+
+The DAGs, the reports, the landing's file bound and the Superset commands
+read their settings here, never from ``os.environ`` themselves: each
+variable has one name, one meaning and one default, listed in
+``VARIABLES`` (and in the README). ``settings(...)`` checks the ones a
+caller needs at once and names every one that is missing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from receivables.errors import ReceivablesError
+
+# field: (environment variable, what it is)
+VARIABLES: dict[str, tuple[str, str]] = {
+    "home": ("RECEIVABLES_HOME", "the repository root (default: where the package is; e.g. in a container)"),
+    "entities": ("RECEIVABLES_ENTITIES", "the entity registry (entities.yml)"),
+    "landing": ("RECEIVABLES_LANDING", "the landing folder (SPEC section 2)"),
+    "warehouse": ("RECEIVABLES_WAREHOUSE", "the working warehouse file, written by the nightly run"),
+    "serving": ("RECEIVABLES_SERVING", "the published warehouse file, read by Superset and the reports"),
+    "recipients": ("RECEIVABLES_REPORT_RECIPIENTS", "who gets which report (YAML)"),
+    "reports": (
+        "RECEIVABLES_REPORTS",
+        "where reports are written (default: reports/ beside the serving file)",
+    ),
+    "alert_to": (
+        "RECEIVABLES_ALERT_TO",
+        "comma-separated addresses of the nightly failure alert (unset: log only)",
+    ),
+    "alert_from": (
+        "RECEIVABLES_ALERT_FROM",
+        "the sender of alerts and reports (default: the SMTP connection's)",
+    ),
+    "smtp_conn_id": ("RECEIVABLES_SMTP_CONN_ID", "Airflow's SMTP connection (default smtp_default)"),
+    "max_file_bytes": ("RECEIVABLES_MAX_FILE_BYTES", "the largest file landing reads (default 4 GiB)"),
+    "superset_url": ("SUPERSET_URL", "the Superset server the provisioning talks to"),
+    "superset_user": ("SUPERSET_ADMIN_USER", "Superset's admin user"),
+    "superset_password": ("SUPERSET_ADMIN_PASSWORD", "Superset's admin password"),
+}
+DEFAULT_MAX_FILE_BYTES = 4 * 1024**3
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings found in an environment; a missing one reads as None (see ``settings``)."""
+
+    environ: Mapping[str, str]
+
+    def text(self, field: str) -> str | None:
+        return self.environ.get(VARIABLES[field][0]) or None
+
+    def path(self, field: str) -> Path:
+        value = self.text(field)
+        if value is None:
+            raise ReceivablesError(
+                f"set the environment variable {VARIABLES[field][0]} ({VARIABLES[field][1]})"
+            )
+        return Path(value)
+
+    @property
+    def entities(self) -> Path:
+        return self.path("entities")
+
+    @property
+    def landing(self) -> Path:
+        return self.path("landing")
+
+    @property
+    def warehouse(self) -> Path:
+        return self.path("warehouse")
+
+    @property
+    def serving(self) -> Path:
+        return self.path("serving")
+
+    @property
+    def recipients(self) -> Path:
+        return self.path("recipients")
+
+    @property
+    def reports(self) -> Path:
+        configured = self.text("reports")
+        return Path(configured) if configured else self.serving.parent / "reports"
+
+    @property
+    def alert_to(self) -> str:
+        return self.text("alert_to") or ""
+
+    @property
+    def smtp_conn_id(self) -> str:
+        return self.text("smtp_conn_id") or "smtp_default"
+
+    @property
+    def max_file_bytes(self) -> int:
+        configured = self.text("max_file_bytes")
+        if configured is None:
+            return DEFAULT_MAX_FILE_BYTES
+        try:
+            return int(configured)
+        except ValueError:
+            raise ReceivablesError(
+                f"{VARIABLES['max_file_bytes'][0]} must be a number of bytes, not {configured!r}"
+            ) from None
+
+
+def settings(*required: str, where: str = "", environ: Mapping[str, str] | None = None) -> Settings:
+    """The environment's settings, once every ``required`` field is set; names all that are not."""
+    found = Settings(os.environ if environ is None else environ)
+    missing = [VARIABLES[field][0] for field in required if found.text(field) is None]
+    if missing:
+        see = f"README, {where}" if where else "README"
+        raise ReceivablesError(f"set the environment variables {', '.join(missing)} (see {see})")
+    return found
