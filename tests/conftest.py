@@ -375,7 +375,7 @@ def run_nights(landing: Path, warehouse: Path, first: str, last: str | None = No
 @pytest.fixture(scope="session")
 def reported_group(tmp_path_factory) -> Path:
     """Three entities, built for the last two nights of 2025; four debtor names look like formulas."""
-    from receivables.generate import GeneratorConfig, generate
+    from receivables.dev.generate import GeneratorConfig, generate
 
     root = tmp_path_factory.mktemp("reports")
     landing, warehouse = root / "landing", root / "warehouse.duckdb"

@@ -229,3 +229,21 @@ def test_settings_name_every_missing_variable_and_are_all_documented():
         _ = settings(environ={"RECEIVABLES_MAX_FILE_BYTES": "4G"}).max_file_bytes
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     assert [name for name, _ in VARIABLES.values() if name not in readme] == []
+
+
+def test_the_pipeline_never_imports_the_development_tools():
+    """The generator and the benchmark live in receivables.dev; no part of the nightly path loads them."""
+    modules = [
+        "receivables.cli", "receivables.landing", "receivables.validation", "receivables.build",
+        "receivables.isolation", "receivables.nightly", "receivables.reports", "receivables.report_files",
+        "receivables.sql", "receivables.superset_provision",
+    ]  # fmt: skip
+    probe = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        "print(sorted(m for m in sys.modules if m.startswith('receivables.dev')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+    dags = Path(__file__).parents[1] / "dags"
+    assert not [p.name for p in dags.glob("*.py") if "receivables.dev" in p.read_text(encoding="utf-8")]

@@ -18,7 +18,7 @@ import pendulum
 import pytest
 
 from conftest import REPO, marts_snapshot, reader
-from receivables.generate import GeneratorConfig, generate
+from receivables.dev.generate import GeneratorConfig, generate
 from receivables.registry import load_registry
 
 DAGS = REPO / "dags"

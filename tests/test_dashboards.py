@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from conftest import REPO, reader, run_nights
-from receivables.generate import GeneratorConfig, generate
+from receivables.dev.generate import GeneratorConfig, generate
 from receivables.superset_provision import SupersetClient, provision
 from superset_support import ADMIN_PASSWORD, VENV, logged_in_page, superset_env
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from receivables.generate import GeneratorConfig, fr_vat, generate, luhn_complete
+from receivables.dev.generate import GeneratorConfig, fr_vat, generate, luhn_complete
 from receivables.landing import OK, land
 from receivables.registry import load_registry
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from receivables.generate import GeneratorConfig, generate
+from receivables.dev.generate import GeneratorConfig, generate
 from receivables.superset_provision import SupersetClient
 from superset_support import ADMIN_PASSWORD, free_port, start_server
 

@@ -21,7 +21,7 @@ import pytest
 from conftest import MARTS, marts_snapshot, reader, receivables, run_nights
 from oracle import Ledger, bucket_of, concentration, debtor_groups, group_dso
 from receivables.build import BuildError, run_dbt
-from receivables.generate import GeneratorConfig, generate
+from receivables.dev.generate import GeneratorConfig, generate
 
 START, END, NIGHTLY = date(2025, 9, 1), date(2025, 12, 31), date(2025, 12, 29)
 

@@ -30,7 +30,7 @@ def _dates(first: date, last: date | None) -> list[date]:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from receivables.generate import GeneratorConfig, generate
+    from receivables.dev.generate import GeneratorConfig, generate
 
     config = GeneratorConfig(
         out=args.out,
@@ -171,7 +171,7 @@ def cmd_expectations(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from receivables.bench import bench, replay_last_night
+    from receivables.dev.bench import bench, replay_last_night
 
     if args.replay_night:
         result = replay_last_night(args.workdir, args.replays, args.repeat)

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from receivables.build import build
+from receivables.dev.generate import GeneratorConfig, generate
 from receivables.errors import ReceivablesError
-from receivables.generate import GeneratorConfig, generate
 from receivables.landing import OK, land
 from receivables.registry import load_registry
 
