@@ -3,10 +3,11 @@
 ``validate_drops`` reads entities' drops, validates them with the Great
 Expectations suites (many drops per run, each judged alone) and either stages
 each as typed Parquet or moves it whole to the quarantine with its
-``reason.json``; ``validate_drop`` does it for one. It only reads the
-warehouse, so the entities of a night can be validated in parallel.
-``load_outcomes`` is the single writer: it upserts every staged drop and
-records each entity's landing status in one transaction.
+``reason.json`` (``receivables.quarantine``); ``validate_drop`` does it for
+one. It only reads the warehouse, so the entities of a night can be
+validated in parallel, in batches of worker processes (``land``). Staging
+(``receivables.staging``) and the load, the single writer
+(``receivables.load``), are modules of their own.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -45,7 +45,10 @@ from receivables.drops import (
     read_extract,
 )
 from receivables.errors import Failure, ReceivablesError
+from receivables.load import load_outcomes
+from receivables.quarantine import REASON_FILE, UnsafeQuarantine, first_link, quarantine_drop
 from receivables.registry import Registry
+from receivables.staging import stage
 from receivables.suites import (
     CONTENT,
     DOCUMENT_PREFIX,
@@ -61,18 +64,10 @@ from receivables.suites import (
 )
 from receivables.warehouse import (
     GROUP_ENTITY,
-    connect,
     document_columns,
-    ensure_raw_schema,
     known_values,
     lowest_rates,
-    raw_table,
     read_only,
-    record_entities,
-    record_landing,
-    record_warnings,
-    typed_select,
-    upsert_sql,
 )
 
 if TYPE_CHECKING:
@@ -81,7 +76,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OK, STALE, QUARANTINED = "ok", "stale", "quarantined"
-REASON_FILE = "reason.json"
 
 
 @dataclass
@@ -189,86 +183,9 @@ def _reference_parameters(
     return parameters
 
 
-def quarantine_drop(folder: Path, target: Path, failures: list[Failure], entity_code: str, day: date) -> Path:
-    """Move the drop whole and unchanged; a second bad drop for the same date gets a suffix.
-
-    A drop whose folder is gone (a build takes out a drop landed from a
-    folder since removed) still gets its ``reason.json`` in the quarantine.
-    """
-    linked = _linked(target.parent.parent, target.parent)
-    if linked is not None:  # writing there would write wherever the link points
-        raise UnsafeQuarantine(
-            f"{linked} is a symbolic link: the drop is left where it is, nothing is written"
-        )
-    final = target
-    attempt = 1
-    while final.exists() or final.is_symlink():
-        attempt += 1
-        final = target.with_name(f"{target.name}.{attempt}")
-    final.parent.mkdir(parents=True, exist_ok=True)
-    if folder.is_symlink():  # the link itself is kept, never what it points at
-        final.mkdir()
-        os.rename(folder, final / "drop.symlink")
-    elif folder.is_dir():
-        shutil.move(str(folder), str(final))
-    else:
-        final.mkdir()
-    reason = {
-        "entity": entity_code,
-        "extract_date": day.isoformat(),
-        "drop": str(folder),
-        "failure_count": len(failures),
-        "failures": [failure.to_json() for failure in failures],
-        "summary": [failure.describe() for failure in failures[:20]],
-    }
-    (final / REASON_FILE).write_text(
-        json.dumps(reason, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    return final
-
-
-class UnsafeQuarantine(ReceivablesError):
-    """The quarantine folder of an entity is a symbolic link: nothing may be written through it."""
-
-
-def _linked(*candidates: Path) -> Path | None:
-    """The first of these paths that is a symbolic link (landing never follows one), if any."""
-    return next((path for path in candidates if path.is_symlink()), None)
-
-
 def _reason(failures: list[Failure]) -> str:
     first = failures[0].describe()
     return first if len(failures) == 1 else f"{len(failures)} failures, first: {first}"
-
-
-_staging_connections: dict[int, duckdb.DuckDBPyConnection] = {}
-
-
-def _staging_connection() -> duckdb.DuckDBPyConnection:
-    """This process's in-memory DuckDB (opening one costs more than staging a drop's files).
-
-    Kept per process id: a worker forked from a process that has one opens its own.
-    """
-    pid = os.getpid()
-    if pid not in _staging_connections:
-        _staging_connections[pid] = duckdb.connect()
-    return _staging_connections[pid]
-
-
-def _stage(files: dict[str, ExtractFile], staging: Path, entity_code: str, day: date) -> dict[str, str]:
-    staging.mkdir(parents=True, exist_ok=True)
-    staged = {}
-    connection = _staging_connection()
-    for name, read in files.items():
-        connection.register("landed_text", read.frame)
-        try:
-            target = staging / f"{name}.parquet"
-            select = typed_select(read.extract, read.dialect, "landed_text", entity_code, day.isoformat())
-            connection.execute(f"copy ({select}) to '{target}' (format parquet)")
-        finally:
-            connection.unregister("landed_text")
-        staged[name] = str(target)
-    return staged
 
 
 @dataclass
@@ -327,7 +244,7 @@ def validate_drops(
         code = entity_code or GROUP_ENTITY
         folder = paths.drop_dir(landing, entity_code, day)
         quarantined = paths.quarantine_dir(landing, entity_code, day)
-        linked = _linked(folder.parent, folder)
+        linked = first_link(folder.parent, folder)
         if not folder.exists() and linked is None:
             outcomes[index] = _absent(code, day, quarantined, folder)
             continue
@@ -521,7 +438,7 @@ def _settle(drop: _Drop, warehouse: Path, day: date, landing: Path) -> DropOutco
             failure_count=len(errors),
         )
     staging = paths.staging_dir(warehouse) / drop.code / day.isoformat()
-    staged = _stage(drop.read.files, staging, drop.code, day)
+    staged = stage(drop.read.files, staging, drop.code, day)
     rows = sum(len(extract_file.frame) for extract_file in drop.read.files.values())
     warnings = [_warning_record(failure, drop.read.files) for failure in drop.failures]
     for failure in drop.failures[:10]:
@@ -603,51 +520,6 @@ def validate_drop(
     return validate_drops(registry, [entity_code], landing, day, warehouse, warehouse_connection)[0]
 
 
-def load_outcomes(warehouse: Path, outcomes: list[DropOutcome], registry: Registry) -> None:
-    """The single writer: upsert every staged drop, record every status and the registry, in one transaction."""
-    Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
-    with connect(warehouse) as connection:
-        ensure_raw_schema(connection)
-        connection.execute("begin transaction")
-        try:
-            # one upsert per extract for all the night's drops: each upsert probes the whole raw
-            # table, so its cost grows with history, not with the number of entities
-            staged_by_extract: dict[str, list[str]] = {}
-            for outcome in outcomes:
-                for name, parquet in outcome.staged.items():
-                    staged_by_extract.setdefault(name, []).append(parquet)
-            for name, parquets in sorted(staged_by_extract.items()):
-                extract = EXTRACTS_BY_NAME[name]
-                files = ", ".join(f"'{parquet}'" for parquet in parquets)
-                key = ", ".join(("entity_code", *extract.key))
-                connection.execute(
-                    f"create or replace temp table staged as select * from read_parquet([{files}], union_by_name = true) "
-                    f"qualify row_number() over (partition by {key} order by extract_date desc) = 1"
-                )
-                for statement in upsert_sql(extract, "staged"):
-                    connection.execute(statement)
-                log.debug("upserted %d drops into %s", len(parquets), raw_table(extract))
-            record_entities(connection, [(e.code, e.name, e.country, e.currency) for e in registry.entities])
-            record_landing(
-                connection,
-                [
-                    (o.entity_code, o.extract_date, o.status, o.rows, o.failure_count, o.reason)
-                    for o in outcomes
-                ],
-            )
-            for o in outcomes:
-                record_warnings(connection, o.entity_code, o.extract_date, o.warnings)
-            connection.execute("commit")
-        except Exception:
-            connection.execute("rollback")
-            raise
-    for outcome in outcomes:
-        for parquet in outcome.staged.values():
-            Path(parquet).unlink(missing_ok=True)
-        if outcome.staged:
-            shutil.rmtree(Path(next(iter(outcome.staged.values()))).parent, ignore_errors=True)
-
-
 # In a validation worker: one read-only connection to the warehouse for every drop the worker
 # validates (opening a warehouse of millions of rows costs more than a drop's lookups in it).
 # Workers are processes of their own and end before the load opens the warehouse to write.
@@ -691,7 +563,7 @@ def batches(sizes: list[int], parts: int, limit: int = BATCH_BYTES) -> list[list
 
 def _drop_bytes(landing: Path, entity_code: str | None, day: date) -> int:
     folder = paths.drop_dir(landing, entity_code, day)
-    if not folder.is_dir() or _linked(folder.parent, folder) is not None:
+    if not folder.is_dir() or first_link(folder.parent, folder) is not None:
         return 0
     return sum(path.lstat().st_size for path in folder.iterdir() if not path.is_symlink() and path.is_file())
 

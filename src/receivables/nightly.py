@@ -53,7 +53,8 @@ def validate(code: str, as_of: date) -> dict[str, Any]:
 
 def load(outcomes: list[dict[str, Any]]) -> list[str]:
     """The single writer: upsert the staged drops and record every status."""
-    from receivables.landing import DropOutcome, load_outcomes
+    from receivables.landing import DropOutcome
+    from receivables.load import load_outcomes
     from receivables.registry import load_registry
 
     config = settings()

@@ -1,0 +1,75 @@
+"""The load: the single writer of the warehouse's raw layer (SPEC section 3).
+
+``load_outcomes`` upserts every drop staged by the night's validation
+(``receivables.staging``) and records each entity's landing status, the
+registry and the rows that warn, in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from receivables.contract import EXTRACTS_BY_NAME
+from receivables.registry import Registry
+from receivables.warehouse import (
+    connect,
+    ensure_raw_schema,
+    raw_table,
+    record_entities,
+    record_landing,
+    record_warnings,
+    upsert_sql,
+)
+
+if TYPE_CHECKING:
+    from receivables.landing import DropOutcome
+
+log = logging.getLogger(__name__)
+
+
+def load_outcomes(warehouse: Path, outcomes: list[DropOutcome], registry: Registry) -> None:
+    """The single writer: upsert every staged drop, record every status and the registry, in one transaction."""
+    Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
+    with connect(warehouse) as connection:
+        ensure_raw_schema(connection)
+        connection.execute("begin transaction")
+        try:
+            # one upsert per extract for all the night's drops: each upsert probes the whole raw
+            # table, so its cost grows with history, not with the number of entities
+            staged_by_extract: dict[str, list[str]] = {}
+            for outcome in outcomes:
+                for name, parquet in outcome.staged.items():
+                    staged_by_extract.setdefault(name, []).append(parquet)
+            for name, parquets in sorted(staged_by_extract.items()):
+                extract = EXTRACTS_BY_NAME[name]
+                files = ", ".join(f"'{parquet}'" for parquet in parquets)
+                key = ", ".join(("entity_code", *extract.key))
+                connection.execute(
+                    f"create or replace temp table staged as select * from read_parquet([{files}], union_by_name = true) "
+                    f"qualify row_number() over (partition by {key} order by extract_date desc) = 1"
+                )
+                for statement in upsert_sql(extract, "staged"):
+                    connection.execute(statement)
+                log.debug("upserted %d drops into %s", len(parquets), raw_table(extract))
+            record_entities(connection, [(e.code, e.name, e.country, e.currency) for e in registry.entities])
+            record_landing(
+                connection,
+                [
+                    (o.entity_code, o.extract_date, o.status, o.rows, o.failure_count, o.reason)
+                    for o in outcomes
+                ],
+            )
+            for o in outcomes:
+                record_warnings(connection, o.entity_code, o.extract_date, o.warnings)
+            connection.execute("commit")
+        except Exception:
+            connection.execute("rollback")
+            raise
+    for outcome in outcomes:
+        for parquet in outcome.staged.values():
+            Path(parquet).unlink(missing_ok=True)
+        if outcome.staged:
+            shutil.rmtree(Path(next(iter(outcome.staged.values()))).parent, ignore_errors=True)

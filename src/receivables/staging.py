@@ -1,0 +1,46 @@
+"""Staging: a validated drop's text values, typed as the raw tables hold them, written as Parquet.
+
+Validation workers stage in parallel (an in-memory DuckDB per process); the
+single writer (``receivables.load``) reads the Parquet files into the
+warehouse. Staging never opens the warehouse.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from receivables.drops import ExtractFile
+from receivables.warehouse import typed_select
+
+_staging_connections: dict[int, duckdb.DuckDBPyConnection] = {}
+
+
+def staging_connection() -> duckdb.DuckDBPyConnection:
+    """This process's in-memory DuckDB (opening one costs more than staging a drop's files).
+
+    Kept per process id: a worker forked from a process that has one opens its own.
+    """
+    pid = os.getpid()
+    if pid not in _staging_connections:
+        _staging_connections[pid] = duckdb.connect()
+    return _staging_connections[pid]
+
+
+def stage(files: dict[str, ExtractFile], staging: Path, entity_code: str, day: date) -> dict[str, str]:
+    staging.mkdir(parents=True, exist_ok=True)
+    staged = {}
+    connection = staging_connection()
+    for name, read in files.items():
+        connection.register("landed_text", read.frame)
+        try:
+            target = staging / f"{name}.parquet"
+            select = typed_select(read.extract, read.dialect, "landed_text", entity_code, day.isoformat())
+            connection.execute(f"copy ({select}) to '{target}' (format parquet)")
+        finally:
+            connection.unregister("landed_text")
+        staged[name] = str(target)
+    return staged
