@@ -228,10 +228,10 @@ def _drops_to_take_out(
         stored = again.nodes
     else:
         return {}  # the tests pass on a second run: nothing names a drop
-    import duckdb
+    from receivables.warehouse import connect
 
     drops: dict[Drop, list[Failure]] = {}
-    with duckdb.connect(str(building), read_only=True) as connection:
+    with connect(building, read_only=True) as connection:
         rows_by_test: dict[str, tuple[list[dict[str, Any]], int, str]] = {}
         for node in stored:
             if node["resource_type"] != "test" or not node.get("relation_name"):
@@ -239,7 +239,7 @@ def _drops_to_take_out(
             frame = connection.execute(f"select * from {node['relation_name']} limit 1000").df()
             rows = [{key: _plain(value) for key, value in row.items()} for row in frame.to_dict("records")]
             rows_by_test[node["name"]] = (rows, int(node.get("failures") or len(rows)), node["relation_name"])
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
+    with connect(warehouse, read_only=True) as connection:
         night = night_drops(connection, as_of, last)
     for test, (rows, count, relation) in rows_by_test.items():
         entities = failing_entities(rows, relation)

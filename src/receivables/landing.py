@@ -67,6 +67,7 @@ from receivables.warehouse import (
     document_columns,
     known_values,
     lowest_rates,
+    open_working,
     read_only,
 )
 
@@ -529,7 +530,7 @@ _worker_warehouse: duckdb.DuckDBPyConnection | None = None
 def _open_worker_warehouse(warehouse: Path) -> None:
     global _worker_warehouse
     if Path(warehouse).exists():
-        _worker_warehouse = duckdb.connect(str(warehouse), read_only=True)
+        _worker_warehouse = open_working(warehouse, read_only=True)
 
 
 def _validate_batch(job: tuple[Registry, list[str | None], Path, date, Path]) -> list[DropOutcome]:

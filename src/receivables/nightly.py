@@ -82,10 +82,10 @@ def publish() -> str:
     file is renamed over it. A reader with an open connection keeps reading
     the file it opened; its next connection sees the new night.
     """
-    import duckdb
+    from receivables.warehouse import connect
 
     config = settings()
-    with duckdb.connect(str(config.warehouse)) as connection:
+    with connect(config.warehouse) as connection:
         connection.execute("checkpoint")
     config.serving.parent.mkdir(parents=True, exist_ok=True)
     temporary = config.serving.with_name(f".{config.serving.name}.publishing")

@@ -240,28 +240,19 @@ def _content_expectations(extract: Extract) -> list[dict[str, Any]]:
         )
     for column_name in extract.plausible_dates:
         within = f"{column_name} within {DATE_HORIZON_YEARS} years of the drop's extract date"
-        expectations.append(
-            _expectation(
-                "expect_column_pair_values_a_to_be_greater_than_b",
-                "far_date",
-                within,
-                WARNING,
-                column_A=column_name,
-                column_B=EARLIEST_DATE_COLUMN,
-                or_equal=True,
+        # not before the earliest plausible date, not after the latest (each a column of the frame)
+        for later, earlier in ((column_name, EARLIEST_DATE_COLUMN), (LATEST_DATE_COLUMN, column_name)):
+            expectations.append(
+                _expectation(
+                    "expect_column_pair_values_a_to_be_greater_than_b",
+                    "far_date",
+                    within,
+                    WARNING,
+                    column_A=later,
+                    column_B=earlier,
+                    or_equal=True,
+                )
             )
-        )
-        expectations.append(
-            _expectation(
-                "expect_column_pair_values_a_to_be_greater_than_b",
-                "far_date",
-                within,
-                WARNING,
-                column_A=LATEST_DATE_COLUMN,
-                column_B=column_name,
-                or_equal=True,
-            )
-        )
     for amount, currency in extract.converted_amounts:
         expectations.append(
             _expectation(

@@ -238,9 +238,17 @@ def upsert_sql(extract: Extract, source: str) -> list[str]:
     ]
 
 
+def open_working(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """The working warehouse file, as its writers (load, build) and their read-only checks open it.
+
+    A published file is opened with ``open_published`` only.
+    """
+    return duckdb.connect(str(path), read_only=read_only)
+
+
 @contextmanager
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = duckdb.connect(str(path), read_only=read_only)
+    connection = open_working(path, read_only=read_only)
     try:
         yield connection
     finally:

@@ -202,9 +202,9 @@ def incremental_night(night: dict[str, Any]) -> dict[str, Any]:
 
 
 def bare_aging_s(warehouse: Path, as_of: date) -> float:
-    import duckdb
+    from receivables.warehouse import connect
 
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
+    with connect(warehouse, read_only=True) as connection:
         started = time.perf_counter()
         connection.execute(BARE_AGING, [as_of]).fetchall()
         return time.perf_counter() - started
@@ -299,14 +299,14 @@ def replay_last_night(workdir: Path, times: int = 3, repeat: int = 5) -> dict[st
     the history again (an hour at 10 M invoices on the benchmark machine).
     It measures the code of now on the group of then.
     """
-    import duckdb
+    from receivables.warehouse import connect
 
     workdir = Path(workdir)
     landing, warehouse = workdir / "landing", workdir / "warehouse.duckdb"
     if not warehouse.exists() or not (landing / "entities.yml").exists():
         raise ReceivablesError(f"{workdir}: no benchmark group to replay; run receivables bench first")
     registry = load_registry(landing / "entities.yml")
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
+    with connect(warehouse, read_only=True) as connection:
         history = connection.execute("select count(*) from raw.invoices").fetchone()
     import great_expectations  # noqa: F401  (imported once per bench, as in the full bench's nights)
 
