@@ -48,3 +48,18 @@
         end
     ), '')
 {%- endmacro %}
+
+{#
+  The rates of a day that convert an amount (SPEC section 4): its own
+  currency's (document_rates) and its entity's functional currency's
+  (entity_rates), from the model's `fx_rates` CTE (int_fx_rates_resolved),
+  as left joins: a missing rate leaves a null, never a lost row.
+#}
+{% macro join_conversion_rates(rate_day, document_currency, entity_currency) -%}
+    left join fx_rates as document_rates
+        on document_rates.rate_day = {{ rate_day }}
+        and document_rates.currency = {{ document_currency }}
+    left join fx_rates as entity_rates
+        on entity_rates.rate_day = {{ rate_day }}
+        and entity_rates.currency = {{ entity_currency }}
+{%- endmacro %}

@@ -74,12 +74,7 @@ balances_at_month_end_rates as (
         on balances.month_end = months_back.sales_month_end
     inner join entities
         on entities.entity_code = balances.entity_code
-    left join fx_rates as document_rates
-        on document_rates.rate_day = months_back.month_end
-        and document_rates.currency = balances.currency
-    left join fx_rates as entity_rates
-        on entity_rates.rate_day = months_back.month_end
-        and entity_rates.currency = entities.functional_currency
+    {{ join_conversion_rates('months_back.month_end', 'balances.currency', 'entities.functional_currency') }}
 
 ),
 

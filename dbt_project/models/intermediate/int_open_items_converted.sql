@@ -39,12 +39,7 @@ open_items_joined_to_fx_rates as (
     from open_items
     inner join entities
         on entities.entity_code = open_items.entity_code
-    left join fx_rates as document_rates
-        on document_rates.rate_day = open_items.evaluation_date
-        and document_rates.currency = open_items.currency
-    left join fx_rates as entity_rates
-        on entity_rates.rate_day = open_items.evaluation_date
-        and entity_rates.currency = entities.functional_currency
+    {{ join_conversion_rates('open_items.evaluation_date', 'open_items.currency', 'entities.functional_currency') }}
 
 ),
 
