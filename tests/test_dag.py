@@ -218,6 +218,12 @@ def test_three_nights_one_bad_drop_then_a_rerun(group, airflow_home):
         ) == [(date(2025, 12, 29),)]
         # the others landed that night, and DE01 came back the night after
         assert query("select count(distinct as_of_date) from marts.mart_concentration") == [(3,)]
+        # the night published each entity's file beside the group's (SPEC section 15)
+        entities = sorted(p.name for p in (serving.parent / "entities").glob("*.duckdb"))
+        assert entities == [f"{code}.duckdb" for code in ("DE01", "FR01", "GB01")]
+        assert reader(serving.parent / "entities" / "DE01.duckdb")(
+            "select status from marts.mart_freshness where as_of_date = '2025-12-31'"
+        ) == [("ok",)]
         assert query(
             "select status from marts.mart_freshness where as_of_date = '2025-12-31' and entity_code = 'DE01'"
         ) == [("ok",)]
@@ -350,6 +356,9 @@ def test_reader_keeps_working_across_a_publish(group, airflow_home):
     fresh = reader(serving)("select count(*) from marts.fct_open_items where document_type = 'credit_note'")
     assert fresh == [(0,)]
     assert not list(serving.parent.glob(".*publishing"))
+    assert not list((serving.parent / "entities").glob(".*publishing"))
+    entity = reader(serving.parent / "entities" / "FR01.duckdb")
+    assert entity("select count(*) from marts.fct_open_items where document_type = 'credit_note'") == [(0,)]
 
 
 def test_a_failed_build_publishes_nothing(group, airflow_home, tmp_path):

@@ -132,15 +132,18 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_sql(args: argparse.Namespace) -> int:
     """Read-only SQL on the published warehouse: -c, -f, piped in, or typed at a prompt."""
+    from receivables.entity_files import entity_file
     from receivables.sql import run_statements, shell
 
+    # a controller's file holds their entity's rows only (SPEC section 15)
+    warehouse = entity_file(args.warehouse, args.entity) if args.entity else args.warehouse
     if args.command_text is not None or args.file is not None or not sys.stdin.isatty():
         text = (
             args.command_text
             if args.command_text is not None
             else (args.file.read_text(encoding="utf-8") if args.file else sys.stdin.read())
         )
-        marked = run_statements(args.warehouse, text, sys.stdout, csv_output=args.csv)
+        marked = run_statements(warehouse, text, sys.stdout, csv_output=args.csv)
         if marked:
             print(
                 f"note: {marked} text value(s) starting with =, +, -, @, a tab or a carriage return were "
@@ -148,7 +151,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         return 0
-    shell(args.warehouse)
+    shell(warehouse)
     return 0
 
 
@@ -278,6 +281,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=Path("var/serving/warehouse.duckdb"),
         help="the published DuckDB file",
+    )
+    sql.add_argument(
+        "--entity",
+        default=None,
+        help="an entity code: query that entity's file (entities/<CODE>.duckdb beside --warehouse) only",
     )
     sql.add_argument("-c", dest="command_text", default=None, help="SQL to run (statements separated by ;)")
     sql.add_argument("-f", dest="file", type=Path, default=None, help="a file of SQL to run")

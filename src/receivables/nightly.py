@@ -75,7 +75,8 @@ def build(as_of: date) -> list[str]:
 
 
 def publish() -> str:
-    """Swap a consistent copy of the working file in at the serving path, atomically.
+    """Swap a consistent copy of the working file in at the serving path, atomically, then
+    each entity's file beside it (``receivables.entity_files``).
 
     The build has ended (its process is gone), so the file is closed; a
     checkpoint folds any write-ahead log in, then a copy beside the serving
@@ -92,8 +93,13 @@ def publish() -> str:
     shutil.copyfile(config.warehouse, temporary)
     with temporary.open("rb+") as handle:
         os.fsync(handle.fileno())
+    from receivables.entity_files import prepare_entity_files, swap_in
+
+    # each entity's rows, beside the group's (SPEC section 15), written before any file is swapped
+    entity_files = prepare_entity_files(config.serving, temporary)
     os.replace(temporary, config.serving)
-    log.info("published %s to %s", config.warehouse, config.serving)
+    swap_in(entity_files)
+    log.info("published %s to %s, and %d entity files", config.warehouse, config.serving, len(entity_files))
     return str(config.serving)
 
 
