@@ -54,6 +54,10 @@ def max_file_bytes() -> int:
     return settings().max_file_bytes
 
 
+# the rules of file_problem: a file that breaks one is never opened, by the reader or any later check
+NOT_OPENED_RULES = frozenset({"unreadable", "symlink", "not_a_file", "file_too_large"})
+
+
 def file_problem(path: Path, entity: str) -> Failure | None:
     """Why a file of a drop must not be read: a symbolic link (never followed), not a regular
     file (a device or a pipe would never end), or larger than landing reads. None when it may."""
@@ -73,12 +77,13 @@ def file_problem(path: Path, entity: str) -> Failure | None:
         return Failure(
             entity, path.name, "not_a_file", "expected a regular file, not a device, pipe or folder"
         )
-    if status.st_size > max_file_bytes():
+    limit = max_file_bytes()
+    if status.st_size > limit:
         return Failure(
             entity,
             path.name,
             "file_too_large",
-            f"expected at most {max_file_bytes():,} bytes (RECEIVABLES_MAX_FILE_BYTES)",
+            f"expected at most {limit:,} bytes (RECEIVABLES_MAX_FILE_BYTES)",
             found=f"{status.st_size:,} bytes",
         )
     return None
@@ -346,8 +351,8 @@ def read_drop(folder: Path, extracts: tuple[Extract, ...], dialect: CsvDialect, 
         if read is not None:
             result.files[extract.name] = read
             result.failures.extend(read.warnings)
-        if failure is not None and failure.rule in {"symlink", "not_a_file", "file_too_large"}:
-            continue  # never opened
+        if failure is not None and failure.rule in NOT_OPENED_RULES:
+            continue
         if path.suffix != ".parquet" and not _ends_with_newline(path) and path.name not in vouched(folder):
             # named beside a short last row's csv_structure: the cut is the likelier cause
             last_row: int | None = None
