@@ -1,15 +1,21 @@
 """Roles and row-level security for the receivables dashboards (run with .venv-superset's Python).
 
-Usage: python superset/provision_security.py FR01 DE01 ...   (the entity codes of the registry)
+Usage: python superset/provision_security.py FR01=<uuid> DE01=<uuid> ...
+(each entity code of the registry and the UUID of its database, imported from
+the bundle by ``receivables superset-provision``)
 
 - ``Group CFO``: every receivables dataset, all entities.
 - ``Controller <ENTITY>``: the entity-level datasets only, filtered to their entity
-  by row-level security (``entity_code = '<ENTITY>'``).
+  by row-level security (``entity_code = '<ENTITY>'``), and SQL Lab on their
+  entity's database only (``entities/<ENTITY>.duckdb``: nothing but its rows).
 - ``Receivables viewer``: every dataset, read-only (Gamma's permissions).
-- ``Receivables SQL``: SQL Lab on the published warehouse (read-only: the
-  database allows no DML and DuckDB is opened read-only). Give it with
+- ``Receivables SQL``: SQL Lab on the group's published warehouse (read-only:
+  the database allows no DML and DuckDB is opened read-only). Give it with
   ``Group CFO``, to people entitled to every entity: row-level security does
-  not apply to SQL Lab, so an entity controller never gets it.
+  not apply to SQL Lab, so an entity controller never gets it. SQL Lab runs
+  only on a database a role may read whole (``superset_config.py``): a
+  controller's access to the group's datasets never opens the group database
+  to their SQL.
 Running it again updates the same roles and filters, never duplicates them.
 """
 
@@ -20,24 +26,27 @@ import sys
 ENTITY_DATASETS = ("fct_open_items", "mart_aging", "mart_dso", "mart_freshness", "mart_data_issues")
 
 
-def main(entity_codes: list[str]) -> None:
+def main(entity_databases: dict[str, str]) -> None:
+    from uuid import UUID
+
     from superset.app import create_app
 
     app = create_app()
     with app.app_context():
         from superset import db, security_manager
         from superset.connectors.sqla.models import RowLevelSecurityFilter, SqlaTable
+        from superset.models.core import Database
 
         datasets = db.session.query(SqlaTable).filter(SqlaTable.schema == "marts").all()
         by_name = {dataset.table_name: dataset for dataset in datasets}
         gamma = security_manager.find_role("Gamma")
 
-        def grant(role_name: str, tables: list[SqlaTable]) -> object:
+        def grant(role_name: str, tables: list[SqlaTable], more: tuple[object, ...] = ()) -> object:
             role = security_manager.find_role(role_name) or security_manager.add_role(role_name)
             access = [
                 security_manager.add_permission_view_menu("datasource_access", table.perm) for table in tables
             ]
-            role.permissions = list(gamma.permissions) + access
+            role.permissions = list(dict.fromkeys([*gamma.permissions, *access, *more]))  # each once
             return role
 
         grant("Group CFO", datasets)
@@ -51,8 +60,16 @@ def main(entity_codes: list[str]) -> None:
             security_manager.add_permission_view_menu("database_access", database.perm)
             for database in databases
         ]
-        for code in entity_codes:
-            role = grant(f"Controller {code}", [by_name[name] for name in ENTITY_DATASETS if name in by_name])
+        for code, database_uuid in entity_databases.items():
+            own = db.session.query(Database).filter_by(uuid=UUID(database_uuid)).one()
+            role = grant(
+                f"Controller {code}",
+                [by_name[name] for name in ENTITY_DATASETS if name in by_name],
+                (
+                    *sql_lab.permissions,
+                    security_manager.add_permission_view_menu("database_access", own.perm),
+                ),
+            )
             name = f"entity {code} only"
             rls = db.session.query(RowLevelSecurityFilter).filter_by(name=name).one_or_none()
             if rls is None:
@@ -66,9 +83,9 @@ def main(entity_codes: list[str]) -> None:
         db.session.commit()
         print(
             "roles: Group CFO, Receivables viewer, Receivables SQL, "
-            f"{', '.join('Controller ' + c for c in entity_codes)}"
+            f"{', '.join('Controller ' + c for c in entity_databases)}"
         )
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main(dict(argument.split("=", 1) for argument in sys.argv[1:]))

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
+
+from superset.errors import ErrorLevel, SupersetError, SupersetErrorType
+from superset.exceptions import SupersetSecurityException
+from superset.security import SupersetSecurityManager
 
 _HOME = Path(os.environ.get("SUPERSET_HOME", Path(__file__).resolve().parents[1] / "var" / "superset"))
 _HOME.mkdir(parents=True, exist_ok=True)
@@ -36,3 +41,36 @@ SUPERSET_WEBSERVER_TIMEOUT = 120
 CACHE_CONFIG = {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 300}
 DATA_CACHE_CONFIG = CACHE_CONFIG
 D3_FORMAT = {"decimal": ",", "thousands": "\u202f", "grouping": [3], "currency": ["", "\u00a0€"]}
+
+
+class ReceivablesSecurityManager(SupersetSecurityManager):
+    """SQL Lab runs only on a database the user may read whole (its ``database_access``).
+
+    Superset also lets SQL Lab read a table of a database through a dataset's
+    ``datasource_access``; row-level security does not reach SQL Lab, so a
+    controller who sees the group's datasets filtered to their entity would
+    read every entity's rows in SQL. Their SQL goes to their entity's own
+    database instead (SPEC section 15; superset/provision_security.py).
+    """
+
+    def raise_for_access(self, *args: Any, **kwargs: Any) -> None:
+        from superset.models.sql_lab import Query
+
+        query, database = kwargs.get("query"), kwargs.get("database")
+        if (kwargs.get("sql") and database is not None) or isinstance(query, Query):
+            database = query.database if isinstance(query, Query) else database
+            if not self.can_access_database(database):
+                raise SupersetSecurityException(
+                    SupersetError(
+                        error_type=SupersetErrorType.DATABASE_SECURITY_ACCESS_ERROR,
+                        message=(
+                            f"SQL on {database.database_name} is not allowed for your roles: "
+                            "a controller's SQL runs on their entity's database"
+                        ),
+                        level=ErrorLevel.ERROR,
+                    )
+                )
+        super().raise_for_access(*args, **kwargs)
+
+
+CUSTOM_SECURITY_MANAGER = ReceivablesSecurityManager

@@ -7,8 +7,11 @@ each dashboard with no chart error.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import date
@@ -20,7 +23,9 @@ import yaml
 
 from conftest import REPO, reader, run_nights
 from receivables.dev.generate import GeneratorConfig, generate
-from receivables.superset_provision import SupersetClient, provision
+from receivables.entity_files import ENTITY_MARTS, entity_file
+from receivables.errors import ReceivablesError
+from receivables.superset_provision import ENTITY_DATABASE_NAME, SupersetClient, provision
 from superset_support import ADMIN_PASSWORD, VENV, logged_in_page, superset_env
 
 LATEST = date(2025, 12, 31)
@@ -117,17 +122,25 @@ def data_at(client: SupersetClient, chart_id: int, as_of: date) -> list[dict]:
     return client.call("POST", "/api/v1/chart/data", context)["result"][0]["data"]
 
 
-def test_import_is_idempotent_and_complete(admin):
+def test_import_is_idempotent_and_complete(admin, published):
     assert len(admin.listing("chart")) == len(chart_specs()) == 14
     assert len(admin.listing("dataset")) == 8
     assert sorted(d["slug"] for d in admin.listing("dashboard")) == sorted(DASHBOARDS)
-    [database] = admin.listing("database")
-    detail = admin.call("GET", f"/api/v1/database/{database['id']}/connection")["result"]
-    extra = json.loads(detail["extra"])
-    assert extra["engine_params"]["connect_args"] == {
-        "read_only": True,
-        "config": {"enable_external_access": False},
+    databases = databases_by_name(admin)
+    group = "Receivables warehouse (published, read-only)"
+    files = {group: published} | {
+        ENTITY_DATABASE_NAME.format(entity=code): entity_file(published, code) for code in ("FR01", "DE01")
     }
+    assert sorted(databases) == sorted(files)  # one per entity, imported again without a duplicate
+    for name, database_id in databases.items():
+        detail = admin.call("GET", f"/api/v1/database/{database_id}/connection")["result"]
+        assert detail["sqlalchemy_uri"] == f"duckdb:///{files[name].resolve()}"
+        assert detail["expose_in_sqllab"] and not detail["allow_dml"] and not detail["allow_file_upload"]
+        extra = json.loads(detail["extra"])
+        assert extra["engine_params"]["connect_args"] == {
+            "read_only": True,
+            "config": {"enable_external_access": False},
+        }
 
 
 def test_every_chart_data_endpoint_answers(admin):
@@ -198,6 +211,10 @@ def create_user(home: Path, username: str, roles: list[str]) -> None:
         )
 
 
+# SQL Lab's refusal of a database a role may not read whole (superset_config.py); Superset answers 500
+REFUSED = r"DATABASE_SECURITY_ACCESS_ERROR.*not allowed for your roles"
+
+
 def sql_lab(client: SupersetClient, database_id: int, sql: str) -> list[dict]:
     answer = client.call(
         "POST",
@@ -207,9 +224,18 @@ def sql_lab(client: SupersetClient, database_id: int, sql: str) -> list[dict]:
     return list(answer["data"])
 
 
-def test_a_controller_sees_only_their_entity(admin, superset_server):
+@pytest.fixture(scope="module")
+def controller(admin, superset_server) -> SupersetClient:
+    """A user with the role ``Controller FR01`` and no other."""
     create_user(superset_server.home, "fr01", ["Controller FR01"])
-    controller = SupersetClient(superset_server.url, "fr01", "fr01-pw")
+    return SupersetClient(superset_server.url, "fr01", "fr01-pw")
+
+
+def databases_by_name(client: SupersetClient) -> dict[str, int]:
+    return {d["database_name"]: d["id"] for d in client.listing("database")}
+
+
+def test_a_controller_sees_only_their_entity(admin, controller):
     charts = charts_by_name(admin)
     rows = data_at(controller, charts["Aging by entity (EUR)"]["id"], LATEST)
     assert rows and {r["entity_code"] for r in rows} == {"FR01"}
@@ -236,8 +262,116 @@ def test_sql_lab_reads_the_published_marts_for_the_sql_role_only(admin, superset
         sql_lab(analyst, database["id"], "delete from marts.mart_aging")
     create_user(superset_server.home, "de01", ["Controller DE01"])
     controller = SupersetClient(superset_server.url, "de01", "de01-pw")
-    with pytest.raises(Exception, match=r"40[13]"):  # row-level security does not reach SQL Lab: no access
+    with pytest.raises(ReceivablesError, match=REFUSED):  # row-level security does not reach SQL Lab
         sql_lab(controller, database["id"], sql)
+
+
+ENTITY_TABLES = sorted(ENTITY_MARTS)
+
+
+def test_a_controller_runs_sql_on_their_entity_database_and_reads_its_rows(admin, controller, published):
+    """SQL Lab on ``Receivables FR01 only``: every table the entity file holds, FR01's rows of the group's."""
+    database = databases_by_name(admin)[ENTITY_DATABASE_NAME.format(entity="FR01")]
+    own = entity_file(published, "FR01")
+    tables = sql_lab(
+        controller, database, "select table_name from information_schema.tables where table_schema = 'marts'"
+    )
+    assert sorted(row["table_name"] for row in tables) == ENTITY_TABLES
+    group = reader(published)
+    for table in ENTITY_TABLES:
+        sql = f"select count(*) as n from marts.{table}"
+        [row] = sql_lab(controller, database, sql)
+        assert row["n"] == reader(own)(sql)[0][0], table
+    for table in sorted(set(ENTITY_TABLES) - {"mart_weak_signals"}):
+        sql = f"select entity_code, count(*) as n from marts.{table} group by all order by all"
+        expected = group(
+            f"select entity_code, count(*) from marts.{table} where entity_code = 'FR01' group by all"
+        )
+        assert [(r["entity_code"], r["n"]) for r in sql_lab(controller, database, sql)] == expected, table
+    sql = (
+        "select aging_bucket, sum(amount_eur) as amount_eur from marts.mart_aging "
+        "where as_of_date = date '2025-12-31' group by all order by all"
+    )
+    answer = [(r["aging_bucket"], Decimal(str(r["amount_eur"]))) for r in sql_lab(controller, database, sql)]
+    assert answer and answer == group(sql.replace("group by", "and entity_code = 'FR01' group by"))
+
+
+def test_a_controller_cannot_run_sql_on_the_group_or_another_entity(admin, controller):
+    databases = databases_by_name(admin)
+    sql = "select entity_code, sum(amount_eur) from marts.mart_aging group by all"
+    group = databases["Receivables warehouse (published, read-only)"]
+    # the group database's datasets the controller sees, filtered, are no way into it from SQL
+    for statement in (sql, "select 1 as x"):
+        with pytest.raises(ReceivablesError, match=REFUSED):
+            sql_lab(controller, group, statement)
+    with pytest.raises(
+        ReceivablesError, match=r"answered 500.*database referenced in this query was not found"
+    ):
+        sql_lab(controller, databases[ENTITY_DATABASE_NAME.format(entity="DE01")], sql)  # hidden from them
+    assert set(databases_by_name(controller)) <= {
+        ENTITY_DATABASE_NAME.format(entity="FR01"),
+        "Receivables warehouse (published, read-only)",  # listed for its datasets; its SQL is refused above
+    }
+
+
+NO_FILES = "disabled by configuration"  # DuckDB opened with enable_external_access = false
+NO_DML = "DML_NOT_ALLOWED_ERROR"  # the database's allow_dml = false, refused by Superset before DuckDB
+HOSTILE_SQL = {  # case: (statement, why it is refused)
+    "attach": ("attach '/tmp/controller-attached.duckdb' as other", NO_FILES),
+    "attach the group file": ("attach '{group}' as grp (read_only)", NO_FILES),
+    "copy to": ("copy (select * from marts.fct_open_items) to '/tmp/controller-export.csv'", NO_FILES),
+    "read a server file": ("select * from read_csv('/etc/passwd')", NO_FILES),
+    "read text": ("select content from read_text('/etc/hostname')", NO_FILES),
+    "install": ("install httpfs", NO_FILES),
+    "load": ("load httpfs", "Loading external extensions is disabled"),
+    "external access back on": ("set enable_external_access = true", "Cannot enable external access"),
+    "delete": ("delete from marts.fct_open_items", NO_DML),
+    "insert": ("insert into marts.mart_aging select * from marts.mart_aging", NO_DML),
+    "create": ("create table marts.mine as select 1 as x", NO_DML),
+    "drop": ("drop table marts.mart_aging", NO_DML),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_SQL))
+def test_a_controllers_sql_reaches_no_file_extension_or_write(case, admin, controller, published):
+    database = databases_by_name(admin)[ENTITY_DATABASE_NAME.format(entity="FR01")]
+    sql, reason = HOSTILE_SQL[case]
+    with pytest.raises(ReceivablesError, match=re.escape(reason)) as refusal:
+        sql_lab(controller, database, sql.format(group=published))
+    assert "root:" not in str(refusal.value)  # nothing of /etc/passwd in the message
+    assert not Path("/tmp/controller-export.csv").exists()
+    assert not Path("/tmp/controller-attached.duckdb").exists()
+    sql = "select count(*) as n from marts.mart_aging"
+    assert sql_lab(controller, database, sql) == [{"n": reader(entity_file(published, "FR01"))(sql)[0][0]}]
+
+
+def test_a_controllers_csv_export_holds_their_entity_only(admin, controller):
+    chart = charts_by_name(admin)["Freshness per entity"]
+    context = json.loads(admin.call("GET", f"/api/v1/chart/{chart['id']}")["result"]["query_context"])
+    context.update(result_format="csv", result_type="full")
+
+    def exported(client: SupersetClient) -> list[dict]:
+        text = client.fetch("POST", "/api/v1/chart/data", context).decode("utf-8-sig")
+        return list(csv.DictReader(io.StringIO(text), delimiter=","))
+
+    assert {row["entity_code"] for row in exported(admin)} >= {"FR01", "DE01"}
+    rows = exported(controller)
+    assert rows and {row["entity_code"] for row in rows} == {"FR01"}
+
+
+def test_a_controller_cannot_reach_other_rows_by_an_ad_hoc_subquery(admin, controller):
+    chart = charts_by_name(admin)["Aging by entity (EUR)"]
+    context = json.loads(admin.call("GET", f"/api/v1/chart/{chart['id']}")["result"]["query_context"])
+    [query] = context["queries"]
+    query["metrics"] = [
+        {
+            "expressionType": "SQL",
+            "sqlExpression": "(select sum(amount_eur) from marts.mart_aging where entity_code = 'DE01')",
+            "label": "other",
+        }
+    ]
+    with pytest.raises(ReceivablesError, match=r"(?i)answered 400.*sub-?quer"):
+        controller.call("POST", "/api/v1/chart/data", context)
 
 
 def test_headless_chromium_renders_every_dashboard(admin, superset_server, tmp_path):

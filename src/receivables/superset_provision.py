@@ -1,9 +1,12 @@
 """Provision Superset from the asset bundle in dashboards/ (database, datasets, charts, dashboards).
 
-1. The bundle is copied with the serving file's path in the database URI and
-   imported with ``superset import-directory -o`` (overwrites by UUID: a second
-   import updates, never duplicates).
-2. Roles and row-level security: ``superset/provision_security.py``.
+1. The bundle is copied with the serving file's path in the database URI, plus
+   one database per entity on its own file (SPEC section 15: the same settings,
+   read-only, no file access, no DML), and imported with ``superset
+   import-directory -o`` (overwrites by UUID: a second import updates, never
+   duplicates).
+2. Roles, row-level security, and SQL Lab for each entity's controllers on
+   their entity's database: ``superset/provision_security.py``.
 3. Over the REST API: dataset columns are read from the serving file, and each
    chart gets the query context its data endpoint runs, built from its params.
 
@@ -20,6 +23,7 @@ import shutil
 import subprocess
 import tempfile
 import urllib.request
+import uuid
 from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import Any
@@ -40,14 +44,37 @@ def superset_bin(name: str) -> Path:
     return paths.project_root() / ".venv-superset" / "bin" / name
 
 
-def render_bundle(serving: Path, target: Path) -> Path:
-    """The bundle with this environment's serving file in the database URI."""
+GROUP_DATABASE = "receivables.yaml"  # the group's database in the bundle, the template of the entities'
+ENTITY_DATABASE_NAME = "Receivables {entity} only (published, read-only)"
+
+
+def entity_database_uuid(entity_code: str) -> str:
+    """The entity's database's UUID: the same on every import, so a second one updates it."""
+    group = yaml.safe_load((bundle_dir() / "databases" / GROUP_DATABASE).read_text(encoding="utf-8"))
+    return str(uuid.uuid5(uuid.UUID(group["uuid"]), entity_code))
+
+
+def render_bundle(serving: Path, target: Path, entity_codes: list[str] | tuple[str, ...] = ()) -> Path:
+    """The bundle with this environment's serving file in the database URI, and a database for each
+    entity's file (``entities/<ENTITY>.duckdb`` beside it) with the group database's settings."""
+    from receivables.entity_files import entity_file
+
     shutil.copytree(bundle_dir(), target, dirs_exist_ok=True)
-    for database in (target / "databases").glob("*.yaml"):
+    databases = target / "databases"
+    template = (databases / GROUP_DATABASE).read_text(encoding="utf-8")
+    for database in databases.glob("*.yaml"):
         text = database.read_text(encoding="utf-8").replace(
             "${RECEIVABLES_SERVING}", str(Path(serving).resolve())
         )
         database.write_text(text, encoding="utf-8")
+    for code in entity_codes:
+        config = yaml.safe_load(template)
+        config.update(
+            database_name=ENTITY_DATABASE_NAME.format(entity=code),
+            sqlalchemy_uri=f"duckdb:///{entity_file(serving, code).resolve()}",
+            uuid=entity_database_uuid(code),
+        )
+        (databases / f"entity-{code}.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     return target
 
 
@@ -108,6 +135,10 @@ class SupersetClient:
         self.headers["X-CSRFToken"] = self.call("GET", "/api/v1/security/csrf_token/")["result"]
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
+        return json.loads(self.fetch(method, path, body))
+
+    def fetch(self, method: str, path: str, body: Any = None) -> bytes:
+        """The answer's body as it came (a CSV export, say); an error status raises."""
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(f"{self.url}{path}", data=data, method=method)
         if data is not None:
@@ -116,7 +147,7 @@ class SupersetClient:
             request.add_header(key, value)
         try:
             with self.opener.open(request, timeout=120) as response:
-                return json.load(response)
+                return bytes(response.read())
         except urllib.error.HTTPError as error:
             detail = error.read().decode(errors="replace")[:500]
             raise ReceivablesError(f"Superset {method} {path} answered {error.code}: {detail}") from error
@@ -133,7 +164,7 @@ def provision(
         "SUPERSET_CONFIG_PATH": str(paths.project_root() / "superset" / "superset_config.py")
     }
     with tempfile.TemporaryDirectory() as folder:
-        rendered = render_bundle(serving, Path(folder) / "bundle")
+        rendered = render_bundle(serving, Path(folder) / "bundle", entity_codes)
         subprocess.run(
             [str(superset_bin("superset")), "import-directory", str(rendered), "-o"],
             check=True,
@@ -143,7 +174,7 @@ def provision(
         )
     script = paths.project_root() / "superset" / "provision_security.py"
     subprocess.run(
-        [str(superset_bin("python")), str(script), *entity_codes],
+        [str(superset_bin("python")), str(script), *(f"{c}={entity_database_uuid(c)}" for c in entity_codes)],
         check=True,
         capture_output=True,
         env=environment,
