@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import grp
 import hashlib
+import os
 import re
 import shutil
+import stat
 from pathlib import Path
 
 import duckdb
@@ -12,6 +15,7 @@ import pytest
 
 from conftest import receivables
 from receivables.entity_files import ENTITY_MARTS, entity_file, write_entity_files
+from receivables.errors import ReceivablesError
 from test_sql_access import HOSTILE
 
 ENTITIES = ("DE01", "FR01", "GB01")
@@ -133,3 +137,35 @@ def test_the_controllers_examples_run_on_an_entity_file(published):
         if line.startswith(("aging_bucket", "document_id", "month_end"))
     ]
     assert len(headers) == 3 and result.stdout.count("\n") > 10
+
+
+def test_each_entity_file_gets_the_group_set_for_it(published, tmp_path, monkeypatch):
+    """RECEIVABLES_ENTITY_FILE_GROUP: the group (here this account's own, the one a test may give) and 0640."""
+    serving = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(published, serving)
+    own_group = grp.getgrgid(os.getgid()).gr_name
+    monkeypatch.setenv("RECEIVABLES_ENTITY_FILE_GROUP", own_group)
+    for path in write_entity_files(serving, ["FR01", "DE01"]):
+        status = path.stat()
+        assert (status.st_gid, stat.S_IMODE(status.st_mode)) == (os.getgid(), 0o640), path
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ("receivables-absent-{entity}", "entity FR01: no Unix group 'receivables-absent-fr01'"),
+        ("receivables-{code}", "only {entity} may be named"),
+    ],
+)
+def test_a_missing_entity_group_stops_the_publish_before_any_file_moves(
+    pattern, message, published, tmp_path, monkeypatch
+):
+    serving = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(published, serving)
+    [before] = write_entity_files(serving, ["FR01"])
+    inode = before.stat().st_ino
+    monkeypatch.setenv("RECEIVABLES_ENTITY_FILE_GROUP", pattern)
+    with pytest.raises(ReceivablesError, match=re.escape(message)):
+        write_entity_files(serving, ["FR01"])
+    assert before.stat().st_ino == inode  # last night's file, untouched
+    assert not list(before.parent.glob(".*.publishing"))

@@ -8,11 +8,14 @@ debtor groups the entity is exposed to, with the entity's own exposure as
 the amount and no detail: the group's detail quotes other entities' figures
 (docs/decisions.md, "Per-entity files"). Each file is written beside its
 place and swapped in atomically, like the group file: a reader keeps the
-file it opened.
+file it opened. With ``RECEIVABLES_ENTITY_FILE_GROUP`` set, each file is
+given its entity's Unix group and mode 0640 before it is swapped in, so that
+only that entity's controllers read it (docs/operations.md).
 """
 
 from __future__ import annotations
 
+import grp
 import logging
 import os
 from pathlib import Path
@@ -51,6 +54,37 @@ def entity_file(serving: Path, entity_code: str) -> Path:
     return Path(serving).parent / ENTITIES_FOLDER / f"{entity_code}.duckdb"
 
 
+FILE_MODE = 0o640  # owner writes (the publish), the entity's group reads, nobody else
+
+
+def entity_groups(codes: list[str], pattern: str | None) -> dict[str, int]:
+    """Each entity's group id from ``pattern`` (``{entity}``: the code in lower case); none unset.
+
+    Every group is looked up before a file is written: a missing one stops
+    the publish with its name, and no file is swapped in.
+    """
+    if not pattern:
+        return {}
+    groups = {}
+    for code in codes:
+        try:
+            name = pattern.format(entity=code.lower())
+        except (KeyError, IndexError, ValueError) as error:
+            raise ReceivablesError(
+                f"RECEIVABLES_ENTITY_FILE_GROUP {pattern!r}: only {{entity}} may be named ({error})"
+            ) from None
+        try:
+            groups[code] = grp.getgrnam(name).gr_gid
+        except KeyError:
+            raise ReceivablesError(
+                f"entity {code}: no Unix group {name!r} (RECEIVABLES_ENTITY_FILE_GROUP {pattern!r}); "
+                "create it (docs/operations.md, 'Sharing the entity files'); nothing was published"
+            ) from None
+    if "{entity}" not in pattern:
+        log.warning("RECEIVABLES_ENTITY_FILE_GROUP names no {entity}: every entity file gets one group")
+    return groups
+
+
 def write_entity_files(
     serving: Path, codes: list[str] | None = None, source: Path | None = None
 ) -> list[Path]:
@@ -70,8 +104,11 @@ def write_entity_files(
 def prepare_entity_files(
     serving: Path, source: Path, codes: list[str] | None = None
 ) -> list[tuple[Path, Path]]:
-    """Each entity's file written beside its place (``(written, place)`` pairs), not yet swapped in."""
+    """Each entity's file written beside its place (``(written, place)`` pairs), not yet swapped in,
+    with its entity's group when ``RECEIVABLES_ENTITY_FILE_GROUP`` is set."""
     import duckdb
+
+    from receivables.settings import settings
 
     source = Path(source)
     if not source.is_file():
@@ -94,7 +131,8 @@ def prepare_entity_files(
                 [REFERENCE_SCHEMA],
             ).fetchall()
         ]
-        prepared = [_write_one(connection, serving, code, references) for code in codes]
+        groups = entity_groups(codes, settings().text("entity_file_group"))
+        prepared = [_write_one(connection, serving, code, references, groups.get(code)) for code in codes]
         connection.execute("detach grp")
     return prepared
 
@@ -104,7 +142,9 @@ def swap_in(prepared: list[tuple[Path, Path]]) -> None:
         os.replace(written, place)
 
 
-def _write_one(connection: Any, serving: Path, entity_code: str, references: list[str]) -> tuple[Path, Path]:
+def _write_one(
+    connection: Any, serving: Path, entity_code: str, references: list[str], group: int | None
+) -> tuple[Path, Path]:
     target = entity_file(serving, entity_code)
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.publishing")
@@ -124,6 +164,9 @@ def _write_one(connection: Any, serving: Path, entity_code: str, references: lis
         connection.execute("checkpoint entity_file")
     finally:
         connection.execute("detach entity_file")
+    if group is not None:
+        os.chown(temporary, -1, group)
+        os.chmod(temporary, FILE_MODE)
     with temporary.open("rb+") as handle:
         os.fsync(handle.fileno())
     return temporary, target

@@ -38,6 +38,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
     ),
     "smtp_conn_id": ("RECEIVABLES_SMTP_CONN_ID", "Airflow's SMTP connection (default smtp_default)"),
     "max_file_bytes": ("RECEIVABLES_MAX_FILE_BYTES", "the largest file landing reads (default 4 GiB)"),
+    "entity_file_group": (
+        "RECEIVABLES_ENTITY_FILE_GROUP",
+        "the Unix group of each entity's serving file, {entity} its code in lower case, "
+        "e.g. receivables-{entity} (unset: the service account's own)",
+    ),
     "superset_url": ("SUPERSET_URL", "the Superset server the provisioning talks to"),
     "superset_user": ("SUPERSET_ADMIN_USER", "Superset's admin user"),
     "superset_password": ("SUPERSET_ADMIN_PASSWORD", "Superset's admin password"),
