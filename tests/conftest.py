@@ -352,6 +352,7 @@ def superset_server(tmp_path_factory) -> Any:
 
 
 REPORT_AS_OF = date(2025, 12, 31)  # the as-of date of the reported_group fixture
+REPORT_COMPARED = (date(2025, 11, 30), date(2025, 12, 28))  # also built: its previous month end, last Sunday
 FORMULA_NAMES = ('=HYPERLINK("http://example.invalid","x")', "+33 Négoce SARL", "-Dupont SA", "@Risque SAS")
 
 
@@ -404,5 +405,7 @@ def reported_group(tmp_path_factory) -> Path:
                 "(select debtor_id from marts.fct_open_items where consolidated_debtor_id = ?)",
                 [name, debtor],
             )
-    receivables("build", "--warehouse", str(warehouse), "--as-of", REPORT_AS_OF.isoformat(), check=True)
+    # the dates the reports compare with: the previous month end, and the last report day (a Sunday)
+    for day in (*REPORT_COMPARED, REPORT_AS_OF):
+        receivables("build", "--warehouse", str(warehouse), "--as-of", day.isoformat(), check=True)
     return warehouse

@@ -13,6 +13,7 @@ import pytest
 
 from conftest import FORMULA_NAMES, reader, receivables
 from receivables.errors import ReceivablesError
+from receivables.report_data import SIGNAL_LABELS
 from receivables.report_files import THIN_SPACE, fr_number, is_formula_like
 from receivables.reports import is_report_day, load_recipients
 
@@ -142,8 +143,8 @@ def test_workbook_is_formatted_for_french_readers(group_files):
 
     workbook = load_workbook(group_files[0])
     assert workbook.sheetnames == [
-        "Synthèse", "Balance âgée", "Principaux débiteurs", "Signaux faibles", "DSO", "Fraîcheur",
-        "Anomalies de données",
+        "Synthèse", "Évolution", "Plus fortes hausses", "Nouveaux signaux", "Balance âgée",
+        "Principaux débiteurs", "Signaux faibles", "DSO", "Fraîcheur", "Anomalies de données",
     ]  # fmt: skip
     for title in workbook.sheetnames[1:]:
         sheet = workbook[title]
@@ -349,3 +350,117 @@ def test_data_issues_are_reported_beside_freshness(warehouse, tmp_path):
     assert "Anomalies de données : 1" in text  # on the first page, before freshness
     assert text.index("Anomalies de données : 1") < text.index("Fraîcheur des extraits")
     assert "FR01 : Échéance avant la date de facture" in text
+
+
+def test_the_summary_compares_each_figure_with_the_marts_of_both_dates(warehouse, group_files, entity_files):
+    """Évolution: each key figure at the as-of date, at the previous month end (built) and a year
+    before (not built: n/d), each straight from the marts of that date."""
+    query = reader(warehouse)
+    previous = date(2025, 11, 30)
+    for files, codes in ((group_files, ("DE01", "FR01", "GB01")), (entity_files, ("FR01",))):
+        rows = {r["Indicateur"]: r for r in sheet_rows(files[0], "Évolution")}
+        marks = ", ".join("?" for _ in codes)
+        for day, column in ((AS_OF, "Au 31/12/2025"), (previous, "Fin de mois précédente (30/11/2025)")):
+            [(external, overdue, intercompany)] = query(
+                "select sum(amount_eur) filter (not is_intercompany), "
+                "sum(amount_eur) filter (not is_intercompany and bucket_order > 1), "
+                "sum(amount_eur) filter (is_intercompany) "
+                f"from marts.mart_aging where as_of_date = ? and entity_code in ({marks})",
+                day,
+                *codes,
+            )
+            assert Decimal(str(rows["Encours net externe EUR"][column])) == external
+            assert Decimal(str(rows["Dont échu EUR"][column])) == overdue
+            assert Decimal(str(rows["Encours intragroupe EUR"][column])) == (intercompany or 0)
+        change = rows["Encours net externe EUR"]
+        assert Decimal(str(change["Variation sur le mois"])) == Decimal(
+            str(change["Au 31/12/2025"])
+        ) - Decimal(str(change["Fin de mois précédente (30/11/2025)"]))
+        assert change["Même mois N-1 (31/12/2024)"] == "n/d" and change["Variation sur un an"] == "n/d"
+        dso = rows["DSO par épuisement, j"]
+        scope = "GROUP" if len(codes) > 1 else "FR01"
+        [(now, before)] = query(
+            "select max(dso_countback) filter (month_end = date '2025-12-31'), "
+            "max(dso_countback) filter (month_end = date '2025-11-30') from marts.mart_dso where entity_code = ?",
+            scope,
+        )
+        assert (dso["Au 31/12/2025"], dso["Fin de mois précédente (30/11/2025)"]) == (
+            float(now),
+            float(before),
+        )
+    text = pdf_text(group_files[1])
+    assert "Chiffres clés" in text.split("\n", 40)[2] or "Chiffres clés" in text[:400]
+
+
+def test_the_largest_rises_are_the_marts_largest_rises(warehouse, group_files, entity_files):
+    query = reader(warehouse)
+    for files, source, where in (
+        (group_files, "mart_debtor_exposure", "true"),
+        (entity_files, "mart_entity_debtor_exposure", "entity_code = 'FR01'"),
+    ):
+        rows = sheet_rows(files[0], "Plus fortes hausses")
+        expected = query(
+            "with at_date as (select as_of_date, debtor_group_id, sum(exposure_eur) as e, sum(overdue_eur) as o "
+            f"  from marts.{source} where {where} group by all), "
+            "now as (select * from at_date where as_of_date = date '2025-12-31'), "
+            "before as (select * from at_date where as_of_date = date '2025-11-30') "
+            "select coalesce(now.debtor_group_id, before.debtor_group_id) as g, "
+            "coalesce(now.e, 0) - coalesce(before.e, 0) as de, coalesce(now.o, 0) - coalesce(before.o, 0) as dov "
+            "from now full join before on now.debtor_group_id = before.debtor_group_id "
+            "where greatest(de, dov) > 0 order by greatest(de, dov) desc, g limit 5"
+        )
+        assert len(expected) == 5
+        assert [
+            (
+                r["Groupe débiteur"],
+                Decimal(str(r["Variation de l'encours EUR"])),
+                Decimal(str(r["Variation de l'échu EUR"])),
+            )
+            for r in rows
+        ] == expected
+
+
+def test_new_signals_are_those_the_last_report_day_did_not_have(warehouse, group_files):
+    query = reader(warehouse)
+    rows = sheet_rows(group_files[0], "Nouveaux signaux")
+    expected = query(
+        "select debtor_group_id, signal from marts.mart_weak_signals as now where as_of_date = date '2025-12-31' "
+        "and not exists (select 1 from marts.mart_weak_signals as before where before.as_of_date = date '2025-12-28' "
+        "and before.debtor_group_id = now.debtor_group_id and before.signal = now.signal) order by all"
+    )
+    [(at_sunday,)] = query(
+        "select count(*) from marts.mart_weak_signals where as_of_date = date '2025-12-28'"
+    )
+    assert at_sunday > 0  # the last report day is built: the comparison is with its signals
+    labels = {code: label for code, label in SIGNAL_LABELS.items()}
+    assert sorted((r["Groupe débiteur"], r["Signal"]) for r in rows) == sorted(
+        (group, labels.get(signal, signal)) for group, signal in expected
+    )
+
+
+def test_the_comparison_dates_follow_the_calendar():
+    from receivables.report_changes import last_report_day, previous_month_end, same_month_last_year
+
+    assert previous_month_end(date(2025, 12, 31)) == date(2025, 11, 30)
+    assert previous_month_end(date(2026, 3, 15)) == date(2026, 2, 28)
+    assert same_month_last_year(date(2025, 12, 31)) == date(2024, 12, 31)
+    assert same_month_last_year(date(2025, 2, 28)) == date(2024, 2, 29)
+    assert last_report_day(date(2025, 12, 31)) == date(2025, 12, 28)  # the Sunday before
+    assert last_report_day(date(2026, 1, 4)) == date(2025, 12, 31)  # a Sunday after a month end
+
+
+def test_new_signals_fall_back_on_their_date_when_the_last_report_day_was_not_built(warehouse):
+    """28/12/2025's last report day, 21/12, was not built: new means raised after it."""
+    from receivables.report_changes import NEW_SIGNALS
+    from receivables.report_data import read_report
+
+    report = read_report(warehouse, date(2025, 12, 28))
+    expected = reader(warehouse)(
+        "select debtor_group_id, signal from marts.mart_weak_signals "
+        "where as_of_date = date '2025-12-28' and signal_date > date '2025-12-21' order by all"
+    )
+    assert expected, "the sample has signals raised in its last week"
+    rows = report.table(NEW_SIGNALS).rows
+    assert sorted((row[1], row[3]) for row in rows) == sorted(
+        (group, SIGNAL_LABELS.get(signal, signal)) for group, signal in expected
+    )

@@ -20,8 +20,10 @@ from receivables.errors import ReceivablesError
 
 GROUP = "GROUP"
 
-# how a column is shown: text, date, amount (2 decimals), days (2 decimals), ratio (a percentage), count, flag
+# how a column is shown: text, date, amount (2 decimals), days (2 decimals), ratio (a percentage), count, flag,
+# or BY_ROW: each row's own (a table of figures of several kinds, Table.row_kinds)
 Kind = str
+BY_ROW = "by_row"
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,11 @@ class Table:
     columns: tuple[Column, ...]
     rows: list[tuple[Any, ...]]
     note: str = ""
+    row_kinds: tuple[Kind, ...] = ()  # each row's kind, for the columns of kind BY_ROW
+
+    def kind(self, row: int, column: int) -> Kind:
+        kind = self.columns[column].kind
+        return self.row_kinds[row] if kind == BY_ROW else kind
 
 
 @dataclass(frozen=True)
@@ -96,15 +103,6 @@ AGING, DEBTORS, SIGNALS, DSO, FRESHNESS, DATA_ISSUES = (
 )
 
 
-def bucket_header(min_days: int | None, max_days: int | None) -> str:
-    """A bucket's column title, from the aging_buckets seed (no bound is written here)."""
-    if min_days is None:
-        return "Non échu"
-    if max_days is None:
-        return f"> {min_days - 1} j"
-    return f"{min_days}-{max_days} j"
-
-
 class _Marts:
     def __init__(self, path: Path) -> None:
         from receivables.warehouse import open_published
@@ -149,11 +147,9 @@ def _read(marts: _Marts, as_of: date, entity: str | None, top: int) -> Report:
         raise ReceivablesError(f"unknown entity {entity!r}; the warehouse has {', '.join(entities)}")
     scope = entity or GROUP
     codes = [entity] if entity else list(entities)
-    buckets = marts.rows(
-        "select aging_bucket, min_days_past_due, max_days_past_due from reference.aging_buckets order by bucket_order"
-    )
-    bucket_names = [name for name, _, _ in buckets]
-    headers = [bucket_header(low, high) for _, low, high in buckets]
+    buckets = marts.rows("select aging_bucket, label_fr from reference.aging_buckets order by bucket_order")
+    bucket_names = [name for name, _ in buckets]
+    headers = [label for _, label in buckets]  # the seed's names, as on the dashboards
 
     aging_rows, external_eur_by_bucket, external_overdue_eur, intercompany_eur = _aging(
         marts, as_of, codes, bucket_names, with_group=entity is None
@@ -263,12 +259,20 @@ def _read(marts: _Marts, as_of: date, entity: str | None, top: int) -> Report:
         freshness_rows,
     )
     headline.append(("Anomalies de données", len(issues.rows), "count"))
+    from receivables.report_changes import changes_table, new_signals_table, risers_table
+
+    # what changed first: the executive summary (receivables.report_changes)
+    summary = [
+        changes_table(marts, as_of, entity, codes),
+        risers_table(marts, as_of, entity),
+        new_signals_table(marts, as_of, entity),
+    ]
     return Report(
         as_of=as_of,
         scope=scope,
         scope_name=entities[entity] if entity else "Groupe (consolidé)",
         headline=headline,
-        tables=[aging, debtors, signals, dso, freshness, issues],
+        tables=[*summary, aging, debtors, signals, dso, freshness, issues],
         bucket_headers=headers,
         aging_eur=external_eur_by_bucket,
         dso_trend=trend,

@@ -14,7 +14,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-from receivables.report_data import FRESHNESS_LABELS, Column, Report, Table
+from receivables.report_changes import CHANGES, NEW_SIGNALS, RISERS
+from receivables.report_data import BY_ROW, FRESHNESS_LABELS, Column, Report, Table
 
 EXCEL_FORMATS = {
     "amount": "#,##0.00",
@@ -25,7 +26,8 @@ EXCEL_FORMATS = {
 }
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 THIN_SPACE = "\u202f"  # French thousands separator
-LISTED_ON_SUMMARY = 8  # data issues, and entities not up to date, listed on the PDF's first page
+LISTED_ON_SUMMARY = 8  # data issues, new signals, entities not up to date, listed on the PDF's first page
+NOT_AVAILABLE = "n/d"  # a figure at a date the warehouse has not built
 
 
 def file_stem(report: Report) -> str:
@@ -81,7 +83,9 @@ def _write_table(workbook: Any, table: Table) -> None:
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     for row_number, row in enumerate(table.rows, start=2):
         for index, (column, value) in enumerate(zip(table.columns, row, strict=True), start=1):
-            _put(sheet, row_number, index, value, column.kind)
+            if value is None and column.kind == BY_ROW:
+                value = NOT_AVAILABLE  # a compared date the warehouse has not built
+            _put(sheet, row_number, index, value, table.kind(row_number - 2, index - 1))
     for index, column in enumerate(table.columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = _width(column, table, index - 1)
     sheet.row_dimensions[1].height = 32
@@ -91,8 +95,8 @@ def _write_table(workbook: Any, table: Table) -> None:
 
 
 def _width(column: Column, table: Table, index: int) -> float:
-    if column.kind in {"amount", "days"}:
-        return 16
+    if column.kind in {"amount", "days", BY_ROW}:
+        return 16 if column.kind != BY_ROW else 20
     if column.kind in {"date", "ratio", "count", "flag"}:
         return max(12, min(len(column.header), 24))
     longest = max((len(str(row[index])) for row in table.rows if row[index] is not None), default=8)
@@ -184,40 +188,89 @@ def _page() -> Any:
     return Figure(figsize=A4)
 
 
+def _signed(value: Any, kind: str) -> str:
+    """A change with its sign (+1 234,56), "n/d" when a date compared is not built."""
+    if value is None:
+        return NOT_AVAILABLE
+    text = fr_value(abs(value), kind)
+    return f"+{text}" if value > 0 else (f"−{text}" if value < 0 else text)
+
+
 def _summary_page(report: Report) -> Any:
+    """The executive summary: key figures and their changes, the largest rises, new signals, then
+    the night's data issues and freshness."""
     figure = _page()
-    figure.text(0.08, 0.94, f"Créances clients : {report.scope_name}", fontsize=16, weight="bold")
-    figure.text(0.08, 0.915, f"Arrêté au {report.as_of.strftime('%d/%m/%Y')}", fontsize=11)
-    y = 0.87
-    for label, value, kind in report.headline:
-        figure.text(0.08, y, f"{label} :")
-        figure.text(0.62, y, fr_value(value, kind), ha="right" if kind != "text" else "left")
-        y -= 0.022
-    y -= 0.02
-    # data issues first, in red: figures the reader must read with them in mind (SPEC section 12)
+    figure.text(0.06, 0.95, f"Créances clients : {report.scope_name}", fontsize=16, weight="bold")
+    figure.text(0.06, 0.927, f"Arrêté au {report.as_of.strftime('%d/%m/%Y')}", fontsize=11)
+    step = 0.0175
+    y = 0.895
+    changes = report.table(CHANGES)
+    figure.text(0.06, y, "Chiffres clés", weight="bold")
+    for x, header in ((0.60, "Valeur"), (0.76, "Sur le mois"), (0.93, "Sur un an")):
+        figure.text(x, y, header, ha="right", weight="bold")
+    dso_month = ""
+    for index, row in enumerate(changes.rows):
+        y -= step
+        label, when, value, _, month, _, year = row
+        kind = changes.kind(index, 2)
+        figure.text(0.06, y, f"{label} :")
+        figure.text(0.60, y, fr_value(value, kind) if value is not None else NOT_AVAILABLE, ha="right")
+        figure.text(0.76, y, _signed(month, kind), ha="right")
+        figure.text(0.93, y, _signed(year, kind), ha="right")
+        dso_month = when or dso_month
+    y -= step
+    figure.text(0.06, y, changes.note + (f" DSO : {dso_month}." if dso_month else ""), fontsize=7)
+    y -= step * 1.6
+    risers = report.table(RISERS)
+    figure.text(0.06, y, "Plus fortes hausses", weight="bold")
+    figure.text(0.30, y, risers.note, fontsize=7)
+    for row in risers.rows:
+        y -= step
+        group, name, exposure, exposure_change, overdue, overdue_change = row
+        figure.text(0.06, y, str(name or group)[:38])
+        figure.text(
+            0.60, y, f"encours {fr_number(exposure, 0)} ({_signed(exposure_change, 'count')})", ha="right"
+        )
+        figure.text(0.93, y, f"échu {fr_number(overdue, 0)} ({_signed(overdue_change, 'count')})", ha="right")
+    if not risers.rows:
+        y -= step
+        figure.text(0.06, y, "aucune hausse" if "absente" not in risers.note else NOT_AVAILABLE)
+    y -= step * 1.6
+    signals = report.table(NEW_SIGNALS)
+    figure.text(0.06, y, f"Nouveaux signaux : {len(signals.rows)}", weight="bold")
+    figure.text(0.30, y, signals.note, fontsize=7)
+    for row in signals.rows[:LISTED_ON_SUMMARY]:
+        y -= step
+        figure.text(0.06, y, f"{fr_value(row[0], 'date')}  {str(row[2] or row[1])[:34]} : {row[3]}")
+    y = _more_in_workbook(figure, y, len(signals.rows), NEW_SIGNALS, step)
+    y -= step * 1.6
+    # data issues, in red: figures the reader must read with them in mind (SPEC section 12)
     issues = report.table("Anomalies de données")
     if issues.rows:
-        figure.text(0.08, y, f"Anomalies de données : {len(issues.rows)}", weight="bold", color="#C0392B")
+        figure.text(0.06, y, f"Anomalies de données : {len(issues.rows)}", weight="bold", color="#C0392B")
         for row in issues.rows[:LISTED_ON_SUMMARY]:
-            y -= 0.02
-            figure.text(0.08, y, f"{row[0]} : {row[2]}, {row[1]}, {row[4]} élément(s)", color="#C0392B")
-        y = _more_in_workbook(figure, y, len(issues.rows), "Anomalies de données")
+            y -= step
+            figure.text(0.06, y, f"{row[0]} : {row[2]}, {row[1]}, {row[4]} élément(s)", color="#C0392B")
+        y = _more_in_workbook(figure, y, len(issues.rows), "Anomalies de données", step)
     else:
-        figure.text(0.08, y, "Anomalies de données : aucune", weight="bold")
-    y -= 0.03
+        figure.text(0.06, y, "Anomalies de données : aucune", weight="bold")
+    y -= step * 1.6
     # freshness: the entities not up to date by name, the others counted (a group of 40 fills no page)
     freshness = report.table("Fraîcheur")
     late = [row for row in freshness.rows if row[1] != FRESHNESS_LABELS["ok"]]
-    figure.text(0.08, y, "Fraîcheur des extraits", weight="bold")
-    y -= 0.02
-    figure.text(0.08, y, f"{len(freshness.rows) - len(late)} entité(s) à jour sur {len(freshness.rows)}")
-    for row in late[:LISTED_ON_SUMMARY]:
-        y -= 0.02
-        figure.text(0.08, y, f"{row[0]} : {row[1]}, dernier extrait valide {fr_value(row[2], 'date')}")
-    _more_in_workbook(figure, y, len(late), "Fraîcheur")
     figure.text(
-        0.08,
-        0.04,
+        0.06,
+        y,
+        f"Fraîcheur des extraits : {len(freshness.rows) - len(late)} entité(s) à jour sur {len(freshness.rows)}",
+        weight="bold",
+    )
+    for row in late[:LISTED_ON_SUMMARY]:
+        y -= step
+        figure.text(0.06, y, f"{row[0]} : {row[1]}, dernier extrait valide {fr_value(row[2], 'date')}")
+    _more_in_workbook(figure, y, len(late), "Fraîcheur", step)
+    figure.text(
+        0.06,
+        0.03,
         "Source : entrepôt publié (marts). Le classeur Excel joint donne le détail ; "
         "intérêts et indemnités ne sont jamais comptabilisés.",
         fontsize=7,
@@ -225,11 +278,11 @@ def _summary_page(report: Report) -> Any:
     return figure
 
 
-def _more_in_workbook(figure: Any, y: float, count: int, sheet: str) -> float:
+def _more_in_workbook(figure: Any, y: float, count: int, sheet: str, step: float = 0.02) -> float:
     """A line saying the rest is in the workbook, when a list was cut; the next line's height."""
     if count > LISTED_ON_SUMMARY:
-        y -= 0.02
-        figure.text(0.08, y, f"… {count - LISTED_ON_SUMMARY} de plus dans le classeur, feuille « {sheet} ».")
+        y -= step
+        figure.text(0.06, y, f"… {count - LISTED_ON_SUMMARY} de plus dans le classeur, feuille « {sheet} ».")
     return y
 
 
