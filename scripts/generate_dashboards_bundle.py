@@ -1,16 +1,204 @@
 """Write the Superset asset bundle under dashboards/ from this compact spec (run, then review the YAML diff).
 
 The YAML under dashboards/ is what Superset imports; this script is how it was written.
-Usage: .venv/bin/python scripts/generate_dashboards_bundle.py
+Each dataset lists every column of its mart, read from a built warehouse, with
+its French label (LABELS): a mart that gains a column needs this run again
+(tests/test_dashboard_labels.py says so).
+Usage: .venv/bin/python scripts/generate_dashboards_bundle.py [--warehouse FILE]
+       (default: var/serving/warehouse.duckdb, which the main command publishes)
 """
 
+import argparse
+import csv
 import json
 import pathlib
 import uuid
 
+import duckdb
 import yaml
 
 root = pathlib.Path(__file__).resolve().parents[1] / "dashboards"
+arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+arguments.add_argument("--warehouse", default=str(root.parent / "var" / "serving" / "warehouse.duckdb"))
+options = arguments.parse_args()
+with duckdb.connect(options.warehouse, read_only=True) as built:
+    MART_COLUMNS = {}
+    for table, column, data_type in built.execute(
+        "select table_name, column_name, data_type from information_schema.columns "
+        "where table_schema = 'marts' order by table_name, ordinal_position"
+    ).fetchall():
+        MART_COLUMNS.setdefault(table, []).append((column, data_type))
+
+
+def seed(name):
+    with (root.parent / "dbt_project" / "seeds" / f"{name}.csv").open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+# Aging buckets and risk classes as the users read them, in their order and with one colour each on
+# every chart: the names and colours are the seeds' (the reports read the same); the number in front
+# keeps Superset's name order the seed's order
+BUCKETS = {
+    f"{b['bucket_order']} · {b['label_fr']}": (b["aging_bucket"], b["colour"]) for b in seed("aging_buckets")
+}
+CLASSES = {
+    f"{int(c['risk_class']):02d} · {c['label_fr']}": (c["risk_class"], c["colour"])
+    for c in seed("risk_classes")
+}
+UNRATED = ("Non noté", "#BDBDBD")
+LABEL_COLOURS = {label: colour for label, (_, colour) in {**BUCKETS, **CLASSES}.items()} | {
+    UNRATED[0]: UNRATED[1]
+}
+QUOTE = "''"  # a single quote inside a SQL string literal
+
+
+def rison_text(sql):
+    """A SQL text expression as a quoted rison string (Superset's URL state): ! and ' escaped by !."""
+    return f"'{QUOTE}' || replace(replace({sql}, '!', '!!'), '{QUOTE}', '!{QUOTE}') || '{QUOTE}'"
+
+
+def html_text(sql):
+    """A SQL text expression escaped for HTML text and attribute values."""
+    return (
+        f"replace(replace(replace(replace({sql}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '\"', '&quot;')"
+    )
+
+
+# the debtor group's name as a link to its page, the group picked in the page's filter
+FILTER_STATE = (
+    "(NATIVE_FILTER-debtor_group-debtor_group_id:(extraFormData:(filters:!((col:debtor_group_id,op:IN,"
+    "val:!({id})))),filterState:(value:!({id})),id:NATIVE_FILTER-debtor_group-debtor_group_id,ownState:()))"
+)
+DEBTOR_GROUP_LINK = (
+    "'<a href=\"/superset/dashboard/receivables-debtor-group/?native_filters="
+    + FILTER_STATE.replace("{id}", "' || " + html_text(rison_text("debtor_group_id")) + " || '")
+    + "\">' || "
+    + html_text("coalesce(debtor_group_name, debtor_group_id)")
+    + " || '</a>'"
+)
+CALCULATED = {  # column: (expression, the tables that offer it)
+    "debtor_group_link": (DEBTOR_GROUP_LINK, ("mart_debtor_exposure",)),
+    "aging_bucket_label": (
+        "CASE aging_bucket "
+        + " ".join(f"WHEN '{code}' THEN '{label}'" for label, (code, _) in BUCKETS.items())
+        + " END",
+        ("mart_aging", "fct_open_items"),
+    ),
+    "risk_class_label": (
+        "CASE worst_risk_class "
+        + " ".join(f"WHEN {number} THEN '{label}'" for label, (number, _) in CLASSES.items())
+        + f" ELSE '{UNRATED[0]}' END",
+        ("mart_debtor_exposure", "mart_entity_debtor_exposure"),
+    ),
+}
+
+# The users' language: every column a dataset offers, by its mart name (one meaning per name, SPEC section 11)
+LABELS = {
+    "as_of_date": "Date d'arrêté",
+    "as_of_day": "Date d'arrêté",
+    "entity_code": "Entité",
+    "debtor_id": "Compte client",
+    "consolidated_debtor_id": "Débiteur consolidé",
+    "consolidated_debtor_name": "Nom du débiteur",
+    "debtor_group_id": "Groupe débiteur",
+    "debtor_group_name": "Nom du groupe débiteur",
+    "debtor_group_link": "Groupe débiteur (cliquer pour le détail)",
+    "document_id": "Pièce",
+    "document_type": "Type de pièce",
+    "currency": "Devise",
+    "functional_currency": "Devise de l'entité",
+    "aging_bucket": "Tranche d'âge (code)",
+    "aging_bucket_label": "Tranche d'âge",
+    "bucket_order": "Ordre de la tranche",
+    "dunning_stage": "Étape de relance",
+    "customer_type": "Type de client",
+    "intercompany_entity": "Entité du groupe débitrice",
+    "missing_rate_currencies": "Devises sans cours",
+    "document_amount": "Montant de la pièce",
+    "settled_amount": "Montant réglé",
+    "open_amount": "Reste dû (devise de la pièce)",
+    "open_amount_entity_currency": "Reste dû (devise de l'entité)",
+    "open_amount_eur": "Reste dû (EUR)",
+    "overdue_amount_eur": "Échu (EUR)",
+    "document_units_per_eur": "Cours (unités pour 1 EUR)",
+    "days_past_due": "Jours de retard",
+    "late_interest_rate": "Taux des pénalités de retard",
+    "late_interest_eur": "Pénalités de retard (EUR)",
+    "recovery_indemnity_eur": "Indemnité forfaitaire (EUR)",
+    "is_overdue": "Échu",
+    "is_disputed": "En litige",
+    "is_intercompany": "Intragroupe",
+    "is_over_settled": "Trop-perçu",
+    "is_over_legal_terms": "Au-delà des délais légaux",
+    "is_near_limitation": "Proche de la prescription",
+    "is_time_barred": "Prescrit",
+    "issue_date": "Date d'émission",
+    "due_date": "Échéance",
+    "last_settlement_date": "Dernier règlement",
+    "limitation_date": "Date de prescription",
+    "amount_eur": "Montant (EUR)",
+    "amount_entity_currency": "Montant (devise de l'entité)",
+    "disputed_amount_eur": "En litige (EUR)",
+    "external_amount_eur": "Encours hors groupe (EUR)",
+    "external_overdue_amount_eur": "Échu hors groupe (EUR)",
+    "item_count": "Nombre de pièces",
+    "total_exposure_eur": "Exposition totale (EUR)",
+    "top10_share": "Part des 10 premiers groupes",
+    "hhi": "Indice de Herfindahl-Hirschman",
+    "groups_for_80pct": "Groupes pour 80 % de l'exposition",
+    "debtor_groups_with_exposure": "Groupes débiteurs exposés",
+    "kind": "Anomalie",
+    "severity": "Gravité",
+    "detail": "Détail",
+    "issue_key": "Clé de l'anomalie",
+    "file_name": "Fichier",
+    "column_name": "Colonne",
+    "document_key": "Pièce concernée",
+    "row_number": "Ligne",
+    "items": "Éléments",
+    "amount": "Montant",
+    "insolvency_status": "Procédure collective",
+    "exposure_eur": "Exposition (EUR)",
+    "exposure_entity_currency": "Exposition (devise de l'entité)",
+    "overdue_eur": "Échu (EUR)",
+    "share": "Part de l'exposition",
+    "rank": "Rang",
+    "cumulative_share": "Part cumulée",
+    "worst_risk_class": "Classe de risque (1 à 10)",
+    "risk_class_label": "Classe de risque",
+    "cover_eur": "Garantie (EUR)",
+    "cover_provider": "Assureur-crédit",
+    "cover_share": "Quotité garantie",
+    "credit_limit": "Limite de crédit",
+    "insured_eur": "Assuré (EUR)",
+    "uninsured_eur": "Non assuré (EUR)",
+    "over_cover_eur": "Au-delà de la garantie (EUR)",
+    "over_limit_eur": "Dépassement de limite (EUR)",
+    "avg_days_to_pay_90d": "Délai moyen de paiement sur 90 j",
+    "avg_days_late_90d": "Retard moyen sur 90 j",
+    "avg_days_late_prior_90d": "Retard moyen sur les 90 j précédents",
+    "days_late_lengthening": "Allongement du retard (j)",
+    "entity_count": "Entités exposées",
+    "debtor_count": "Débiteurs",
+    "is_in_default": "En défaut",
+    "insolvency_date": "Ouverture de la procédure",
+    "insolvency_claim_deadline": "Date limite de déclaration",
+    "month_end": "Fin de mois",
+    "net_encours": "Encours net",
+    "not_due_encours": "Encours non échu",
+    "sales": "Ventes du mois",
+    "dso_countback": "DSO (épuisement), j",
+    "dso_ratio": "DSO (ratio), j",
+    "bpdso": "BPDSO, j",
+    "add_days": "Retard moyen (ADD), j",
+    "status": "Statut",
+    "status_reason": "Motif du statut",
+    "reason": "Motif",
+    "rows_landed": "Lignes chargées",
+    "last_good_extract_date": "Dernier extrait valide",
+    "signal": "Signal",
+    "signal_date": "Date du signal",
+}
 NS = uuid.UUID("6b1f2a9e-1d0c-4c84-9d9e-7f0f6d0a5e11")
 
 
@@ -50,7 +238,32 @@ dump(
         "version": "1.0.0",
     },
 )
-EUR = ",.2f"
+EUR = "$,.2f"  # 1 234 567,89 € (the French locale of superset_config.D3_FORMAT)
+SHARE = ".1%"
+DAYS = ",.1f"
+METRIC_LABELS = {  # metric: (label, number format)
+    "net_encours_eur": ("Encours net (EUR)", EUR),
+    "overdue_eur": ("Échu (EUR)", EUR),
+    "overdue_share": ("Part échue de l'encours", SHARE),
+    "dso_countback": ("DSO (épuisement), j", DAYS),
+    "bpdso": ("BPDSO, j", DAYS),
+    "exposure_eur": ("Exposition (EUR)", EUR),
+    "insured_eur": ("Assuré (EUR)", EUR),
+    "uninsured_eur": ("Non assuré (EUR)", EUR),
+    "over_limit_eur": ("Dépassement de limite (EUR)", EUR),
+    "hhi": ("Indice HHI", ",.0f"),
+    "top10_share": ("Part des 10 premiers groupes", SHARE),
+    "amount_at_stake_eur": ("Montant en jeu (EUR)", EUR),
+    "rows_landed": ("Lignes chargées", ",.0f"),
+    "issue_items": ("Éléments concernés", ",.0f"),
+    "open_amount_eur": ("Reste dû (EUR)", EUR),
+    "cumulative_share": ("Part cumulée de l'exposition", SHARE),
+    "cover_eur": ("Garantie (EUR)", EUR),
+    "worst_risk_class": ("Classe de risque (1 à 10)", ",.0f"),
+    "avg_days_to_pay_90d": ("Délai moyen de paiement sur 90 j", DAYS),
+    "avg_days_late_90d": ("Retard moyen sur 90 j", DAYS),
+    "debtor_overdue_eur": ("Échu (EUR)", EUR),
+}
 datasets = {
     "mart_aging": [
         (
@@ -90,6 +303,39 @@ datasets = {
             "over_limit_eur",
             "SUM(over_limit_eur)",
             "Exposure over internal limits: sum of mart_debtor_exposure.over_limit_eur",
+        ),
+        (
+            "cumulative_share",
+            "MAX(cumulative_share)",
+            "mart_debtor_exposure.cumulative_share (one row per rank)",
+        ),
+        ("cover_eur", "SUM(cover_eur)", "Cover: sum of mart_debtor_exposure.cover_eur"),
+        (
+            "worst_risk_class",
+            "MAX(worst_risk_class)",
+            "The worst risk class: mart_debtor_exposure.worst_risk_class",
+        ),
+        (
+            "avg_days_to_pay_90d",
+            "AVG(avg_days_to_pay_90d)",
+            "Days to pay over 90 days: mart_debtor_exposure.avg_days_to_pay_90d (one row per group and date)",
+        ),
+        (
+            "avg_days_late_90d",
+            "AVG(avg_days_late_90d)",
+            "Days late over 90 days: mart_debtor_exposure.avg_days_late_90d (one row per group and date)",
+        ),
+    ],
+    "mart_entity_debtor_exposure": [
+        (
+            "exposure_eur",
+            "SUM(exposure_eur)",
+            "Exposure in EUR: sum of mart_entity_debtor_exposure.exposure_eur",
+        ),
+        (
+            "debtor_overdue_eur",
+            "SUM(overdue_eur)",
+            "Overdue exposure in EUR: sum of mart_entity_debtor_exposure.overdue_eur",
         ),
     ],
     "mart_concentration": [
@@ -133,31 +379,66 @@ for table, metrics in datasets.items():
             "filter_select_enabled": True,
             "cache_timeout": None,
             "extra": None,
-            "columns": []
-            if table == "mart_dso"
-            else [
+            "columns": [
                 {
-                    "column_name": "as_of_day",
-                    "verbose_name": "As-of date",
+                    "column_name": column,
+                    "verbose_name": LABELS[column],
+                    "is_dttm": data_type == "DATE",
+                    "is_active": True,
+                    "type": data_type,
+                    "groupby": True,
+                    "filterable": True,
+                    "expression": None,
+                    "description": None,
+                    "python_date_format": None,
+                    "extra": None,
+                }
+                for column, data_type in MART_COLUMNS[table]
+            ]
+            + [
+                {
+                    "column_name": column,
+                    "verbose_name": LABELS[column],
                     "is_dttm": False,
                     "is_active": True,
                     "type": "VARCHAR",
                     "groupby": True,
                     "filterable": True,
-                    "expression": "CAST(as_of_date AS VARCHAR)",
-                    "description": "as_of_date as text, for the dashboards' as-of filter",
+                    "expression": expression,
+                    "description": "named and ordered by the seeds (aging_buckets, risk_classes)",
                     "python_date_format": None,
                     "extra": None,
                 }
-            ],
+                for column, (expression, tables) in CALCULATED.items()
+                if table in tables
+            ]
+            + (
+                []
+                if table == "mart_dso"
+                else [
+                    {
+                        "column_name": "as_of_day",
+                        "verbose_name": LABELS["as_of_day"],
+                        "is_dttm": False,
+                        "is_active": True,
+                        "type": "VARCHAR",
+                        "groupby": True,
+                        "filterable": True,
+                        "expression": "CAST(as_of_date AS VARCHAR)",
+                        "description": "as_of_date as text, for the dashboards' as-of filter",
+                        "python_date_format": None,
+                        "extra": None,
+                    }
+                ]
+            ),
             "metrics": [
                 {
                     "metric_name": n,
-                    "verbose_name": None,
+                    "verbose_name": METRIC_LABELS[n][0],
                     "metric_type": None,
                     "expression": e,
                     "description": d,
-                    "d3format": None,
+                    "d3format": METRIC_LABELS[n][1],
                     "extra": None,
                     "warning_text": None,
                 }
@@ -228,7 +509,9 @@ charts = [
         {
             "x_axis": "entity_code",
             "metrics": ["net_encours_eur"],
-            "groupby": ["aging_bucket"],
+            "groupby": ["aging_bucket_label"],
+            "sort_series_type": "name",
+            "sort_series_ascending": True,
             "stack": "Stack",
             "adhoc_filters": [],
             "row_limit": 10000,
@@ -275,12 +558,12 @@ charts = [
             "query_mode": "raw",
             "all_columns": [
                 "rank",
-                "debtor_group_name",
+                "debtor_group_link",
                 "debtor_group_id",
                 "exposure_eur",
                 "share",
                 "cumulative_share",
-                "worst_risk_class",
+                "risk_class_label",
                 "cover_eur",
                 "insured_eur",
                 "uninsured_eur",
@@ -328,9 +611,10 @@ charts = [
         "mart_debtor_exposure",
         "echarts_timeseries_bar",
         {
-            "x_axis": "worst_risk_class",
+            "x_axis": "risk_class_label",
             "metrics": ["exposure_eur"],
             "groupby": [],
+            "color_by_primary_axis": True,  # each bar in its class's colour (the dashboards' label_colors)
             "adhoc_filters": [],
             "row_limit": 100,
             "y_axis_format": EUR,
@@ -371,6 +655,195 @@ charts = [
         },
     ),
     (
+        "concentration",
+        "Pareto curve: cumulative share of exposure by debtor group rank",
+        "mart_debtor_exposure",
+        "echarts_timeseries_line",
+        {
+            "x_axis": "rank",
+            "metrics": ["cumulative_share"],
+            "groupby": [],
+            "adhoc_filters": where("rank <= 50"),
+            "row_limit": 50,
+            "y_axis_format": SHARE,
+            "x_axis_title": "Rang du groupe débiteur",
+            "annotation_layers": [
+                {
+                    "name": "80 % de l'exposition",
+                    "annotationType": "FORMULA",
+                    "sourceType": "",
+                    "value": "0.8",
+                    "overrides": {},
+                    "show": True,
+                    "showLabel": True,
+                    "titleColumn": "",
+                    "descriptionColumns": [],
+                    "timeColumn": "",
+                    "intervalEndColumn": "",
+                    "color": "#B30000",
+                    "opacity": "",
+                    "style": "dashed",
+                    "width": 2,
+                    "showMarkers": False,
+                    "hideLine": False,
+                }
+            ],
+        },
+    ),
+    (
+        "concentration",
+        "Exposure by debtor group, coloured by risk class (EUR)",
+        "mart_debtor_exposure",
+        "treemap_v2",
+        {
+            "groupby": ["risk_class_label", "debtor_group_name"],
+            "metric": "exposure_eur",
+            "adhoc_filters": where("rank <= 50"),
+            "row_limit": 100,
+            "number_format": EUR,
+            "show_labels": True,
+            "show_upper_labels": True,
+            "label_type": "key_value",
+        },
+    ),
+    (
+        "concentration",
+        "Insured and uninsured exposure of the 20 largest debtor groups (EUR)",
+        "mart_debtor_exposure",
+        "echarts_timeseries_bar",
+        {
+            "x_axis": "debtor_group_name",
+            "metrics": ["insured_eur", "uninsured_eur"],
+            "groupby": [],
+            "stack": "Stack",
+            "adhoc_filters": where("rank <= 20"),
+            "row_limit": 20,
+            "y_axis_format": EUR,
+            "x_axis_sort": "uninsured_eur",
+            "x_axis_sort_asc": False,
+            "show_legend": True,
+        },
+    ),
+    (
+        "debtor_group",
+        "Exposure of the debtor group per entity (EUR)",
+        "mart_entity_debtor_exposure",
+        "echarts_timeseries_bar",
+        {
+            "x_axis": "entity_code",
+            "metrics": ["exposure_eur", "debtor_overdue_eur"],
+            "groupby": [],
+            "adhoc_filters": [],
+            "row_limit": 1000,
+            "y_axis_format": EUR,
+            "x_axis_sort_asc": True,
+            "show_legend": True,
+        },
+    ),
+    (
+        "debtor_group",
+        "Aging of the debtor group (EUR)",
+        "mart_aging",
+        "echarts_timeseries_bar",
+        {
+            "x_axis": "aging_bucket_label",
+            "metrics": ["net_encours_eur"],
+            "groupby": [],
+            "color_by_primary_axis": True,  # each bar in its bucket's colour (the dashboards' label_colors)
+            "adhoc_filters": [],
+            "row_limit": 100,
+            "y_axis_format": EUR,
+            "x_axis_sort_asc": True,
+            "show_legend": False,
+        },
+    ),
+    (
+        "debtor_group",
+        "Open documents of the debtor group",
+        "fct_open_items",
+        "table",
+        {
+            "query_mode": "raw",
+            "all_columns": [
+                "entity_code",
+                "debtor_id",
+                "document_id",
+                "document_type",
+                "issue_date",
+                "due_date",
+                "days_past_due",
+                "aging_bucket_label",
+                "open_amount_eur",
+                "dunning_stage",
+                "is_disputed",
+            ],
+            "order_by_cols": [json.dumps(["days_past_due", False]), json.dumps(["document_id", True])],
+            "adhoc_filters": [],
+            "row_limit": 5000,
+        },
+    ),
+    (
+        "debtor_group",
+        "Exposure and cover of the debtor group over time (EUR)",
+        "mart_debtor_exposure",
+        "echarts_timeseries_line",
+        {
+            "x_axis": "as_of_date",
+            "time_grain_sqla": "P1D",
+            "metrics": ["exposure_eur", "cover_eur"],
+            "groupby": [],
+            "adhoc_filters": [],
+            "row_limit": 10000,
+            "y_axis_format": EUR,
+            "show_legend": True,
+        },
+    ),
+    (
+        "debtor_group",
+        "Risk class of the debtor group over time (1 best, 10 worst)",
+        "mart_debtor_exposure",
+        "echarts_timeseries_line",
+        {
+            "x_axis": "as_of_date",
+            "time_grain_sqla": "P1D",
+            "metrics": ["worst_risk_class"],
+            "groupby": [],
+            "adhoc_filters": [],
+            "row_limit": 10000,
+            "y_axis_format": ",.0f",
+            "y_axis_bounds": [1, 10],
+        },
+    ),
+    (
+        "debtor_group",
+        "Payment behaviour of the debtor group over time (days)",
+        "mart_debtor_exposure",
+        "echarts_timeseries_line",
+        {
+            "x_axis": "as_of_date",
+            "time_grain_sqla": "P1D",
+            "metrics": ["avg_days_to_pay_90d", "avg_days_late_90d"],
+            "groupby": [],
+            "adhoc_filters": [],
+            "row_limit": 10000,
+            "y_axis_format": DAYS,
+            "show_legend": True,
+        },
+    ),
+    (
+        "debtor_group",
+        "Weak signals on the debtor group",
+        "mart_weak_signals",
+        "table",
+        {
+            "query_mode": "raw",
+            "all_columns": ["signal_date", "signal", "amount_eur", "detail"],
+            "order_by_cols": [json.dumps(["signal_date", False])],
+            "adhoc_filters": [],
+            "row_limit": 1000,
+        },
+    ),
+    (
         "signals",
         "Weak signals with the amount at stake (EUR)",
         "mart_weak_signals",
@@ -399,9 +872,61 @@ charts = [
         },
     ),
 ]
+# each chart's title as shown; the English name above stays its key (its UUID), so that a
+# deployment's charts are updated in place, never duplicated
+TITLES = {
+    "Net encours (EUR)": "Encours net (EUR)",
+    "Overdue share of net encours": "Part échue de l'encours net",
+    "DSO countback and best possible DSO by month end (days)": (
+        "DSO par épuisement et BPDSO par fin de mois (jours)"
+    ),
+    "Aging by entity (EUR)": "Balance âgée par entité (EUR)",
+    "Freshness per entity": "Fraîcheur des données par entité",
+    "Data issues of the night: rows landed with a warning, figures left out": (
+        "Anomalies de la nuit : lignes chargées avec avertissement, montants écartés"
+    ),
+    "Top 20 debtor groups by exposure (EUR)": "20 premiers groupes débiteurs par exposition (EUR)",
+    "Herfindahl-Hirschman index of exposure over time": "Indice de Herfindahl-Hirschman de l'exposition",
+    "Share of the 10 largest debtor groups over time": "Part des 10 premiers groupes débiteurs",
+    "Exposure by worst risk class (EUR)": "Exposition par classe de risque (EUR)",
+    "Insured, uninsured and over-limit exposure (EUR)": "Exposition assurée, non assurée et hors limite (EUR)",
+    "Debtor groups in insolvency proceedings and claim deadlines": (
+        "Groupes débiteurs en procédure collective et dates limites de déclaration"
+    ),
+    "Weak signals with the amount at stake (EUR)": "Signaux faibles et montants en jeu (EUR)",
+    "Overdue invoices by recommended dunning stage (EUR)": (
+        "Factures échues par étape de relance recommandée (EUR)"
+    ),
+    "Pareto curve: cumulative share of exposure by debtor group rank": (
+        "Courbe de Pareto : part cumulée de l'exposition par rang de groupe débiteur"
+    ),
+    "Exposure by debtor group, coloured by risk class (EUR)": (
+        "Exposition par groupe débiteur, couleur de sa classe de risque (EUR)"
+    ),
+    "Insured and uninsured exposure of the 20 largest debtor groups (EUR)": (
+        "Exposition assurée et non assurée des 20 premiers groupes débiteurs (EUR)"
+    ),
+    "Exposure of the debtor group per entity (EUR)": "Exposition du groupe débiteur par entité (EUR)",
+    "Aging of the debtor group (EUR)": "Balance âgée du groupe débiteur (EUR)",
+    "Open documents of the debtor group": "Pièces ouvertes du groupe débiteur",
+    "Exposure and cover of the debtor group over time (EUR)": (
+        "Exposition et garantie du groupe débiteur dans le temps (EUR)"
+    ),
+    "Risk class of the debtor group over time (1 best, 10 worst)": (
+        "Classe de risque du groupe débiteur dans le temps (1 la meilleure, 10 la pire)"
+    ),
+    "Payment behaviour of the debtor group over time (days)": (
+        "Comportement de paiement du groupe débiteur dans le temps (jours)"
+    ),
+    "Weak signals on the debtor group": "Signaux faibles sur le groupe débiteur",
+}
+DATE_AXES = {"as_of_date", "month_end"}  # a chart along these is a trend: the as-of filter leaves it whole
+DATE_FORMAT = "%d/%m/%Y"
+DEBTOR_GROUP_FILTER = "NATIVE_FILTER-debtor_group-debtor_group_id"
 by_dash = {}
-for chart_number, (dash, name, table, viz, params) in enumerate(charts, start=1):
-    cu = uid(f"chart/{name}")
+for chart_number, (dash, key, table, viz, params) in enumerate(charts, start=1):
+    cu = uid(f"chart/{key}")
+    name = TITLES[key]
     params = {"viz_type": viz, "datasource": f"{uid('dataset/' + table)}__table", **params}
     if viz == "table":  # French number format in table cells too: amounts to the cent, shares in %
         shown = params.get("all_columns") or params.get("metrics") or []
@@ -410,6 +935,11 @@ for chart_number, (dash, name, table, viz, params) in enumerate(charts, start=1)
             for c in shown
             if c.endswith("_eur") or "share" in c
         }
+        params["table_timestamp_format"] = DATE_FORMAT
+    if viz.startswith("echarts_timeseries") and params.get("x_axis") in DATE_AXES:
+        monthly = params.get("x_axis") == "month_end"
+        params["x_axis_time_format"] = "%m/%Y" if monthly else DATE_FORMAT
+        params["tooltipTimeFormat"] = "%m/%Y" if monthly else DATE_FORMAT
     dump(
         f"charts/{table}__{cu[:8]}.yaml",
         {
@@ -429,16 +959,21 @@ for chart_number, (dash, name, table, viz, params) in enumerate(charts, start=1)
     for board in (
         dash if isinstance(dash, tuple) else (dash,)
     ):  # freshness and data issues show on every dashboard
-        by_dash.setdefault(board, []).append((cu, name, viz, chart_number))
+        by_dash.setdefault(board, []).append((cu, name, params.get("x_axis") in DATE_AXES, chart_number))
 titles = {
-    "overview": ("Group overview: encours, DSO, aging, freshness", "receivables-overview"),
-    "concentration": ("Risk concentration per debtor group", "receivables-concentration"),
-    "signals": ("Weak signals and collections", "receivables-signals"),
+    "overview": ("Vue groupe : encours, DSO, balance âgée, fraîcheur", "receivables-overview"),
+    "concentration": ("Concentration du risque par groupe débiteur", "receivables-concentration"),
+    "signals": ("Signaux faibles et recouvrement", "receivables-signals"),
+    "debtor_group": (
+        "Groupe débiteur : exposition, pièces, notation, paiements, signaux",
+        "receivables-debtor-group",
+    ),
 }
 filter_datasets = {
     "overview": "mart_aging",
     "concentration": "mart_debtor_exposure",
     "signals": "mart_weak_signals",
+    "debtor_group": "mart_debtor_exposure",
 }
 for dash, items in by_dash.items():
     title, slug = titles[dash]
@@ -470,11 +1005,11 @@ for dash, items in by_dash.items():
             "meta": {"width": 6, "height": 50, "chartId": number, "uuid": cu, "sliceName": name},
         }
     fds = uid("dataset/" + filter_datasets[dash])
-    series = [number for _, _, viz, number in items if viz == "echarts_timeseries_line"]
+    series = [number for _, _, trend, number in items if trend]
     native = [
         {
             "id": f"NATIVE_FILTER-{dash}-as_of_date",
-            "name": "As-of date",
+            "name": LABELS["as_of_date"],
             "filterType": "filter_select",
             "targets": [{"datasetUuid": fds, "column": {"name": "as_of_day"}}],
             "controlValues": {
@@ -491,14 +1026,39 @@ for dash, items in by_dash.items():
             "cascadeParentIds": [],
             "scope": {"rootPath": ["ROOT_ID"], "excluded": series},
             "type": "NATIVE_FILTER",
-            "description": "Figures as of this date (latest night by default); trends are not filtered",
+            "description": "Chiffres à cette date (la dernière nuit par défaut) ; les tendances ne sont pas filtrées",
         }
     ]
-    for col in (["entity_code"] if dash != "concentration" else []) + ["debtor_group_id"]:
+    if dash == "debtor_group":  # one group at a time, the largest by default (or the one a link picks)
+        native.append(
+            {
+                "id": DEBTOR_GROUP_FILTER,
+                "name": LABELS["debtor_group_id"],
+                "filterType": "filter_select",
+                "targets": [{"datasetUuid": fds, "column": {"name": "debtor_group_id"}}],
+                "controlValues": {
+                    "multiSelect": False,
+                    "enableEmptyFilter": True,
+                    "defaultToFirstItem": True,
+                    "searchAllOptions": True,
+                    "sortAscending": False,
+                    "sortMetric": "exposure_eur",
+                },
+                "requiredFirst": True,
+                "defaultDataMask": {"filterState": {}, "extraFormData": {}},
+                "cascadeParentIds": [],
+                "scope": {"rootPath": ["ROOT_ID"], "excluded": []},
+                "type": "NATIVE_FILTER",
+                "description": "Le groupe débiteur à examiner (le plus exposé par défaut)",
+            }
+        )
+    for col in (["entity_code"] if dash not in {"concentration", "debtor_group"} else []) + (
+        ["debtor_group_id"] if dash != "debtor_group" else []
+    ):
         native.append(
             {
                 "id": f"NATIVE_FILTER-{dash}-{col}",
-                "name": col.replace("_", " "),
+                "name": LABELS[col],
                 "filterType": "filter_select",
                 "targets": [{"datasetUuid": fds, "column": {"name": col}}],
                 "controlValues": {"multiSelect": True, "enableEmptyFilter": False, "searchAllOptions": True},
@@ -528,7 +1088,7 @@ for dash, items in by_dash.items():
                 "cross_filters_enabled": False,
                 "timed_refresh_immune_slices": [],
                 "expanded_slices": {},
-                "label_colors": {},
+                "label_colors": LABEL_COLOURS,
                 "shared_label_colors": [],
                 "chart_configuration": {},
             },

@@ -9,6 +9,9 @@ the bundle by ``receivables superset-provision``)
   by row-level security (``entity_code = '<ENTITY>'``), and SQL Lab on their
   entity's database only (``entities/<ENTITY>.duckdb``: nothing but its rows).
 - ``Receivables viewer``: every dataset, read-only (Gamma's permissions).
+- Dashboards (``DASHBOARD_RBAC``): every one to ``Group CFO`` and ``Receivables
+  viewer``; to the controllers, those whose charts all read entity-level
+  datasets (``ENTITY_DASHBOARDS``), so no chart they open fails for access.
 - ``Receivables SQL``: SQL Lab on the group's published warehouse (read-only:
   the database allows no DML and DuckDB is opened read-only). Give it with
   ``Group CFO``, to people entitled to every entity: row-level security does
@@ -23,7 +26,16 @@ from __future__ import annotations
 
 import sys
 
-ENTITY_DATASETS = ("fct_open_items", "mart_aging", "mart_dso", "mart_freshness", "mart_data_issues")
+ENTITY_DATASETS = (
+    "fct_open_items",
+    "mart_aging",
+    "mart_dso",
+    "mart_freshness",
+    "mart_data_issues",
+    "mart_entity_debtor_exposure",
+)
+# the dashboards an entity's controllers open: every chart on them reads entity-level datasets only
+ENTITY_DASHBOARDS = ("receivables-overview",)
 
 
 def main(entity_databases: dict[str, str]) -> None:
@@ -80,6 +92,15 @@ def main(entity_databases: dict[str, str]) -> None:
             rls.group_key = "entity_code"
             rls.tables = [by_name[n] for n in ENTITY_DATASETS if n in by_name]
             rls.roles = [role]
+        from superset.models.dashboard import Dashboard
+
+        group_roles = [
+            security_manager.find_role("Group CFO"),
+            security_manager.find_role("Receivables viewer"),
+        ]
+        controllers = [security_manager.find_role(f"Controller {code}") for code in entity_databases]
+        for dashboard in db.session.query(Dashboard).filter(Dashboard.slug.like("receivables-%")).all():
+            dashboard.roles = group_roles + (controllers if dashboard.slug in ENTITY_DASHBOARDS else [])
         db.session.commit()
         print(
             "roles: Group CFO, Receivables viewer, Receivables SQL, "

@@ -31,7 +31,13 @@ DATA_DIR = str(_HOME)
 
 # Dashboards read the published DuckDB file only, read-only, with no file access from SQL.
 PREVENT_UNSAFE_DB_CONNECTIONS = False
-FEATURE_FLAGS = {"DASHBOARD_NATIVE_FILTERS": True, "ENABLE_TEMPLATE_PROCESSING": False}
+# DASHBOARD_RBAC: a dashboard shows to the roles provision_security.py gives it (a controller sees
+# the entity-level ones only, never a chart they cannot read)
+FEATURE_FLAGS = {
+    "DASHBOARD_NATIVE_FILTERS": True,
+    "ENABLE_TEMPLATE_PROCESSING": False,
+    "DASHBOARD_RBAC": True,
+}
 ROW_LEVEL_SECURITY = True
 
 WTF_CSRF_ENABLED = True

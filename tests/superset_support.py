@@ -97,8 +97,10 @@ def start_server(home: Path, **extra: str) -> Iterator[Server]:
 
 
 @contextmanager
-def logged_in_page(url: str, width: int = 1600, height: int = 1200) -> Iterator[Any]:
-    """Debian's Chromium (Playwright, never a downloaded browser), logged in as admin through the form."""
+def logged_in_page(
+    url: str, width: int = 1600, height: int = 1200, user: str = "admin", password: str = ADMIN_PASSWORD
+) -> Iterator[Any]:
+    """Debian's Chromium (Playwright, never a downloaded browser), logged in through the form."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -106,8 +108,8 @@ def logged_in_page(url: str, width: int = 1600, height: int = 1200) -> Iterator[
         try:
             page = browser.new_page(viewport={"width": width, "height": height})
             page.goto(f"{url}/login/", wait_until="networkidle", timeout=120_000)
-            page.fill("[data-test=username-input]", "admin")
-            page.fill("[data-test=password-input]", ADMIN_PASSWORD)
+            page.fill("[data-test=username-input]", user)
+            page.fill("[data-test=password-input]", password)
             page.click("[data-test=login-button]")
             page.wait_for_url("**/superset/welcome/**", timeout=120_000)
             yield page

@@ -27,10 +27,19 @@ from receivables.entity_files import ENTITY_MARTS, entity_file
 from receivables.errors import ReceivablesError
 from receivables.superset_provision import ENTITY_DATABASE_NAME, SupersetClient, provision
 from superset_support import ADMIN_PASSWORD, VENV, logged_in_page, superset_env
+from test_dashboard_labels import IDENTIFIER
 
 LATEST = date(2025, 12, 31)
-MAY_BE_EMPTY = {"Debtor groups in insolvency proceedings and claim deadlines"}  # a small sample may have none
-DASHBOARDS = ("receivables-overview", "receivables-concentration", "receivables-signals")
+MAY_BE_EMPTY = {
+    "Groupes débiteurs en procédure collective et dates limites de déclaration"
+}  # a small sample may have none
+DASHBOARDS = (
+    "receivables-overview",
+    "receivables-concentration",
+    "receivables-signals",
+    "receivables-debtor-group",
+)
+CONTROLLER_DASHBOARDS = ("receivables-overview",)  # those whose charts all read entity-level datasets
 
 
 def _one_invoice_due_before_issue(folder: Path) -> None:
@@ -106,6 +115,13 @@ def admin(superset_server, published) -> SupersetClient:
     return SupersetClient(superset_server.url, "admin", ADMIN_PASSWORD)
 
 
+def charts_on(slug: str) -> int:
+    board = yaml.safe_load((REPO / "dashboards" / "dashboards" / f"{slug}.yaml").read_text(encoding="utf-8"))
+    return sum(
+        1 for item in board["position"].values() if isinstance(item, dict) and item.get("type") == "CHART"
+    )
+
+
 def chart_specs() -> list[dict]:
     return [yaml.safe_load(p.read_text()) for p in sorted((REPO / "dashboards" / "charts").glob("*.yaml"))]
 
@@ -123,8 +139,8 @@ def data_at(client: SupersetClient, chart_id: int, as_of: date) -> list[dict]:
 
 
 def test_import_is_idempotent_and_complete(admin, published):
-    assert len(admin.listing("chart")) == len(chart_specs()) == 14
-    assert len(admin.listing("dataset")) == 8
+    assert len(admin.listing("chart")) == len(chart_specs()) == 24
+    assert len(admin.listing("dataset")) == 9
     assert sorted(d["slug"] for d in admin.listing("dashboard")) == sorted(DASHBOARDS)
     databases = databases_by_name(admin)
     group = "Receivables warehouse (published, read-only)"
@@ -132,6 +148,10 @@ def test_import_is_idempotent_and_complete(admin, published):
         ENTITY_DATABASE_NAME.format(entity=code): entity_file(published, code) for code in ("FR01", "DE01")
     }
     assert sorted(databases) == sorted(files)  # one per entity, imported again without a duplicate
+    for dataset in admin.listing("dataset"):  # the labels outlive the refresh of the columns
+        detail = admin.call("GET", f"/api/v1/dataset/{dataset['id']}")["result"]
+        unlabelled = [c["column_name"] for c in detail["columns"] if not c["verbose_name"]]
+        assert detail["columns"] and not unlabelled, (dataset["table_name"], unlabelled)
     for name, database_id in databases.items():
         detail = admin.call("GET", f"/api/v1/database/{database_id}/connection")["result"]
         assert detail["sqlalchemy_uri"] == f"duckdb:///{files[name].resolve()}"
@@ -156,22 +176,25 @@ def test_chart_figures_equal_the_marts(admin, published):
     [(net_encours,)] = query(
         "select sum(amount_eur) from marts.mart_aging where as_of_date = ? and not is_intercompany", LATEST
     )
-    [row] = data_at(admin, charts["Net encours (EUR)"]["id"], LATEST)
+    [row] = data_at(admin, charts["Encours net (EUR)"]["id"], LATEST)
     assert Decimal(str(row["net_encours_eur"])).quantize(Decimal("0.01")) == net_encours
     aging = {
-        (r["entity_code"], r["aging_bucket"]): Decimal(str(r["net_encours_eur"])).quantize(Decimal("0.01"))
-        for r in data_at(admin, charts["Aging by entity (EUR)"]["id"], LATEST)
+        (r["entity_code"], r["aging_bucket_label"]): Decimal(str(r["net_encours_eur"])).quantize(
+            Decimal("0.01")
+        )
+        for r in data_at(admin, charts["Balance âgée par entité (EUR)"]["id"], LATEST)
     }
     expected = dict(
         ((e, b), a)
-        for e, b, a in query(
-            "select entity_code, aging_bucket, sum(amount_eur) from marts.mart_aging "
+        for e, b, a in query(  # each bucket under the seed's name, numbered in its order
+            "select entity_code, bucket_order || ' · ' || label_fr, sum(amount_eur) from marts.mart_aging "
+            "join reference.aging_buckets using (aging_bucket, bucket_order) "
             "where as_of_date = ? and not is_intercompany group by all",
             LATEST,
         )
     )
     assert aging == expected
-    top = data_at(admin, charts["Top 20 debtor groups by exposure (EUR)"]["id"], LATEST)
+    top = data_at(admin, charts["20 premiers groupes débiteurs par exposition (EUR)"]["id"], LATEST)
     mart_top = query(
         "select rank, debtor_group_id, exposure_eur from marts.mart_debtor_exposure "
         "where as_of_date = ? and rank <= 20 order by rank",
@@ -237,11 +260,11 @@ def databases_by_name(client: SupersetClient) -> dict[str, int]:
 
 def test_a_controller_sees_only_their_entity(admin, controller):
     charts = charts_by_name(admin)
-    rows = data_at(controller, charts["Aging by entity (EUR)"]["id"], LATEST)
+    rows = data_at(controller, charts["Balance âgée par entité (EUR)"]["id"], LATEST)
     assert rows and {r["entity_code"] for r in rows} == {"FR01"}
     with pytest.raises(Exception, match=r"40[34]"):
         controller.call(
-            "GET", f"/api/v1/chart/{charts['Top 20 debtor groups by exposure (EUR)']['id']}/data/"
+            "GET", f"/api/v1/chart/{charts['20 premiers groupes débiteurs par exposition (EUR)']['id']}/data/"
         )
 
 
@@ -346,7 +369,7 @@ def test_a_controllers_sql_reaches_no_file_extension_or_write(case, admin, contr
 
 
 def test_a_controllers_csv_export_holds_their_entity_only(admin, controller):
-    chart = charts_by_name(admin)["Freshness per entity"]
+    chart = charts_by_name(admin)["Fraîcheur des données par entité"]
     context = json.loads(admin.call("GET", f"/api/v1/chart/{chart['id']}")["result"]["query_context"])
     context.update(result_format="csv", result_type="full")
 
@@ -354,13 +377,13 @@ def test_a_controllers_csv_export_holds_their_entity_only(admin, controller):
         text = client.fetch("POST", "/api/v1/chart/data", context).decode("utf-8-sig")
         return list(csv.DictReader(io.StringIO(text), delimiter=","))
 
-    assert {row["entity_code"] for row in exported(admin)} >= {"FR01", "DE01"}
+    assert {row["Entité"] for row in exported(admin)} >= {"FR01", "DE01"}  # the columns' French labels
     rows = exported(controller)
-    assert rows and {row["entity_code"] for row in rows} == {"FR01"}
+    assert rows and {row["Entité"] for row in rows} == {"FR01"}
 
 
 def test_a_controller_cannot_reach_other_rows_by_an_ad_hoc_subquery(admin, controller):
-    chart = charts_by_name(admin)["Aging by entity (EUR)"]
+    chart = charts_by_name(admin)["Balance âgée par entité (EUR)"]
     context = json.loads(admin.call("GET", f"/api/v1/chart/{chart['id']}")["result"]["query_context"])
     [query] = context["queries"]
     query["metrics"] = [
@@ -374,9 +397,22 @@ def test_a_controller_cannot_reach_other_rows_by_an_ad_hoc_subquery(admin, contr
         controller.call("POST", "/api/v1/chart/data", context)
 
 
-def test_headless_chromium_renders_every_dashboard(admin, superset_server, tmp_path):
-    with logged_in_page(superset_server.url) as page:
-        for slug in DASHBOARDS:
+@pytest.fixture(scope="module")
+def cfo(admin, superset_server) -> str:
+    """A user with the role ``Group CFO`` (password: cfo-pw)."""
+    create_user(superset_server.home, "cfo", ["Group CFO"])
+    return "cfo"
+
+
+@pytest.mark.parametrize(("user", "dashboards"), [("cfo", DASHBOARDS), ("fr01", CONTROLLER_DASHBOARDS)])
+def test_headless_chromium_renders_every_dashboard(
+    user, dashboards, cfo, controller, superset_server, tmp_path
+):
+    """As the CFO and as a controller: each dashboard they are given, every chart, no error."""
+    client = SupersetClient(superset_server.url, user, f"{user}-pw")
+    assert sorted(d["slug"] for d in client.listing("dashboard")) == sorted(dashboards)
+    with logged_in_page(superset_server.url, user=user, password=f"{user}-pw") as page:
+        for slug in dashboards:
             page.goto(
                 f"{superset_server.url}/superset/dashboard/{slug}/?standalone=1",
                 wait_until="networkidle",
@@ -387,11 +423,19 @@ def test_headless_chromium_renders_every_dashboard(admin, superset_server, tmp_p
             page.wait_for_timeout(3000)
             page.screenshot(path=str(tmp_path / f"{slug}.png"), full_page=True)
             assert page.locator(".alert-danger, .ant-alert-error").count() == 0, slug
-            assert page.locator(".dashboard-component-chart-holder").count() >= 3, slug
+            holders = page.locator(".dashboard-component-chart-holder").count()
+            assert holders == charts_on(slug), slug
             assert LATEST.isoformat() in page.content(), (
                 f"{slug}: the as-of filter defaults to the latest night"
             )
             assert (tmp_path / f"{slug}.png").stat().st_size > 20_000
+            headers = page.locator("th, .ant-table-thead th").all_inner_texts()
+            assert headers, f"{slug}: no table header rendered"
+            raw = [h for h in headers if IDENTIFIER.match(h.strip())]
+            assert not raw, f"{slug}: headers shown as column names: {raw}"
+            assert not re.search(r"\b\d{4}-\d{2}-\d{2} 00:00:00\b", page.inner_text("body")), (
+                f"{slug}: a date shown as a timestamp"
+            )
 
 
 EXPECTED_METRICS = {
@@ -450,6 +494,34 @@ EXPECTED_METRICS = {
         "mart_data_issues",
         "issue_items",
     ): "select sum(items) from marts.mart_data_issues where as_of_date = $1",
+    (
+        "mart_debtor_exposure",
+        "cumulative_share",
+    ): "select max(cumulative_share) from marts.mart_debtor_exposure where as_of_date = $1",
+    (
+        "mart_debtor_exposure",
+        "cover_eur",
+    ): "select sum(cover_eur) from marts.mart_debtor_exposure where as_of_date = $1",
+    (
+        "mart_debtor_exposure",
+        "worst_risk_class",
+    ): "select max(worst_risk_class) from marts.mart_debtor_exposure where as_of_date = $1",
+    (
+        "mart_debtor_exposure",
+        "avg_days_to_pay_90d",
+    ): "select avg(avg_days_to_pay_90d) from marts.mart_debtor_exposure where as_of_date = $1",
+    (
+        "mart_debtor_exposure",
+        "avg_days_late_90d",
+    ): "select avg(avg_days_late_90d) from marts.mart_debtor_exposure where as_of_date = $1",
+    (
+        "mart_entity_debtor_exposure",
+        "exposure_eur",
+    ): "select sum(exposure_eur) from marts.mart_entity_debtor_exposure where as_of_date = $1",
+    (
+        "mart_entity_debtor_exposure",
+        "debtor_overdue_eur",
+    ): "select sum(overdue_eur) from marts.mart_entity_debtor_exposure where as_of_date = $1",
 }
 
 
@@ -494,16 +566,16 @@ def test_every_table_chart_shows_the_mart_rows(admin, published):
         params = spec["params"]
         if params["viz_type"] != "table" or params.get("query_mode") != "raw":
             continue
-        table = next(
-            p
+        dataset = next(
+            yaml.safe_load(p.read_text())
             for p in (REPO / "dashboards" / "datasets").glob("*.yaml")
             if yaml.safe_load(p.read_text())["uuid"] == spec["dataset_uuid"]
-        ).stem
+        )
+        table = dataset["table_name"]
         columns = params["all_columns"]
         where = " and ".join(f"({f['sqlExpression']})" for f in params["adhoc_filters"]) or "true"
-        expected = query(
-            f"select {', '.join(columns)} from marts.{table} where as_of_date = ? and {where}", LATEST
-        )
+        select = ", ".join(column_sql(dataset, c) for c in columns)
+        expected = query(f"select {select} from marts.{table} where as_of_date = ? and {where}", LATEST)
         shown = data_at(admin, charts[spec["slice_name"]]["id"], LATEST)
         assert len(shown) == min(len(expected), params["row_limit"]), spec["slice_name"]
         keys = [c for c in columns if not c.endswith("_date") and c not in {"reason", "detail"}]
@@ -511,7 +583,13 @@ def test_every_table_chart_shows_the_mart_rows(admin, published):
             as_text([row[columns.index(c)] for c in keys]) for row in expected[: len(shown)]
         ), spec["slice_name"]
         checked += 1
-    assert checked == 5
+    assert checked == 7
+
+
+def column_sql(dataset: dict, column: str) -> str:
+    """A dataset column as SQL on its mart: a calculated column (a bucket's or class's name) by its expression."""
+    calculated = {c["column_name"]: c["expression"] for c in dataset["columns"] if c["expression"]}
+    return f"{calculated[column]} as {column}" if column in calculated else column
 
 
 def test_every_aggregated_chart_equals_the_mart(admin, published):
@@ -530,13 +608,15 @@ def test_every_aggregated_chart_equals_the_mart(admin, published):
         dataset = datasets[spec["dataset_uuid"]]
         expressions = {m["metric_name"]: m["expression"] for m in dataset["metrics"]}
         metrics = params.get("metrics") or [params["metric"]]
-        trend = params["viz_type"] == "echarts_timeseries_line"
+        trend = params.get("x_axis") in {"as_of_date", "month_end"}  # the as-of filter leaves trends whole
         groups = ([params["x_axis"]] if "x_axis" in params else []) + list(params.get("groupby", []))
         where = " and ".join(f"({f['sqlExpression']})" for f in params["adhoc_filters"]) or "true"
         if not trend:
             where += f" and as_of_date = '{LATEST.isoformat()}'"
-        select = ", ".join([*groups, *(f"{expressions[m]} as {m}" for m in metrics)])
-        group_by = f" group by {', '.join(groups)}" if groups else ""
+        select = ", ".join(
+            [*(column_sql(dataset, g) for g in groups), *(f"{expressions[m]} as {m}" for m in metrics)]
+        )
+        group_by = f" group by {', '.join(str(i) for i in range(1, len(groups) + 1))}" if groups else ""
         expected = query(f"select {select} from marts.{dataset['table_name']} where {where}{group_by}")
         if trend:
             shown = admin.call("GET", f"/api/v1/chart/{charts[spec['slice_name']]['id']}/data/")["result"][0][
@@ -551,4 +631,61 @@ def test_every_aggregated_chart_equals_the_mart(admin, published):
         totals_shown = sorted(round(float(row[m] or 0), 2) for row in shown for m in metrics)
         assert totals_shown == totals_expected, spec["slice_name"]
         checked += 1
-    assert checked == 9
+    assert checked == 17
+
+
+def test_a_debtor_group_picked_shows_exactly_its_documents(admin, published):
+    """The debtor group page's documents, for the group its filter picks, are fct_open_items' rows of it."""
+    charts = charts_by_name(admin)
+    query = reader(published)
+    groups = query(
+        "select debtor_group_id from marts.mart_debtor_exposure where as_of_date = ? order by rank limit 3",
+        LATEST,
+    )
+    documents = charts["Pièces ouvertes du groupe débiteur"]["id"]
+    for (group,) in groups:
+        context = json.loads(admin.call("GET", f"/api/v1/chart/{documents}")["result"]["query_context"])
+        for item in context["queries"]:
+            item["filters"] = [
+                {"col": "as_of_day", "op": "IN", "val": [LATEST.isoformat()]},
+                {"col": "debtor_group_id", "op": "IN", "val": [group]},  # what the page's filter sends
+            ]
+        shown = admin.call("POST", "/api/v1/chart/data", context)["result"][0]["data"]
+        expected = query(
+            "select entity_code, document_id, open_amount_eur, days_past_due from marts.fct_open_items "
+            "where as_of_date = ? and debtor_group_id = ? order by all",
+            LATEST,
+            group,
+        )
+        assert expected
+        assert sorted(
+            (r["entity_code"], r["document_id"], Decimal(str(r["open_amount_eur"])), r["days_past_due"])
+            for r in shown
+        ) == [(e, d, Decimal(str(a)), p) for e, d, a, p in expected]
+
+
+def test_the_top_20_leads_to_the_debtor_groups_page(admin, cfo, superset_server, published):
+    """Click a group in the top 20: its page opens with it picked and lists its documents."""
+    [(group, name, documents)] = reader(published)(
+        "select e.debtor_group_id, e.debtor_group_name, count(o.document_id) from marts.mart_debtor_exposure e "
+        "join marts.fct_open_items o using (as_of_date, debtor_group_id) where e.as_of_date = ? and e.rank = 2 "
+        "group by all",
+        LATEST,
+    )
+    with logged_in_page(superset_server.url, user=cfo, password=f"{cfo}-pw") as page:
+        page.goto(
+            f"{superset_server.url}/superset/dashboard/receivables-concentration/?standalone=1",
+            wait_until="networkidle",
+            timeout=120_000,
+        )
+        page.get_by_role("link", name=name).first.click()
+        page.wait_for_url("**/receivables-debtor-group/**", timeout=120_000)
+        page.wait_for_selector(".dashboard-component-chart-holder", timeout=120_000)
+        page.wait_for_load_state("networkidle", timeout=120_000)
+        page.wait_for_timeout(3000)
+        assert page.locator(".alert-danger, .ant-alert-error").count() == 0
+        table = page.locator(
+            ".dashboard-component-chart-holder", has_text="Pièces ouvertes du groupe débiteur"
+        )
+        assert table.locator("tbody tr").count() == documents  # every open document of the group, no other
+        assert group in page.content()

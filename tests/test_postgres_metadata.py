@@ -187,11 +187,18 @@ def test_superset_keeps_its_dashboards_in_postgresql(postgres, night, tmp_path):
         )  # fmt: skip
         assert provision.returncode == 0, (provision.stdout + provision.stderr)[-3000:]
         stored = postgres.query("superset", "select slug from dashboards order by slug")
-        assert stored == [("receivables-concentration",), ("receivables-overview",), ("receivables-signals",)]
+        assert stored == [
+            ("receivables-concentration",),
+            ("receivables-debtor-group",),
+            ("receivables-overview",),
+            ("receivables-signals",),
+        ]
         roles = {name for (name,) in postgres.query("superset", "select name from ab_role")}
         assert {"Group CFO", "Receivables SQL", "Controller FR01", "Controller DE01"} <= roles
         client = SupersetClient(url, "admin", ADMIN_PASSWORD)
-        [chart] = [c for c in client.listing("chart") if c["slice_name"] == "Freshness per entity"]
+        [chart] = [
+            c for c in client.listing("chart") if c["slice_name"] == "Fraîcheur des données par entité"
+        ]
         started = time.monotonic()
         data = client.call("GET", f"/api/v1/chart/{chart['id']}/data/")
         assert data["result"][0]["data"], f"no rows after {time.monotonic() - started:.1f} s"

@@ -1,7 +1,7 @@
 """What changed: the executive summary of a report (the PDF's first page, the workbook's first sheets).
 
 Three comparisons, each read from the published marts at the dates compared
-(no figure is recomputed here, docs/decisions.md, "What changed"):
+(no figure is recomputed here, docs/decisions.md, "Reading the figures"):
 
 - the key figures at the as-of date, at the previous month end and at the end
   of the same month a year before (DSO: the latest month end, the one before

@@ -101,8 +101,9 @@ def query_context(params: dict[str, Any], dataset_id: int) -> dict[str, Any]:
         columns = [axis, *params.get("groupby", [])]
         metrics = list(params["metrics"])
         orderby = []
-    else:
-        columns, metrics = list(params.get("groupby", [])), list(params.get("metrics", []))
+    else:  # aggregate tables, treemaps (one ``metric``), pies
+        columns = list(params.get("groupby", []))
+        metrics = list(params.get("metrics") or ([params["metric"]] if params.get("metric") else []))
         orderby = [[metrics[0], False]] if metrics else []
     query: dict[str, Any] = {
         "columns": columns,

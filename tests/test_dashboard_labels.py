@@ -1,0 +1,131 @@
+"""The dashboards speak the users' language: every column and metric a chart shows has a French label.
+
+The bundle's datasets list each mart's columns, read from a built warehouse
+by scripts/generate_dashboards_bundle.py; a mart that gains a column without
+the bundle being generated again fails here, as does a chart that shows a
+column or metric without a label.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import REPO, reader
+
+BUNDLE = REPO / "dashboards"
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")  # a column name, not a label
+
+
+def load(folder: str) -> list[dict[str, Any]]:
+    return [
+        yaml.safe_load(path.read_text(encoding="utf-8")) for path in sorted((BUNDLE / folder).glob("*.yaml"))
+    ]
+
+
+DATASETS = {dataset["uuid"]: dataset for dataset in load("datasets")}
+
+
+def is_label(text: Any) -> bool:
+    return isinstance(text, str) and bool(text.strip()) and not IDENTIFIER.match(text)
+
+
+def shown(params: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The columns and the saved metrics a chart's params show."""
+    columns = list(params.get("all_columns", [])) + list(params.get("groupby", []))
+    columns += [params["x_axis"]] if isinstance(params.get("x_axis"), str) else []
+    metrics = list(params.get("metrics", [])) + ([params["metric"]] if params.get("metric") else [])
+    saved = [m for m in metrics if isinstance(m, str)]
+    adhoc = [m for m in metrics if not isinstance(m, str)]
+    assert all(is_label(m.get("label")) for m in adhoc), f"an ad-hoc metric without a label: {adhoc}"
+    return columns, saved
+
+
+def test_every_dataset_lists_its_marts_columns_each_with_a_french_label(reported_group: Path) -> None:
+    query = reader(reported_group)
+    for dataset in DATASETS.values():
+        physical = [c for c in dataset["columns"] if not c["expression"]]
+        columns = [
+            name
+            for (name,) in query(
+                "select column_name from information_schema.columns where table_schema = 'marts' "
+                "and table_name = ? order by ordinal_position",
+                dataset["table_name"],
+            )
+        ]
+        assert [c["column_name"] for c in physical] == columns, (
+            f"{dataset['table_name']}: the mart's columns changed; run scripts/generate_dashboards_bundle.py"
+        )
+        for column in dataset["columns"]:
+            assert is_label(column["verbose_name"]), f"{dataset['table_name']}.{column['column_name']}"
+        for metric in dataset["metrics"]:
+            assert is_label(metric["verbose_name"]), (
+                f"{dataset['table_name']}: metric {metric['metric_name']}"
+            )
+            assert metric["d3format"], (
+                f"{dataset['table_name']}: metric {metric['metric_name']} has no format"
+            )
+
+
+@pytest.mark.parametrize("chart", load("charts"), ids=lambda chart: chart["uuid"][:8])
+def test_every_column_and_metric_a_chart_shows_has_a_label(chart: dict[str, Any]) -> None:
+    dataset = DATASETS[chart["dataset_uuid"]]
+    labels = {c["column_name"]: c["verbose_name"] for c in dataset["columns"]}
+    metric_labels = {m["metric_name"]: m["verbose_name"] for m in dataset["metrics"]}
+    columns, metrics = shown(chart["params"])
+    assert columns or metrics, chart["slice_name"]
+    for column in columns:
+        assert is_label(labels.get(column)), f"{chart['slice_name']}: column {column} has no label"
+    for metric in metrics:
+        assert is_label(metric_labels.get(metric)), f"{chart['slice_name']}: metric {metric} has no label"
+    assert not IDENTIFIER.match(chart["slice_name"])
+
+
+def test_a_column_without_a_label_is_caught() -> None:
+    """The check above can fail: a chart showing a column its dataset does not label."""
+    chart = next(c for c in load("charts") if c["params"].get("all_columns"))
+    dataset = DATASETS[chart["dataset_uuid"]]
+    unlabelled = {**dataset, "columns": [{**c, "verbose_name": None} for c in dataset["columns"]]}
+    DATASETS[chart["dataset_uuid"]] = unlabelled
+    try:
+        with pytest.raises(AssertionError, match="has no label"):
+            test_every_column_and_metric_a_chart_shows_has_a_label(chart)
+    finally:
+        DATASETS[chart["dataset_uuid"]] = dataset
+
+
+def seed(name: str) -> list[dict[str, str]]:
+    import csv
+
+    with (REPO / "dbt_project" / "seeds" / f"{name}.csv").open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_buckets_and_risk_classes_read_in_order_with_one_colour_each_on_every_dashboard() -> None:
+    """Superset orders series by name: the names sort as the seeds order them, and each has the seed's colour."""
+    buckets = {f"{b['bucket_order']} · {b['label_fr']}": b["colour"] for b in seed("aging_buckets")}
+    classes = {f"{int(c['risk_class']):02d} · {c['label_fr']}": c["colour"] for c in seed("risk_classes")}
+    for names in (buckets, classes):
+        assert sorted(names) == list(names)
+    calculated = {
+        c["column_name"]: c["expression"] for d in DATASETS.values() for c in d["columns"] if c["expression"]
+    }
+    assert all(f"THEN '{name}'" in calculated["aging_bucket_label"] for name in buckets)
+    assert all(f"THEN '{name}'" in calculated["risk_class_label"] for name in classes)
+    for dashboard in load("dashboards"):
+        colours = dashboard["metadata"]["label_colors"]
+        assert {name: colours.get(name) for name in {**buckets, **classes}} == {**buckets, **classes}
+    ordered = [c for c in load("charts") if "aging_bucket_label" in c["params"].get("groupby", [])]
+    assert ordered and all(
+        c["params"]["sort_series_type"] == "name" and c["params"]["sort_series_ascending"] for c in ordered
+    )
+    shown = [c for c in load("charts") if {"aging_bucket", "worst_risk_class"} & set(shown_columns(c))]
+    assert not shown, "a chart shows a bucket or class by its code: show its name"
+
+
+def shown_columns(chart: dict[str, Any]) -> list[str]:
+    return shown(chart["params"])[0]
