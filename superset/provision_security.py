@@ -19,6 +19,7 @@ the bundle by ``receivables superset-provision``)
   only on a database a role may read whole (``superset_config.py``): a
   controller's access to the group's datasets never opens the group database
   to their SQL.
+- ``Public`` (anyone not logged in): the interface's language pack, nothing else.
 Running it again updates the same roles and filters, never duplicates them.
 """
 
@@ -101,6 +102,9 @@ def main(entity_databases: dict[str, str]) -> None:
         controllers = [security_manager.find_role(f"Controller {code}") for code in entity_databases]
         for dashboard in db.session.query(Dashboard).filter(Dashboard.slug.like("receivables-%")).all():
             dashboard.roles = group_roles + (controllers if dashboard.slug in ENTITY_DASHBOARDS else [])
+        # the login page's translations (superset_config.LANGUAGES), before anyone has logged in
+        public = security_manager.find_role("Public") or security_manager.add_role("Public")
+        public.permissions = [security_manager.add_permission_view_menu("can_language_pack", "Superset")]
         db.session.commit()
         print(
             "roles: Group CFO, Receivables viewer, Receivables SQL, "

@@ -40,6 +40,12 @@ FEATURE_FLAGS = {
 }
 ROW_LEVEL_SECURITY = True
 
+# The interface in French, the users' language, English on a click (the flag in the menu bar).
+# The login page fetches its language pack before anyone is logged in: provision_security.py
+# lets the anonymous role read that file and nothing else (upstream issue #38178).
+BABEL_DEFAULT_LOCALE = "fr"
+LANGUAGES = {"fr": {"flag": "fr", "name": "Français"}, "en": {"flag": "us", "name": "English"}}
+
 WTF_CSRF_ENABLED = True
 TALISMAN_ENABLED = False
 ENABLE_PROXY_FIX = False

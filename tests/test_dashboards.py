@@ -689,3 +689,16 @@ def test_the_top_20_leads_to_the_debtor_groups_page(admin, cfo, superset_server,
         )
         assert table.locator("tbody tr").count() == documents  # every open document of the group, no other
         assert group in page.content()
+
+
+def test_the_interface_speaks_french_from_the_login_page_on(admin, cfo, superset_server):
+    """BABEL_DEFAULT_LOCALE fr: the language pack answers before login (upstream #38178), the menus are French."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"{superset_server.url}/superset/language_pack/fr/", timeout=30) as answer:
+        pack = json.load(answer)
+    assert pack["locale_data"]["superset"][""]["lang"] == "fr"
+    with logged_in_page(superset_server.url, user=cfo, password=f"{cfo}-pw") as page:
+        page.wait_for_load_state("networkidle", timeout=120_000)
+        menu = page.inner_text("body")
+        assert "Tableaux de bord" in menu and "Dashboards" not in menu
