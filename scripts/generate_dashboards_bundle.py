@@ -923,6 +923,7 @@ TITLES = {
 DATE_AXES = {"as_of_date", "month_end"}  # a chart along these is a trend: the as-of filter leaves it whole
 DATE_FORMAT = "%d/%m/%Y"
 DEBTOR_GROUP_FILTER = "NATIVE_FILTER-debtor_group-debtor_group_id"
+FILTER_VALUES = {("signals", "entity_code"): "fct_open_items"}  # (dashboard, column): the dataset it lists
 by_dash = {}
 for chart_number, (dash, key, table, viz, params) in enumerate(charts, start=1):
     cu = uid(f"chart/{key}")
@@ -1060,7 +1061,15 @@ for dash, items in by_dash.items():
                 "id": f"NATIVE_FILTER-{dash}-{col}",
                 "name": LABELS[col],
                 "filterType": "filter_select",
-                "targets": [{"datasetUuid": fds, "column": {"name": col}}],
+                # the values come from a dataset that has the column (the signals' has no entity)
+                "targets": [
+                    {
+                        "datasetUuid": uid(
+                            "dataset/" + FILTER_VALUES.get((dash, col), filter_datasets[dash])
+                        ),
+                        "column": {"name": col},
+                    }
+                ],
                 "controlValues": {"multiSelect": True, "enableEmptyFilter": False, "searchAllOptions": True},
                 "defaultDataMask": {"filterState": {}, "extraFormData": {}},
                 "cascadeParentIds": [],

@@ -129,3 +129,17 @@ def test_buckets_and_risk_classes_read_in_order_with_one_colour_each_on_every_da
 
 def shown_columns(chart: dict[str, Any]) -> list[str]:
     return shown(chart["params"])[0]
+
+
+def test_every_native_filter_lists_a_column_its_dataset_has(reported_group: Path) -> None:
+    """A filter on a column its dataset lacks shows "Network error" instead of its values."""
+    for dashboard in load("dashboards"):
+        for native in dashboard["metadata"]["native_filter_configuration"]:
+            [target] = native["targets"]
+            dataset = DATASETS[target["datasetUuid"]]
+            columns = {c["column_name"] for c in dataset["columns"]}
+            assert target["column"]["name"] in columns, (
+                dashboard["slug"],
+                native["name"],
+                dataset["table_name"],
+            )

@@ -412,6 +412,15 @@ def test_headless_chromium_renders_every_dashboard(
     client = SupersetClient(superset_server.url, user, f"{user}-pw")
     assert sorted(d["slug"] for d in client.listing("dashboard")) == sorted(dashboards)
     with logged_in_page(superset_server.url, user=user, password=f"{user}-pw") as page:
+        failed: list[str] = []  # a chart's or a filter's data request that failed ("Network error")
+        page.on(
+            "response",
+            lambda answer: (
+                failed.append(f"{answer.status} {answer.url}")
+                if answer.status >= 400 and "/api/v1/" in answer.url
+                else None
+            ),
+        )
         for slug in dashboards:
             page.goto(
                 f"{superset_server.url}/superset/dashboard/{slug}/?standalone=1",
@@ -423,6 +432,7 @@ def test_headless_chromium_renders_every_dashboard(
             page.wait_for_timeout(3000)
             page.screenshot(path=str(tmp_path / f"{slug}.png"), full_page=True)
             assert page.locator(".alert-danger, .ant-alert-error").count() == 0, slug
+            assert not failed, f"{slug}: {failed}"
             holders = page.locator(".dashboard-component-chart-holder").count()
             assert holders == charts_on(slug), slug
             assert LATEST.isoformat() in page.content(), (
