@@ -184,6 +184,7 @@ LABELS = {
     "insolvency_date": "Ouverture de la procédure",
     "insolvency_claim_deadline": "Date limite de déclaration",
     "month_end": "Fin de mois",
+    "entity_name": "Nom de l'entité",
     "net_encours": "Encours net",
     "not_due_encours": "Encours non échu",
     "sales": "Ventes du mois",
@@ -487,18 +488,36 @@ charts = [
     ),
     (
         "overview",
-        "DSO countback and best possible DSO by month end (days)",
+        "DSO countback and best possible DSO by month end (days)",  # the group's, drawn apart
         "mart_dso",
         "echarts_timeseries_line",
         {
             "x_axis": "month_end",
             "time_grain_sqla": "P1M",
             "metrics": ["dso_countback", "bpdso"],
-            "groupby": ["entity_code"],
-            "adhoc_filters": [],
+            "groupby": [],
+            "adhoc_filters": where("entity_code = 'GROUP'"),
             "row_limit": 10000,
             "y_axis_format": ",.1f",
             "show_legend": True,
+            "markerEnabled": True,
+        },
+    ),
+    (
+        "overview",
+        "Countback DSO of each entity by month end (days)",
+        "mart_dso",
+        "echarts_timeseries_line",
+        {
+            "x_axis": "month_end",
+            "time_grain_sqla": "P1M",
+            "metrics": ["dso_countback"],
+            "groupby": ["entity_name"],  # one line per entity, by its name
+            "adhoc_filters": where("entity_code <> 'GROUP'"),
+            "row_limit": 10000,
+            "y_axis_format": ",.1f",
+            "show_legend": True,
+            "legendType": "plain",
         },
     ),
     (
@@ -878,8 +897,9 @@ TITLES = {
     "Net encours (EUR)": "Encours net (EUR)",
     "Overdue share of net encours": "Part échue de l'encours net",
     "DSO countback and best possible DSO by month end (days)": (
-        "DSO par épuisement et BPDSO par fin de mois (jours)"
+        "DSO du groupe : épuisement et BPDSO par fin de mois (jours)"
     ),
+    "Countback DSO of each entity by month end (days)": "DSO par épuisement de chaque entité (jours)",
     "Aging by entity (EUR)": "Balance âgée par entité (EUR)",
     "Freshness per entity": "Fraîcheur des données par entité",
     "Data issues of the night: rows landed with a warning, figures left out": (

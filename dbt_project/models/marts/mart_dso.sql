@@ -20,6 +20,12 @@ countback as (
 
 ),
 
+entities as (
+
+    select * from {{ ref('stg_raw__entities') }}
+
+),
+
 month_figures as (
 
     select
@@ -83,16 +89,19 @@ dso as (
 )
 
 select
-    month_end,
-    entity_code,
-    currency,
-    net_encours,
-    not_due_encours,
-    sales,
-    dso_countback,
-    dso_ratio,
-    bpdso,
-    add_days,
-    status,
-    status_reason,
+    dso.month_end,
+    dso.entity_code,
+    dso.currency,
+    dso.net_encours,
+    dso.not_due_encours,
+    dso.sales,
+    dso.dso_countback,
+    dso.dso_ratio,
+    dso.bpdso,
+    dso.add_days,
+    dso.status,
+    dso.status_reason,
+    -- the scope as the users read it: the registry's name, the group's own
+    coalesce(entities.entity_name, case when dso.entity_code = 'GROUP' then 'Groupe (consolidé)' end) as entity_name,
 from dso
+left join entities on entities.entity_code = dso.entity_code
