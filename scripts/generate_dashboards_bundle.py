@@ -17,6 +17,8 @@ import uuid
 import duckdb
 import yaml
 
+from receivables.report_data import VALUE_LABELS
+
 root = pathlib.Path(__file__).resolve().parents[1] / "dashboards"
 arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 arguments.add_argument("--warehouse", default=str(root.parent / "var" / "serving" / "warehouse.duckdb"))
@@ -76,7 +78,45 @@ DEBTOR_GROUP_LINK = (
     + html_text("coalesce(debtor_group_name, debtor_group_id)")
     + " || '</a>'"
 )
+
+
+def sql_text(text):
+    return "'" + text.replace("'", "''") + "'"
+
+
+# codes as the users read them: the reports' labels (receivables.report_data.VALUE_LABELS), a code
+# without one shown as it is
+VALUE_LABEL_TABLES = {  # column: the tables whose column holds those codes (mart_dso's status is another)
+    "signal": ("mart_weak_signals",),
+    "status": ("mart_freshness",),
+    "kind": ("mart_data_issues",),
+    "severity": ("mart_data_issues",),
+    "dunning_stage": ("fct_open_items",),
+    "document_type": ("fct_open_items",),
+}
+STAGE_ORDER = {}  # dunning stages in their order (the seed), numbered so that Superset's name order keeps it
+for stage in seed("dunning_stages"):
+    STAGE_ORDER[stage["dunning_stage"]] = min(
+        int(stage["stage_order"]), STAGE_ORDER.get(stage["dunning_stage"], 99)
+    )
+DISPLAYED = {
+    **VALUE_LABELS,
+    "dunning_stage": {
+        code: f"{STAGE_ORDER[code]} · {label}" for code, label in VALUE_LABELS["dunning_stage"].items()
+    },
+}
 CALCULATED = {  # column: (expression, the tables that offer it)
+    **{
+        f"{column}_label": (
+            f"CASE {column} "
+            + " ".join(
+                f"WHEN {sql_text(code)} THEN {sql_text(label)}" for code, label in DISPLAYED[column].items()
+            )
+            + f" ELSE {column} END",
+            tables,
+        )
+        for column, tables in VALUE_LABEL_TABLES.items()
+    },
     "debtor_group_link": (DEBTOR_GROUP_LINK, ("mart_debtor_exposure",)),
     "aging_bucket_label": (
         "CASE aging_bucket "
@@ -92,6 +132,12 @@ CALCULATED = {  # column: (expression, the tables that offer it)
     ),
 }
 
+CALCULATED_DESCRIPTIONS = {
+    "aging_bucket_label": "the bucket's name and order (seed aging_buckets)",
+    "risk_class_label": "the class's name and order (seed risk_classes)",
+    "debtor_group_link": "the debtor group's name, a link to its page (dashboard receivables-debtor-group)",
+}
+
 # The users' language: every column a dataset offers, by its mart name (one meaning per name, SPEC section 11)
 LABELS = {
     "as_of_date": "Date d'arrêté",
@@ -104,13 +150,13 @@ LABELS = {
     "debtor_group_name": "Nom du groupe débiteur",
     "debtor_group_link": "Groupe débiteur (cliquer pour le détail)",
     "document_id": "Pièce",
-    "document_type": "Type de pièce",
+    "document_type": "Type de pièce (code)",
     "currency": "Devise",
     "functional_currency": "Devise de l'entité",
     "aging_bucket": "Tranche d'âge (code)",
     "aging_bucket_label": "Tranche d'âge",
     "bucket_order": "Ordre de la tranche",
-    "dunning_stage": "Étape de relance",
+    "dunning_stage": "Étape de relance (code)",
     "customer_type": "Type de client",
     "intercompany_entity": "Entité du groupe débitrice",
     "missing_rate_currencies": "Devises sans cours",
@@ -147,8 +193,8 @@ LABELS = {
     "hhi": "Indice de Herfindahl-Hirschman",
     "groups_for_80pct": "Groupes pour 80 % de l'exposition",
     "debtor_groups_with_exposure": "Groupes débiteurs exposés",
-    "kind": "Anomalie",
-    "severity": "Gravité",
+    "kind": "Anomalie (code)",
+    "severity": "Gravité (code)",
     "detail": "Détail",
     "issue_key": "Clé de l'anomalie",
     "file_name": "Fichier",
@@ -191,13 +237,20 @@ LABELS = {
     "dso_countback": "DSO (épuisement), j",
     "dso_ratio": "DSO (ratio), j",
     "bpdso": "BPDSO, j",
+    "contractual_terms_days": "Délai contractuel, j",
     "add_days": "Retard moyen (ADD), j",
-    "status": "Statut",
+    "status": "Statut (code)",
     "status_reason": "Motif du statut",
     "reason": "Motif",
     "rows_landed": "Lignes chargées",
     "last_good_extract_date": "Dernier extrait valide",
-    "signal": "Signal",
+    "signal": "Signal (code)",
+    "signal_label": "Signal",
+    "status_label": "Statut",
+    "kind_label": "Anomalie",
+    "severity_label": "Gravité",
+    "dunning_stage_label": "Étape de relance",
+    "document_type_label": "Type de pièce",
     "signal_date": "Date du signal",
 }
 NS = uuid.UUID("6b1f2a9e-1d0c-4c84-9d9e-7f0f6d0a5e11")
@@ -248,6 +301,7 @@ METRIC_LABELS = {  # metric: (label, number format)
     "overdue_share": ("Part échue de l'encours", SHARE),
     "dso_countback": ("DSO (épuisement), j", DAYS),
     "bpdso": ("BPDSO, j", DAYS),
+    "contractual_terms": ("Délai contractuel, j", DAYS),
     "exposure_eur": ("Exposition (EUR)", EUR),
     "insured_eur": ("Assuré (EUR)", EUR),
     "uninsured_eur": ("Non assuré (EUR)", EUR),
@@ -291,6 +345,11 @@ datasets = {
             "Countback DSO in days: mart_dso.dso_countback (one row per month end and entity)",
         ),
         ("bpdso", "AVG(bpdso)", "Best possible DSO in days: mart_dso.bpdso"),
+        (
+            "contractual_terms",
+            "AVG(contractual_terms_days)",
+            "The month's sales-weighted contractual terms in days, the DSO's reference: mart_dso.contractual_terms_days",
+        ),
     ],
     "mart_debtor_exposure": [
         ("exposure_eur", "SUM(exposure_eur)", "Exposure in EUR: sum of mart_debtor_exposure.exposure_eur"),
@@ -406,7 +465,9 @@ for table, metrics in datasets.items():
                     "groupby": True,
                     "filterable": True,
                     "expression": expression,
-                    "description": "named and ordered by the seeds (aging_buckets, risk_classes)",
+                    "description": CALCULATED_DESCRIPTIONS.get(
+                        column, "the code as the users read it (receivables.report_data.VALUE_LABELS)"
+                    ),
                     "python_date_format": None,
                     "extra": None,
                 }
@@ -494,7 +555,7 @@ charts = [
         {
             "x_axis": "month_end",
             "time_grain_sqla": "P1M",
-            "metrics": ["dso_countback", "bpdso"],
+            "metrics": ["dso_countback", "bpdso", "contractual_terms"],  # the terms: the reference
             "groupby": [],
             "adhoc_filters": where("entity_code = 'GROUP'"),
             "row_limit": 10000,
@@ -546,7 +607,7 @@ charts = [
         "table",
         {
             "query_mode": "raw",
-            "all_columns": ["entity_code", "status", "last_good_extract_date", "rows_landed", "reason"],
+            "all_columns": ["entity_code", "status_label", "last_good_extract_date", "rows_landed", "reason"],
             "order_by_cols": [json.dumps(["entity_code", True])],
             "adhoc_filters": [],
             "row_limit": 1000,
@@ -559,8 +620,16 @@ charts = [
         "table",
         {
             "query_mode": "raw",
-            "all_columns": ["entity_code", "severity", "kind", "detail", "items", "amount", "currency"],
-            "order_by_cols": [json.dumps(["severity", True]), json.dumps(["entity_code", True])],
+            "all_columns": [
+                "entity_code",
+                "severity_label",
+                "kind_label",
+                "detail",
+                "items",
+                "amount",
+                "currency",
+            ],
+            "order_by_cols": [json.dumps(["severity_label", False]), json.dumps(["entity_code", True])],
             "adhoc_filters": [],
             "row_limit": 1000,
             "conditional_formatting": [
@@ -787,13 +856,13 @@ charts = [
                 "entity_code",
                 "debtor_id",
                 "document_id",
-                "document_type",
+                "document_type_label",
                 "issue_date",
                 "due_date",
                 "days_past_due",
                 "aging_bucket_label",
                 "open_amount_eur",
-                "dunning_stage",
+                "dunning_stage_label",
                 "is_disputed",
             ],
             "order_by_cols": [json.dumps(["days_past_due", False]), json.dumps(["document_id", True])],
@@ -856,7 +925,7 @@ charts = [
         "table",
         {
             "query_mode": "raw",
-            "all_columns": ["signal_date", "signal", "amount_eur", "detail"],
+            "all_columns": ["signal_date", "signal_label", "amount_eur", "detail"],
             "order_by_cols": [json.dumps(["signal_date", False])],
             "adhoc_filters": [],
             "row_limit": 1000,
@@ -869,7 +938,7 @@ charts = [
         "table",
         {
             "query_mode": "raw",
-            "all_columns": ["signal", "debtor_group_id", "signal_date", "amount_eur", "detail"],
+            "all_columns": ["signal_label", "debtor_group_id", "signal_date", "amount_eur", "detail"],
             "order_by_cols": [json.dumps(["amount_eur", False])],
             "adhoc_filters": [],
             "row_limit": 1000,
@@ -881,7 +950,7 @@ charts = [
         "fct_open_items",
         "echarts_timeseries_bar",
         {
-            "x_axis": "dunning_stage",
+            "x_axis": "dunning_stage_label",
             "metrics": ["open_amount_eur"],
             "groupby": ["entity_code"],
             "stack": "Stack",
@@ -897,7 +966,7 @@ TITLES = {
     "Net encours (EUR)": "Encours net (EUR)",
     "Overdue share of net encours": "Part échue de l'encours net",
     "DSO countback and best possible DSO by month end (days)": (
-        "DSO du groupe : épuisement et BPDSO par fin de mois (jours)"
+        "DSO du groupe : épuisement, BPDSO et délai contractuel par fin de mois (jours)"
     ),
     "Countback DSO of each entity by month end (days)": "DSO par épuisement de chaque entité (jours)",
     "Aging by entity (EUR)": "Balance âgée par entité (EUR)",

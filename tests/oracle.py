@@ -287,3 +287,25 @@ def group_dso(ledger: Ledger, m: date, months: int = 24) -> tuple[Decimal, Decim
     history_months = max(with_sales) + 1 if with_sales else 0
     # sales in the window's oldest month: the data may go back further, and the cap applies
     return encours, countback(encours, monthly, history_months if history_months < months else None)
+
+
+def group_contractual_terms(ledger: Ledger, m: date) -> Decimal | None:
+    """The group's contractual terms at month end m: due minus issue days of the month's external,
+    not cancelled documents, weighted by their sales converted at m's closing rate."""
+    weights: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    sales: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for code in ledger.entities:
+        debtors = {k[0]: r for k, r in ledger.rows[(code, "debtors")].items()}
+        for row in ledger.rows[(code, "invoices")].values():
+            issued, due = ledger.day(row, "issue_date"), ledger.day(row, "due_date")
+            if row["status"] == "cancelled" or not date(m.year, m.month, 1) <= issued <= m:
+                continue
+            if debtors[row["debtor_id"]]["intercompany_entity"] is not None:
+                continue
+            sign = -1 if row["document_type"] == "credit_note" else 1
+            amount = sign * ledger.money(row, "amount")
+            weights[(code, row["currency"])] += amount * (due - issued).days
+            sales[(code, row["currency"])] += amount
+    total = sum((cents(v / ledger.rate(c, m)) for (_, c), v in sales.items()), Decimal(0))
+    weight = sum((cents(v / ledger.rate(c, m)) for (_, c), v in weights.items()), Decimal(0))
+    return weight / total if total > 0 else None

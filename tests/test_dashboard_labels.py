@@ -143,3 +143,38 @@ def test_every_native_filter_lists_a_column_its_dataset_has(reported_group: Path
                 native["name"],
                 dataset["table_name"],
             )
+
+
+@pytest.mark.parametrize("chart", load("charts"), ids=lambda chart: chart["uuid"][:8])
+def test_no_chart_shows_a_code_that_has_a_name(chart: dict[str, Any]) -> None:
+    """A dataset that offers ``<column>_label`` (a bucket, a class, a signal, a stage...) is read by its name."""
+    named = {c["column_name"] for c in DATASETS[chart["dataset_uuid"]]["columns"]}
+    codes = [c for c in shown_columns(chart) if f"{c}_label" in named]
+    assert not codes, f"{chart['slice_name']} shows {codes} as codes"
+
+
+def test_every_code_the_marts_hold_has_its_french_name(reported_group: Path) -> None:
+    from receivables.report_data import VALUE_LABELS
+
+    query = reader(reported_group)
+    tables = {"signal": "mart_weak_signals", "status": "mart_freshness", "dunning_stage": "fct_open_items"}
+    tables |= {"document_type": "fct_open_items", "kind": "mart_data_issues", "severity": "mart_data_issues"}
+    for column, table in tables.items():
+        held = {
+            value
+            for (value,) in query(f"select distinct {column} from marts.{table} where {column} is not null")
+        }
+        assert held <= set(VALUE_LABELS[column]), (column, held - set(VALUE_LABELS[column]))
+    assert {row["dunning_stage"] for row in seed("dunning_stages")} == set(VALUE_LABELS["dunning_stage"])
+    rules = (REPO / "dbt_project" / "models" / "marts" / "_marts.yml").read_text(encoding="utf-8")
+    assert all(f"`{kind}`" in rules for kind in VALUE_LABELS["kind"])  # the kinds the mart documents
+
+
+@pytest.mark.parametrize("chart", load("charts"), ids=lambda chart: chart["uuid"][:8])
+def test_a_table_orders_by_columns_it_shows(chart: dict[str, Any]) -> None:
+    """Superset's raw table query fails when it orders by a column it does not select (DuckDB binds it)."""
+    import json
+
+    params = chart["params"]
+    ordered = [json.loads(item)[0] for item in params.get("order_by_cols", [])]
+    assert set(ordered) <= set(params.get("all_columns", [])), chart["slice_name"]

@@ -19,7 +19,7 @@ import duckdb
 import pytest
 
 from conftest import MARTS, marts_snapshot, reader, receivables, run_nights
-from oracle import Ledger, bucket_of, concentration, debtor_groups, group_dso
+from oracle import Ledger, bucket_of, concentration, debtor_groups, group_contractual_terms, group_dso
 from receivables.build import BuildError, run_dbt
 from receivables.dev.generate import GeneratorConfig, generate
 
@@ -119,6 +119,13 @@ def test_group_dso_matches_the_oracle(nights):
         assert (first_dso, status) == (None, "history_too_short")
     else:
         assert first_dso == pytest.approx(float(first_days), abs=0.006) and status == "ok"
+    # the contractual terms, the DSO's reference: the month's sales-weighted due minus issue days
+    [(terms,)] = reader(warehouse)(
+        "select contractual_terms_days from marts.mart_dso where entity_code = 'GROUP' and month_end = ?",
+        month_end,
+    )
+    expected_terms = group_contractual_terms(ledger, month_end)
+    assert expected_terms is not None and terms == pytest.approx(float(expected_terms), abs=0.051)
     months = reader(warehouse)("select distinct month_end from marts.mart_dso order by 1")
     assert [m[0] for m in months] == [
         date(2025, 9, 30),

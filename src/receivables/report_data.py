@@ -87,12 +87,36 @@ FRESHNESS_LABELS = {"ok": "à jour", "stale": "non reçu", "quarantined": "en qu
 ISSUE_LABELS = {
     "date_order": "Échéance avant la date de facture",
     "after_extract_date": "Facture datée après l'extrait",
+    "far_date": "Date à plus de 10 ans de l'extrait",
     "zero_amount": "Montant nul",
     "implausible_value": "Valeur invraisemblable",
+    "encoding_mismatch": "Encodage autre que celui déclaré",
     "missing_fx_rate": "Cours de change manquant : exclu des totaux en EUR",
     "dso_missing_fx_rate": "DSO inconnu faute de cours de change",
 }
 SEVERITY_LABELS = {"warning": "avertissement (chargé)", "error": "chiffre manquant"}
+DUNNING_LABELS = {
+    "reminder": "Relance",
+    "second_reminder": "Deuxième relance",
+    "call": "Appel",
+    "formal_notice": "Mise en demeure",
+    "payment_order_candidate": "Injonction de payer à envisager",
+}
+DOCUMENT_TYPE_LABELS = {
+    "invoice": "Facture",
+    "credit_note": "Avoir",
+    "unapplied_cash": "Encaissement non lettré",
+}
+# the codes the marts publish, as the users read them: the reports' cells and the dashboards'
+# columns (scripts/generate_dashboards_bundle.py writes them into the datasets)
+VALUE_LABELS = {
+    "signal": SIGNAL_LABELS,
+    "status": FRESHNESS_LABELS,
+    "kind": ISSUE_LABELS,
+    "severity": SEVERITY_LABELS,
+    "dunning_stage": DUNNING_LABELS,
+    "document_type": DOCUMENT_TYPE_LABELS,
+}
 AGING, DEBTORS, SIGNALS, DSO, FRESHNESS, DATA_ISSUES = (
     "Balance âgée",
     "Principaux débiteurs",
@@ -175,7 +199,8 @@ def _read(marts: _Marts, as_of: date, entity: str | None, top: int) -> Report:
     dso_scope = entity or GROUP
     dso_codes = [entity] if entity else [*codes, GROUP]
     dso_rows = marts.rows(
-        "select month_end, entity_code, currency, net_encours, sales, dso_countback, dso_ratio, bpdso, add_days "
+        "select month_end, entity_code, currency, net_encours, sales, dso_countback, dso_ratio, bpdso, add_days, "
+        "contractual_terms_days "
         f"from marts.mart_dso where month_end <= ? and entity_code in ({', '.join('?' for _ in dso_codes)}) "
         "order by month_end desc, entity_code = 'GROUP' desc, entity_code",
         as_of,
@@ -193,6 +218,7 @@ def _read(marts: _Marts, as_of: date, entity: str | None, top: int) -> Report:
             Column("DSO (ratio), j", "days"),
             Column("BPDSO, j", "days"),
             Column("Retard moyen (ADD), j", "days"),
+            Column("Délai contractuel, j", "days"),
         ),
         dso_rows,
         note="DSO par épuisement du chiffre d'affaires ; GROUPE en EUR, hors intragroupe.",

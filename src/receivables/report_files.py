@@ -174,12 +174,16 @@ def write_pdf(report: Report, path: Path) -> None:
     from matplotlib.backends.backend_pdf import PdfPages
 
     with PdfPages(path) as pdf:
-        pdf.savefig(_summary_page(report))
-        pdf.savefig(_trend_and_aging_page(report))
-        pdf.savefig(_concentration_page(report))
+        for figure in report_pages(report):
+            pdf.savefig(figure)
         info = pdf.infodict()
         info["Title"] = f"Créances clients {report.scope} au {report.as_of.strftime('%d/%m/%Y')}"
         info["Author"] = "receivables"
+
+
+def report_pages(report: Report) -> list[Any]:
+    """The PDF's pages as matplotlib figures: the executive summary, the DSO trend and aging, concentration."""
+    return [_summary_page(report), _trend_and_aging_page(report), _concentration_page(report)]
 
 
 def _page() -> Any:

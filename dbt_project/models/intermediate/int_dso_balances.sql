@@ -71,6 +71,8 @@ unapplied_cash_movements as (
         -amount as encours_change,
         0 as sales,
         case when settlement_date = month_end then -amount else 0 end as not_due_change,
+        0 as terms_weight,
+        0 as terms_sales,
     from unapplied_cash
 
     union all
@@ -83,6 +85,8 @@ unapplied_cash_movements as (
         0 as encours_change,
         0 as sales,
         amount as not_due_change,
+        0 as terms_weight,
+        0 as terms_sales,
     from unapplied_cash
     where settlement_date = month_end and month_end < date '9999-12-31'
 
@@ -97,11 +101,15 @@ monthly_movements as (
         sum(movements.encours_change) as encours_change,
         sum(movements.sales) filter (where movements.month_end >= first_month_end.first_month_end) as sales,
         sum(movements.not_due_change) as not_due_change,
+        sum(movements.terms_weight) filter (where movements.month_end >= first_month_end.first_month_end)
+            as terms_weight,
+        sum(movements.terms_sales) filter (where movements.month_end >= first_month_end.first_month_end)
+            as terms_sales,
     from (
-        select entity_code, currency, month_end, encours_change, sales, not_due_change
+        select entity_code, currency, month_end, encours_change, sales, not_due_change, terms_weight, terms_sales
         from document_months
         union all
-        select entity_code, currency, month_end, encours_change, sales, not_due_change
+        select entity_code, currency, month_end, encours_change, sales, not_due_change, terms_weight, terms_sales
         from unapplied_cash_movements
     ) as movements
     cross join first_month_end
@@ -122,6 +130,8 @@ balances as (
         entity_currencies.currency,
         month_ends.month_end,
         coalesce(monthly_movements.sales, 0) as sales,
+        coalesce(monthly_movements.terms_weight, 0) as terms_weight,
+        coalesce(monthly_movements.terms_sales, 0) as terms_sales,
         sum(coalesce(monthly_movements.encours_change, 0)) over (
             partition by entity_currencies.entity_code, entity_currencies.currency
             order by month_ends.month_end

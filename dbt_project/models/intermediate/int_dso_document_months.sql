@@ -10,11 +10,12 @@
         on_schema_change='sync_all_columns',
     )
 }}
-{#- rows written before the not-due encours was kept as changes (not_due_change) are all
-    recomputed once, by the first build that finds them -#}
+{#- rows written before the not-due encours was kept as changes (not_due_change), or before the
+    contractual terms (terms_weight), are all recomputed once, by the first build that finds them -#}
 {%- set built_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list
     if execute and is_incremental() else [] -%}
-{%- set recompute_every_document = execute and is_incremental() and 'not_due_change' not in built_columns -%}
+{%- set recompute_every_document = execute and is_incremental()
+    and ('not_due_change' not in built_columns or 'terms_weight' not in built_columns) -%}
 {#
   What each document adds to the DSO figures of each month end (SPEC section
   7), in the currency of each amount: its sales and encours in its issue
@@ -130,6 +131,18 @@ issued as (
         case
             when not_due_spans.document_id is not null then documents.document_sign * documents.amount else 0
         end as not_due_change,
+        -- its contractual terms (due date - issue date), weighted by its sales; a due date past the
+        -- horizon (an ERP's placeholder) gives no terms (docs/decisions.md, "Reading the figures")
+        case
+            when documents.due_date < documents.issue_date + to_years({{ var('date_horizon_years') }})
+                then documents.document_sign * documents.amount * date_diff('day', documents.issue_date, documents.due_date)
+            else 0
+        end as terms_weight,
+        case
+            when documents.due_date < documents.issue_date + to_years({{ var('date_horizon_years') }})
+                then documents.document_sign * documents.amount
+            else 0
+        end as terms_sales,
     from documents
     left join not_due_spans using (entity_code, document_id)
 
@@ -163,6 +176,8 @@ settled as (
         -signed_amount as encours_change,
         0 as sales,
         case when settles_before_due then -signed_amount else 0 end as not_due_change,
+        0 as terms_weight,
+        0 as terms_sales,
     from settled_lines
 
 ),
@@ -189,6 +204,8 @@ falling_due as (
         -(
             not_due_spans.document_sign * not_due_spans.amount - coalesce(settled_before_due.settled_amount, 0)
         ) as not_due_change,
+        0 as terms_weight,
+        0 as terms_sales,
     from not_due_spans
     left join settled_before_due using (entity_code, document_id)
     where not_due_spans.due_month_end is not null
@@ -228,6 +245,8 @@ document_months as (
         sum(movements.encours_change) as encours_change,
         sum(movements.sales) as sales,
         sum(movements.not_due_change) as not_due_change,
+        sum(movements.terms_weight) as terms_weight,
+        sum(movements.terms_sales) as terms_sales,
         documents.is_cancelled,
         documents.is_intercompany,
         not documents.is_cancelled and documents.is_intercompany is false as counts_in_dso,

@@ -55,6 +55,8 @@ balances_at_month_end_rates as (
         case when months_back.months_back = 0 then balances.net_encours else 0 end as net_encours,
         case when months_back.months_back = 0 then balances.not_due_encours else 0 end as not_due_encours,
         balances.sales,
+        case when months_back.months_back = 0 then balances.terms_weight else 0 end as terms_weight,
+        case when months_back.months_back = 0 then balances.terms_sales else 0 end as terms_sales,
         document_rates.units_per_eur as document_units_per_eur,
         entity_rates.units_per_eur as entity_units_per_eur,
         -- what each scope lacks to convert this row (SPEC section 12): the group converts every
@@ -85,6 +87,8 @@ converted_to_eur as (
         {{ divide_to_cents('net_encours', 'document_units_per_eur') }} as net_encours_eur,
         {{ divide_to_cents('not_due_encours', 'document_units_per_eur') }} as not_due_encours_eur,
         {{ divide_to_cents('sales', 'document_units_per_eur') }} as sales_eur,
+        {{ divide_to_cents('terms_weight', 'document_units_per_eur') }} as terms_weight_eur,
+        {{ divide_to_cents('terms_sales', 'document_units_per_eur') }} as terms_sales_eur,
     from balances_at_month_end_rates
 
 ),
@@ -101,6 +105,14 @@ converted as (
             as not_due_encours_entity,
         {{ to_entity_currency('sales', 'sales_eur', 'currency', 'functional_currency', 'entity_units_per_eur') }}
             as sales_entity,
+        {{ to_entity_currency(
+            'terms_weight', 'terms_weight_eur', 'currency', 'functional_currency', 'entity_units_per_eur'
+        ) }}
+            as terms_weight_entity,
+        {{ to_entity_currency(
+            'terms_sales', 'terms_sales_eur', 'currency', 'functional_currency', 'entity_units_per_eur'
+        ) }}
+            as terms_sales_entity,
     from converted_to_eur
 
 ),
@@ -115,6 +127,8 @@ per_entity as (
         sum(net_encours_entity) as net_encours,
         sum(not_due_encours_entity) as not_due_encours,
         sum(sales_entity) as sales,
+        sum(terms_weight_entity) as terms_weight,
+        sum(terms_sales_entity) as terms_sales,
         string_agg(distinct entity_missing_rate, ', ' order by entity_missing_rate) as missing_rate_currencies,
     from converted
     group by entity_code, month_end, months_back
@@ -131,6 +145,8 @@ group_in_eur as (
         sum(net_encours_eur) as net_encours,
         sum(not_due_encours_eur) as not_due_encours,
         sum(sales_eur) as sales,
+        sum(terms_weight_eur) as terms_weight,
+        sum(terms_sales_eur) as terms_sales,
         string_agg(distinct group_missing_rate, ', ' order by group_missing_rate) as missing_rate_currencies,
     from converted
     group by month_end, months_back
@@ -182,6 +198,8 @@ every_month_back as (
         months_back.months_back,
         missing_rates_per_month_end.missing_rate_currencies,
         coalesce(scopes.sales, 0) as sales,
+        coalesce(scopes.terms_weight, 0) as terms_weight,
+        coalesce(scopes.terms_sales, 0) as terms_sales,
         coalesce(scopes.net_encours, 0) as net_encours,
         coalesce(scopes.not_due_encours, 0) as not_due_encours,
         coalesce(

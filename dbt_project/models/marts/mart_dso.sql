@@ -36,6 +36,8 @@ month_figures as (
         sum(case when months_back = 0 then net_encours else 0 end) as net_encours,
         sum(case when months_back = 0 then not_due_encours else 0 end) as not_due_encours,
         sum(case when months_back = 0 then sales else 0 end) as sales,
+        sum(case when months_back = 0 then terms_weight else 0 end) as terms_weight,
+        sum(case when months_back = 0 then terms_sales else 0 end) as terms_sales,
         sum(case when months_back < {{ var('dso_ratio_months') }} then sales else 0 end) as sales_ratio_window,
         sum(case when months_back < {{ var('dso_ratio_months') }} then month_days else 0 end) as days_ratio_window,
     from inputs
@@ -75,6 +77,13 @@ dso as (
             2
         ) as dso_ratio,
         bpdso_countback.countback_days as bpdso,
+        round(
+            case
+                when month_figures.missing_rate_currencies is null and month_figures.terms_sales > 0
+                    then month_figures.terms_weight / month_figures.terms_sales
+            end,
+            1
+        ) as contractual_terms_days,
         round(dso_countback.countback_days - bpdso_countback.countback_days, 2) as add_days,
     from month_figures
     inner join countback as dso_countback
@@ -103,5 +112,6 @@ select
     dso.status_reason,
     -- the scope as the users read it: the registry's name, the group's own
     coalesce(entities.entity_name, case when dso.entity_code = 'GROUP' then 'Groupe (consolidé)' end) as entity_name,
+    dso.contractual_terms_days,
 from dso
 left join entities on entities.entity_code = dso.entity_code
