@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from calendar import monthrange
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -50,17 +49,6 @@ def last_report_day(as_of: date) -> date:
     while not is_report_day(day):
         day -= timedelta(days=1)
     return day
-
-
-@dataclass(frozen=True)
-class Comparisons:
-    previous: date  # the previous month end
-    last_year: date  # the same month's end a year before
-    last_report: date  # the report day before
-
-
-def comparisons(as_of: date) -> Comparisons:
-    return Comparisons(previous_month_end(as_of), same_month_last_year(as_of), last_report_day(as_of))
 
 
 def _is_built(marts: _Marts, day: date) -> bool:
@@ -130,10 +118,10 @@ def _change(now: Any, then: Any) -> Any:
 
 
 def changes_table(marts: _Marts, as_of: date, entity: str | None, codes: Sequence[str]) -> Table:
-    dates = comparisons(as_of)
+    previous_day, last_year_day = previous_month_end(as_of), same_month_last_year(as_of)
     now = key_figures(marts, as_of, entity, codes)
-    previous = key_figures(marts, dates.previous, entity, codes)
-    last_year = key_figures(marts, dates.last_year, entity, codes)
+    previous = key_figures(marts, previous_day, entity, codes)
+    last_year = key_figures(marts, last_year_day, entity, codes)
     rows = [
         (
             label,
@@ -181,9 +169,9 @@ def changes_table(marts: _Marts, as_of: date, entity: str | None, codes: Sequenc
             Column("Indicateur", "text"),
             Column("Date", "text"),
             Column(f"Au {as_of.strftime('%d/%m/%Y')}", BY_ROW),
-            Column(f"Fin de mois précédente ({dates.previous.strftime('%d/%m/%Y')})", BY_ROW),
+            Column(f"Fin de mois précédente ({previous_day.strftime('%d/%m/%Y')})", BY_ROW),
             Column("Variation sur le mois", BY_ROW),
-            Column(f"Même mois N-1 ({dates.last_year.strftime('%d/%m/%Y')})", BY_ROW),
+            Column(f"Même mois N-1 ({last_year_day.strftime('%d/%m/%Y')})", BY_ROW),
             Column("Variation sur un an", BY_ROW),
         ),
         rows,
