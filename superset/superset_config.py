@@ -47,7 +47,27 @@ BABEL_DEFAULT_LOCALE = "fr"
 LANGUAGES = {"fr": {"flag": "fr", "name": "Français"}, "en": {"flag": "us", "name": "English"}}
 
 WTF_CSRF_ENABLED = True
-TALISMAN_ENABLED = False
+# A content security policy that names no host but the server's own: the pages load nothing from
+# elsewhere, and the telemetry pixel the 6.1 front end draws on every page (a request to
+# apachesuperset.gateway.scarf.sh, compiled in) is blocked by the browser before it leaves.
+TALISMAN_ENABLED = True
+TALISMAN_CONFIG = {
+    "content_security_policy": {
+        "base-uri": ["'self'"],
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "blob:", "data:"],
+        "worker-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "object-src": "'none'",
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "font-src": ["'self'"],
+        "script-src": ["'self'", "'strict-dynamic'"],
+    },
+    "content_security_policy_nonce_in": ["script-src"],
+    "force_https": False,  # TLS ends at the reverse proxy (docs/operations.md)
+    "session_cookie_secure": False,
+}
+TALISMAN_DEV_CONFIG = TALISMAN_CONFIG
 ENABLE_PROXY_FIX = False
 SUPERSET_WEBSERVER_TIMEOUT = 120
 CACHE_CONFIG = {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 300}
@@ -86,3 +106,25 @@ class ReceivablesSecurityManager(SupersetSecurityManager):
 
 
 CUSTOM_SECURITY_MANAGER = ReceivablesSecurityManager
+
+
+def FLASK_APP_MUTATOR(app: Any) -> None:
+    """An anonymous page's event log is refused without touching its session.
+
+    The login page sends its event log as it unloads, while the login form's POST
+    is under way, with the anonymous session cookie. Superset answers it with a
+    redirect to the login page that flashes "access denied" into that session,
+    and sets its cookie. When that answer arrives after the login's, it replaces
+    the new session: the user lands on the login page again, logged out. Seen on
+    the first login after a start. The log of a logged-in user is untouched.
+    """
+    from flask import Response, request, session
+
+    @app.before_request
+    def _refuse_an_anonymous_event_log() -> Response | None:
+        # read from the session, not through flask_login.current_user, whose anonymous load
+        # marks the session modified and would set the very cookie this avoids
+        anonymous = "_user_id" not in session and "Authorization" not in request.headers
+        if request.method == "POST" and request.path == "/superset/log/" and anonymous:
+            return Response(status=401)
+        return None

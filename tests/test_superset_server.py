@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import urllib.error
 import urllib.request
 
 import pytest
@@ -48,3 +49,31 @@ def test_headless_chromium_logs_in_and_takes_a_screenshot(superset_server, tmp_p
         assert page.locator(".alert-danger").count() == 0
         page.screenshot(path=str(screenshot), full_page=True)
     assert screenshot.stat().st_size > 10_000
+
+
+def test_an_anonymous_event_log_leaves_the_session_alone(superset_server):
+    """The login page's unload beacon, answered after the login itself, must not replace the new
+    session with the anonymous one (superset_config.FLASK_APP_MUTATOR): no cookie in its answer."""
+    import http.cookiejar
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.open(f"{superset_server.url}/login/", timeout=30).read()
+    assert any(cookie.name == "session" for cookie in jar), "the login page starts an anonymous session"
+    beacon = urllib.request.Request(
+        f"{superset_server.url}/superset/log/?explode=events",
+        data=b"events=[]",
+        headers={"Content-Type": "text/plain"},
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        opener.open(beacon, timeout=30)
+    assert refused.value.code == 401
+    assert refused.value.headers.get_all("Set-Cookie") is None
+
+
+def test_pages_name_no_other_host_in_their_security_policy(superset_server):
+    with urllib.request.urlopen(f"{superset_server.url}/login/", timeout=30) as response:
+        policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "connect-src 'self';" in policy
+    assert "scarf" not in policy and "https://" not in policy

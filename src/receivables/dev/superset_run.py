@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -114,11 +115,35 @@ def logged_in_page(
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": width, "height": height})
+            # the pages load nothing from another host: the server's content security policy
+            # blocks it in the browser (a failure "csp"); anything else went out on the network
+            elsewhere: list[str] = []
+            server_host = urllib.parse.urlsplit(url).netloc
+
+            def went_out(request: Any) -> None:
+                parts = urllib.parse.urlsplit(request.url)
+                if (
+                    parts.scheme in ("http", "https")
+                    and parts.netloc != server_host
+                    and request.failure != "csp"
+                ):
+                    elsewhere.append(f"{request.url} ({request.failure or 'answered'})")
+
+            page.on("requestfinished", went_out)
+            page.on("requestfailed", went_out)
             page.goto(f"{url}/login/", wait_until="networkidle", timeout=120_000)
             page.fill("[data-test=username-input]", user)
             page.fill("[data-test=password-input]", password)
             page.click("[data-test=login-button]")
-            page.wait_for_url("**/superset/welcome/**", timeout=120_000)
+            try:
+                page.wait_for_url("**/superset/welcome/**", timeout=120_000)
+            except Exception as error:
+                raise RuntimeError(
+                    f"the login as {user} did not reach the welcome page: still on {page.url}, "
+                    f"which shows: {page.inner_text('body')[:1500]!r}"
+                ) from error
             yield page
+            if elsewhere:
+                raise RuntimeError(f"the pages sent requests to other hosts than {server_host}: {elsewhere}")
         finally:
             browser.close()
