@@ -784,7 +784,10 @@ charts = [
         "mart_debtor_exposure",
         "treemap_v2",
         {
-            "groupby": ["risk_class_label", "debtor_group_name"],
+            # each group's box holds one box named by its class: Superset colours a box by its
+            # own name, so the class (in label_colors) colours the group; the group's name is
+            # the box's upper label
+            "groupby": ["debtor_group_name", "risk_class_label"],
             "metric": "exposure_eur",
             "adhoc_filters": where("rank <= 50"),
             "row_limit": 100,

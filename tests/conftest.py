@@ -102,6 +102,18 @@ COLUMNS = {
         "insolvency_date",
     ],
     "fx_rates": ["rate_date", "currency", "units_per_eur"],
+    "collection_events": [
+        "event_id",
+        "debtor_id",
+        "document_id",
+        "event_type",
+        "event_date",
+        "promised_date",
+        "amount",
+        "currency",
+        "dispute_reason",
+        "note",
+    ],
 }
 AMOUNT_COLUMNS = {"credit_limit", "amount", "amount_excl_tax", "cover_amount", "cover_share", "units_per_eur"}
 MANIFEST_AMOUNT = {
@@ -109,6 +121,7 @@ MANIFEST_AMOUNT = {
     "invoices": "amount",
     "payments": "amount",
     "risk_ratings": "cover_amount",
+    "collection_events": "amount",
 }
 
 DAY1 = date(2026, 3, 2)

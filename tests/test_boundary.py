@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from conftest import DAY1, DAY2, good_drop, reader, write_drop
-from receivables.contract import DATE_HORIZON_YEARS
+from receivables.contract import DATE_HORIZON_YEARS, DISPUTE_REASONS
 from receivables.landing import OK, QUARANTINED
 from test_isolation import build_night, land_night, reason_of
 from test_landing import ENTITIES, write_good_night
@@ -155,6 +155,28 @@ def test_the_date_horizon_is_one_figure_for_landing_and_models():
         (Path(__file__).parents[1] / "dbt_project" / "dbt_project.yml").read_text("utf-8")
     )
     assert project["vars"]["date_horizon_years"] == DATE_HORIZON_YEARS
+
+
+def test_dispute_reasons_are_one_list_for_landing_and_models():
+    """The reasons a drop may give (contract) are those the seed labels, in its order."""
+    import csv
+
+    seed = Path(__file__).parents[1] / "dbt_project" / "seeds" / "dispute_reasons.csv"
+    with seed.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert tuple(row["dispute_reason"] for row in rows) == DISPUTE_REASONS
+    assert all(row["label_fr"] for row in rows)
+
+
+def test_the_generator_keeps_promises_by_the_seeds_grace_days():
+    import csv
+
+    from receivables.dev.generate import PROMISE_GRACE_DAYS
+
+    seed = Path(__file__).parents[1] / "dbt_project" / "seeds" / "collection_parameters.csv"
+    with seed.open(encoding="utf-8") as handle:
+        parameters = {row["parameter"]: row["value"] for row in csv.DictReader(handle)}
+    assert int(parameters["promise_grace_days"]) == PROMISE_GRACE_DAYS
 
 
 def test_far_dates_are_warnings_and_cost_each_model_a_document_s_share_of_rows(

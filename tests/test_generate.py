@@ -67,7 +67,21 @@ def test_landing_layout_and_nightly_drops(group):
                 "invoices.csv",
                 "payments.csv",
                 "risk_ratings.csv",
+                "collection_events.csv",
             }
+    events = []
+    for entity in registry.entities:
+        for path in (group / entity.code).glob("*/collection_events.csv"):
+            with path.open(encoding=entity.csv.encoding, newline="") as handle:
+                events += csv.DictReader(handle, delimiter=entity.csv.delimiter)
+    assert {row["event_type"] for row in events} >= {
+        "promise_to_pay",
+        "payment_plan",
+        "dispute_opened",
+        "dispute_resolved",
+        "dunning_sent",
+        "contact",
+    }
     weekend = group / "_group" / "2025-06-28" / "fx_rates.csv"  # a Saturday
     assert weekend.read_text().strip() == "rate_date,currency,units_per_eur"
     history = list(csv.DictReader((group / "_group" / "2025-06-23" / "fx_rates.csv").open()))

@@ -247,15 +247,95 @@ BROKEN_DROPS = {
 }
 
 
+def collection_event(**changes: Any) -> dict[str, Any]:
+    """A promise to pay invoice F-1 (SPEC section 13), with ``changes``."""
+    event = {
+        "event_id": "E-1",
+        "debtor_id": "C001",
+        "document_id": "F-1",
+        "event_type": "promise_to_pay",
+        "event_date": date(2026, 2, 20),
+        "promised_date": date(2026, 3, 10),
+        "amount": "1234.56",
+        "currency": "EUR",
+        "dispute_reason": None,
+        "note": "promis au téléphone; confirmé par mail",
+    }
+    return event | changes
+
+
+BROKEN_DROPS |= {
+    # the optional fifth extract is judged like the others: a bad row quarantines the drop
+    "collection event of an unknown debtor": (
+        "collection_events",
+        lambda r: r.update(collection_events=[collection_event(debtor_id="C999", document_id=None)]),
+        "collection_events.csv",
+        2,
+        "debtor_id",
+        "reference",
+    ),
+    "promise to pay without a date": (
+        "collection_events",
+        lambda r: r.update(
+            collection_events=[collection_event(), collection_event(event_id="E-2", promised_date=None)]
+        ),
+        "collection_events.csv",
+        3,
+        "promised_date",
+        "required",
+    ),
+    "payment plan instalment without a date": (
+        "collection_events",
+        lambda r: r.update(
+            collection_events=[collection_event(event_type="payment_plan", promised_date=None)]
+        ),
+        "collection_events.csv",
+        2,
+        "promised_date",
+        "required",
+    ),
+    "unknown dispute reason": (
+        "collection_events",
+        lambda r: r.update(
+            collection_events=[
+                collection_event(event_type="dispute_opened", promised_date=None, dispute_reason="prix")
+            ]
+        ),
+        "collection_events.csv",
+        2,
+        "dispute_reason",
+        "enum",
+    ),
+    "promised amount without its currency": (
+        "collection_events",
+        lambda r: r.update(collection_events=[collection_event(currency=None)]),
+        "collection_events.csv",
+        2,
+        "currency",
+        "required",
+    ),
+    "collection event on another debtor's invoice": (
+        "collection_events",
+        lambda r: r.update(collection_events=[collection_event(debtor_id="C002")]),
+        "collection_events.csv",
+        2,
+        "debtor_id",
+        "settlement_matches_document",
+    ),
+}
+
+
 DIALECT_SENSITIVE = (
     "date in the wrong format",
     "not a calendar date",
     "decimal point instead of comma",
     "negative amount",
 )
-QUARANTINE_CASES = [(case, "FR01") for case in sorted(BROKEN_DROPS)] + [
-    (case, "US01") for case in DIALECT_SENSITIVE
-]
+QUARANTINE_CASES = (
+    [(case, "FR01") for case in sorted(BROKEN_DROPS)]
+    + [(case, "US01") for case in DIALECT_SENSITIVE]
+    + [("promise to pay without a date", "US01")]  # the US01 dialect's empty cells
+)
 
 
 @pytest.mark.parametrize(("case", "entity"), QUARANTINE_CASES)
@@ -298,6 +378,57 @@ def test_each_quarantine_reason_alone(case, entity, registry_file, landing, ware
     assert query(
         "select status from raw.landing_log where entity_code = ? and extract_date = ?", entity, DAY2
     ) == [(QUARANTINED,)]
+
+
+def test_collection_events_land_typed_and_are_optional(registry_file, landing, warehouse, query):
+    """SPEC section 13: the fifth extract lands like the others; a drop without it lands too."""
+    write_good_night(landing)
+    rows = copy.deepcopy(good_drop("FR01"))
+    rows["collection_events"] = [
+        collection_event(),
+        collection_event(event_id="E-2", event_type="payment_plan", amount=None, currency=None),
+        collection_event(
+            event_id="E-3",
+            debtor_id="C002",
+            document_id="F-2",
+            event_type="dispute_opened",
+            promised_date=None,
+            amount="500.00",
+            dispute_reason="quality",
+        ),
+        collection_event(
+            event_id="E-4",
+            document_id=None,
+            event_type="contact",
+            promised_date=None,
+            amount=None,
+            currency=None,
+        ),
+    ]
+    write_drop(landing, "FR01", DAY1, rows, manifest=True)
+    outcomes = land_night(registry_file, landing, warehouse, DAY1)
+    assert {code: o.status for code, o in outcomes.items()} == dict.fromkeys(("GROUP", *ENTITIES), OK)
+    assert query(
+        "select event_id, document_id, event_type, event_date, promised_date, amount, currency, "
+        "dispute_reason from raw.collection_events where entity_code = 'FR01' order by event_id"
+    ) == [
+        (
+            "E-1",
+            "F-1",
+            "promise_to_pay",
+            date(2026, 2, 20),
+            date(2026, 3, 10),
+            Decimal("1234.5600"),
+            "EUR",
+            None,
+        ),
+        ("E-2", "F-1", "payment_plan", date(2026, 2, 20), date(2026, 3, 10), None, None, None),
+        ("E-3", "F-2", "dispute_opened", date(2026, 2, 20), None, Decimal("500.0000"), "EUR", "quality"),
+        ("E-4", None, "contact", date(2026, 2, 20), None, None, None, None),
+    ]
+    assert query("select count(*) from raw.collection_events where entity_code <> 'FR01'") == [(0,)]
+    # a date left empty where it is not required is no warning (no far date, no date order)
+    assert query("select count(*) from raw.landing_warnings") == [(0,)]
 
 
 def test_truncated_file_caught_by_manifest(registry_file, landing, warehouse, query):

@@ -35,6 +35,27 @@ SHARE_SQL = "decimal(7, 6)"
 
 
 @dataclass(frozen=True)
+class RequiredWhen:
+    """A column required on the rows where ``column`` holds one of ``values`` (any value when empty)."""
+
+    column: str
+    values: tuple[str, ...] = ()
+
+    @property
+    def row_condition(self) -> str:
+        """The rows it concerns, as a pandas query (Great Expectations' ``row_condition``)."""
+        if not self.values:
+            return f"{self.column} == {self.column}"  # a value is present (a missing one is NaN)
+        return f"{self.column} in {list(self.values)!r}"
+
+    @property
+    def words(self) -> str:
+        if not self.values:
+            return f"when {self.column} is given"
+        return f"when {self.column} is " + " or ".join(self.values)
+
+
+@dataclass(frozen=True)
 class Column:
     name: str
     type: ColumnType = ColumnType.TEXT
@@ -49,6 +70,7 @@ class Column:
     # warnings (SPEC section 12): representable but implausible values land and are listed
     plausible_maximum: str | None = None  # inclusive upper bound of a plausible value
     zero_is_implausible: bool = False
+    required_when: RequiredWhen | None = None  # required on some rows only (an error when missing)
 
     @property
     def duckdb_type(self) -> str:
@@ -93,6 +115,7 @@ class Extract:
     # columns of a settlement line that must equal those of the document it settles
     document_match: tuple[str, ...] = ()
     group_level: bool = False  # dropped once for the group, not per entity
+    optional: bool = False  # a drop may leave the file out: the entity sends none of these rows
 
     @property
     def file_name(self) -> str:
@@ -230,7 +253,49 @@ FX_RATES = Extract(
     ),
 )
 
-ENTITY_EXTRACTS: tuple[Extract, ...] = (DEBTORS, INVOICES, PAYMENTS, RISK_RATINGS)
+EVENT_TYPES = (
+    "promise_to_pay",
+    "payment_plan",
+    "dispute_opened",
+    "dispute_resolved",
+    "dunning_sent",
+    "contact",
+)
+# the reasons of dbt_project/seeds/dispute_reasons.csv, which labels them (a test keeps them equal)
+DISPUTE_REASONS = ("price", "quantity", "quality", "delivery", "duplicate", "missing_po", "other")
+
+COLLECTION_EVENTS = Extract(
+    name="collection_events",
+    key=("event_id",),
+    amount_column="amount",
+    optional=True,
+    references=(
+        Reference("debtor_id", "debtors", "debtor_id"),
+        Reference("document_id", "invoices", "document_id"),
+    ),
+    not_after_extract_date=("event_date",),
+    plausible_dates=("event_date", "promised_date"),
+    converted_amounts=(("amount", "currency"),),
+    document_match=("debtor_id",),
+    columns=(
+        Column("event_id", required=True),
+        Column("debtor_id", required=True),
+        Column("document_id"),
+        Column("event_type", required=True, values=EVENT_TYPES),
+        Column("event_date", ColumnType.DATE, required=True),
+        Column(
+            "promised_date",
+            ColumnType.DATE,
+            required_when=RequiredWhen("event_type", ("promise_to_pay", "payment_plan")),
+        ),
+        Column("amount", ColumnType.DECIMAL, exclusive_minimum="0"),
+        Column("currency", domain=Domain.CURRENCY, required_when=RequiredWhen("amount")),
+        Column("dispute_reason", values=DISPUTE_REASONS),
+        Column("note"),
+    ),
+)
+
+ENTITY_EXTRACTS: tuple[Extract, ...] = (DEBTORS, INVOICES, PAYMENTS, RISK_RATINGS, COLLECTION_EVENTS)
 GROUP_EXTRACTS: tuple[Extract, ...] = (FX_RATES,)
 ALL_EXTRACTS: tuple[Extract, ...] = ENTITY_EXTRACTS + GROUP_EXTRACTS
 EXTRACTS_BY_NAME = {extract.name: extract for extract in ALL_EXTRACTS}

@@ -330,10 +330,13 @@ def find_extract_file(folder: Path, extract: Extract) -> Path | None:
 
 
 def read_drop(folder: Path, extracts: tuple[Extract, ...], dialect: CsvDialect, entity: str) -> DropRead:
-    """Read every extract of a drop; a missing file is a failure (send a header-only file instead)."""
+    """Read every extract of a drop; a missing file is a failure (send a header-only file instead),
+    unless its extract is optional."""
     result = DropRead()
     for extract in extracts:
         path = find_extract_file(folder, extract)
+        if path is None and extract.optional:
+            continue  # an entity that never sends it has none of these rows
         if path is None:
             result.failures.append(
                 Failure(

@@ -94,6 +94,17 @@ def _format_expectations(extract: Extract) -> list[dict[str, Any]]:
                     column=name,
                 )
             )
+        if column.required_when is not None:
+            expectations.append(
+                _expectation(
+                    "expect_column_values_to_not_be_null",
+                    "required",
+                    f"a value ({name} is required {column.required_when.words})",
+                    column=name,
+                    row_condition=column.required_when.row_condition,
+                    condition_parser="pandas",
+                )
+            )
         if column.type is ColumnType.DATE:
             expectations.append(
                 _expectation(
@@ -224,6 +235,7 @@ def _content_expectations(extract: Extract) -> list[dict[str, Any]]:
                 column_A=later,
                 column_B=earlier,
                 or_equal=True,
+                ignore_row_if="either_value_is_missing",  # a missing date is the required rule's
             )
         )
     for column_name in extract.not_after_extract_date:
@@ -236,6 +248,7 @@ def _content_expectations(extract: Extract) -> list[dict[str, Any]]:
                 column_A=EXTRACT_DATE_COLUMN,
                 column_B=column_name,
                 or_equal=True,
+                ignore_row_if="either_value_is_missing",  # a missing date is the required rule's
             )
         )
     for column_name in extract.plausible_dates:
@@ -251,6 +264,7 @@ def _content_expectations(extract: Extract) -> list[dict[str, Any]]:
                     column_A=later,
                     column_B=earlier,
                     or_equal=True,
+                    ignore_row_if="either_value_is_missing",
                 )
             )
     for amount, currency in extract.converted_amounts:

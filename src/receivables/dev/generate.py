@@ -27,7 +27,9 @@ from typing import Any, TextIO
 
 from receivables import paths
 from receivables.contract import (
+    COLLECTION_EVENTS,
     DEBTORS,
+    DISPUTE_REASONS,
     ENTITY_EXTRACTS,
     FX_RATES,
     INVOICES,
@@ -170,6 +172,9 @@ def luhn_complete(digits: str) -> str:
 
 def fr_vat(siren: str) -> str:
     return f"FR{(12 + 3 * (int(siren) % 97)) % 97:02d}{siren}"
+
+
+PROMISE_GRACE_DAYS = 3  # dbt_project/seeds/collection_parameters.csv's promise_grace_days
 
 
 @dataclass
@@ -403,6 +408,11 @@ class GroupGenerator:
         self.writers: dict[str, tuple[date, DropWriter]] = {}
         self.last_rated: dict[tuple[str, str, str], date] = {}
         self.stats: dict[str, int] = defaultdict(int)
+        # the collection events draw from their own stream: the sample's documents and payments
+        # stay those of the same seed without them
+        self.follow_up_rng = random.Random(f"{config.seed}/collection_events")
+        self.event_ids: dict[str, int] = defaultdict(int)
+        self.plans: dict[tuple[str, str], date] = {}  # the day each plan of two payments was agreed
 
     # ----- set-up: companies, accounts ---------------------------------
     def _company_name(self, country: str) -> str:
@@ -703,9 +713,14 @@ class GroupGenerator:
             return
         if rng.random() < 0.03:  # a long tail of old overdue items: forgotten, contested, paid very late
             pay_day += timedelta(days=rng.randint(60, 400))
+        self._follow_up(code, invoice, pay_day, dispute_day, remaining)
         plan = rng.random()
         if plan < 0.08:  # two partial payments
             first = remaining // 2
+            self._payment_plan(
+                code, invoice, max(day + timedelta(days=1), pay_day - timedelta(days=15)), first
+            )
+            self._payment_plan(code, invoice, pay_day, remaining - first, last=True)
             self._schedule(
                 max(day + timedelta(days=1), pay_day - timedelta(days=15)),
                 "pay",
@@ -766,6 +781,77 @@ class GroupGenerator:
         else:
             self._schedule(pay_day, "pay", code, account, document_id, currency, remaining, "payment")
 
+    # ----- collection events (SPEC section 13) ---------------------------
+    def _event(self, code: str, invoice: dict[str, Any], day: date, event_type: str, **values: Any) -> None:
+        """A collection event on the invoice, written with the drop of its day."""
+        self.event_ids[code] += 1
+        row = {
+            "event_id": f"{code}-E{self.event_ids[code]:08d}",
+            "debtor_id": invoice["debtor_id"],
+            "document_id": invoice["document_id"],
+            "event_type": event_type,
+            "event_date": day,
+            "promised_date": None,
+            "amount": None,
+            "currency": None,
+            "dispute_reason": None,
+            "note": None,
+        } | values
+        if row["amount"] is not None:
+            row["currency"] = invoice["currency"]
+        self._schedule(day, "event", code, row)
+
+    def _follow_up(
+        self, code: str, invoice: dict[str, Any], pay_day: date, dispute_day: date | None, remaining: int
+    ) -> None:
+        """What a credit manager records on the invoice, consistent with when it is paid.
+
+        A dispute is opened on its day and, mostly, resolved before the payment.
+        An invoice paid over a week late gets a dunning letter, often a promise:
+        kept (the payment comes by the promised date plus the grace days), or
+        broken and followed by a second promise, which is kept.
+        """
+        rng = self.follow_up_rng
+        due, issued = invoice["due_date"], invoice["issue_date"]
+        if dispute_day:
+            reason = rng.choices(DISPUTE_REASONS, weights=(5, 3, 3, 4, 1, 2, 1))[0]
+            amount = Money(remaining) if rng.random() < 0.5 else None
+            self._event(code, invoice, dispute_day, "dispute_opened", dispute_reason=reason, amount=amount)
+            if rng.random() < 0.85:
+                resolved = max(dispute_day + timedelta(days=1), pay_day - timedelta(days=rng.randint(0, 20)))
+                self._event(code, invoice, resolved, "dispute_resolved")
+            return
+        late = (pay_day - due).days
+        if late <= 7 or rng.random() >= 0.35:
+            return
+        called = max(issued + timedelta(days=1), due + timedelta(days=rng.randint(3, min(late - 1, 20))))
+        self._event(code, invoice, called, "dunning_sent")
+        whole = None if rng.random() < 0.3 else Money(remaining)
+        broken_by = called + timedelta(days=rng.randint(5, 15))
+        if rng.random() < 0.3 and broken_by + timedelta(days=PROMISE_GRACE_DAYS + 8) < pay_day:
+            self._event(code, invoice, called, "promise_to_pay", promised_date=broken_by, amount=whole)
+            called = broken_by + timedelta(days=rng.randint(4, 7))
+            self._event(code, invoice, called, "contact", note="relance après promesse non tenue")
+        promised = max(
+            called + timedelta(days=1), pay_day + timedelta(days=rng.randint(-PROMISE_GRACE_DAYS, 5))
+        )
+        self._event(code, invoice, called, "promise_to_pay", promised_date=promised, amount=whole)
+
+    def _payment_plan(
+        self, code: str, invoice: dict[str, Any], day: date, amount: int, last: bool = False
+    ) -> None:
+        """One instalment of a plan agreed ten days before its first, for half the plans of two payments."""
+        key = (code, invoice["document_id"])
+        if not last:
+            agreed = max(invoice["issue_date"], day - timedelta(days=10))
+            if self.follow_up_rng.random() >= 0.5:
+                return
+            self.plans[key] = agreed
+        agreed_day = self.plans.pop(key, None) if last else self.plans.get(key)
+        if agreed_day is None:
+            return
+        self._event(code, invoice, agreed_day, "payment_plan", promised_date=day, amount=Money(amount))
+
     def _emit_invoice(
         self, code: str, invoice: dict[str, Any], day: date, cancel_day: date | None, dispute_day: date | None
     ) -> None:
@@ -822,6 +908,8 @@ class GroupGenerator:
         sim = self.sims[code]
         if kind == "resend":
             self._emit(code, INVOICES, payload[1], day)
+        elif kind == "event":
+            self._emit(code, COLLECTION_EVENTS, payload[1], day)
         elif kind == "pay":
             _, account, document, currency, amount, pay_kind, *fee = payload
             settlement = self._settlement(sim)
