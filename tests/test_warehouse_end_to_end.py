@@ -198,7 +198,9 @@ def _golden_csv(query, mart: str) -> str:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("mart", [*MARTS, "mart_entity_debtor_exposure", "mart_data_issues"])
+@pytest.mark.parametrize(
+    "mart", [*MARTS, "mart_entity_debtor_exposure", "mart_data_issues", "mart_promises", "mart_disputes"]
+)
 def test_the_sample_group_s_marts_are_the_golden_ones(nights, mart):
     """Every published figure of the sample group at 2025-12-31, to the cent, as committed.
 

@@ -81,6 +81,9 @@ SIGNAL_LABELS = {
     "payment_reversal": "Rejet de paiement",
     "high_share_of_exposure": "Part élevée de l'encours du groupe",
     "overdue_growth": "Forte hausse de l'échu",
+    "broken_promise": "Promesse de paiement non tenue",
+    "repeated_payment_plans": "Échéanciers de paiement répétés",
+    "long_dispute": "Litige ouvert depuis longtemps",
 }
 
 FRESHNESS_LABELS = {"ok": "à jour", "stale": "non reçu", "quarantined": "en quarantaine"}
@@ -101,6 +104,17 @@ DUNNING_LABELS = {
     "call": "Appel",
     "formal_notice": "Mise en demeure",
     "payment_order_candidate": "Injonction de payer à envisager",
+    "promised": "Promesse en cours : pas de relance",
+    "disputed": "En litige : pas de relance",
+}
+PROMISE_STATUS_LABELS = {"kept": "tenue", "broken": "non tenue", "pending": "en attente"}
+EVENT_TYPE_LABELS = {
+    "promise_to_pay": "Promesse de paiement",
+    "payment_plan": "Échéance d'un plan de paiement",
+    "dispute_opened": "Litige ouvert",
+    "dispute_resolved": "Litige résolu",
+    "dunning_sent": "Relance envoyée",
+    "contact": "Contact",
 }
 DOCUMENT_TYPE_LABELS = {
     "invoice": "Facture",
@@ -116,6 +130,8 @@ VALUE_LABELS = {
     "severity": SEVERITY_LABELS,
     "dunning_stage": DUNNING_LABELS,
     "document_type": DOCUMENT_TYPE_LABELS,
+    "promise_status": PROMISE_STATUS_LABELS,
+    "event_type": EVENT_TYPE_LABELS,
 }
 AGING, DEBTORS, SIGNALS, DSO, FRESHNESS, DATA_ISSUES = (
     "Balance âgée",

@@ -1,6 +1,11 @@
 {#
   Aging bucket and recommended dunning stage of each open item (SPEC sections
   5 and 9), from the seeds aging_buckets and dunning_stages: no bound in SQL.
+  An open dispute of the collection events (SPEC section 13) marks the item
+  disputed whatever the invoice's flag says (a debtor-level one, every open
+  invoice of the debtor); an overdue item under dispute reads the seed's
+  disputed stage, one with a pending promise (and no dispute) reads
+  'promised': neither is escalated.
   At the as-of dates only: the earlier evaluation date of the weak signals
   needs no bucket, and they read int_open_items_converted.
 #}
@@ -25,13 +30,82 @@ dunning_stages as (
 
 ),
 
+open_disputes as (
+
+    select * from {{ ref('int_collection_disputes') }}
+    where is_open
+
+),
+
+pending_promises as (
+
+    select * from {{ ref('int_collection_promises') }}
+    where promise_status = 'pending'
+
+),
+
+item_disputes as (
+
+    -- the open items an open dispute event covers: its document, or its debtor's invoices
+    select
+        open_items.evaluation_date,
+        open_items.entity_code,
+        open_items.document_id,
+    from open_items
+    inner join open_disputes
+        on open_disputes.as_of_date = open_items.evaluation_date
+        and open_disputes.entity_code = open_items.entity_code
+        and open_disputes.debtor_id = open_items.debtor_id
+        and (
+            open_disputes.document_id = open_items.document_id
+            or (open_disputes.document_id is null and open_items.document_type = 'invoice')
+        )
+    group by all
+
+),
+
+item_promises as (
+
+    -- the open items a pending promise covers: its document, or its debtor's items
+    select
+        open_items.evaluation_date,
+        open_items.entity_code,
+        open_items.document_id,
+    from open_items
+    inner join pending_promises
+        on pending_promises.as_of_date = open_items.evaluation_date
+        and pending_promises.entity_code = open_items.entity_code
+        and pending_promises.debtor_id = open_items.debtor_id
+        and (pending_promises.document_id = open_items.document_id or pending_promises.document_id is null)
+    group by all
+
+),
+
+open_items_followed_up as (
+
+    select
+        open_items.* exclude (is_disputed),
+        open_items.is_disputed or item_disputes.document_id is not null as is_disputed,
+        item_promises.document_id is not null as has_pending_promise,
+    from open_items
+    left join item_disputes
+        on item_disputes.evaluation_date = open_items.evaluation_date
+        and item_disputes.entity_code = open_items.entity_code
+        and item_disputes.document_id = open_items.document_id
+    left join item_promises
+        on item_promises.evaluation_date = open_items.evaluation_date
+        and item_promises.entity_code = open_items.entity_code
+        and item_promises.document_id = open_items.document_id
+
+),
+
 open_items_bucketed as (
 
     select
         open_items.*,
         aging_buckets.aging_bucket,
         aging_buckets.bucket_order,
-    from open_items
+    from open_items_followed_up as open_items
     inner join aging_buckets
         on open_items.days_past_due >= coalesce(aging_buckets.min_days_past_due, open_items.days_past_due)
         and open_items.days_past_due <= coalesce(aging_buckets.max_days_past_due, open_items.days_past_due)
@@ -41,8 +115,14 @@ open_items_bucketed as (
 open_items_with_dunning as (
 
     select
-        open_items_bucketed.*,
-        dunning_stages.dunning_stage,
+        open_items_bucketed.* exclude (open_items_bucketed.has_pending_promise),
+        case
+            when dunning_stages.dunning_stage is not null
+                and open_items_bucketed.has_pending_promise
+                and not open_items_bucketed.is_disputed
+                then 'promised'
+            else dunning_stages.dunning_stage
+        end as dunning_stage,
     from open_items_bucketed
     left join dunning_stages
         on open_items_bucketed.document_type = 'invoice'

@@ -217,6 +217,78 @@ overdue_growth as (
 
 ),
 
+promises as (
+
+    select
+        promises.*,
+        debtors.debtor_group_id,
+        -- a plan: its instalments agreed the same day on the same document (or balance)
+        concat_ws('|', promises.entity_code, promises.debtor_id, promises.document_id, promises.event_date) as plan_key,
+    from {{ ref('int_collection_promises') }} as promises
+    inner join {{ ref('int_debtors_resolved') }} as debtors
+        on debtors.entity_code = promises.entity_code
+        and debtors.debtor_id = promises.debtor_id
+        and not debtors.is_intercompany
+
+),
+
+broken_promises as (
+
+    -- a promise broken within the window (SPEC section 13): its date is the last day it could be kept
+    select
+        as_of_date,
+        debtor_group_id,
+        'broken_promise' as signal,
+        max(due_by) as signal_date,
+        sum(promised_amount_eur) as amount_eur,
+        cast(count(*) as varchar) || ' promise(s) to pay broken in '
+        || '{{ var("weak_signal_broken_promise_window_days") }} days' as detail,
+    from promises
+    where promise_status = 'broken'
+        and due_by >= {{ window_before('as_of_date', 'weak_signal_broken_promise_window_days') }}
+    group by all
+
+),
+
+repeated_payment_plans as (
+
+    select
+        as_of_date,
+        debtor_group_id,
+        'repeated_payment_plans' as signal,
+        max(event_date) as signal_date,
+        sum(promised_amount_eur) as amount_eur,
+        cast(count(distinct plan_key) as varchar)
+        || ' payment plans agreed in {{ var("weak_signal_payment_plan_window_days") }} days' as detail,
+    from promises
+    where event_type = 'payment_plan'
+        and event_date > {{ window_before('as_of_date', 'weak_signal_payment_plan_window_days') }}
+    group by all
+    having count(distinct plan_key) >= {{ var('weak_signal_payment_plans') }}
+
+),
+
+long_disputes as (
+
+    select
+        disputes.as_of_date,
+        debtors.debtor_group_id,
+        'long_dispute' as signal,
+        cast(min(disputes.opened_on) + to_days({{ var('weak_signal_dispute_open_days') }}) as date) as signal_date,
+        sum(disputes.disputed_amount_eur) as amount_eur,
+        cast(count(*) as varchar) || ' dispute(s) open over {{ var("weak_signal_dispute_open_days") }} days, '
+        || 'the oldest for ' || cast(max(disputes.age_days) as varchar) || ' days' as detail,
+    from {{ ref('mart_disputes') }} as disputes
+    inner join {{ ref('int_debtors_resolved') }} as debtors
+        on debtors.entity_code = disputes.entity_code
+        and debtors.debtor_id = disputes.debtor_id
+        and not debtors.is_intercompany
+    where disputes.as_of_date in (select as_of_dates.as_of_date from {{ ref('int_as_of_dates') }} as as_of_dates)
+        and disputes.age_days > {{ var('weak_signal_dispute_open_days') }}
+    group by all
+
+),
+
 signals as (
 
     select * from insolvency_opened
@@ -232,6 +304,12 @@ signals as (
     select * from high_share
     union all by name
     select * from overdue_growth
+    union all by name
+    select * from broken_promises
+    union all by name
+    select * from repeated_payment_plans
+    union all by name
+    select * from long_disputes
 
 )
 

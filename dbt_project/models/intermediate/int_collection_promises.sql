@@ -1,0 +1,305 @@
+{#
+  Each promise to pay and payment plan instalment at each as-of date t
+  (SPEC section 13): kept, broken or pending, with the settlements that kept it.
+
+  - The promised amount is the event's amount in its currency; an empty
+    amount is the whole open amount at the event date: the document's, or for
+    a debtor-level promise the debtor's open invoices, per currency.
+  - The instalments of one plan (same entity, debtor, document and event
+    date) are cumulative: instalment k is kept when the payments since the
+    plan was agreed cover instalments 1 to k, so the first payment never
+    keeps the second instalment.
+  - Payments (kind payment, a reversal taking one back) dated from the event
+    date to the promised date plus the grace days (seed collection_parameters)
+    and at most t count: on the document, or for a debtor-level promise on
+    any of the debtor's documents or unapplied.
+  - Kept when every currency's payments cover its amount; broken when the
+    promised date plus the grace days is before t uncovered; pending else.
+    Promises made more than collection_history_days before t are left out.
+#}
+with
+
+as_of_dates as (
+
+    select * from {{ ref('int_as_of_dates') }}
+
+),
+
+events as (
+
+    select * from {{ ref('stg_raw__collection_events') }}
+
+),
+
+invoices as (
+
+    select * from {{ ref('stg_raw__invoices') }}
+
+),
+
+payments as (
+
+    select * from {{ ref('stg_raw__payments') }}
+
+),
+
+fx_rates as (
+
+    select * from {{ ref('int_fx_rates_resolved') }}
+
+),
+
+grace as (
+
+    select cast(value as integer) as grace_days
+    from {{ ref('collection_parameters') }}
+    where parameter = 'promise_grace_days'
+
+),
+
+promises as (
+
+    select
+        as_of_dates.as_of_date,
+        events.entity_code,
+        events.event_id,
+        events.event_type,
+        events.debtor_id,
+        events.document_id,
+        events.event_date,
+        events.promised_date,
+        events.amount,
+        events.currency,
+        cast(events.promised_date + to_days(grace.grace_days) as date) as due_by,
+    from as_of_dates
+    cross join grace
+    inner join events
+        on events.event_date <= as_of_dates.as_of_date
+        and events.event_date > {{ window_before('as_of_dates.as_of_date', 'collection_history_days') }}
+    where events.event_type in ('promise_to_pay', 'payment_plan')
+
+),
+
+promised_documents as (
+
+    -- the open invoices a promise without an amount covers: its document, or the debtor's
+    select
+        promises.as_of_date,
+        promises.entity_code,
+        promises.event_id,
+        promises.event_date,
+        invoices.document_id,
+        invoices.currency,
+        invoices.amount,
+    from promises
+    inner join invoices
+        on invoices.entity_code = promises.entity_code
+        and invoices.debtor_id = promises.debtor_id
+        and (promises.document_id is null or invoices.document_id = promises.document_id)
+        and invoices.document_type = 'invoice'
+        and not invoices.is_cancelled
+        and invoices.issue_date <= promises.event_date
+    where promises.amount is null
+
+),
+
+settled_before_promise as (
+
+    select
+        promised_documents.event_id,
+        promised_documents.as_of_date,
+        promised_documents.entity_code,
+        promised_documents.document_id,
+        sum(payments.amount) as amount,
+    from promised_documents
+    inner join payments
+        on payments.entity_code = promised_documents.entity_code
+        and payments.document_id = promised_documents.document_id
+        and payments.settlement_date < promised_documents.event_date
+    group by all
+
+),
+
+document_open_amounts as (
+
+    -- what was left to pay on each at the event date, summed per currency
+    select
+        promised_documents.as_of_date,
+        promised_documents.entity_code,
+        promised_documents.event_id,
+        promised_documents.currency,
+        sum(promised_documents.amount - coalesce(settled.amount, 0)) as open_amount,
+    from promised_documents
+    left join settled_before_promise as settled
+        on settled.as_of_date = promised_documents.as_of_date
+        and settled.entity_code = promised_documents.entity_code
+        and settled.event_id = promised_documents.event_id
+        and settled.document_id = promised_documents.document_id
+    group by all
+
+),
+
+targets as (
+
+    select as_of_date, entity_code, event_id, currency, amount as target_amount,
+    from promises
+    where amount is not null
+
+    union all
+
+    -- nothing left to pay in a currency: a target of zero, reached when promised
+    select as_of_date, entity_code, event_id, currency, greatest(open_amount, 0) as target_amount,
+    from document_open_amounts
+
+),
+
+cumulative_targets as (
+
+    -- a plan's instalments add up, in the order of their dates
+    select
+        targets.*,
+        promises.document_id,
+        promises.debtor_id,
+        promises.event_date,
+        promises.due_by,
+        sum(targets.target_amount) over (
+            partition by
+                targets.as_of_date, targets.entity_code, promises.debtor_id, promises.document_id,
+                promises.event_date, promises.event_type, targets.currency,
+                case when promises.event_type = 'payment_plan' then '' else promises.event_id end
+            order by promises.promised_date, promises.event_id
+            rows between unbounded preceding and current row
+        ) as cumulative_target,
+    from targets
+    inner join promises
+        on promises.as_of_date = targets.as_of_date
+        and promises.entity_code = targets.entity_code
+        and promises.event_id = targets.event_id
+
+),
+
+covering_lines as (
+
+    select
+        cumulative_targets.as_of_date,
+        cumulative_targets.entity_code,
+        cumulative_targets.event_id,
+        cumulative_targets.currency,
+        cumulative_targets.cumulative_target,
+        payments.settlement_id,
+        payments.settlement_date,
+        payments.amount as line_amount,
+        sum(payments.amount) over (
+            partition by
+                cumulative_targets.as_of_date, cumulative_targets.entity_code,
+                cumulative_targets.event_id, cumulative_targets.currency
+            order by payments.settlement_date, payments.settlement_id, payments.line_no
+            rows between unbounded preceding and current row
+        ) as running_amount,
+    from cumulative_targets
+    inner join payments
+        on payments.entity_code = cumulative_targets.entity_code
+        and payments.debtor_id = cumulative_targets.debtor_id
+        and payments.currency = cumulative_targets.currency
+        and (cumulative_targets.document_id is null or payments.document_id = cumulative_targets.document_id)
+        and payments.settlement_kind in ('payment', 'reversal')
+        and payments.settlement_date >= cumulative_targets.event_date
+        and payments.settlement_date <= least(cumulative_targets.due_by, cumulative_targets.as_of_date)
+
+),
+
+coverage_by_currency as (
+
+    select
+        cumulative_targets.as_of_date,
+        cumulative_targets.entity_code,
+        cumulative_targets.event_id,
+        cumulative_targets.currency,
+        cumulative_targets.target_amount,
+        coalesce(max(covering_lines.running_amount) filter (where covering_lines.settlement_date is not null), 0)
+            as covered_amount,
+        cumulative_targets.cumulative_target,
+        cumulative_targets.event_date,
+        -- the day the payments first reached the amount
+        min(covering_lines.settlement_date) filter (
+            where covering_lines.running_amount >= cumulative_targets.cumulative_target
+        ) as reached_by_payments,
+        -- the settlements up to the one that reached the amount
+        string_agg(distinct covering_lines.settlement_id, ', ' order by covering_lines.settlement_id) filter (
+            where covering_lines.running_amount - covering_lines.line_amount < cumulative_targets.cumulative_target
+        ) as settlement_ids,
+    from cumulative_targets
+    left join covering_lines
+        on covering_lines.as_of_date = cumulative_targets.as_of_date
+        and covering_lines.entity_code = cumulative_targets.entity_code
+        and covering_lines.event_id = cumulative_targets.event_id
+        and covering_lines.currency = cumulative_targets.currency
+    group by all
+
+),
+
+coverage_reached as (
+
+    select
+        * exclude (reached_by_payments),
+        -- a promise of nothing (all paid when it was made) is kept when made
+        case when cumulative_target <= 0 then event_date else reached_by_payments end as reached_on,
+    from coverage_by_currency
+
+),
+
+coverage as (
+
+    select
+        coverage_by_currency.as_of_date,
+        coverage_by_currency.entity_code,
+        coverage_by_currency.event_id,
+        case when count(*) = 1 then any_value(coverage_by_currency.currency) end as currency,
+        case when count(*) = 1 then any_value(coverage_by_currency.target_amount) end as promised_amount,
+        case when count(*) = 1 then any_value(coverage_by_currency.covered_amount) end as covered_amount,
+        case when count(*) = 1 then any_value(coverage_by_currency.cumulative_target) end as promised_to_date,
+        sum({{ divide_to_cents('coverage_by_currency.target_amount', 'fx_rates.units_per_eur') }}) as promised_amount_eur,
+        case when bool_and(coverage_by_currency.reached_on is not null) then max(coverage_by_currency.reached_on) end
+            as kept_on,
+        string_agg(coverage_by_currency.settlement_ids, ', ') as settlement_ids,
+    from coverage_reached as coverage_by_currency
+    left join fx_rates
+        on fx_rates.rate_day = coverage_by_currency.as_of_date
+        and fx_rates.currency = coverage_by_currency.currency
+    group by all
+
+),
+
+judged as (
+
+    select
+        promises.as_of_date,
+        promises.entity_code,
+        promises.event_id,
+        promises.event_type,
+        promises.debtor_id,
+        promises.document_id,
+        promises.event_date,
+        promises.promised_date,
+        promises.due_by,
+        coverage.currency,
+        coverage.promised_amount,
+        coverage.promised_amount_eur,
+        coverage.covered_amount,
+        coverage.promised_to_date,
+        coverage.kept_on,
+        case when coverage.kept_on is not null then coverage.settlement_ids end as kept_by_settlements,
+        case
+            when coverage.kept_on is not null then 'kept'
+            when promises.due_by < promises.as_of_date then 'broken'
+            else 'pending'
+        end as promise_status,
+    from promises
+    left join coverage
+        on coverage.as_of_date = promises.as_of_date
+        and coverage.entity_code = promises.entity_code
+        and coverage.event_id = promises.event_id
+
+)
+
+select * from judged
