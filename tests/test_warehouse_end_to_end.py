@@ -199,7 +199,15 @@ def _golden_csv(query, mart: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "mart", [*MARTS, "mart_entity_debtor_exposure", "mart_data_issues", "mart_promises", "mart_disputes"]
+    "mart",
+    [
+        *MARTS,
+        "mart_entity_debtor_exposure",
+        "mart_data_issues",
+        "mart_promises",
+        "mart_disputes",
+        "mart_cash_forecast",
+    ],
 )
 def test_the_sample_group_s_marts_are_the_golden_ones(nights, mart):
     """Every published figure of the sample group at 2025-12-31, to the cent, as committed.

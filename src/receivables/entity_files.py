@@ -39,6 +39,8 @@ ENTITY_MARTS: dict[str, str] = {
     "mart_data_issues": "select * from grp.marts.mart_data_issues where entity_code = $entity",
     "mart_promises": "select * from grp.marts.mart_promises where entity_code = $entity",
     "mart_disputes": "select * from grp.marts.mart_disputes where entity_code = $entity",
+    "mart_cash_forecast": "select * from grp.marts.mart_cash_forecast where entity_code = $entity",
+    "mart_forecast_accuracy": "select * from grp.marts.mart_forecast_accuracy where entity_code = $entity",
     "mart_weak_signals": (
         "select signals.as_of_date, signals.debtor_group_id, signals.signal, "
         "cast(null as varchar) as detail, exposure.exposure_eur as amount_eur, signals.signal_date "

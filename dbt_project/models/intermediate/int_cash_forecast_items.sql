@@ -1,0 +1,380 @@
+{#
+  When each open invoice is expected to be collected, at each as-of date t
+  (SPEC section 14), split by source:
+  - doubtful: more than doubtful_days_past_due past due, or of a debtor group
+    in insolvency or default: not forecast (its whole open amount);
+  - promise: what is left of each pending promise or plan instalment on the
+    document, on its promised date (a debtor-level promise does not move a
+    document: it names no date for any one of them);
+  - dispute: the rest of a disputed invoice, on its due date plus the
+    entity's median resolution days over the last 12 months (the seed's
+    default below its minimum count);
+  - behaviour: the rest of any other invoice, on its due date plus the
+    average days late (weighted by amount) of the invoices settled in full
+    in the behaviour window, of its consolidated debtor, else its debtor
+    group, else its entity, else 0; never before the due date.
+  A date on or before t becomes t + 1. Credit notes, unapplied cash and
+  group companies' invoices are not forecast. naive_date: the due date, or
+  t + 1 when past due (the baseline of mart_forecast_accuracy).
+#}
+with
+
+as_of_dates as (
+
+    select * from {{ ref('int_as_of_dates') }}
+
+),
+
+parameters as (
+
+    select
+        max(case when parameter = 'doubtful_days_past_due' then cast(value as integer) end) as doubtful_days,
+        max(case when parameter = 'behaviour_window_months' then cast(value as integer) end) as behaviour_months,
+        max(case when parameter = 'dispute_resolution_window_months' then cast(value as integer) end)
+            as resolution_months,
+        max(case when parameter = 'dispute_resolution_min_disputes' then cast(value as integer) end)
+            as resolution_min_disputes,
+        max(case when parameter = 'dispute_resolution_default_days' then cast(value as integer) end)
+            as resolution_default_days,
+    from {{ ref('collection_parameters') }}
+
+),
+
+open_invoices as (
+
+    select open_items.*
+    from {{ ref('int_open_items_aged') }} as open_items
+    where open_items.document_type = 'invoice'
+        and open_items.open_amount > 0
+        and not open_items.is_intercompany
+
+),
+
+group_risk as (
+
+    select * from {{ ref('int_debtor_group_exposure') }}
+
+),
+
+pending_promises as (
+
+    select * from {{ ref('int_collection_promises') }}
+    where promise_status = 'pending'
+        and document_id is not null
+        and currency is not null
+
+),
+
+resolved_disputes as (
+
+    select * from {{ ref('int_collection_disputes') }}
+    where resolved_on is not null
+
+),
+
+documents as (
+
+    select * from {{ ref('int_document_balances') }}
+
+),
+
+debtors as (
+
+    select * from {{ ref('int_debtors_resolved') }}
+
+),
+
+settled_invoices as (
+
+    select
+        as_of_dates.as_of_date,
+        documents.entity_code,
+        debtors.consolidated_debtor_id,
+        debtors.debtor_group_id,
+        documents.amount,
+        date_diff('day', documents.due_date, documents.fully_settled_on) as days_late,
+    from as_of_dates
+    cross join parameters
+    inner join documents
+        on documents.fully_settled_on <= as_of_dates.as_of_date
+        and documents.fully_settled_on > as_of_dates.as_of_date - to_months(parameters.behaviour_months)
+    inner join debtors
+        on debtors.entity_code = documents.entity_code
+        and debtors.debtor_id = documents.debtor_id
+    where documents.document_type = 'invoice'
+        and not documents.is_cancelled
+        and not debtors.is_intercompany
+
+),
+
+delay_by_debtor as (
+
+    select
+        as_of_date,
+        consolidated_debtor_id,
+        sum(amount * days_late) / sum(amount) as days_late,
+    from settled_invoices
+    group by all
+
+),
+
+delay_by_group as (
+
+    select
+        as_of_date,
+        debtor_group_id,
+        sum(amount * days_late) / sum(amount) as days_late,
+    from settled_invoices
+    group by all
+
+),
+
+delay_by_entity as (
+
+    select
+        as_of_date,
+        entity_code,
+        sum(amount * days_late) / sum(amount) as days_late,
+    from settled_invoices
+    group by all
+
+),
+
+resolution_by_entity as (
+
+    select
+        resolved_disputes.as_of_date,
+        resolved_disputes.entity_code,
+        case
+            when count(*) >= any_value(parameters.resolution_min_disputes)
+                then median(date_diff('day', resolved_disputes.opened_on, resolved_disputes.resolved_on))
+        end as median_days,
+    from resolved_disputes
+    cross join parameters
+    where resolved_disputes.resolved_on
+        > resolved_disputes.as_of_date - to_months(parameters.resolution_months)
+    group by all
+
+),
+
+promise_parts as (
+
+    -- what is left of each pending promise, within what is left of the invoice, by promised date
+    select
+        pending_promises.as_of_date,
+        pending_promises.entity_code,
+        pending_promises.document_id,
+        pending_promises.promised_date,
+        greatest(
+            pending_promises.promised_to_date - greatest(
+                coalesce(pending_promises.covered_amount, 0),
+                coalesce(lag(pending_promises.promised_to_date) over (
+                    partition by
+                        pending_promises.as_of_date, pending_promises.entity_code, pending_promises.document_id,
+                        pending_promises.event_date, pending_promises.event_type,
+                        case when pending_promises.event_type = 'payment_plan' then '' else pending_promises.event_id end
+                    order by pending_promises.promised_date, pending_promises.event_id
+                ), 0)
+            ),
+            0
+        ) as outstanding,
+    from pending_promises
+
+),
+
+promise_parts_capped as (
+
+    select
+        promise_parts.as_of_date,
+        promise_parts.entity_code,
+        promise_parts.document_id,
+        promise_parts.promised_date,
+        greatest(
+            least(
+                promise_parts.outstanding,
+                open_invoices.open_amount - coalesce(sum(promise_parts.outstanding) over (
+                    partition by promise_parts.as_of_date, promise_parts.entity_code, promise_parts.document_id
+                    order by promise_parts.promised_date
+                    rows between unbounded preceding and 1 preceding
+                ), 0)
+            ),
+            0
+        ) as amount,
+    from promise_parts
+    inner join open_invoices
+        on open_invoices.evaluation_date = promise_parts.as_of_date
+        and open_invoices.entity_code = promise_parts.entity_code
+        and open_invoices.document_id = promise_parts.document_id
+
+),
+
+promised_by_document as (
+
+    select
+        as_of_date,
+        entity_code,
+        document_id,
+        sum(amount) as amount,
+    from promise_parts_capped
+    group by all
+
+),
+
+classified as (
+
+    select
+        open_invoices.*,
+        open_invoices.days_past_due > parameters.doubtful_days
+        or coalesce(group_risk.insolvency_status, 'none') <> 'none'
+        or coalesce(group_risk.is_in_default, false) as is_doubtful,
+        coalesce(promised.amount, 0) as promised_amount,
+        case
+            when delay_by_debtor.days_late is not null then 'debtor'
+            when delay_by_group.days_late is not null then 'debtor_group'
+            when delay_by_entity.days_late is not null then 'entity'
+            else 'none'
+        end as delay_basis,
+        greatest(
+            round(coalesce(delay_by_debtor.days_late, delay_by_group.days_late, delay_by_entity.days_late, 0)), 0
+        ) as delay_days,
+        cast(round(coalesce(resolution_by_entity.median_days, parameters.resolution_default_days)) as integer)
+            as resolution_days,
+    from open_invoices
+    cross join parameters
+    left join group_risk
+        on group_risk.as_of_date = open_invoices.evaluation_date
+        and group_risk.debtor_group_id = open_invoices.debtor_group_id
+    left join promised_by_document as promised
+        on promised.as_of_date = open_invoices.evaluation_date
+        and promised.entity_code = open_invoices.entity_code
+        and promised.document_id = open_invoices.document_id
+    left join delay_by_debtor
+        on delay_by_debtor.as_of_date = open_invoices.evaluation_date
+        and delay_by_debtor.consolidated_debtor_id = open_invoices.consolidated_debtor_id
+    left join delay_by_group
+        on delay_by_group.as_of_date = open_invoices.evaluation_date
+        and delay_by_group.debtor_group_id = open_invoices.debtor_group_id
+    left join delay_by_entity
+        on delay_by_entity.as_of_date = open_invoices.evaluation_date
+        and delay_by_entity.entity_code = open_invoices.entity_code
+    left join resolution_by_entity
+        on resolution_by_entity.as_of_date = open_invoices.evaluation_date
+        and resolution_by_entity.entity_code = open_invoices.entity_code
+
+),
+
+parts as (
+
+    select
+        classified.evaluation_date as as_of_date,
+        classified.entity_code,
+        classified.document_id,
+        'doubtful' as forecast_source,
+        cast(null as date) as expected_on,
+        classified.open_amount as amount,
+    from classified
+    where classified.is_doubtful
+
+    union all
+
+    select
+        promise_parts_capped.as_of_date,
+        promise_parts_capped.entity_code,
+        promise_parts_capped.document_id,
+        'promise' as forecast_source,
+        promise_parts_capped.promised_date as expected_on,
+        promise_parts_capped.amount,
+    from promise_parts_capped
+    inner join classified
+        on classified.evaluation_date = promise_parts_capped.as_of_date
+        and classified.entity_code = promise_parts_capped.entity_code
+        and classified.document_id = promise_parts_capped.document_id
+    where not classified.is_doubtful
+        and promise_parts_capped.amount > 0
+
+    union all
+
+    select
+        classified.evaluation_date as as_of_date,
+        classified.entity_code,
+        classified.document_id,
+        case when classified.is_disputed then 'dispute' else 'behaviour' end as forecast_source,
+        case
+            when classified.is_disputed then cast(classified.due_date + to_days(classified.resolution_days) as date)
+            else cast(classified.due_date + to_days(cast(classified.delay_days as integer)) as date)
+        end as expected_on,
+        classified.open_amount - classified.promised_amount as amount,
+    from classified
+    where not classified.is_doubtful
+        and classified.open_amount - classified.promised_amount > 0
+
+),
+
+dated as (
+
+    select
+        parts.as_of_date,
+        parts.entity_code,
+        classified.debtor_id,
+        classified.consolidated_debtor_id,
+        classified.debtor_group_id,
+        parts.document_id,
+        classified.currency,
+        classified.functional_currency,
+        classified.due_date,
+        classified.days_past_due,
+        parts.forecast_source,
+        case when parts.forecast_source = 'behaviour' then classified.delay_basis end as delay_basis,
+        case when parts.expected_on <= parts.as_of_date then cast(parts.as_of_date + 1 as date) else parts.expected_on end
+            as expected_on,
+        case
+            when parts.forecast_source = 'doubtful' then null
+            when classified.due_date <= parts.as_of_date then cast(parts.as_of_date + 1 as date)
+            else classified.due_date
+        end as naive_on,
+        parts.amount,
+        classified.open_amount_eur,
+        classified.open_amount_entity_currency,
+        -- the invoice's EUR and entity-currency amounts, shared in proportion to the promised parts
+        round(classified.open_amount_eur * parts.amount / classified.open_amount, 2) as promise_eur,
+        round(classified.open_amount_entity_currency * parts.amount / classified.open_amount, 2) as promise_entity,
+    from parts
+    inner join classified
+        on classified.evaluation_date = parts.as_of_date
+        and classified.entity_code = parts.entity_code
+        and classified.document_id = parts.document_id
+
+),
+
+promised_by_part as (
+
+    select
+        as_of_date,
+        entity_code,
+        document_id,
+        sum(promise_eur) as promised_eur,
+        sum(promise_entity) as promised_entity,
+    from dated
+    where forecast_source = 'promise'
+    group by all
+
+)
+
+-- the rest of the invoice takes what its promised parts leave, so its parts add up to the cent
+select
+    dated.* exclude (
+        dated.open_amount_eur, dated.open_amount_entity_currency, dated.promise_eur, dated.promise_entity
+    ),
+    cast(case
+        when dated.forecast_source = 'promise' then dated.promise_eur
+        else dated.open_amount_eur - coalesce(promised.promised_eur, 0)
+    end as decimal(18, 2)) as amount_eur,
+    cast(case
+        when dated.forecast_source = 'promise' then dated.promise_entity
+        else dated.open_amount_entity_currency - coalesce(promised.promised_entity, 0)
+    end as decimal(18, 2)) as amount_entity_currency,
+from dated
+left join promised_by_part as promised
+    on promised.as_of_date = dated.as_of_date
+    and promised.entity_code = dated.entity_code
+    and promised.document_id = dated.document_id
