@@ -173,6 +173,17 @@ def cmd_expectations(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backtest_forecast(args: argparse.Namespace) -> int:
+    from receivables.dev.backtest import backtest_forecast
+
+    result = backtest_forecast(args.dataset, args.workdir, args.first, args.last)
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from receivables.dev.bench import bench, replay_last_night
 
@@ -325,6 +336,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--out", type=Path, default=None)
     bench.set_defaults(handler=cmd_bench)
+
+    backtest = commands.add_parser(
+        "backtest-forecast",
+        help="the cash-in forecast against what was collected, on the IBM sample; print the errors as JSON",
+    )
+    backtest.add_argument("--dataset", type=Path, required=True, help="WA_Fn-UseC_-Accounts-Receivable.csv")
+    backtest.add_argument("--workdir", type=Path, default=Path("var/backtest"))
+    backtest.add_argument(
+        "--first", type=date.fromisoformat, default=date(2012, 7, 31), help="first forecast"
+    )
+    backtest.add_argument("--last", type=date.fromisoformat, default=date(2013, 9, 30), help="last forecast")
+    backtest.add_argument("--out", type=Path, default=None)
+    backtest.set_defaults(handler=cmd_backtest_forecast)
     return parser
 
 

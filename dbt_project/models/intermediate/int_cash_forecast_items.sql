@@ -8,11 +8,17 @@
     document: it names no date for any one of them);
   - dispute: the rest of a disputed invoice, on its due date plus the
     entity's median resolution days over the last 12 months (the seed's
-    default below its minimum count);
+    default below its minimum count). A dispute resolved by an event counts
+    from its opening to its resolution; an invoice disputed by its flag
+    alone, with no dispute event, counts from its due date to its
+    settlement in full (the delay its dispute caused), never below 0;
   - behaviour: the rest of any other invoice, on its due date plus the
-    average days late (weighted by amount) of the invoices settled in full
-    in the behaviour window, of its consolidated debtor, else its debtor
-    group, else its entity, else 0; never before the due date.
+    average days late (weighted by amount) of the undisputed invoices
+    settled in full in the behaviour window (a disputed one's delay is its
+    dispute's, forecast above), of its consolidated debtor, else its debtor
+    group, else its entity, else 0. An early payer's average is negative
+    and kept: the invoice is expected before its due date (the SPEC's
+    "never negative" read as never before t + 1, docs/decisions.md).
   A date on or before t becomes t + 1. Credit notes, unapplied cash and
   group companies' invoices are not forecast. naive_date: the due date, or
   t + 1 when past due (the baseline of mart_forecast_accuracy).
@@ -84,6 +90,17 @@ debtors as (
 
 ),
 
+documents_with_dispute_events as (
+
+    select distinct
+        entity_code,
+        document_id,
+    from {{ ref('stg_raw__collection_events') }}
+    where event_type = 'dispute_opened'
+        and document_id is not null
+
+),
+
 settled_invoices as (
 
     select
@@ -92,18 +109,64 @@ settled_invoices as (
         debtors.consolidated_debtor_id,
         debtors.debtor_group_id,
         documents.amount,
+        documents.fully_settled_on,
         date_diff('day', documents.due_date, documents.fully_settled_on) as days_late,
+        coalesce(documents.is_disputed, false) or disputed.document_id is not null as was_disputed,
+        coalesce(documents.is_disputed, false) and disputed.document_id is null as is_flag_dispute,
     from as_of_dates
     cross join parameters
     inner join documents
         on documents.fully_settled_on <= as_of_dates.as_of_date
-        and documents.fully_settled_on > as_of_dates.as_of_date - to_months(parameters.behaviour_months)
+        and documents.fully_settled_on > as_of_dates.as_of_date - to_months(
+            greatest(parameters.behaviour_months, parameters.resolution_months)
+        )
     inner join debtors
         on debtors.entity_code = documents.entity_code
         and debtors.debtor_id = documents.debtor_id
+    left join documents_with_dispute_events as disputed
+        on disputed.entity_code = documents.entity_code
+        and disputed.document_id = documents.document_id
     where documents.document_type = 'invoice'
         and not documents.is_cancelled
         and not debtors.is_intercompany
+
+),
+
+undisputed_settled as (
+
+    select settled_invoices.*
+    from settled_invoices
+    cross join parameters
+    where not settled_invoices.was_disputed
+        and settled_invoices.fully_settled_on
+        > settled_invoices.as_of_date - to_months(parameters.behaviour_months)
+
+),
+
+resolution_samples as (
+
+    -- disputes resolved by an event, from opening to resolution
+    select
+        resolved_disputes.as_of_date,
+        resolved_disputes.entity_code,
+        date_diff('day', resolved_disputes.opened_on, resolved_disputes.resolved_on) as resolution_days,
+    from resolved_disputes
+    cross join parameters
+    where resolved_disputes.resolved_on
+        > resolved_disputes.as_of_date - to_months(parameters.resolution_months)
+
+    union all
+
+    -- invoices disputed by their flag alone, from due date to settlement in full
+    select
+        settled_invoices.as_of_date,
+        settled_invoices.entity_code,
+        greatest(settled_invoices.days_late, 0) as resolution_days,
+    from settled_invoices
+    cross join parameters
+    where settled_invoices.is_flag_dispute
+        and settled_invoices.fully_settled_on
+        > settled_invoices.as_of_date - to_months(parameters.resolution_months)
 
 ),
 
@@ -113,7 +176,7 @@ delay_by_debtor as (
         as_of_date,
         consolidated_debtor_id,
         sum(amount * days_late) / sum(amount) as days_late,
-    from settled_invoices
+    from undisputed_settled
     group by all
 
 ),
@@ -124,7 +187,7 @@ delay_by_group as (
         as_of_date,
         debtor_group_id,
         sum(amount * days_late) / sum(amount) as days_late,
-    from settled_invoices
+    from undisputed_settled
     group by all
 
 ),
@@ -135,7 +198,7 @@ delay_by_entity as (
         as_of_date,
         entity_code,
         sum(amount * days_late) / sum(amount) as days_late,
-    from settled_invoices
+    from undisputed_settled
     group by all
 
 ),
@@ -143,16 +206,14 @@ delay_by_entity as (
 resolution_by_entity as (
 
     select
-        resolved_disputes.as_of_date,
-        resolved_disputes.entity_code,
+        resolution_samples.as_of_date,
+        resolution_samples.entity_code,
         case
             when count(*) >= any_value(parameters.resolution_min_disputes)
-                then median(date_diff('day', resolved_disputes.opened_on, resolved_disputes.resolved_on))
+                then median(resolution_samples.resolution_days)
         end as median_days,
-    from resolved_disputes
+    from resolution_samples
     cross join parameters
-    where resolved_disputes.resolved_on
-        > resolved_disputes.as_of_date - to_months(parameters.resolution_months)
     group by all
 
 ),
@@ -234,9 +295,9 @@ classified as (
             when delay_by_entity.days_late is not null then 'entity'
             else 'none'
         end as delay_basis,
-        greatest(
-            round(coalesce(delay_by_debtor.days_late, delay_by_group.days_late, delay_by_entity.days_late, 0)), 0
-        ) as delay_days,
+        -- negative for an early payer: expected before its due date, never before t + 1 (below)
+        round(coalesce(delay_by_debtor.days_late, delay_by_group.days_late, delay_by_entity.days_late, 0))
+            as delay_days,
         cast(round(coalesce(resolution_by_entity.median_days, parameters.resolution_default_days)) as integer)
             as resolution_days,
     from open_invoices
