@@ -47,72 +47,17 @@ def ibm_rows() -> list[dict[str, str]]:
 
 
 def test_ibm_watson_ledger_lands_with_its_us_dates(tmp_path, ibm_rows, query_factory):
+    """The drop the forecast back-test writes (receivables.dev.backtest): the ledger as it is."""
+    from receivables.dev.backtest import REGISTRY, Ledger, write_drop
+
     landing, warehouse = tmp_path / "landing", tmp_path / "w.duckdb"
-    (tmp_path / "entities.yml").write_text(
-        "entities:\n  - {code: IBM1, name: Watson sample, country: US, currency: USD,"
-        " csv: {date_format: '%m/%d/%Y'}}\n"
-    )
-    folder = landing / "IBM1" / DAY.isoformat()
-    customers = sorted({row["customerID"] for row in ibm_rows})
-    write_csv(
-        folder / "debtors.csv",
-        ["debtor_id", "name", "country"],
-        [[c, f"Customer {c}", "US"] for c in customers],
-    )
-    write_csv(
-        folder / "invoices.csv",
-        [
-            "document_id",
-            "document_type",
-            "debtor_id",
-            "issue_date",
-            "due_date",
-            "currency",
-            "amount",
-            "disputed",
-        ],
-        [
-            [
-                r["invoiceNumber"],
-                "invoice",
-                r["customerID"],
-                r["InvoiceDate"],
-                r["DueDate"],
-                "USD",
-                r["InvoiceAmount"],
-                {"Yes": "true", "No": "false"}[r["Disputed"]],
-            ]
-            for r in ibm_rows
-        ],
-    )
-    write_csv(
-        folder / "payments.csv",
-        COLUMNS["payments"],
-        [
-            [
-                f"P{r['invoiceNumber']}",
-                "1",
-                r["customerID"],
-                r["invoiceNumber"],
-                r["SettledDate"],
-                "USD",
-                r["InvoiceAmount"],
-                "payment",
-            ]
-            for r in ibm_rows
-        ],
-    )
-    empty(folder, "risk_ratings")
-    write_csv(
-        landing / "_group" / DAY.isoformat() / "fx_rates.csv",
-        ["rate_date", "currency", "units_per_eur"],
-        [[DAY.isoformat(), "USD", "1.0400"]],  # a currency without a rate would be quarantined
-    )
+    (tmp_path / "entities.yml").write_text(REGISTRY)
+    write_drop(Ledger(ibm_rows), landing, DAY)
 
     outcomes = {
         o.entity_code: o for o in land(load_registry(tmp_path / "entities.yml"), landing, DAY, warehouse)
     }
-    assert outcomes["IBM1"].status == OK, outcomes["IBM1"].reason
+    assert {code: o.status for code, o in outcomes.items()} == {"IBM1": OK, "GROUP": OK}, outcomes
     query = query_factory(warehouse)
     total = sum(Decimal(r["InvoiceAmount"]) for r in ibm_rows)
     assert query("select count(*), sum(amount) from raw.invoices") == [(2466, total)]

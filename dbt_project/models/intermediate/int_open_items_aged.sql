@@ -30,10 +30,9 @@ dunning_stages as (
 
 ),
 
-open_disputes as (
+disputed_items as (
 
-    select * from {{ ref('int_collection_disputes') }}
-    where is_open
+    select * from {{ ref('int_collection_disputed_items') }}
 
 ),
 
@@ -46,21 +45,11 @@ pending_promises as (
 
 item_disputes as (
 
-    -- the open items an open dispute event covers: its document, or its debtor's invoices
-    select
-        open_items.evaluation_date,
-        open_items.entity_code,
-        open_items.document_id,
-    from open_items
-    inner join open_disputes
-        on open_disputes.as_of_date = open_items.evaluation_date
-        and open_disputes.entity_code = open_items.entity_code
-        and open_disputes.debtor_id = open_items.debtor_id
-        and (
-            open_disputes.document_id = open_items.document_id
-            or (open_disputes.document_id is null and open_items.document_type = 'invoice')
-        )
-    group by all
+    select distinct
+        as_of_date as evaluation_date,
+        entity_code,
+        document_id,
+    from disputed_items
 
 ),
 

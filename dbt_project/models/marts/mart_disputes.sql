@@ -33,9 +33,9 @@ reasons as (
 
 ),
 
-open_items as (
+covered_items as (
 
-    select * from {{ ref('int_open_items_aged') }}
+    select * from {{ ref('int_collection_disputed_items') }}
 
 ),
 
@@ -48,21 +48,13 @@ fx_rates as (
 disputed_items as (
 
     select
-        disputes.as_of_date,
-        disputes.entity_code,
-        disputes.event_id,
+        as_of_date,
+        entity_code,
+        event_id,
         count(*) as open_documents,
-        sum(open_items.open_amount_eur) as open_amount_eur,
-        max(open_items.days_past_due) as max_days_past_due,
-    from disputes
-    inner join open_items
-        on open_items.evaluation_date = disputes.as_of_date
-        and open_items.entity_code = disputes.entity_code
-        and open_items.debtor_id = disputes.debtor_id
-        and (
-            open_items.document_id = disputes.document_id
-            or (disputes.document_id is null and open_items.document_type = 'invoice')
-        )
+        sum(open_amount_eur) as open_amount_eur,
+        max(days_past_due) as max_days_past_due,
+    from covered_items
     group by all
 
 ),
