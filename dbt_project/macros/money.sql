@@ -63,3 +63,19 @@
         on entity_rates.rate_day = {{ rate_day }}
         and entity_rates.currency = {{ entity_currency }}
 {%- endmacro %}
+
+{#
+  Amounts, figures and dates inside the French texts users read (weak signals' and data issues'
+  details): "1 234 567,50", "12,5", "31/12/2025".
+#}
+{% macro fr_amount(amount) -%}
+    replace(replace(format('{:,.2f}', cast({{ amount }} as double)), ',', ' '), '.', ',')
+{%- endmacro %}
+
+{% macro fr_number(value) -%}
+    replace(cast(round(cast({{ value }} as double), 1) as varchar), '.', ',')
+{%- endmacro %}
+
+{% macro fr_date(day) -%}
+    strftime({{ day }}, '%d/%m/%Y')
+{%- endmacro %}

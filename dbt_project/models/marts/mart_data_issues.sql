@@ -48,10 +48,10 @@ open_items_without_rate as (
         open_items.entity_code,
         'missing_fx_rate' as kind,
         'error' as severity,
-        count(*) || ' open items in ' || open_items.currency
-        || ' left out of the EUR totals: no FX rate for ' || open_items.missing_rate_currencies
-        || ' at ' || strftime(open_items.evaluation_date, '%Y-%m-%d')
-        || ' nor in the {{ var("fx_max_age_days") }} days before' as detail,
+        count(*) || ' pièce(s) ouverte(s) en ' || open_items.currency
+        || ' exclue(s) des totaux en EUR : aucun cours de change pour ' || open_items.missing_rate_currencies
+        || ' au ' || {{ fr_date('open_items.evaluation_date') }}
+        || ' ni dans les {{ var("fx_max_age_days") }} jours précédents' as detail,
         'open_items:' || open_items.currency || ':' || open_items.missing_rate_currencies as issue_key,
         cast(null as varchar) as file_name,
         cast(null as varchar) as column_name,
@@ -74,9 +74,9 @@ dso_without_rate as (
         countback.entity_code,
         'dso_missing_fx_rate' as kind,
         'error' as severity,
-        'DSO unknown at ' || count(*) || ' month end(s) for lack of an FX rate, first '
-        || strftime(min(countback.month_end), '%Y-%m-%d') || ', last '
-        || strftime(max(countback.month_end), '%Y-%m-%d') || ' (currencies: '
+        'DSO inconnu à ' || count(*) || ' fin(s) de mois faute de cours de change, du '
+        || {{ fr_date('min(countback.month_end)') }} || ' au '
+        || {{ fr_date('max(countback.month_end)') }} || ' (devises : '
         || string_agg(distinct countback.missing_rate_currencies, ', ') || ')' as detail,
         'dso' as issue_key,
         cast(null as varchar) as file_name,

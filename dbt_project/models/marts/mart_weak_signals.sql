@@ -44,16 +44,19 @@ reversals as (
 insolvency_opened as (
 
     select
-        as_of_date,
-        debtor_group_id,
+        exposure.as_of_date,
+        exposure.debtor_group_id,
         'insolvency_proceeding' as signal,
-        insolvency_date as signal_date,
-        exposure_eur as amount_eur,
-        insolvency_status || ' opened on ' || cast(insolvency_date as varchar)
-        || '; declare claims by ' || cast(insolvency_claim_deadline as varchar) as detail,
+        exposure.insolvency_date as signal_date,
+        exposure.exposure_eur as amount_eur,
+        coalesce(insolvency_labels.description, exposure.insolvency_status) || ' ouverte le '
+        || {{ fr_date('exposure.insolvency_date') }} || ' ; déclarer la créance avant le '
+        || {{ fr_date('exposure.insolvency_claim_deadline') }} as detail,
     from exposure
-    where insolvency_status <> 'none'
-        and insolvency_date is not null
+    left join {{ ref('insolvency_statuses') }} as insolvency_labels
+        on insolvency_labels.insolvency_status = exposure.insolvency_status
+    where exposure.insolvency_status <> 'none'
+        and exposure.insolvency_date is not null
 
 ),
 
@@ -90,9 +93,9 @@ rating_downgrades as (
         'rating_downgrade' as signal,
         group_class_then_and_now.last_rated_at as signal_date,
         exposure.exposure_eur as amount_eur,
-        'worst risk class ' || cast(group_class_before.class_before as varchar) || ' to '
-        || cast(group_class_then_and_now.class_now as varchar) || ' within '
-        || '{{ var("weak_signal_rating_window_days") }} days' as detail,
+        'classe de risque la plus mauvaise passée de ' || cast(group_class_before.class_before as varchar)
+        || ' à ' || cast(group_class_then_and_now.class_now as varchar) || ' en '
+        || '{{ var("weak_signal_rating_window_days") }} jours' as detail,
     from exposure
     inner join group_class_then_and_now
         on group_class_then_and_now.as_of_date = exposure.as_of_date
@@ -113,8 +116,8 @@ over_cover_or_limit as (
         'exposure_over_cover' as signal,
         as_of_date as signal_date,
         over_cover_eur as amount_eur,
-        'exposure ' || cast(exposure_eur as varchar) || ' EUR over insurer cover ' || cast(cover_eur as varchar) || ' EUR'
-            as detail,
+        'encours de ' || {{ fr_amount('exposure_eur') }} || ' EUR au-delà de la garantie de l''assureur de '
+        || {{ fr_amount('cover_eur') }} || ' EUR' as detail,
     from exposure
     where over_cover_eur > 0
 
@@ -126,7 +129,8 @@ over_cover_or_limit as (
         'exposure_over_limit' as signal,
         as_of_date as signal_date,
         over_limit_eur as amount_eur,
-        'exposure over the internal credit limit by ' || cast(over_limit_eur as varchar) || ' EUR' as detail,
+        'encours au-delà de la limite de crédit interne de ' || {{ fr_amount('over_limit_eur') }} || ' EUR'
+            as detail,
     from exposure
     where over_limit_eur > 0
 
@@ -140,8 +144,8 @@ delays_lengthening as (
         'payment_delays_lengthening' as signal,
         as_of_date as signal_date,
         overdue_eur as amount_eur,
-        'average days late ' || cast(avg_days_late_prior_90d as varchar) || ' to ' || cast(avg_days_late_90d as varchar)
-            as detail,
+        'retard moyen passé de ' || {{ fr_number('avg_days_late_prior_90d') }} || ' à '
+        || {{ fr_number('avg_days_late_90d') }} || ' jours' as detail,
     from exposure
     where days_late_lengthening > {{ var('weak_signal_delay_lengthening_days') }}
 
@@ -155,9 +159,9 @@ payment_reversals as (
         'payment_reversal' as signal,
         reversals.last_reversal_date as signal_date,
         exposure.exposure_eur as amount_eur,
-        cast(reversals.reversal_count as varchar) || ' payment reversal(s) in '
-        || '{{ var("weak_signal_reversal_window_days") }} days, '
-        || cast(reversals.reversed_amount as varchar) || ' ' || reversals.currencies as detail,
+        cast(reversals.reversal_count as varchar) || ' rejet(s) de paiement en '
+        || '{{ var("weak_signal_reversal_window_days") }} jours, '
+        || {{ fr_amount('reversals.reversed_amount') }} || ' ' || reversals.currencies as detail,
     from exposure
     inner join reversals
         on reversals.as_of_date = exposure.as_of_date
@@ -173,7 +177,7 @@ high_share as (
         'high_share_of_exposure' as signal,
         as_of_date as signal_date,
         exposure_eur as amount_eur,
-        'share of group exposure ' || cast(round(share * 100, 2) as varchar) || ' %' as detail,
+        'part de l''encours du groupe : ' || {{ fr_number('share * 100') }} || ' %' as detail,
     from exposure
     where share > {{ var('weak_signal_share_of_exposure') }}
 
@@ -203,9 +207,9 @@ overdue_growth as (
         'overdue_growth' as signal,
         overdue_now.as_of_date as signal_date,
         overdue_now.overdue_eur - overdue_before.overdue_eur as amount_eur,
-        'overdue ' || cast(overdue_before.overdue_eur as varchar) || ' EUR '
-        || '{{ var("weak_signal_overdue_window_days") }} days ago, '
-        || cast(overdue_now.overdue_eur as varchar) || ' EUR now' as detail,
+        'échu de ' || {{ fr_amount('overdue_before.overdue_eur') }} || ' EUR il y a '
+        || '{{ var("weak_signal_overdue_window_days") }} jours, '
+        || {{ fr_amount('overdue_now.overdue_eur') }} || ' EUR aujourd''hui' as detail,
     from overdue_by_date as overdue_now
     inner join overdue_by_date as overdue_before
         on overdue_before.as_of_date = overdue_now.as_of_date
@@ -241,8 +245,8 @@ broken_promises as (
         'broken_promise' as signal,
         max(due_by) as signal_date,
         sum(promised_amount_eur) as amount_eur,
-        cast(count(*) as varchar) || ' promise(s) to pay broken in '
-        || '{{ var("weak_signal_broken_promise_window_days") }} days' as detail,
+        cast(count(*) as varchar) || ' promesse(s) de paiement non tenue(s) en '
+        || '{{ var("weak_signal_broken_promise_window_days") }} jours' as detail,
     from promises
     where promise_status = 'broken'
         and due_by >= {{ window_before('as_of_date', 'weak_signal_broken_promise_window_days') }}
@@ -259,7 +263,7 @@ repeated_payment_plans as (
         max(event_date) as signal_date,
         sum(promised_amount_eur) as amount_eur,
         cast(count(distinct plan_key) as varchar)
-        || ' payment plans agreed in {{ var("weak_signal_payment_plan_window_days") }} days' as detail,
+        || ' échéanciers de paiement accordés en {{ var("weak_signal_payment_plan_window_days") }} jours' as detail,
     from promises
     where event_type = 'payment_plan'
         and event_date > {{ window_before('as_of_date', 'weak_signal_payment_plan_window_days') }}
@@ -276,8 +280,8 @@ long_disputes as (
         'long_dispute' as signal,
         cast(min(disputes.opened_on) + to_days({{ var('weak_signal_dispute_open_days') }}) as date) as signal_date,
         sum(disputes.disputed_amount_eur) as amount_eur,
-        cast(count(*) as varchar) || ' dispute(s) open over {{ var("weak_signal_dispute_open_days") }} days, '
-        || 'the oldest for ' || cast(max(disputes.age_days) as varchar) || ' days' as detail,
+        cast(count(*) as varchar) || ' litige(s) ouvert(s) depuis plus de {{ var("weak_signal_dispute_open_days") }} '
+        || 'jours, le plus ancien depuis ' || cast(max(disputes.age_days) as varchar) || ' jours' as detail,
     from {{ ref('mart_disputes') }} as disputes
     inner join {{ ref('int_debtors_resolved') }} as debtors
         on debtors.entity_code = disputes.entity_code
