@@ -77,7 +77,7 @@ def test_missing_fx_rates_leave_figures_missing_with_their_reason(registry_file,
     assert [row[:6] for row in issues] == [
         ("US01", "missing_fx_rate", "error", 4, Decimal("1434.5500"), "USD")
     ]
-    assert re.search(r"no FX rate for USD at 2026-03-02 nor in the 7 days before", issues[0][6])
+    assert "aucun cours de change pour USD au 02/03/2026 ni dans les 7 jours précédents" in issues[0][6]
     # DSO: US01 in USD is known, the group's (in EUR) is not, with the currency and month end named
     dso = query(
         "select entity_code, month_end, status, status_reason, dso_countback, net_encours from marts.mart_dso "

@@ -543,7 +543,7 @@ def test_a_night_with_no_drop_and_no_rates_publishes(group, airflow_home):
     )
     kinds = {kind for kind, _, _ in issues}
     assert {"missing_fx_rate", "dso_missing_fx_rate"} <= kinds, issues
-    assert any("no FX rate for GBP at 2026-02-27" in detail for _, _, detail in issues), issues
+    assert any("aucun cours de change pour GBP au 27/02/2026" in detail for _, _, detail in issues), issues
     # the month ends without a rate have no DSO, and say why
     assert query(
         "select status, dso_countback from marts.mart_dso where entity_code = 'GROUP' and month_end = date '2026-01-31'"

@@ -138,13 +138,33 @@ def test_group_sheets_equal_their_marts(warehouse, group_files):
     assert [r["Entité"] for r in freshness] == ["DE01", "FR01", "GB01"]
 
 
+def test_the_forecast_sheet_is_the_mart_s_forecast(warehouse, group_files, entity_files):
+    """SPEC section 14 in the reports: the group's forecast in EUR, an entity's in its own currency."""
+    query = reader(warehouse)
+    for files, scope in ((group_files, "GROUP"), (entity_files, "FR01")):
+        sheet = sheet_rows(files[0], "Prévision d'encaissements")
+        expected = query(
+            "select period_start, expected_entity_currency, expected_eur from marts.mart_cash_forecast "
+            "where as_of_date = ? and entity_code = ? "
+            "order by case period_kind when 'week' then 1 when 'month' then 2 else 3 end, period_start",
+            AS_OF,
+            scope,
+        )
+        assert [
+            (r["Du"].date(), Decimal(str(r["Attendu (devise de l'entité)"])), Decimal(str(r["Attendu EUR"])))
+            for r in sheet
+        ] == expected, scope
+        assert [r["Période"] for r in sheet] == ["Semaine"] * 13 + ["Mois"] * 3 + ["Douteux (non prévu)"]
+
+
 def test_workbook_is_formatted_for_french_readers(group_files):
     from openpyxl import load_workbook
 
     workbook = load_workbook(group_files[0])
     assert workbook.sheetnames == [
         "Synthèse", "Évolution", "Plus fortes hausses", "Nouveaux signaux", "Balance âgée",
-        "Principaux débiteurs", "Signaux faibles", "DSO", "Fraîcheur", "Anomalies de données",
+        "Principaux débiteurs", "Signaux faibles", "DSO", "Prévision d'encaissements", "Fraîcheur",
+        "Anomalies de données",
     ]  # fmt: skip
     for title in workbook.sheetnames[1:]:
         sheet = workbook[title]

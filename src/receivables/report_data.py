@@ -133,14 +133,16 @@ VALUE_LABELS = {
     "promise_status": PROMISE_STATUS_LABELS,
     "event_type": EVENT_TYPE_LABELS,
 }
-AGING, DEBTORS, SIGNALS, DSO, FRESHNESS, DATA_ISSUES = (
+AGING, DEBTORS, SIGNALS, DSO, FRESHNESS, DATA_ISSUES, FORECAST = (
     "Balance âgée",
     "Principaux débiteurs",
     "Signaux faibles",
     "DSO",
     "Fraîcheur",
     "Anomalies de données",
+    "Prévision d'encaissements",
 )
+PERIOD_LABELS = {"week": "Semaine", "month": "Mois", "doubtful": "Douteux (non prévu)"}
 
 
 class _Marts:
@@ -288,6 +290,7 @@ def _read(marts: _Marts, as_of: date, entity: str | None, top: int) -> Report:
         note="Lignes chargées malgré une anomalie, et chiffres qui n'ont pas pu être calculés (SPEC section 12).",
     )
 
+    forecast = _forecast(marts, as_of, scope)
     headline = _headline(
         marts,
         as_of,
@@ -314,12 +317,45 @@ def _read(marts: _Marts, as_of: date, entity: str | None, top: int) -> Report:
         scope=scope,
         scope_name=entities[entity] if entity else "Groupe (consolidé)",
         headline=headline,
-        tables=[*summary, aging, debtors, signals, dso, freshness, issues],
+        tables=[*summary, aging, debtors, signals, dso, forecast, freshness, issues],
         bucket_headers=headers,
         aging_eur=external_eur_by_bucket,
         dso_trend=trend,
         dso_currency=dso_currency,
         top_exposures=top_exposures,
+    )
+
+
+def _forecast(marts: _Marts, as_of: date, scope: str) -> Table:
+    """The cash-in forecast of the scope at the as-of date (SPEC section 14): weeks, months, doubtful."""
+    rows = (
+        marts.rows(
+            "select period_kind, period_start, period_end, expected_entity_currency, expected_eur, "
+            "from_promises, from_behaviour, from_disputes, naive_eur from marts.mart_cash_forecast "
+            "where as_of_date = ? and entity_code = ? "
+            "order by case period_kind when 'week' then 1 when 'month' then 2 else 3 end, period_start",
+            as_of,
+            scope,
+        )
+        if marts.has_table("mart_cash_forecast")
+        else []
+    )
+    return Table(
+        FORECAST,
+        (
+            Column("Période", "text"),
+            Column("Du", "date"),
+            Column("Au", "date"),
+            Column("Attendu (devise de l'entité)", "amount"),
+            Column("Attendu EUR", "amount"),
+            Column("Dont promesses EUR", "amount"),
+            Column("Dont comportement de paiement EUR", "amount"),
+            Column("Dont litiges EUR", "amount"),
+            Column("Base naïve (échéances) EUR", "amount"),
+        ),
+        [(PERIOD_LABELS.get(kind, kind), *rest) for kind, *rest in rows],
+        note="Factures ouvertes attendues par période (promesses en cours, retard habituel du débiteur, "
+        "litiges) ; les douteuses (plus de 180 jours d'échu, procédure ou défaut) ne sont pas prévues.",
     )
 
 
