@@ -196,6 +196,15 @@ def test_pdf_prints_the_marts_totals(warehouse, group_files):
     assert "Arrêté au 31/12/2025" in text
     for chart in ("DSO du groupe", "Balance âgée", "Concentration : 10 premiers groupes débiteurs"):
         assert chart in text
+    # the forecast's page: each month and the doubtful, as mart_cash_forecast has them
+    assert "Encaissements attendus du groupe par semaine" in text
+    for start, end, expected in query(
+        "select period_start, period_end, expected_eur from marts.mart_cash_forecast "
+        "where as_of_date = ? and entity_code = 'GROUP' and period_kind <> 'week' order by period_start, period_kind",
+        AS_OF,
+    ):
+        period = f"du {start.strftime('%d/%m/%Y')}" + (f" au {end.strftime('%d/%m/%Y')}" if end else "")
+        assert f"{period} : {fr_number(expected)}" in text, period
 
 
 def test_entity_report_holds_no_other_entity(warehouse, entity_files):

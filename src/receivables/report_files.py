@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from receivables.report_changes import CHANGES, NEW_SIGNALS, RISERS
-from receivables.report_data import BY_ROW, FRESHNESS_LABELS, Column, Report, Table
+from receivables.report_data import BY_ROW, FORECAST, FRESHNESS_LABELS, PERIOD_LABELS, Column, Report, Table
 
 EXCEL_FORMATS = {
     "amount": "#,##0.00",
@@ -183,7 +183,10 @@ def write_pdf(report: Report, path: Path) -> None:
 
 def report_pages(report: Report) -> list[Any]:
     """The PDF's pages as matplotlib figures: the executive summary, the DSO trend and aging, concentration."""
-    return [_summary_page(report), _trend_and_aging_page(report), _concentration_page(report)]
+    pages = [_summary_page(report), _trend_and_aging_page(report), _concentration_page(report)]
+    if report.table(FORECAST).rows:
+        pages.append(_forecast_page(report))
+    return pages
 
 
 def _page() -> Any:
@@ -325,6 +328,40 @@ def _trend_and_aging_page(report: Report) -> Any:
     aging_axes.grid(axis="y", alpha=0.3)
     total = sum(report.aging_eur, Decimal("0"))
     figure.text(0.1, 0.03, f"Total balance âgée externe EUR : {fr_number(total)}")
+    return figure
+
+
+def _forecast_page(report: Report) -> Any:
+    """The cash-in forecast: 13 weeks stacked by source beside the naive baseline, then the months."""
+    rows = report.table(FORECAST).rows
+    weeks = [row for row in rows if row[0] == PERIOD_LABELS["week"]]
+    figure = _page()
+    axes = figure.add_axes((0.1, 0.5, 0.82, 0.4))
+    positions = list(range(len(weeks)))
+    bottom = [0.0] * len(weeks)
+    for index, (label, colour) in enumerate(
+        (("Promesses", "#70AD47"), ("Comportement de paiement", "#2E75B6"), ("Litiges", "#ED7D31"))
+    ):
+        values = [float(row[5 + index] or 0) / 1000 for row in weeks]
+        axes.bar(positions, values, bottom=bottom, color=colour, label=label)
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    axes.plot(
+        positions, [float(row[8] or 0) / 1000 for row in weeks], color="black", marker="o", label="Base naïve"
+    )
+    axes.set_xticks(positions, [row[1].strftime("%d/%m") for row in weeks], rotation=45)
+    who = "du groupe" if report.is_group else f"de {report.scope}"
+    axes.set_title(f"Encaissements attendus {who} par semaine, en milliers d'EUR")
+    axes.yaxis.set_major_formatter(_french_ticks())
+    axes.legend(loc="best")
+    axes.grid(axis="y", alpha=0.3)
+    y = 0.4
+    figure.text(0.08, y, "Prévision d'encaissements par mois et douteux (EUR)", weight="bold")
+    for label, start, end, _, expected_eur, *_ in rows:
+        if label == PERIOD_LABELS["week"]:
+            continue
+        y -= 0.025
+        period = f"du {start.strftime('%d/%m/%Y')}" + (f" au {end.strftime('%d/%m/%Y')}" if end else "")
+        figure.text(0.1, y, f"{label} {period} : {fr_number(expected_eur)}")
     return figure
 
 
