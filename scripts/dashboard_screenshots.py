@@ -24,15 +24,10 @@ from pathlib import Path
 from receivables.dev.generate import GeneratorConfig, generate
 from receivables.dev.sample import publish
 from receivables.dev.superset_run import ADMIN_PASSWORD, logged_in_page, start_server, superset_env
+from receivables.superset_provision import DASHBOARDS
 
 REPO = Path(__file__).resolve().parents[1]
 AS_OF = date(2025, 12, 31)
-DASHBOARDS = (
-    "receivables-overview",
-    "receivables-concentration",
-    "receivables-signals",
-    "receivables-debtor-group",
-)
 
 
 def receivables(*arguments: str, environment: dict[str, str] | None = None) -> None:
@@ -58,13 +53,13 @@ def publish_sample(root: Path) -> tuple[Path, Path]:
             end=AS_OF,
             seed=11,
             invoices=2000,
-            nightly_from=AS_OF,
+            nightly_from=date(2025, 12, 25),  # a week of nights: the first's forecast is measured
         )
     )
     registry = landing / "entities.yml"
     receivables(
         "run", "--entities", str(registry), "--landing", str(landing), "--warehouse", str(warehouse),
-        "--as-of", "2025-12-30", "--to", AS_OF.isoformat(),
+        "--as-of", "2025-12-24", "--to", AS_OF.isoformat(),
     )  # fmt: skip
     for day in ("2025-11-30", "2025-12-28", AS_OF.isoformat()):  # the reports' comparisons, then the night
         receivables("build", "--warehouse", str(warehouse), "--as-of", day)

@@ -66,14 +66,30 @@ def html_text(sql):
     )
 
 
+# The debtor group as people pick it: its name, then its id, "Rivière & Fils B.V. (NL872813901)".
+# A select filter shows the values of the column it filters (upstream #13398: no label apart from
+# the value), so each dataset of the debtor group's page offers this column, the name read from
+# mart_debtor_exposure (the latest the group had, so one label per group on every date)
+DEBTOR_GROUP_LABEL = (
+    "coalesce((SELECT arg_max(names.debtor_group_name, names.as_of_date) FROM marts.mart_debtor_exposure AS names "
+    "WHERE names.debtor_group_id = {table}.debtor_group_id) || ' (' || {table}.debtor_group_id || ')', "
+    "{table}.debtor_group_id)"
+)
+DEBTOR_GROUP_FILTER = "NATIVE_FILTER-debtor_group-debtor_group_label"
 # the debtor group's name as a link to its page, the group picked in the page's filter
 FILTER_STATE = (
-    "(NATIVE_FILTER-debtor_group-debtor_group_id:(extraFormData:(filters:!((col:debtor_group_id,op:IN,"
-    "val:!({id})))),filterState:(value:!({id})),id:NATIVE_FILTER-debtor_group-debtor_group_id,ownState:()))"
+    f"({DEBTOR_GROUP_FILTER}:(extraFormData:(filters:!((col:debtor_group_label,op:IN,"
+    f"val:!({{value}})))),filterState:(value:!({{value}})),id:{DEBTOR_GROUP_FILTER},ownState:()))"
 )
 DEBTOR_GROUP_LINK = (
     "'<a href=\"/superset/dashboard/receivables-debtor-group/?native_filters="
-    + FILTER_STATE.replace("{id}", "' || " + html_text(rison_text("debtor_group_id")) + " || '")
+    + FILTER_STATE.replace(
+        "{value}",
+        # percent-encoded: a name holds spaces, "&" or "#" that would end the URL's parameter
+        "' || url_encode("
+        + rison_text(DEBTOR_GROUP_LABEL.replace("{table}", "mart_debtor_exposure"))
+        + ") || '",
+    )
     + "\">' || "
     + html_text("coalesce(debtor_group_name, debtor_group_id)")
     + " || '</a>'"
@@ -93,12 +109,19 @@ VALUE_LABEL_TABLES = {  # column: the tables whose column holds those codes (mar
     "severity": ("mart_data_issues",),
     "dunning_stage": ("fct_open_items",),
     "document_type": ("fct_open_items",),
+    "insolvency_status": ("mart_debtor_exposure",),
+    "promise_status": ("mart_promises",),
+    "event_type": ("mart_promises",),
 }
-STAGE_ORDER = {}  # dunning stages in their order (the seed), numbered so that Superset's name order keeps it
-for stage in seed("dunning_stages"):
-    STAGE_ORDER[stage["dunning_stage"]] = min(
-        int(stage["stage_order"]), STAGE_ORDER.get(stage["dunning_stage"], 99)
-    )
+# dunning stages numbered so that Superset's name order keeps theirs: the escalation in the seed's
+# order, then the items held back from it (a pending promise, a dispute: SPEC section 13)
+STAGE_ORDER = {
+    stage["dunning_stage"]: int(stage["stage_order"])
+    for stage in seed("dunning_stages")
+    if stage["is_disputed"] == "false"
+}
+for code in VALUE_LABELS["dunning_stage"]:
+    STAGE_ORDER.setdefault(code, max(STAGE_ORDER.values()) + 1)
 DISPLAYED = {
     **VALUE_LABELS,
     "dunning_stage": {
@@ -118,6 +141,16 @@ CALCULATED = {  # column: (expression, the tables that offer it)
         for column, tables in VALUE_LABEL_TABLES.items()
     },
     "debtor_group_link": (DEBTOR_GROUP_LINK, ("mart_debtor_exposure",)),
+    "debtor_group_label": (  # {table}: the dataset's table, the subquery's outer reference
+        DEBTOR_GROUP_LABEL,
+        (
+            "mart_debtor_exposure",
+            "mart_entity_debtor_exposure",
+            "mart_aging",
+            "fct_open_items",
+            "mart_weak_signals",
+        ),
+    ),
     "aging_bucket_label": (
         "CASE aging_bucket "
         + " ".join(f"WHEN '{code}' THEN '{label}'" for label, (code, _) in BUCKETS.items())
@@ -136,6 +169,7 @@ CALCULATED_DESCRIPTIONS = {
     "aging_bucket_label": "the bucket's name and order (seed aging_buckets)",
     "risk_class_label": "the class's name and order (seed risk_classes)",
     "debtor_group_link": "the debtor group's name, a link to its page (dashboard receivables-debtor-group)",
+    "debtor_group_label": "the debtor group's latest name and its id (mart_debtor_exposure), as the debtor group page's filter lists it",
 }
 
 # The users' language: every column a dataset offers, by its mart name (one meaning per name, SPEC section 11)
@@ -149,6 +183,7 @@ LABELS = {
     "debtor_group_id": "Groupe débiteur",
     "debtor_group_name": "Nom du groupe débiteur",
     "debtor_group_link": "Groupe débiteur (cliquer pour le détail)",
+    "debtor_group_label": "Groupe débiteur (nom et identifiant)",
     "document_id": "Pièce",
     "document_type": "Type de pièce (code)",
     "currency": "Devise",
@@ -203,7 +238,8 @@ LABELS = {
     "row_number": "Ligne",
     "items": "Éléments",
     "amount": "Montant",
-    "insolvency_status": "Procédure collective",
+    "insolvency_status": "Procédure collective (code)",
+    "insolvency_status_label": "Procédure collective",
     "exposure_eur": "Exposition (EUR)",
     "exposure_entity_currency": "Exposition (devise de l'entité)",
     "overdue_eur": "Échu (EUR)",
@@ -252,6 +288,44 @@ LABELS = {
     "dunning_stage_label": "Étape de relance",
     "document_type_label": "Type de pièce",
     "signal_date": "Date du signal",
+    # collection events and the cash-in forecast (SPEC sections 13 and 14)
+    "event_id": "Évènement",
+    "event_type": "Type d'évènement (code)",
+    "event_type_label": "Type d'évènement",
+    "event_date": "Date de l'évènement",
+    "debtor_name": "Nom du client",
+    "promised_date": "Date promise",
+    "due_by": "Tenue au plus tard le",
+    "promise_status": "État de la promesse (code)",
+    "promise_status_label": "État de la promesse",
+    "promised_amount": "Montant promis",
+    "covered_amount": "Montant couvert",
+    "promised_to_date": "Promis à ce jour (plan)",
+    "promised_amount_eur": "Montant promis (EUR)",
+    "kept_on": "Tenue le",
+    "kept_by_settlements": "Règlements qui l'ont tenue",
+    "days_since_broken": "Jours depuis la rupture",
+    "document_open_amount_eur": "Reste dû de la pièce (EUR)",
+    "opened_on": "Ouvert le",
+    "age_days": "Ancienneté (j)",
+    "dispute_reason": "Motif du litige (code)",
+    "dispute_reason_label": "Motif du litige",
+    "disputed_amount": "Montant en litige",
+    "open_documents": "Pièces ouvertes",
+    "max_days_past_due": "Retard maximal (j)",
+    "period_kind": "Type de période",
+    "period_start": "Début de la période",
+    "period_end": "Fin de la période",
+    "expected_eur": "Encaissements attendus (EUR)",
+    "expected_entity_currency": "Encaissements attendus (devise de l'entité)",
+    "from_promises": "Dont promesses (EUR)",
+    "from_behaviour": "Dont comportement de paiement (EUR)",
+    "from_disputes": "Dont litiges (EUR)",
+    "naive_eur": "Référence naïve : échéances (EUR)",
+    "forecast_eur": "Prévu (EUR)",
+    "actual_eur": "Encaissé (EUR)",
+    "forecast_abs_error_eur": "Écart absolu de la prévision (EUR)",
+    "naive_abs_error_eur": "Écart absolu de la référence naïve (EUR)",
 }
 NS = uuid.UUID("6b1f2a9e-1d0c-4c84-9d9e-7f0f6d0a5e11")
 
@@ -318,6 +392,17 @@ METRIC_LABELS = {  # metric: (label, number format)
     "avg_days_to_pay_90d": ("Délai moyen de paiement sur 90 j", DAYS),
     "avg_days_late_90d": ("Retard moyen sur 90 j", DAYS),
     "debtor_overdue_eur": ("Échu (EUR)", EUR),
+    "expected_eur": ("Encaissements attendus (EUR)", EUR),
+    "from_promises": ("Promesses (EUR)", EUR),
+    "from_behaviour": ("Comportement de paiement (EUR)", EUR),
+    "from_disputes": ("Litiges (EUR)", EUR),
+    "naive_eur": ("Référence naïve : échéances (EUR)", EUR),
+    "forecast_eur": ("Prévu (EUR)", EUR),
+    "actual_eur": ("Encaissé (EUR)", EUR),
+    "forecast_wape": ("Erreur de la prévision (WAPE)", SHARE),
+    "naive_wape": ("Erreur de la référence naïve (WAPE)", SHARE),
+    "promised_eur": ("Montant promis (EUR)", EUR),
+    "disputed_eur": ("En litige (EUR)", EUR),
 }
 datasets = {
     "mart_aging": [
@@ -417,6 +502,64 @@ datasets = {
             "Rows, open items or month ends concerned: sum of mart_data_issues.items",
         )
     ],
+    "mart_cash_forecast": [
+        (
+            "expected_eur",
+            "SUM(expected_eur)",
+            "Expected collections in EUR: sum of mart_cash_forecast.expected_eur (the entities' rows add "
+            "up to GROUP's; the charts read the entities')",
+        ),
+        (
+            "from_promises",
+            "SUM(from_promises)",
+            "Expected from promises: sum of mart_cash_forecast.from_promises",
+        ),
+        (
+            "from_behaviour",
+            "SUM(from_behaviour)",
+            "Expected from each debtor's payment behaviour: sum of mart_cash_forecast.from_behaviour",
+        ),
+        (
+            "from_disputes",
+            "SUM(from_disputes)",
+            "Expected from disputed items: sum of mart_cash_forecast.from_disputes",
+        ),
+        (
+            "naive_eur",
+            "SUM(naive_eur)",
+            "The naive baseline, every item on its due date (t + 1 when past due): sum of mart_cash_forecast.naive_eur",
+        ),
+    ],
+    "mart_forecast_accuracy": [
+        ("forecast_eur", "SUM(forecast_eur)", "Forecast: sum of mart_forecast_accuracy.forecast_eur"),
+        ("naive_eur", "SUM(naive_eur)", "Naive baseline: sum of mart_forecast_accuracy.naive_eur"),
+        ("actual_eur", "SUM(actual_eur)", "Collected: sum of mart_forecast_accuracy.actual_eur"),
+        (
+            "forecast_wape",
+            "SUM(forecast_abs_error_eur) / NULLIF(SUM(actual_eur), 0)",
+            "Weighted absolute error of the forecast (SPEC section 14): sum |forecast - actual| / sum actual "
+            "over the rows shown (each entity's weeks: an entity's error is not cancelled by another's)",
+        ),
+        (
+            "naive_wape",
+            "SUM(naive_abs_error_eur) / NULLIF(SUM(actual_eur), 0)",
+            "Weighted absolute error of the naive baseline: sum |naive - actual| / sum actual over the rows shown",
+        ),
+    ],
+    "mart_promises": [
+        (
+            "promised_eur",
+            "SUM(promised_amount_eur)",
+            "Promised amount in EUR: sum of mart_promises.promised_amount_eur",
+        )
+    ],
+    "mart_disputes": [
+        (
+            "disputed_eur",
+            "SUM(disputed_amount_eur)",
+            "Amount in dispute in EUR: sum of mart_disputes.disputed_amount_eur",
+        )
+    ],
     "fct_open_items": [
         (
             "open_amount_eur",
@@ -464,7 +607,7 @@ for table, metrics in datasets.items():
                     "type": "VARCHAR",
                     "groupby": True,
                     "filterable": True,
-                    "expression": expression,
+                    "expression": expression.replace("{table}", table),
                     "description": CALCULATED_DESCRIPTIONS.get(
                         column, "the code as the users read it (receivables.report_data.VALUE_LABELS)"
                     ),
@@ -601,7 +744,7 @@ charts = [
         },
     ),
     (
-        ("overview", "concentration", "signals"),
+        ("overview", "concentration", "signals", "forecast"),
         "Freshness per entity",
         "mart_freshness",
         "table",
@@ -614,7 +757,7 @@ charts = [
         },
     ),
     (
-        ("overview", "concentration", "signals"),
+        ("overview", "concentration", "signals", "forecast"),
         "Data issues of the night: rows landed with a warning, figures left out",
         "mart_data_issues",
         "table",
@@ -732,7 +875,7 @@ charts = [
             "all_columns": [
                 "debtor_group_name",
                 "debtor_group_id",
-                "insolvency_status",
+                "insolvency_status_label",
                 "insolvency_date",
                 "insolvency_claim_deadline",
                 "exposure_eur",
@@ -962,6 +1105,198 @@ charts = [
             "y_axis_format": EUR,
         },
     ),
+    (
+        "signals",
+        "Promises to pay broken or pending, the broken first",
+        "mart_promises",
+        "table",
+        {
+            "query_mode": "raw",
+            "all_columns": [
+                "entity_code",
+                "debtor_name",
+                "document_id",
+                "event_type_label",
+                "event_date",
+                "promised_date",
+                "due_by",
+                "promise_status_label",
+                "promised_amount_eur",
+                "document_open_amount_eur",
+                "days_since_broken",
+            ],
+            # broken first, the longest broken first (DuckDB puts nulls last), then by the date to check
+            "order_by_cols": [json.dumps(["days_since_broken", False]), json.dumps(["due_by", True])],
+            "adhoc_filters": where("promise_status <> 'kept'"),
+            "row_limit": 1000,
+        },
+    ),
+    (
+        "signals",
+        "Open disputes, the oldest first",
+        "mart_disputes",
+        "table",
+        {
+            "query_mode": "raw",
+            "all_columns": [
+                "entity_code",
+                "debtor_name",
+                "document_id",
+                "dispute_reason_label",
+                "opened_on",
+                "age_days",
+                "disputed_amount_eur",
+                "max_days_past_due",
+            ],
+            "order_by_cols": [json.dumps(["age_days", False]), json.dumps(["document_id", True])],
+            "adhoc_filters": [],
+            "row_limit": 1000,
+        },
+    ),
+    (
+        "signals",
+        "Open disputes by reason (EUR)",
+        "mart_disputes",
+        "echarts_timeseries_bar",
+        {
+            "x_axis": "dispute_reason_label",
+            "metrics": ["disputed_eur"],
+            "groupby": ["entity_code"],
+            "stack": "Stack",
+            "adhoc_filters": [],
+            "row_limit": 1000,
+            "y_axis_format": EUR,
+            "show_legend": True,
+        },
+    ),
+    # the cash-in forecast (SPEC section 14): the entities' rows, which add up to GROUP's, so that the
+    # entity filter and a controller's row-level security apply
+    (
+        "forecast",
+        "Expected collections over the next 13 weeks (EUR)",
+        "mart_cash_forecast",
+        "big_number_total",
+        {
+            "metric": "expected_eur",
+            "adhoc_filters": where("entity_code <> 'GROUP' AND period_kind = 'week'"),
+            "y_axis_format": EUR,
+            "header_font_size": 0.3,
+            "subheader_font_size": 0.125,
+        },
+    ),
+    (
+        "forecast",
+        "Doubtful: not forecast (EUR)",
+        "mart_cash_forecast",
+        "big_number_total",
+        {
+            "metric": "expected_eur",
+            "adhoc_filters": where("entity_code <> 'GROUP' AND period_kind = 'doubtful'"),
+            "y_axis_format": EUR,
+            "header_font_size": 0.3,
+            "subheader_font_size": 0.125,
+        },
+    ),
+    (
+        "forecast",
+        "Expected collections by week and source (EUR)",
+        "mart_cash_forecast",
+        "echarts_timeseries_bar",
+        {
+            "x_axis": "period_start",
+            "time_grain_sqla": "P1D",
+            "metrics": ["from_promises", "from_behaviour", "from_disputes"],
+            "groupby": [],
+            "stack": "Stack",
+            "adhoc_filters": where("entity_code <> 'GROUP' AND period_kind = 'week'"),
+            "row_limit": 1000,
+            "y_axis_format": EUR,
+            "show_legend": True,
+        },
+    ),
+    (
+        "forecast",
+        "Expected collections by month and source (EUR)",
+        "mart_cash_forecast",
+        "echarts_timeseries_bar",
+        {
+            "x_axis": "period_start",
+            "time_grain_sqla": "P1D",
+            "metrics": ["from_promises", "from_behaviour", "from_disputes"],
+            "groupby": [],
+            "stack": "Stack",
+            "adhoc_filters": where("entity_code <> 'GROUP' AND period_kind = 'month'"),
+            "row_limit": 1000,
+            "y_axis_format": EUR,
+            "show_legend": True,
+        },
+    ),
+    (
+        "forecast",
+        "Forecast against the naive baseline by week (EUR)",
+        "mart_cash_forecast",
+        "echarts_timeseries_line",
+        {
+            "x_axis": "period_start",
+            "time_grain_sqla": "P1D",
+            "metrics": ["expected_eur", "naive_eur"],
+            "groupby": [],
+            "adhoc_filters": where("entity_code <> 'GROUP' AND period_kind = 'week'"),
+            "row_limit": 1000,
+            "y_axis_format": EUR,
+            "show_legend": True,
+            "markerEnabled": True,
+        },
+    ),
+    (
+        "forecast",
+        "Expected collections and doubtful items by entity (EUR)",
+        "mart_cash_forecast",
+        "table",
+        {
+            "query_mode": "aggregate",
+            "groupby": ["entity_code", "period_kind"],
+            "metrics": ["expected_eur", "from_promises", "from_behaviour", "from_disputes"],
+            # the months cover what the 13 weeks do, and more: the weeks are the ones shown
+            "adhoc_filters": where("entity_code <> 'GROUP' AND period_kind IN ('week', 'doubtful')"),
+            "order_by_cols": [],
+            "row_limit": 1000,
+        },
+    ),
+    (
+        "forecast",
+        "Accuracy of past forecasts: weighted absolute error against the naive baseline",
+        "mart_forecast_accuracy",
+        "echarts_timeseries_line",
+        {
+            "x_axis": "as_of_date",
+            "time_grain_sqla": "P1D",
+            "metrics": ["forecast_wape", "naive_wape"],
+            "groupby": [],
+            "adhoc_filters": where("entity_code <> 'GROUP'"),
+            "row_limit": 10000,
+            "y_axis_format": SHARE,
+            "show_legend": True,
+            "markerEnabled": True,
+        },
+    ),
+    (
+        "forecast",
+        "The week after each forecast: forecast, naive baseline and collected (EUR)",
+        "mart_forecast_accuracy",
+        "echarts_timeseries_line",
+        {
+            "x_axis": "as_of_date",
+            "time_grain_sqla": "P1D",
+            "metrics": ["forecast_eur", "naive_eur", "actual_eur"],
+            "groupby": [],
+            "adhoc_filters": where("entity_code <> 'GROUP' AND period_start = as_of_date + 1"),
+            "row_limit": 10000,
+            "y_axis_format": EUR,
+            "show_legend": True,
+            "markerEnabled": True,
+        },
+    ),
 ]
 # each chart's title as shown; the English name above stays its key (its UUID), so that a
 # deployment's charts are updated in place, never duplicated
@@ -1011,11 +1346,35 @@ TITLES = {
         "Comportement de paiement du groupe débiteur dans le temps (jours)"
     ),
     "Weak signals on the debtor group": "Signaux faibles sur le groupe débiteur",
+    "Promises to pay broken or pending, the broken first": (
+        "Promesses de paiement non tenues ou en attente, les non tenues d'abord"
+    ),
+    "Open disputes, the oldest first": "Litiges ouverts, les plus anciens d'abord",
+    "Open disputes by reason (EUR)": "Litiges ouverts par motif (EUR)",
+    "Expected collections over the next 13 weeks (EUR)": "Encaissements attendus sur 13 semaines (EUR)",
+    "Doubtful: not forecast (EUR)": "Douteux : non prévus (EUR)",
+    "Expected collections by week and source (EUR)": "Encaissements attendus par semaine et par source (EUR)",
+    "Expected collections by month and source (EUR)": "Encaissements attendus par mois et par source (EUR)",
+    "Forecast against the naive baseline by week (EUR)": (
+        "Prévision et référence naïve (échéances) par semaine (EUR)"
+    ),
+    "Expected collections and doubtful items by entity (EUR)": (
+        "Encaissements attendus sur 13 semaines et douteux par entité (EUR)"
+    ),
+    "Accuracy of past forecasts: weighted absolute error against the naive baseline": (
+        "Fiabilité des prévisions passées : erreur absolue pondérée, prévision et référence naïve"
+    ),
+    "The week after each forecast: forecast, naive baseline and collected (EUR)": (
+        "La semaine suivant chaque prévision : prévu, référence naïve et encaissé (EUR)"
+    ),
 }
 DATE_AXES = {"as_of_date", "month_end"}  # a chart along these is a trend: the as-of filter leaves it whole
 DATE_FORMAT = "%d/%m/%Y"
-DEBTOR_GROUP_FILTER = "NATIVE_FILTER-debtor_group-debtor_group_id"
-FILTER_VALUES = {("signals", "entity_code"): "fct_open_items"}  # (dashboard, column): the dataset it lists
+PERIOD_AXES = {"period_start"}  # a forecast's periods: dates, but of the as-of date the filter picks
+MONTHLY = {"month_end", "Expected collections by month and source (EUR)"}  # an axis or a chart by month
+# (dashboard, column): the dataset the filter lists the values of (the signals' has no entity, the
+# forecast's entities include GROUP)
+FILTER_VALUES = {("signals", "entity_code"): "fct_open_items", ("forecast", "entity_code"): "fct_open_items"}
 by_dash = {}
 for chart_number, (dash, key, table, viz, params) in enumerate(charts, start=1):
     cu = uid(f"chart/{key}")
@@ -1026,11 +1385,11 @@ for chart_number, (dash, key, table, viz, params) in enumerate(charts, start=1):
         params["column_config"] = {
             c: {"d3NumberFormat": ".2%" if "share" in c else EUR}
             for c in shown
-            if c.endswith("_eur") or "share" in c
+            if c.endswith("_eur") or "share" in c or METRIC_LABELS.get(c, ("", ""))[1] == EUR
         }
         params["table_timestamp_format"] = DATE_FORMAT
-    if viz.startswith("echarts_timeseries") and params.get("x_axis") in DATE_AXES:
-        monthly = params.get("x_axis") == "month_end"
+    if viz.startswith("echarts_timeseries") and params.get("x_axis") in DATE_AXES | PERIOD_AXES:
+        monthly = params.get("x_axis") in MONTHLY or key in MONTHLY
         params["x_axis_time_format"] = "%m/%Y" if monthly else DATE_FORMAT
         params["tooltipTimeFormat"] = "%m/%Y" if monthly else DATE_FORMAT
     dump(
@@ -1056,10 +1415,14 @@ for chart_number, (dash, key, table, viz, params) in enumerate(charts, start=1):
 titles = {
     "overview": ("Vue groupe : encours, DSO, balance âgée, fraîcheur", "receivables-overview"),
     "concentration": ("Concentration du risque par groupe débiteur", "receivables-concentration"),
-    "signals": ("Signaux faibles et recouvrement", "receivables-signals"),
+    "signals": ("Signaux faibles et recouvrement : relances, promesses, litiges", "receivables-signals"),
     "debtor_group": (
         "Groupe débiteur : exposition, pièces, notation, paiements, signaux",
         "receivables-debtor-group",
+    ),
+    "forecast": (
+        "Prévision d'encaissements : semaines, mois, douteux, fiabilité",
+        "receivables-cash-forecast",
     ),
 }
 filter_datasets = {
@@ -1067,6 +1430,7 @@ filter_datasets = {
     "concentration": "mart_debtor_exposure",
     "signals": "mart_weak_signals",
     "debtor_group": "mart_debtor_exposure",
+    "forecast": "mart_cash_forecast",
 }
 for dash, items in by_dash.items():
     title, slug = titles[dash]
@@ -1128,7 +1492,7 @@ for dash, items in by_dash.items():
                 "id": DEBTOR_GROUP_FILTER,
                 "name": LABELS["debtor_group_id"],
                 "filterType": "filter_select",
-                "targets": [{"datasetUuid": fds, "column": {"name": "debtor_group_id"}}],
+                "targets": [{"datasetUuid": fds, "column": {"name": "debtor_group_label"}}],
                 "controlValues": {
                     "multiSelect": False,
                     "enableEmptyFilter": True,
@@ -1146,7 +1510,7 @@ for dash, items in by_dash.items():
             }
         )
     for col in (["entity_code"] if dash not in {"concentration", "debtor_group"} else []) + (
-        ["debtor_group_id"] if dash != "debtor_group" else []
+        ["debtor_group_id"] if dash not in {"debtor_group", "forecast"} else []  # a forecast has no group
     ):
         native.append(
             {

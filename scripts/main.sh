@@ -54,7 +54,8 @@ bash scripts/start-superset.sh
 source scripts/superset-env.sh
 PATH="$PWD/.venv/bin:$PATH" RECEIVABLES_SERVING="$var/serving/warehouse.duckdb" RECEIVABLES_ENTITIES="$registry" \
     bash scripts/superset-entrypoint.sh provision
-for slug in receivables-overview receivables-concentration receivables-signals receivables-debtor-group; do
+for slug in receivables-overview receivables-concentration receivables-signals receivables-debtor-group \
+    receivables-cash-forecast; do
     echo "   dashboard: $SUPERSET_URL/superset/dashboard/$slug/"
 done
 

@@ -34,9 +34,13 @@ ENTITY_DATASETS = (
     "mart_freshness",
     "mart_data_issues",
     "mart_entity_debtor_exposure",
+    "mart_promises",
+    "mart_disputes",
+    "mart_cash_forecast",
+    "mart_forecast_accuracy",
 )
 # the dashboards an entity's controllers open: every chart on them reads entity-level datasets only
-ENTITY_DASHBOARDS = ("receivables-overview",)
+ENTITY_DASHBOARDS = ("receivables-overview", "receivables-cash-forecast")
 
 
 def main(entity_databases: dict[str, str]) -> None:

@@ -160,6 +160,7 @@ def test_every_code_the_marts_hold_has_its_french_name(reported_group: Path) -> 
     tables = {"signal": "mart_weak_signals", "status": "mart_freshness", "dunning_stage": "fct_open_items"}
     tables |= {"document_type": "fct_open_items", "kind": "mart_data_issues", "severity": "mart_data_issues"}
     tables |= {"promise_status": "mart_promises", "event_type": "mart_promises"}
+    tables |= {"insolvency_status": "mart_debtor_exposure"}
     for column, table in tables.items():
         held = {
             value
@@ -167,6 +168,10 @@ def test_every_code_the_marts_hold_has_its_french_name(reported_group: Path) -> 
         }
         assert held <= set(VALUE_LABELS[column]), (column, held - set(VALUE_LABELS[column]))
     # the seed's stages, and the one the collection events give an item with a pending promise
+    from receivables.contract import INSOLVENCY_STATUSES
+
+    # every proceeding has its name, not only those the sample holds
+    assert set(VALUE_LABELS["insolvency_status"]) == set(INSOLVENCY_STATUSES)
     stages = {row["dunning_stage"] for row in seed("dunning_stages")} | {"promised"}
     assert stages == set(VALUE_LABELS["dunning_stage"])
     rules = (REPO / "dbt_project" / "models" / "marts" / "_marts.yml").read_text(encoding="utf-8")

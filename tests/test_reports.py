@@ -13,7 +13,7 @@ import pytest
 
 from conftest import FORMULA_NAMES, reader, receivables
 from receivables.errors import ReceivablesError
-from receivables.report_data import SIGNAL_LABELS
+from receivables.report_data import INSOLVENCY_LABELS, SIGNAL_LABELS
 from receivables.report_files import THIN_SPACE, fr_number, is_formula_like
 from receivables.reports import is_report_day, load_recipients
 
@@ -110,15 +110,15 @@ def test_group_sheets_equal_their_marts(warehouse, group_files):
     query = reader(warehouse)
     debtors = sheet_rows(group_files[0], "Principaux débiteurs")
     expected = query(
-        "select rank, debtor_group_id, exposure_eur, insured_eur, worst_risk_class from marts.mart_debtor_exposure "
-        "where as_of_date = ? and rank <= 20 order by rank",
+        "select rank, debtor_group_id, exposure_eur, insured_eur, worst_risk_class, insolvency_status "
+        "from marts.mart_debtor_exposure where as_of_date = ? and rank <= 20 order by rank",
         AS_OF,
     )
     assert [
         (r["Rang"], r["Groupe débiteur"], Decimal(str(r["Encours EUR"])), Decimal(str(r["Assuré EUR"])),
-         r["Classe de risque (1-10)"])
+         r["Classe de risque (1-10)"], r["Procédure collective"])
         for r in debtors
-    ] == expected  # fmt: skip
+    ] == [(*row[:5], INSOLVENCY_LABELS[row[5]]) for row in expected]  # fmt: skip
     signals = sheet_rows(group_files[0], "Signaux faibles")
     assert (
         len(signals)

@@ -116,6 +116,14 @@ EVENT_TYPE_LABELS = {
     "dunning_sent": "Relance envoyée",
     "contact": "Contact",
 }
+INSOLVENCY_LABELS = {  # SPEC section 3: amicable and collective proceedings
+    "none": "Aucune",
+    "ad_hoc_mandate": "Mandat ad hoc",
+    "conciliation": "Conciliation",
+    "safeguard": "Sauvegarde",
+    "receivership": "Redressement judiciaire",
+    "liquidation": "Liquidation judiciaire",
+}
 DOCUMENT_TYPE_LABELS = {
     "invoice": "Facture",
     "credit_note": "Avoir",
@@ -132,6 +140,7 @@ VALUE_LABELS = {
     "document_type": DOCUMENT_TYPE_LABELS,
     "promise_status": PROMISE_STATUS_LABELS,
     "event_type": EVENT_TYPE_LABELS,
+    "insolvency_status": INSOLVENCY_LABELS,
 }
 AGING, DEBTORS, SIGNALS, DSO, FRESHNESS, DATA_ISSUES, FORECAST = (
     "Balance âgée",
@@ -424,6 +433,11 @@ DEBTOR_RISK_COLUMNS = (
 )
 
 
+def _labelled(rows: list[tuple[Any, ...]], index: int, labels: dict[str, str]) -> list[tuple[Any, ...]]:
+    """The rows with the code in one column as the users read it (a code without a label as it is)."""
+    return [(*row[:index], labels.get(row[index], row[index]), *row[index + 1 :]) for row in rows]
+
+
 def _group_debtors(marts: _Marts, as_of: date, top: int) -> tuple[Table, list[tuple[str, Decimal]]]:
     rows = marts.rows(
         "select rank, debtor_group_id, debtor_group_name, exposure_eur, overdue_eur, share, cumulative_share, "
@@ -445,7 +459,7 @@ def _group_debtors(marts: _Marts, as_of: date, top: int) -> tuple[Table, list[tu
             *DEBTOR_RISK_COLUMNS,
             Column("Retard moyen 90 j", "days"),
         ),
-        rows,
+        _labelled(rows, 9, INSOLVENCY_LABELS),
         note=f"Les {top} premiers groupes débiteurs par encours, toutes entités, hors intragroupe.",
     )
     return table, [(row[2] or row[1], row[3]) for row in rows[:10]]
@@ -478,7 +492,7 @@ def _entity_debtors(
             Column("Échu EUR", "amount"),
             *DEBTOR_RISK_COLUMNS,
         ),
-        rows,
+        _labelled(rows, 10, INSOLVENCY_LABELS),
         note=f"Les {top} premiers débiteurs de {entity} par encours (hors intragroupe).",
     )
     return table, [(row[2] or row[1], row[6]) for row in rows[:10]]

@@ -46,6 +46,13 @@ def superset_bin(name: str) -> Path:
 
 GROUP_DATABASE = "receivables.yaml"  # the group's database in the bundle, the template of the entities'
 ENTITY_DATABASE_NAME = "Receivables {entity} only (published, read-only)"
+DASHBOARDS = (  # the bundle's dashboards, by slug (dashboards/dashboards/<slug>.yaml)
+    "receivables-overview",
+    "receivables-concentration",
+    "receivables-signals",
+    "receivables-debtor-group",
+    "receivables-cash-forecast",
+)
 
 
 def entity_database_uuid(entity_code: str) -> str:
