@@ -112,6 +112,7 @@ VALUE_LABEL_TABLES = {  # column: the tables whose column holds those codes (mar
     "insolvency_status": ("mart_debtor_exposure",),
     "promise_status": ("mart_promises",),
     "event_type": ("mart_promises",),
+    "period_kind": ("mart_cash_forecast",),
 }
 # dunning stages numbered so that Superset's name order keeps theirs: the escalation in the seed's
 # order, then the items held back from it (a pending promise, a dispute: SPEC section 13)
@@ -313,7 +314,8 @@ LABELS = {
     "disputed_amount": "Montant en litige",
     "open_documents": "Pièces ouvertes",
     "max_days_past_due": "Retard maximal (j)",
-    "period_kind": "Type de période",
+    "period_kind": "Type de période (code)",
+    "period_kind_label": "Période",
     "period_start": "Début de la période",
     "period_end": "Fin de la période",
     "expected_eur": "Encaissements attendus (EUR)",
@@ -1255,7 +1257,7 @@ charts = [
         "table",
         {
             "query_mode": "aggregate",
-            "groupby": ["entity_code", "period_kind"],
+            "groupby": ["entity_code", "period_kind_label"],
             "metrics": ["expected_eur", "from_promises", "from_behaviour", "from_disputes"],
             # the months cover what the 13 weeks do, and more: the weeks are the ones shown
             "adhoc_filters": where("entity_code <> 'GROUP' AND period_kind IN ('week', 'doubtful')"),

@@ -160,7 +160,7 @@ def test_every_code_the_marts_hold_has_its_french_name(reported_group: Path) -> 
     tables = {"signal": "mart_weak_signals", "status": "mart_freshness", "dunning_stage": "fct_open_items"}
     tables |= {"document_type": "fct_open_items", "kind": "mart_data_issues", "severity": "mart_data_issues"}
     tables |= {"promise_status": "mart_promises", "event_type": "mart_promises"}
-    tables |= {"insolvency_status": "mart_debtor_exposure"}
+    tables |= {"insolvency_status": "mart_debtor_exposure", "period_kind": "mart_cash_forecast"}
     for column, table in tables.items():
         held = {
             value

@@ -129,6 +129,7 @@ DOCUMENT_TYPE_LABELS = {
     "credit_note": "Avoir",
     "unapplied_cash": "Encaissement non lettré",
 }
+PERIOD_LABELS = {"week": "Semaine", "month": "Mois", "doubtful": "Douteux (non prévu)"}
 # the codes the marts publish, as the users read them: the reports' cells and the dashboards'
 # columns (scripts/generate_dashboards_bundle.py writes them into the datasets)
 VALUE_LABELS = {
@@ -141,6 +142,7 @@ VALUE_LABELS = {
     "promise_status": PROMISE_STATUS_LABELS,
     "event_type": EVENT_TYPE_LABELS,
     "insolvency_status": INSOLVENCY_LABELS,
+    "period_kind": PERIOD_LABELS,
 }
 AGING, DEBTORS, SIGNALS, DSO, FRESHNESS, DATA_ISSUES, FORECAST = (
     "Balance âgée",
@@ -151,7 +153,6 @@ AGING, DEBTORS, SIGNALS, DSO, FRESHNESS, DATA_ISSUES, FORECAST = (
     "Anomalies de données",
     "Prévision d'encaissements",
 )
-PERIOD_LABELS = {"week": "Semaine", "month": "Mois", "doubtful": "Douteux (non prévu)"}
 
 
 class _Marts:
