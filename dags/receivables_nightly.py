@@ -6,7 +6,10 @@ The nightly job of the group receivables warehouse (README, Airflow).
 At 02:00 Europe/Paris it processes the business day that just ended (the
 day its data interval starts; `airflow dags test receivables_nightly D`
 processes D - 1, and the `as_of_date` param chooses any date): every entity's drop and the group's FX drop are
-validated in parallel (mapped `validate`, read-only), the staged drops are
+validated in parallel, in batches about equal in bytes, at least one per
+validation slot (`RECEIVABLES_VALIDATION_BATCHES`, default the cores; mapped
+`validate`, read-only, each task named by its drops and returning each
+drop's own outcome), the staged drops are
 loaded into the working warehouse by a single writer (`load`), dbt builds
 the marts (`build`), a consistent copy is swapped in at the serving path
 (`publish`, which updates the asset `receivables_serving_warehouse` and so
@@ -26,8 +29,13 @@ the others (a lost connection, a full disk freed) are retried twice, a
 minute apart.
 Writers (`load`, `build`, `publish`) share the one-slot pool
 `receivables_warehouse`, and one run at a time is allowed: DuckDB has one
-writer. Reruns of a date are idempotent; catch up missed nights with
-`airflow dags backfill receivables_nightly --start-date ... --end-date ...`.
+writer. Reruns of a date are idempotent; catch up missed nights with a
+backfill (`airflow backfill create --dag-id receivables_nightly --from-date
+... --to-date ... --max-active-runs 1`): while a run of this DAG is queued after it, a night is
+validated and loaded but its build is left to the next (`build` records it,
+`publish` and `alert` are skipped), so the last night of a backfill builds
+them all in one dbt run, publishes once and mails each night's entities not
+landed.
 
 Configuration (environment): `RECEIVABLES_ENTITIES`, `RECEIVABLES_LANDING`,
 `RECEIVABLES_WAREHOUSE`, `RECEIVABLES_SERVING`; alerts: `RECEIVABLES_ALERT_TO`
@@ -44,7 +52,7 @@ from typing import Any
 
 import pendulum
 from airflow.sdk import Asset, Param, dag, get_current_context, task
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from receivables.errors import ReceivablesError
@@ -106,60 +114,65 @@ def _mail_failure(context: Any) -> None:
 )
 def receivables_nightly() -> None:
     @task
-    def drops() -> list[str]:
-        from receivables import nightly
-
-        with _no_retry():
-            return nightly.drop_codes()
-
-    @task(map_index_template="{{ drop_code }}")
-    def validate(code: str) -> dict:
+    def drops() -> list[list[str]]:
         from datetime import date
 
         from receivables import nightly
 
-        get_current_context()["drop_code"] = code  # type: ignore[index]
         with _no_retry():
-            return nightly.validate(code, date.fromisoformat(_as_of()))
+            return nightly.drop_batches(date.fromisoformat(_as_of()))
 
-    @task(pool=WAREHOUSE_POOL)
-    def load(outcomes: list[dict]) -> list[str]:
-        from receivables import nightly
-
-        with _no_retry():
-            return nightly.load(list(outcomes))
-
-    @task(pool=WAREHOUSE_POOL)
-    def build(loaded: list[str]) -> str:
+    # a batch of drops per task, named by its drops ("GROUP, FR01, DE01"); one outcome per drop
+    @task(map_index_template="{{ drop_batch }}")
+    def validate(codes: list[str]) -> list[dict]:
         from datetime import date
 
         from receivables import nightly
 
-        as_of = _as_of()
+        get_current_context()["drop_batch"] = nightly.batch_label(codes)  # type: ignore[index]
         with _no_retry():
-            nightly.build(date.fromisoformat(as_of))
-        return as_of
+            return nightly.validate(codes, date.fromisoformat(_as_of()))
+
+    @task(pool=WAREHOUSE_POOL)
+    def load(batches: list[list[dict]]) -> list[str]:
+        from receivables import nightly
+
+        with _no_retry():
+            return nightly.load(list(batches))
+
+    @task(pool=WAREHOUSE_POOL)
+    def build(loaded: list[str]) -> list[str]:
+        from datetime import date
+
+        from receivables import nightly
+
+        # a run queued after this one (a backfill's next night, a catch-up) builds this night with its own
+        context = get_current_context()
+        queued = context["ti"].get_dr_count(dag_id=context["dag"].dag_id, states=["queued"])
+        with _no_retry():
+            return nightly.build(date.fromisoformat(_as_of()), defer=queued > 0)
 
     @task(pool=WAREHOUSE_POOL, outlets=[SERVING])
-    def publish(as_of: str) -> str:
+    def publish(built: list[str]) -> list[str]:
         from receivables import nightly
 
+        if not built:  # skipped: no event, no reports; the run that builds this night publishes it
+            raise AirflowSkipException("this night is built and published by the run queued after it")
         with _no_retry():
             nightly.publish()
-        # the reports DAG runs on this event and reads the date it carries
-        get_current_context()["outlet_events"][SERVING].extra = {"as_of_date": as_of}
-        return as_of
+        # the reports DAG runs on this event and reads the date it carries (the last night built)
+        get_current_context()["outlet_events"][SERVING].extra = {"as_of_date": built[-1]}
+        return built
 
     @task
-    def alert(as_of: str) -> str:
+    def alert(built: list[str]) -> list[str]:
         from datetime import date
 
         from receivables import nightly
 
-        day = date.fromisoformat(as_of)
-        return nightly.send_alert(nightly.freshness(day), day)
+        return [nightly.send_alert(nightly.freshness(day), day) for day in map(date.fromisoformat, built)]
 
-    outcomes = validate.expand(code=drops())
+    outcomes = validate.expand(codes=drops())
     alert(publish(build(load(outcomes))))
 
 

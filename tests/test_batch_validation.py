@@ -140,3 +140,43 @@ def test_a_failing_drop_is_judged_alone_in_its_batch(group_registry, landing, wa
 )
 def test_batches_are_consecutive_balanced_and_bounded(sizes, parts, limit, expected):
     assert batches(sizes, parts, limit) == expected
+
+
+def test_a_batch_is_named_by_its_drops_within_the_width_airflow_shows() -> None:
+    from receivables.nightly import batch_label
+
+    assert batch_label(["GROUP", "FR01", "DE01"]) == "GROUP, FR01, DE01"
+    codes = [f"E{number:03d}" for number in range(60)]
+    label = batch_label(codes, width=40)
+    assert len(label) <= 40 and label.startswith("E000, E001") and label.endswith("more)")
+    shown = label.split(" (+")[0].split(", ")
+    assert label.endswith(f"(+{len(codes) - len(shown)} more)")
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "two", "1.5"])
+def test_a_wrong_number_of_validation_batches_is_named(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from receivables.errors import ReceivablesError
+    from receivables.nightly import validation_slots
+
+    monkeypatch.setenv("RECEIVABLES_VALIDATION_BATCHES", value)
+    with pytest.raises(ReceivablesError, match=f"RECEIVABLES_VALIDATION_BATCHES='{value}'"):
+        validation_slots()
+
+
+def test_the_nightly_batches_cover_every_drop_once(
+    group_registry: Path, landing: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the DAG's mapped validation gets: every drop once, in at least as many batches as slots."""
+    from receivables.nightly import drop_batches
+
+    registry = load_registry(group_registry)
+    write_night(landing, list(registry.codes))
+    monkeypatch.setenv("RECEIVABLES_ENTITIES", str(group_registry))
+    monkeypatch.setenv("RECEIVABLES_LANDING", str(landing))
+    monkeypatch.setenv("RECEIVABLES_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("RECEIVABLES_SERVING", str(warehouse.with_name("serving.duckdb")))
+    for slots in (1, 3, 50):
+        monkeypatch.setenv("RECEIVABLES_VALIDATION_BATCHES", str(slots))
+        runs = drop_batches(DAY1)
+        assert sorted(code for run in runs for code in run) == sorted(["GROUP", *registry.codes])
+        assert len(runs) == min(slots, 1 + len(registry.codes))

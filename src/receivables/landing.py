@@ -562,7 +562,7 @@ def batches(sizes: list[int], parts: int, limit: int = BATCH_BYTES) -> list[list
     return list(runs.values())
 
 
-def _drop_bytes(landing: Path, entity_code: str | None, day: date) -> int:
+def drop_bytes(landing: Path, entity_code: str | None, day: date) -> int:
     folder = paths.drop_dir(landing, entity_code, day)
     if not folder.is_dir() or first_link(folder.parent, folder) is not None:
         return 0
@@ -586,7 +586,7 @@ def land(
     """
     codes: list[str | None] = [None, *registry.codes]
     workers = workers or os.cpu_count() or 1
-    runs = batches([_drop_bytes(landing, code, day) for code in codes], workers)
+    runs = batches([drop_bytes(landing, code, day) for code in codes], workers)
     jobs = [(registry, [codes[index] for index in run], landing, day, warehouse) for run in runs]
     if workers > 1 and len(jobs) > 1:
         import multiprocessing

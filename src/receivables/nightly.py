@@ -16,6 +16,7 @@ import shutil
 from datetime import date
 from typing import Any
 
+from receivables.errors import ReceivablesError
 from receivables.settings import VARIABLES, Settings
 from receivables.settings import settings as read_settings
 
@@ -31,47 +32,161 @@ def settings() -> Settings:
     return read_settings("entities", "landing", "warehouse", "serving", where="Airflow")
 
 
-def drop_codes() -> list[str]:
-    """What tonight's validation fans out over: the group's FX drop and every entity."""
+def drop_batches(as_of: date, parts: int | None = None) -> list[list[str]]:
+    """What tonight's validation fans out over: the drops in batches about equal in bytes.
+
+    The batches of ``receivables run`` (``landing.batches``): at least
+    ``parts`` when there are as many drops (default: the validation slots,
+    ``RECEIVABLES_VALIDATION_BATCHES``, else this machine's cores), a history
+    drop alone. A mapped task validates a batch in one process, so Great
+    Expectations is imported and each suite run once per batch, not once per
+    entity; each drop is still judged, staged or quarantined alone.
+    """
+    from receivables.landing import batches, drop_bytes
     from receivables.registry import load_registry
 
-    return [GROUP_DROP, *load_registry(settings().entities).codes]
+    config = settings()
+    codes = [GROUP_DROP, *load_registry(config.entities).codes]
+    sizes = [drop_bytes(config.landing, None if code == GROUP_DROP else code, as_of) for code in codes]
+    return [[codes[index] for index in run] for run in batches(sizes, parts or validation_slots())]
 
 
-def validate(code: str, as_of: date) -> dict[str, Any]:
-    """Validate one drop and stage it (or quarantine it); reads the warehouse only."""
-    from receivables.landing import validate_drop
+def validation_slots() -> int:
+    """How many batches a night is split into at least (the validations that can run at once)."""
+    configured = read_settings().text("validation_batches")
+    if configured is None:
+        return os.cpu_count() or 1
+    try:
+        slots = int(configured)
+    except ValueError:
+        slots = 0
+    if slots < 1:
+        raise ReceivablesError(
+            f"{VARIABLES['validation_batches'][0]}={configured!r}: expected a whole number of batches, 1 or more"
+        )
+    return slots
+
+
+def batch_label(codes: list[str], width: int = 120) -> str:
+    """A batch as its mapped task shows it in Airflow: the drops it validates, "GROUP, FR01, DE01"."""
+    label = ", ".join(codes)
+    if len(label) <= width:
+        return label
+    shown: list[str] = []
+    for code in codes:
+        rest = f" (+{len(codes) - len(shown) - 1} more)"
+        if len(", ".join([*shown, code])) + len(rest) > width:
+            break
+        shown.append(code)
+    return f"{', '.join(shown)} (+{len(codes) - len(shown)} more)"
+
+
+def validate(codes: list[str], as_of: date) -> list[dict[str, Any]]:
+    """Validate a batch of drops and stage (or quarantine) each; reads the warehouse only.
+
+    One outcome per drop, in the batch's order: each entity keeps its own
+    status, which the load records in ``raw.landing_log``.
+    """
+    from receivables.landing import validate_drops
     from receivables.registry import load_registry
 
     config = settings()
     registry = load_registry(config.entities)
-    entity = None if code == GROUP_DROP else code
-    outcome = validate_drop(registry, entity, config.landing, as_of, config.warehouse)
-    log.info("%s", outcome.describe())
-    return outcome.to_json()
+    entities = [None if code == GROUP_DROP else code for code in codes]
+    outcomes = validate_drops(registry, entities, config.landing, as_of, config.warehouse)
+    for outcome in outcomes:
+        log.info("%s", outcome.describe())
+    return [outcome.to_json() for outcome in outcomes]
 
 
-def load(outcomes: list[dict[str, Any]]) -> list[str]:
-    """The single writer: upsert the staged drops and record every status."""
+def load(batches: list[list[dict[str, Any]]]) -> list[str]:
+    """The single writer: upsert the staged drops of every batch and record each drop's status."""
     from receivables.landing import DropOutcome
     from receivables.load import load_outcomes
     from receivables.registry import load_registry
 
     config = settings()
-    parsed = [DropOutcome.from_json(outcome) for outcome in outcomes]
+    parsed = [DropOutcome.from_json(outcome) for batch in batches for outcome in batch]
     load_outcomes(config.warehouse, parsed, load_registry(config.entities))
     return [outcome.describe() for outcome in parsed]
 
 
-def build(as_of: date) -> list[str]:
-    """Build the night; the drops a failing data test took back out are quarantined, not fatal."""
-    from receivables.build import build as build_warehouse
+def build(as_of: date, defer: bool = False) -> list[str]:
+    """Build the night and the nights left to it; the as-of dates built, in order.
+
+    With ``defer`` (a run of this DAG is queued after this one: a backfill,
+    a catch-up), the night is only recorded in ``raw.pending_builds`` and
+    nothing is built: the next run that builds takes it along, so a backfill
+    of thirty nights lands each night and runs dbt once. The dates are
+    built in runs of consecutive dates, one dbt run each, where the rules
+    allow: a data test that fails on a run of several nights builds those
+    nights one at a time instead, so a bad drop is taken out of its own
+    night only (SPEC section 12), as night by night. The drops a failing
+    data test took back out are quarantined, not fatal.
+    """
+    from receivables.warehouse import RAW_SCHEMA, connect, ensure_raw_schema
 
     config = settings()
-    taken_out = build_warehouse(config.warehouse, as_of, landing=config.landing)
+    if not config.warehouse.exists():  # never an empty file made here: the load makes the warehouse
+        raise ReceivablesError(f"{config.warehouse}: no warehouse yet; land a night first")
+    with connect(config.warehouse) as connection:
+        ensure_raw_schema(connection)
+        if defer:
+            connection.execute(
+                f"insert or replace into {RAW_SCHEMA}.pending_builds values (?, current_timestamp)", [as_of]
+            )
+            log.info("%s landed; its build is left to the run queued after this one", as_of)
+            return []
+        pending = [
+            day
+            for (day,) in connection.execute(f"select as_of_date from {RAW_SCHEMA}.pending_builds").fetchall()
+        ]
+    days = sorted({as_of, *pending})
+    for first, last in consecutive_runs(days):
+        _build_range(config, first, last)
+    with connect(config.warehouse) as connection:
+        connection.execute(
+            f"delete from {RAW_SCHEMA}.pending_builds where list_contains(?, as_of_date)", [days]
+        )
+    return [day.isoformat() for day in days]
+
+
+def consecutive_runs(days: list[date]) -> list[tuple[date, date]]:
+    """Sorted dates as runs of consecutive days, (first, last) each."""
+    runs: list[tuple[date, date]] = []
+    for day in days:
+        if runs and (day - runs[-1][1]).days == 1:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def _build_range(config: Settings, first: date, last: date) -> None:
+    from datetime import timedelta
+
+    from receivables.build import BuildError
+    from receivables.build import build as build_warehouse
+
+    if first == last:
+        taken_out = build_warehouse(config.warehouse, first, landing=config.landing)
+    else:
+        log.info("building the %d nights from %s to %s in one run", (last - first).days + 1, first, last)
+        try:
+            taken_out = build_warehouse(config.warehouse, first, to=last)  # nothing taken out: raises
+        except BuildError as error:
+            if not error.only_data_tests_failed:
+                raise
+            log.warning("%s; building the nights from %s to %s one at a time", error, first, last)
+            taken_out = [
+                drop
+                for offset in range((last - first).days + 1)
+                for drop in build_warehouse(
+                    config.warehouse, first + timedelta(days=offset), landing=config.landing
+                )
+            ]
     for drop in taken_out:
         log.warning("%s", drop.describe())
-    return [drop.describe() for drop in taken_out]
 
 
 def publish() -> str:

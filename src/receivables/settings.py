@@ -38,6 +38,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
     ),
     "smtp_conn_id": ("RECEIVABLES_SMTP_CONN_ID", "Airflow's SMTP connection (default smtp_default)"),
     "max_file_bytes": ("RECEIVABLES_MAX_FILE_BYTES", "the largest file landing reads (default 4 GiB)"),
+    "validation_batches": (
+        "RECEIVABLES_VALIDATION_BATCHES",
+        "the nightly DAG's validation batches, at least (default: the scheduler machine's cores; "
+        "with Celery, the validation slots of all workers)",
+    ),
     "entity_file_group": (
         "RECEIVABLES_ENTITY_FILE_GROUP",
         "the Unix group of each entity's serving file, {entity} its code in lower case, "

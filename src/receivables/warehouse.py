@@ -139,6 +139,15 @@ create table if not exists {RAW_SCHEMA}.build_log (
 )
 """
 
+# The nights landed whose build was left to a run queued after them (a backfill, a catch-up: the
+# nightly DAG builds them in one dbt run with the last, receivables.nightly.build).
+PENDING_BUILDS_DDL = f"""
+create table if not exists {RAW_SCHEMA}.pending_builds (
+    as_of_date date primary key,
+    deferred_at timestamp not null
+)
+"""
+
 
 def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(f"create schema if not exists {RAW_SCHEMA}")
@@ -151,6 +160,7 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(DEBTOR_CHANGES_DDL)
     connection.execute(LANDING_WARNINGS_DDL)
     connection.execute(BUILD_LOG_DDL)
+    connection.execute(PENDING_BUILDS_DDL)
     for extract in ALL_EXTRACTS:
         connection.execute(replaced_table_ddl(extract))
 
