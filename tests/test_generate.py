@@ -206,3 +206,37 @@ def test_every_entity_writes_text_its_code_page_holds(tmp_path):
     french = (tmp_path / "FR01").glob("*/debtors.csv")
     names = "".join(path.read_bytes().decode("cp1252") for path in french)
     assert "Przyk?ad Dystrybucja" in names
+
+
+@pytest.mark.parametrize(
+    ("cancel_after", "dispute_after", "expected"),
+    [
+        # cancelled and disputed the same night: one row with both (a key appears once in a file)
+        (3, 3, [(3, "cancelled", True)]),
+        # a later re-send carries the earlier change: the ERP sends the row as it stands
+        (2, 5, [(2, "cancelled", False), (5, "cancelled", True)]),
+        (6, 1, [(1, "open", True), (6, "cancelled", True)]),
+    ],
+)
+def test_an_invoice_re_sent_carries_its_state_once_a_night(tmp_path, cancel_after, dispute_after, expected):
+    from datetime import timedelta
+
+    from receivables.dev.generate import GroupGenerator
+
+    generator = GroupGenerator(
+        GeneratorConfig(out=tmp_path, entities=1, start=START, end=END, seed=1, invoices=100)
+    )
+    code = next(iter(generator.sims))
+    generator._emit = lambda *row: None  # the first send, written by the generator's run
+    day = generator.history_day + timedelta(days=1)
+    invoice = {"document_id": "F-1", "status": "open", "disputed": False}
+    generator.events.clear()
+    generator._emit_invoice(
+        code, invoice, day, day + timedelta(days=cancel_after), day + timedelta(days=dispute_after)
+    )
+    resent = sorted(
+        ((when - day).days, row["status"], row["disputed"])
+        for when, _, kind, (_, row) in generator.events
+        if kind == "resend"
+    )
+    assert resent == expected

@@ -864,11 +864,19 @@ class GroupGenerator:
                 invoice = invoice | {"disputed": True}
                 dispute_day = None
         self._emit(code, INVOICES, invoice, day)
-        if cancel_day:
-            self._schedule(cancel_day, "resend", code, invoice | {"status": "cancelled"})
-        if dispute_day:
-            self._schedule(dispute_day, "resend", code, invoice | {"disputed": True})
-        elif not cancel_day and day > self.history_day and self.rng.random() < 0.02:
+        cancelled, disputed = {"status": "cancelled"}, {"disputed": True}
+        if cancel_day and dispute_day and cancel_day == dispute_day:
+            # one row of the day with both changes: a key appears once in a file
+            self._schedule(cancel_day, "resend", code, invoice | cancelled | disputed)
+        else:
+            # a later re-send carries the earlier change too: the ERP sends the row as it stands
+            if cancel_day:
+                earlier = disputed if dispute_day and dispute_day < cancel_day else {}
+                self._schedule(cancel_day, "resend", code, invoice | earlier | cancelled)
+            if dispute_day:
+                earlier = cancelled if cancel_day and cancel_day < dispute_day else {}
+                self._schedule(dispute_day, "resend", code, invoice | earlier | disputed)
+        if not cancel_day and not dispute_day and day > self.history_day and self.rng.random() < 0.02:
             self._schedule(day + timedelta(days=1), "resend", code, invoice)  # an ERP re-sends unchanged rows
 
     def _settlement(self, sim: EntitySim, prefix: str = "R") -> str:
