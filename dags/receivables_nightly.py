@@ -29,7 +29,9 @@ the others (a lost connection, a full disk freed) are retried twice, a
 minute apart.
 Writers (`load`, `build`, `publish`) share the one-slot pool
 `receivables_warehouse`, and one run at a time is allowed: DuckDB has one
-writer. Reruns of a date are idempotent; catch up missed nights with a
+writer. On Celery workers, the writers go to the queue
+`receivables_warehouse`, which one worker on the warehouse's host serves;
+validations and reports go to the default queue, served by every worker. Reruns of a date are idempotent; catch up missed nights with a
 backfill (`airflow backfill create --dag-id receivables_nightly --from-date
 ... --to-date ... --max-active-runs 1`): while a run of this DAG is queued after it, a night is
 validated and loaded but its build is left to the next (`build` records it,
@@ -59,6 +61,9 @@ from receivables.errors import ReceivablesError
 from receivables.nightly import SERVING_ASSET
 
 WAREHOUSE_POOL = "receivables_warehouse"
+# the writers' queue: with Celery, one worker on the warehouse's host serves it (docs/operations.md);
+# the LocalExecutor has no queues
+WAREHOUSE_QUEUE = "receivables_warehouse"
 SERVING = Asset(SERVING_ASSET)
 PARIS = "Europe/Paris"
 
@@ -133,14 +138,14 @@ def receivables_nightly() -> None:
         with _no_retry():
             return nightly.validate(codes, date.fromisoformat(_as_of()))
 
-    @task(pool=WAREHOUSE_POOL)
+    @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
     def load(batches: list[list[dict]]) -> list[str]:
         from receivables import nightly
 
         with _no_retry():
             return nightly.load(list(batches))
 
-    @task(pool=WAREHOUSE_POOL)
+    @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
     def build(loaded: list[str]) -> list[str]:
         from datetime import date
 
@@ -152,7 +157,7 @@ def receivables_nightly() -> None:
         with _no_retry():
             return nightly.build(date.fromisoformat(_as_of()), defer=queued > 0)
 
-    @task(pool=WAREHOUSE_POOL, outlets=[SERVING])
+    @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE, outlets=[SERVING])
     def publish(built: list[str]) -> list[str]:
         from receivables import nightly
 

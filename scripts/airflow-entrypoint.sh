@@ -3,6 +3,9 @@
 # (scripts/start-airflow.sh) and the containers (docker-compose.yml) both run it:
 #   airflow-entrypoint.sh init            migrate the metadata database, create the writer pool
 #   airflow-entrypoint.sh api-server | scheduler | dag-processor | triggerer | standalone
+#   airflow-entrypoint.sh celery-worker [--queues default,receivables_warehouse] [options]
+#                                         a Celery worker (CeleryExecutor): the warehouse's host
+#                                         serves the writers' queue receivables_warehouse
 # It runs the `airflow` found on PATH: .venv/bin natively (scripts/airflow-env.sh),
 # the image's /opt/receivables/.venv/bin in a container. The metadata database is
 # AIRFLOW__DATABASE__SQL_ALCHEMY_CONN (SQLite under AIRFLOW_HOME when unset).
@@ -16,8 +19,12 @@ case "$component" in
     api-server | scheduler | dag-processor | triggerer | standalone)
         exec airflow "$component"
         ;;
+    celery-worker)
+        shift
+        exec airflow celery worker "$@"
+        ;;
     *)
-        echo "usage: airflow-entrypoint.sh init|api-server|scheduler|dag-processor|triggerer|standalone" >&2
+        echo "usage: airflow-entrypoint.sh init|api-server|scheduler|dag-processor|triggerer|standalone|celery-worker" >&2
         exit 2
         ;;
 esac

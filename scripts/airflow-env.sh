@@ -7,6 +7,8 @@ export AIRFLOW__CORE__DAGS_FOLDER="$_root/dags"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW__CORE__PARALLELISM="${AIRFLOW__CORE__PARALLELISM:-4}"
 export AIRFLOW__API__PORT="${AIRFLOW__API__PORT:-8080}"
+# where task processes reach the API server (Airflow's default assumes port 8080)
+export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="${AIRFLOW__CORE__EXECUTION_API_SERVER_URL:-http://localhost:$AIRFLOW__API__PORT/execution/}"
 export GX_ANALYTICS_ENABLED=false
 export RECEIVABLES_ENTITIES="${RECEIVABLES_ENTITIES:-$_root/config/sample_entities.yml}"
 export RECEIVABLES_LANDING="${RECEIVABLES_LANDING:-$_root/var/landing}"

@@ -8,6 +8,7 @@ bash scripts/setup-pipeline.sh
 bash scripts/setup-superset.sh
 bash scripts/setup-browser.sh
 bash scripts/setup-postgres.sh
+bash scripts/setup-redis.sh
 # every Python file of the repository: the package, tests, DAGs, scripts, Superset's configuration
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

@@ -379,6 +379,11 @@ def receivables(*args: str, check: bool = False) -> subprocess.CompletedProcess:
     return result
 
 
+def group_paths(root: Path) -> tuple[Path, Path, Path]:
+    """A generated group's landing folder, working warehouse and serving file under ``root``."""
+    return root / "landing", root / "warehouse.duckdb", root / "serving" / "warehouse.duckdb"
+
+
 def run_nights(landing: Path, warehouse: Path, first: str, last: str | None = None) -> str:
     """`receivables run` over a generated group, one night or a range; its output."""
     arguments = ["run", "--entities", str(landing / "entities.yml"), "--landing", str(landing)]

@@ -13,7 +13,7 @@ from conftest import REPO
 
 COMPOSE = REPO / "docker-compose.yml"
 ENV_EXAMPLE = REPO / ".env.example"
-VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)(:?[-?])?([^}]*)\}")
+VARIABLE = re.compile(r"(?<!\$)\$\{([A-Z0-9_]+)(:?[-?])?([^}]*)\}")  # $${...} is the container's own
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|FERNET|TOKEN|_KEY$|^AIRFLOW_CONN_|SQL_ALCHEMY_CONN|DATABASE_URI")
 LONG_RUNNING = {
     "postgres",
@@ -21,6 +21,8 @@ LONG_RUNNING = {
     "airflow-scheduler",
     "airflow-dag-processor",
     "airflow-triggerer",
+    "airflow-worker",
+    "redis",
     "superset",
 }
 ONE_SHOT = {"airflow-init", "superset-init", "superset-provision"}
@@ -61,9 +63,29 @@ def test_dependencies_wait_for_health_or_completion(compose):
         "airflow-scheduler",
         "airflow-dag-processor",
         "airflow-triggerer",
+        "airflow-worker",
     ):
         assert "airflow-init" in services[component]["depends_on"]
+        assert "redis" in services[component]["depends_on"]  # the Celery broker
     assert "superset" in services["superset-provision"]["depends_on"]
+
+
+def test_the_warehouse_worker_serves_the_writers_queue(compose):
+    """DuckDB has one writer: the DAG's writers go to one queue, which the warehouse's worker serves."""
+    import ast
+
+    dag = ast.parse((REPO / "dags" / "receivables_nightly.py").read_text(encoding="utf-8"))
+    [queue] = [
+        node.value.value
+        for node in dag.body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "WAREHOUSE_QUEUE"
+    ]
+    worker = compose["services"]["airflow-worker"]
+    command = worker["command"]
+    assert command[0] == "celery-worker"
+    assert set(command[command.index("--queues") + 1].split(",")) == {"default", queue}
+    assert "/data/warehouse" in {volume.split(":")[1] for volume in worker["volumes"]}
+    assert worker["environment"]["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
 
 
 def test_images_are_built_from_the_native_locks_and_scripts(compose):
@@ -106,7 +128,7 @@ def test_every_command_is_a_component_of_its_entrypoint(compose):
             if "pipeline" in service["build"]["dockerfile"]
             else "superset-entrypoint.sh"
         )
-        [command] = service["command"]
+        command = service["command"][0]  # a worker's options follow its component
         assert command in components[script], f"{name}: {command} is not a component of {script}"
 
 

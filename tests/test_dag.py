@@ -119,6 +119,10 @@ def test_policy_over_every_dag(airflow_home):
                 assert task.retry_exponential_backoff, f"{dag_id}.{task.task_id}: retries back off"
         writers = [t for t in dag.tasks if t.task_id in {"load", "build", "publish"}]
         assert all(t.pool == "receivables_warehouse" for t in writers), f"{dag_id}: one writer at a time"
+        # on Celery, the writers run on the worker of the warehouse's host only
+        assert all(t.queue == "receivables_warehouse" for t in writers), f"{dag_id}: the writers' queue"
+        others = [t for t in dag.tasks if t not in writers]
+        assert all(t.queue == "default" for t in others), f"{dag_id}: anything else on any worker"
         assert bool(writers) == (dag_id == "receivables_nightly"), f"{dag_id}: only the nightly job writes"
 
 

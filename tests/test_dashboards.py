@@ -21,7 +21,7 @@ import pytest
 import yaml
 from playwright.sync_api import expect
 
-from conftest import REPO, reader, run_nights
+from conftest import REPO, group_paths, reader, run_nights
 from receivables.dev.generate import GeneratorConfig, generate
 from receivables.dev.sample import publish
 from receivables.entity_files import ENTITY_MARTS, entity_file
@@ -63,11 +63,7 @@ def _one_invoice_due_before_issue(folder: Path) -> None:
 @pytest.fixture(scope="module")
 def published(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("dashboards")
-    landing, warehouse, serving = (
-        root / "landing",
-        root / "warehouse.duckdb",
-        root / "serving" / "warehouse.duckdb",
-    )
+    landing, warehouse, serving = group_paths(root)
     generate(
         GeneratorConfig(
             out=landing,
