@@ -213,6 +213,32 @@ def test_bench_prints_the_figures_issue_7_asks_for(tmp_path):
     empty = receivables("bench", "--replay-night", "--workdir", str(tmp_path / "nothing"))
     assert empty.returncode != 0 and "no benchmark group to replay" in empty.stderr
 
+    # the last night through a real Airflow scheduler (and the CLI), then a backfill of two nights
+    through = tmp_path / "airflow.json"
+    receivables(
+        "bench", "--through-airflow", "--backfill", "2", "--workdir", str(tmp_path / "work"), "--out", str(through),
+        check=True,
+    )  # fmt: skip
+    airflow = json.loads(through.read_text())
+    night = airflow["airflow_night"]
+    assert night["state"] == "success" and airflow["night"] == figures["nights"][-1]["date"]
+    assert (
+        0
+        < night["tasks"]["validate"]["last_end_s"]
+        < night["trigger_to_publish_s"]
+        <= night["trigger_to_end_s"]
+    )
+    validated = sorted(code for batch in night["tasks"]["validate"]["maps"] for code in batch.split(", "))
+    assert validated == sorted(["GROUP", "DE01", "FR01"])  # every drop once, batches named by their drops
+    assert airflow["cli_night_s"] > 0 and airflow["airflow_vs_cli"] > 0
+    backfill = airflow["backfill"]
+    assert (backfill["nights"], backfill["runs_that_built"], backfill["states"]) == (2, 1, ["success"])
+    assert backfill["last_run"]["tasks"]["publish"]["state"] == ["success"]
+    too_many = receivables(
+        "bench", "--through-airflow", "--backfill", "9", "--workdir", str(tmp_path / "work")
+    )
+    assert too_many.returncode != 0 and "fewer than --backfill 9" in too_many.stderr
+
 
 def test_settings_name_every_missing_variable_and_are_all_documented():
     from receivables.errors import ReceivablesError

@@ -187,7 +187,11 @@ def cmd_backtest_forecast(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from receivables.dev.bench import bench, replay_last_night
 
-    if args.replay_night:
+    if args.through_airflow:
+        from receivables.dev.airflow_bench import airflow_bench
+
+        result = airflow_bench(args.workdir, args.backfill)
+    elif args.replay_night:
         result = replay_last_night(args.workdir, args.replays, args.repeat)
     else:
         result = bench(
@@ -198,6 +202,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             args.years,
             args.repeat,
             debtors=args.debtors,
+            night_count=args.nights,
         )
     text = json.dumps(result, indent=2)
     print(text)
@@ -333,6 +338,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--replays", type=int, default=3, help="with --replay-night: times; the median is reported"
+    )
+    bench.add_argument(
+        "--nights",
+        type=int,
+        default=3,
+        help="nightly drops after the history drop, each landed and built (the median night is reported)",
+    )
+    bench.add_argument(
+        "--through-airflow",
+        action="store_true",
+        help="the last night of the group in --workdir through the CLI and through a real Airflow scheduler, "
+        "then a backfill of its last --backfill nights (no generation)",
+    )
+    bench.add_argument(
+        "--backfill", type=int, default=30, help="with --through-airflow: nights the backfill replays"
     )
     bench.add_argument("--out", type=Path, default=None)
     bench.set_defaults(handler=cmd_bench)

@@ -227,8 +227,11 @@ def bench(
     years: float = 2,
     repeat: int = 5,
     debtors: int | None = None,
+    night_count: int = NIGHTS,
 ) -> dict[str, Any]:
     """Generate ``invoices`` invoices over ``years`` years, then land, build, publish and query them."""
+    if night_count < 1:
+        raise ReceivablesError(f"--nights must be at least 1, found {night_count}")
     workdir = Path(workdir)
     shutil.rmtree(workdir, ignore_errors=True)
     landing, warehouse = workdir / "landing", workdir / "warehouse.duckdb"
@@ -240,7 +243,7 @@ def bench(
         seed=seed,
         invoices=invoices,
         companies=debtors,
-        nightly_from=END - timedelta(days=NIGHTS - 1),
+        nightly_from=END - timedelta(days=night_count - 1),
     )
     started = time.perf_counter()
     summary = generate(config)
@@ -256,7 +259,7 @@ def bench(
         _timed_land_and_build(
             registry, landing, warehouse, history_day + timedelta(days=offset), own_process=True
         )
-        for offset in range(1, NIGHTS + 1)
+        for offset in range(1, night_count + 1)
     ]
     last = nights[-1]
 
