@@ -864,7 +864,9 @@ class GroupGenerator:
                 invoice = invoice | {"disputed": True}
                 dispute_day = None
         self._emit(code, INVOICES, invoice, day)
-        cancelled, disputed = {"status": "cancelled"}, {"disputed": True}
+        cancelled: dict[str, Any] = {"status": "cancelled"}
+        disputed: dict[str, Any] = {"disputed": True}
+        earlier: dict[str, Any]
         if cancel_day and dispute_day and cancel_day == dispute_day:
             # one row of the day with both changes: a key appears once in a file
             self._schedule(cancel_day, "resend", code, invoice | cancelled | disputed)
