@@ -31,13 +31,14 @@ Writers (`load`, `build`, `publish`) share the one-slot pool
 `receivables_warehouse`, and one run at a time is allowed: DuckDB has one
 writer. On Celery workers, the writers go to the queue
 `receivables_warehouse`, which one worker on the warehouse's host serves;
-validations and reports go to the default queue, served by every worker. Reruns of a date are idempotent; catch up missed nights with a
-backfill (`airflow backfill create --dag-id receivables_nightly --from-date
-... --to-date ... --max-active-runs 1`): while a run of this DAG is queued after it, a night is
-validated and loaded but its build is left to the next (`build` records it,
-`publish` and `alert` are skipped), so the last night of a backfill builds
-them all in one dbt run, publishes once and mails each night's entities not
-landed.
+validations and reports go to the default queue, served by every worker.
+Reruns of a date are idempotent; catch up missed nights with a backfill
+(`airflow backfill create --dag-id receivables_nightly --from-date ...
+--to-date ... --max-active-runs 1`): while a run of this DAG is queued after
+it, a night is validated and loaded but its build is left to the next
+(`build` records it, `publish` and `alert` are skipped), so the last night
+of a backfill builds them all in one dbt run, publishes once and mails each
+night's entities not landed.
 
 Configuration (environment): `RECEIVABLES_ENTITIES`, `RECEIVABLES_LANDING`,
 `RECEIVABLES_WAREHOUSE`, `RECEIVABLES_SERVING`; alerts: `RECEIVABLES_ALERT_TO`

@@ -3,8 +3,7 @@
 ``validate_drops`` reads entities' drops, validates them with the Great
 Expectations suites (many drops per run, each judged alone) and either stages
 each as typed Parquet or moves it whole to the quarantine with its
-``reason.json`` (``receivables.quarantine``); ``validate_drop`` does it for
-one. It only reads the warehouse, so the entities of a night can be
+``reason.json`` (``receivables.quarantine``). It only reads the warehouse, so the entities of a night can be
 validated in parallel, in batches of worker processes (``land``). Staging
 (``receivables.staging``) and the load, the single writer
 (``receivables.load``), are modules of their own.
@@ -507,18 +506,6 @@ def _warning_record(failure: Failure, files: dict[str, ExtractFile]) -> dict[str
         currency = row.get("currency") if "currency" in row.index else row.get("cover_currency")
         record["currency"] = currency if isinstance(currency, str) else None
     return record
-
-
-def validate_drop(
-    registry: Registry,
-    entity_code: str | None,
-    landing: Path,
-    day: date,
-    warehouse: Path,
-    warehouse_connection: duckdb.DuckDBPyConnection | None = None,
-) -> DropOutcome:
-    """Validate one drop (``entity_code`` None: the group's fx_rates) and stage or quarantine it."""
-    return validate_drops(registry, [entity_code], landing, day, warehouse, warehouse_connection)[0]
 
 
 # In a validation worker: one read-only connection to the warehouse for every drop the worker

@@ -32,12 +32,12 @@ def settings() -> Settings:
     return read_settings("entities", "landing", "warehouse", "serving", where="Airflow")
 
 
-def drop_batches(as_of: date, parts: int | None = None) -> list[list[str]]:
+def drop_batches(as_of: date) -> list[list[str]]:
     """What tonight's validation fans out over: the drops in batches about equal in bytes.
 
     The batches of ``receivables run`` (``landing.batches``): at least
-    ``parts`` when there are as many drops (default: the validation slots,
-    ``RECEIVABLES_VALIDATION_BATCHES``, else this machine's cores), a history
+    as many as the validation slots when there are as many drops
+    (``RECEIVABLES_VALIDATION_BATCHES``, else this machine's cores), a history
     drop alone. A mapped task validates a batch in one process, so Great
     Expectations is imported and each suite run once per batch, not once per
     entity; each drop is still judged, staged or quarantined alone.
@@ -48,7 +48,7 @@ def drop_batches(as_of: date, parts: int | None = None) -> list[list[str]]:
     config = settings()
     codes = [GROUP_DROP, *load_registry(config.entities).codes]
     sizes = [drop_bytes(config.landing, None if code == GROUP_DROP else code, as_of) for code in codes]
-    return [[codes[index] for index in run] for run in batches(sizes, parts or validation_slots())]
+    return [[codes[index] for index in run] for run in batches(sizes, validation_slots())]
 
 
 def validation_slots() -> int:
