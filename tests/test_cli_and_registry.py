@@ -213,15 +213,29 @@ def test_bench_prints_the_figures_issue_7_asks_for(tmp_path):
     empty = receivables("bench", "--replay-night", "--workdir", str(tmp_path / "nothing"))
     assert empty.returncode != 0 and "no benchmark group to replay" in empty.stderr
 
-    # the last night through a real Airflow scheduler (and the CLI), then a backfill of two nights
+    # a group whose two nights are generated, not landed (as the 10 M bench runs), then those
+    # nights as an Airflow backfill, then the last night through the CLI and the DAG
+    fresh = tmp_path / "history-only"
+    receivables(
+        "bench", "--invoices", "2000", "--entities", "2", "--years", "0.5", "--debtors", "40", "--repeat", "1",
+        "--nights", "2", "--history-only", "--workdir", str(fresh), "--out", str(tmp_path / "history.json"),
+        check=True,
+    )  # fmt: skip
+    history = json.loads((tmp_path / "history.json").read_text())
+    assert (history["nights"], history["nights_left_to_land"]) == ([], 2)
+    with duckdb.connect(str(fresh / "warehouse.duckdb"), read_only=True) as connection:
+        assert connection.execute("select count(distinct as_of_date) from marts.mart_aging").fetchone() == (1,)
     through = tmp_path / "airflow.json"
     receivables(
-        "bench", "--through-airflow", "--backfill", "2", "--workdir", str(tmp_path / "work"), "--out", str(through),
+        "bench", "--through-airflow", "--backfill", "2", "--workdir", str(fresh), "--out", str(through),
         check=True,
     )  # fmt: skip
     airflow = json.loads(through.read_text())
     night = airflow["airflow_night"]
-    assert night["state"] == "success" and airflow["night"] == figures["nights"][-1]["date"]
+    assert night["state"] == "success" and airflow["night"] == "2025-12-31"
+    with duckdb.connect(str(fresh / "serving" / "warehouse.duckdb"), read_only=True) as connection:
+        built = connection.execute("select count(distinct as_of_date) from marts.mart_aging").fetchone()
+    assert built == (3,)  # the history's date and the backfill's two nights
     assert (
         0
         < night["tasks"]["validate"]["last_end_s"]
@@ -235,7 +249,7 @@ def test_bench_prints_the_figures_issue_7_asks_for(tmp_path):
     assert (backfill["nights"], backfill["runs_that_built"], backfill["states"]) == (2, 1, ["success"])
     assert backfill["last_run"]["tasks"]["publish"]["state"] == ["success"]
     too_many = receivables(
-        "bench", "--through-airflow", "--backfill", "9", "--workdir", str(tmp_path / "work")
+        "bench", "--through-airflow", "--backfill", "9", "--workdir", str(fresh)
     )
     assert too_many.returncode != 0 and "fewer than --backfill 9" in too_many.stderr
 

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from conftest import receivables
-from receivables.entity_files import ENTITY_MARTS, entity_file, write_entity_files
+from receivables.entity_files import ENTITY_MARTS, PUBLISH_SCHEMA, entity_file, write_entity_files
 from receivables.errors import ReceivablesError
 from test_sql_access import HOSTILE
 
@@ -69,7 +69,18 @@ def test_an_entity_file_holds_the_group_file_s_rows_of_that_entity(published, en
     assert [(len(signals),)] == group_signals  # every signal on a group it is exposed to, and only those
     # nothing else: every entity_code the file holds is its own, and no raw or intermediate layer
     schemas = {row[0] for row in rows(own, "select distinct schema_name from duckdb_tables()")}
-    assert schemas == {"marts", "reference"}
+    assert schemas == {"marts", "reference", PUBLISH_SCHEMA}
+    # the publish's own record: a fingerprint per mart and as-of date, no figure
+    recorded = rows(own, f"select mart from {PUBLISH_SCHEMA}.marts order by 1")
+    assert [mart for (mart,) in recorded] == sorted(ENTITY_MARTS)
+    columns = rows(own, f"select column_name from (describe {PUBLISH_SCHEMA}.partitions)")
+    assert [column for (column,) in columns] == ["mart", "as_of_date", "fingerprint"]
+    dates = rows(
+        own, f"select distinct as_of_date from {PUBLISH_SCHEMA}.partitions where mart = 'mart_aging'"
+    )
+    assert sorted(day for (day,) in dates) == sorted(
+        day for (day,) in rows(published, "select distinct as_of_date from marts.mart_aging")
+    )
     for mart in ENTITY_MARTS:
         columns = {row[0] for row in rows(own, f"select column_name from (describe marts.{mart})")}
         if "entity_code" in columns:
@@ -171,3 +182,101 @@ def test_a_missing_entity_group_stops_the_publish_before_any_file_moves(
         write_entity_files(serving, ["FR01"])
     assert before.stat().st_ino == inode  # last night's file, untouched
     assert not list(before.parent.glob(".*.publishing"))
+
+
+def entity_tables(path: Path) -> dict[str, list[tuple]]:
+    """Every table of an entity file but the publish's record, its rows sorted."""
+    with duckdb.connect(str(path), read_only=True) as connection:
+        tables = connection.execute(
+            "select schema_name, table_name from duckdb_tables() where schema_name <> ? order by all",
+            [PUBLISH_SCHEMA],
+        ).fetchall()
+        return {
+            f"{schema}.{table}": connection.execute(
+                f'select * from {schema}."{table}" order by all'
+            ).fetchall()
+            for schema, table in tables
+        }
+
+
+def test_the_next_publish_writes_what_changed_and_equals_a_whole_write(published, tmp_path, caplog):
+    """Last night's entity files, copied, with only the changed partitions written again, hold what
+    files written whole from the same group file hold: after a new as-of date, a date restated, a date
+    gone, a change to a mart without as-of dates, a new column, and beside an unreadable file."""
+    serving = tmp_path / "nightly" / "warehouse.duckdb"
+    serving.parent.mkdir()
+    shutil.copyfile(published, serving)
+    write_entity_files(serving)
+    marts = [m for m in ENTITY_MARTS if m not in ("mart_weak_signals", "mart_dso")]
+    changes = {
+        "a new as-of date, copied from the last": [
+            f"insert into marts.{mart} select * replace (date '2026-01-02' as as_of_date) "
+            f"from marts.{mart} where as_of_date = date '2025-12-31'"
+            for mart in [*marts, "mart_weak_signals"]
+        ],
+        "an amount restated at an earlier date": [
+            "update marts.fct_open_items set open_amount_eur = open_amount_eur + 1 "
+            "where as_of_date = date '2025-12-30' and entity_code = 'FR01' and document_id = "
+            "(select min(document_id) from marts.fct_open_items where entity_code = 'FR01')",
+            "update marts.mart_entity_debtor_exposure set exposure_eur = exposure_eur + 1 "
+            "where as_of_date = date '2025-12-30' and entity_code = 'DE01'",
+        ],
+        "an as-of date gone": [
+            f"delete from marts.{mart} where as_of_date = date '2025-12-30'" for mart in marts
+        ]
+        + ["delete from marts.mart_weak_signals where as_of_date = date '2025-12-30'"],
+        "a month of DSO restated": [
+            "update marts.mart_dso set dso_countback = dso_countback + 1 "
+            "where entity_code = 'GB01' and month_end = (select max(month_end) from marts.mart_dso)"
+        ],
+        "a column added to a mart": [
+            "alter table marts.mart_aging add column note varchar default 'new'",
+        ],
+    }
+    for change, statements in changes.items():
+        with duckdb.connect(str(serving)) as connection:
+            for statement in statements:
+                connection.execute(statement)
+        whole = tmp_path / change.replace(" ", "-") / "warehouse.duckdb"
+        whole.parent.mkdir()
+        shutil.copyfile(serving, whole)
+        write_entity_files(whole)  # no files beside it yet: each written whole
+        if change == "a column added to a mart":  # and one file not a DuckDB file any more
+            entity_file(serving, "GB01").write_bytes(b"not a database")
+        caplog.clear()
+        write_entity_files(serving)
+        for entity in ENTITIES:
+            assert entity_tables(entity_file(serving, entity)) == entity_tables(entity_file(whole, entity)), (
+                change,
+                entity,
+            )
+    assert "GB01.duckdb: not readable" in caplog.text
+    with duckdb.connect(str(entity_file(serving, "FR01")), read_only=True) as connection:
+        dates = connection.execute(
+            "select distinct as_of_date from marts.fct_open_items order by 1"
+        ).fetchall()
+        assert {"2025-12-31", "2026-01-02"} <= {day.isoformat() for (day,) in dates}
+        assert "2025-12-30" not in {day.isoformat() for (day,) in dates}
+        assert connection.execute("select distinct note from marts.mart_aging").fetchall() == [("new",)]
+
+
+def test_a_night_with_nothing_changed_rewrites_no_partition(published, tmp_path, monkeypatch):
+    serving = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(published, serving)
+    write_entity_files(serving, ["FR01"])
+    statements: list[str] = []
+    import receivables.entity_files as module
+
+    original = module._write_mart
+
+    def spy(connection, entity_code, mart, wanted, recorded):
+        class Recording:
+            def execute(self, sql, *args):
+                statements.append(sql)
+                return connection.execute(sql, *args)
+
+        return original(Recording(), entity_code, mart, wanted, recorded)
+
+    monkeypatch.setattr(module, "_write_mart", spy)
+    write_entity_files(serving, ["FR01"])
+    assert [s for s in statements if s.startswith(("insert", "delete", "create"))] == []

@@ -203,6 +203,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             args.repeat,
             debtors=args.debtors,
             night_count=args.nights,
+            history_only=args.history_only,
         )
     text = json.dumps(result, indent=2)
     print(text)
@@ -344,6 +345,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=3,
         help="nightly drops after the history drop, each landed and built (the median night is reported)",
+    )
+    bench.add_argument(
+        "--history-only",
+        action="store_true",
+        help="generate the --nights drops but land and build only the history "
+        "(--through-airflow's backfill lands them, as for an entity that joins)",
     )
     bench.add_argument(
         "--through-airflow",

@@ -16,8 +16,12 @@ only that entity's controllers read it (docs/operations.md).
 from __future__ import annotations
 
 import grp
+import hashlib
 import logging
 import os
+import shutil
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -27,28 +31,49 @@ log = logging.getLogger(__name__)
 
 ENTITIES_FOLDER = "entities"
 
-# mart: the rows of one entity (``$entity``), selected from the group file attached as ``grp``
-ENTITY_MARTS: dict[str, str] = {
-    "fct_open_items": "select * from grp.marts.fct_open_items where entity_code = $entity",
-    "mart_aging": "select * from grp.marts.mart_aging where entity_code = $entity",
-    "mart_dso": "select * from grp.marts.mart_dso where entity_code = $entity",
-    "mart_entity_debtor_exposure": (
-        "select * from grp.marts.mart_entity_debtor_exposure where entity_code = $entity"
-    ),
-    "mart_freshness": "select * from grp.marts.mart_freshness where entity_code = $entity",
-    "mart_data_issues": "select * from grp.marts.mart_data_issues where entity_code = $entity",
-    "mart_promises": "select * from grp.marts.mart_promises where entity_code = $entity",
-    "mart_disputes": "select * from grp.marts.mart_disputes where entity_code = $entity",
-    "mart_cash_forecast": "select * from grp.marts.mart_cash_forecast where entity_code = $entity",
-    "mart_forecast_accuracy": "select * from grp.marts.mart_forecast_accuracy where entity_code = $entity",
-    "mart_weak_signals": (
+
+@dataclass(frozen=True)
+class EntityMart:
+    """How an entity file's mart is selected from the group file attached as ``grp``.
+
+    ``select`` names the entity as ``$entity`` and holds ``{dates}``, the
+    filter on the as-of dates written (``true`` for all of them); ``sources``
+    are the group marts it reads, whose rows decide when it is written again.
+    """
+
+    select: str
+    sources: tuple[str, ...]
+
+
+def _own_rows(mart: str) -> EntityMart:
+    return EntityMart(f"select * from grp.marts.{mart} where entity_code = $entity and {{dates}}", (mart,))
+
+
+ENTITY_MARTS: dict[str, EntityMart] = {
+    mart: _own_rows(mart)
+    for mart in (
+        "fct_open_items",
+        "mart_aging",
+        "mart_dso",
+        "mart_entity_debtor_exposure",
+        "mart_freshness",
+        "mart_data_issues",
+        "mart_promises",
+        "mart_disputes",
+        "mart_cash_forecast",
+        "mart_forecast_accuracy",
+    )
+} | {
+    "mart_weak_signals": EntityMart(
         "select signals.as_of_date, signals.debtor_group_id, signals.signal, "
         "cast(null as varchar) as detail, exposure.exposure_eur as amount_eur, signals.signal_date "
         "from grp.marts.mart_weak_signals as signals "
         "inner join ("
         "  select as_of_date, debtor_group_id, cast(sum(exposure_eur) as decimal(18, 2)) as exposure_eur "
-        "  from grp.marts.mart_entity_debtor_exposure where entity_code = $entity group by all"
-        ") as exposure using (as_of_date, debtor_group_id)"
+        "  from grp.marts.mart_entity_debtor_exposure where entity_code = $entity and {dates} group by all"
+        ") as exposure using (as_of_date, debtor_group_id) "
+        "where {dates}",
+        ("mart_weak_signals", "mart_entity_debtor_exposure"),
     ),
 }
 REFERENCE_SCHEMA = "reference"
@@ -94,7 +119,8 @@ def write_entity_files(
 ) -> list[Path]:
     """Write every entity's file beside ``serving``, from ``source`` (default: the serving file itself).
 
-    Each file is written whole beside its place, then all are swapped in; the
+    Each file is written beside its place (last night's file with what
+    changed written again), then all are swapped in; the
     nightly publish passes the group file's copy before it is itself swapped
     in, so that the group and entity files of a night go out together.
     Returns the files written.
@@ -109,7 +135,17 @@ def prepare_entity_files(
     serving: Path, source: Path, codes: list[str] | None = None
 ) -> list[tuple[Path, Path]]:
     """Each entity's file written beside its place (``(written, place)`` pairs), not yet swapped in,
-    with its entity's group when ``RECEIVABLES_ENTITY_FILE_GROUP`` is set."""
+    with its entity's group when ``RECEIVABLES_ENTITY_FILE_GROUP`` is set.
+
+    A night changes few as-of dates, so an entity's file is last night's,
+    copied, with only what changed written again: each mart's rows of an
+    entity at an as-of date are a partition, fingerprinted in the group
+    file (rows and a sum of row hashes); the partitions whose fingerprint
+    differs from the one the file recorded are deleted and selected again,
+    those gone from the group file deleted. A mart whose columns or
+    selection changed, or a file without fingerprints or unreadable, is
+    written whole (docs/decisions.md, "Per-entity files", point 7).
+    """
     import duckdb
 
     from receivables.settings import settings
@@ -136,7 +172,10 @@ def prepare_entity_files(
             ).fetchall()
         ]
         groups = entity_groups(codes, settings().text("entity_file_group"))
-        prepared = [_write_one(connection, serving, code, references, groups.get(code)) for code in codes]
+        partitions = GroupPartitions.read(connection)
+        prepared = [
+            _write_one(connection, serving, code, references, groups.get(code), partitions) for code in codes
+        ]
         connection.execute("detach grp")
     return prepared
 
@@ -146,25 +185,137 @@ def swap_in(prepared: list[tuple[Path, Path]]) -> None:
         os.replace(written, place)
 
 
+# in each entity file: what the publish wrote (partitions and fingerprints), so the next one writes
+# only what changed
+PUBLISH_SCHEMA = "publish"
+Partition = date | None  # an as-of date, or None: the whole mart (a mart without as_of_date)
+
+
+@dataclass
+class GroupPartitions:
+    """The group file's marts as partitions: their shape, and each (entity, as-of date)'s fingerprint."""
+
+    shapes: dict[str, str]
+    by_date: dict[str, bool]
+    by_entity: dict[str, bool]
+    fingerprints: dict[str, dict[tuple[str | None, Partition], str]]
+
+    @classmethod
+    def read(cls, connection: Any) -> GroupPartitions:
+        """One pass over each source mart of the group file (the publish's only full scans)."""
+        shapes, by_date, by_entity, fingerprints = {}, {}, {}, {}
+        for mart in sorted({source for spec in ENTITY_MARTS.values() for source in spec.sources}):
+            columns = connection.execute(
+                "select column_name, data_type from duckdb_columns() "
+                "where database_name = 'grp' and schema_name = 'marts' and table_name = ? order by column_index",
+                [mart],
+            ).fetchall()
+            if not columns:
+                raise ReceivablesError(f"{mart}: not in the published warehouse; build it before publishing")
+            names = {name for name, _ in columns}
+            shapes[mart] = ",".join(f"{name} {kind}" for name, kind in columns)
+            by_date[mart] = "as_of_date" in names
+            by_entity[mart] = "entity_code" in names
+            entity = "entity_code" if by_entity[mart] else "null"
+            day = "as_of_date" if by_date[mart] else "null"
+            fingerprints[mart] = {
+                (code, partition): fingerprint
+                for code, partition, fingerprint in connection.execute(
+                    f"select {entity}, {day}, count(*) || ':' || sum(hash(m)) "
+                    f"from grp.marts.{mart} as m group by all"
+                ).fetchall()
+            }
+        return cls(shapes, by_date, by_entity, fingerprints)
+
+    def shape(self, mart: str) -> str:
+        spec = ENTITY_MARTS[mart]
+        text = spec.select + "".join(f"|{source}: {self.shapes[source]}" for source in spec.sources)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def of_entity(self, mart: str, entity_code: str) -> dict[Partition, str]:
+        """The fingerprint of each partition of ``mart`` in ``entity_code``'s file, from its sources'."""
+        spec = ENTITY_MARTS[mart]
+        whole = not all(self.by_date[source] for source in spec.sources)
+        keyed: list[dict[Partition, str]] = []
+        for source in spec.sources:
+            rows = sorted(
+                [
+                    (partition, fingerprint)
+                    for (code, partition), fingerprint in self.fingerprints[source].items()
+                    if code == entity_code or not self.by_entity[source]
+                ],
+                key=str,
+            )
+            own: dict[Partition, str] = {}
+            for partition, fingerprint in rows:
+                if whole:
+                    own[None] = own.get(None, "") + f"{partition}={fingerprint};"
+                else:
+                    own[partition] = fingerprint
+            keyed.append(own)
+        partitions = set().union(*keyed)
+        return {partition: "|".join(own.get(partition, "") for own in keyed) for partition in partitions}
+
+
 def _write_one(
-    connection: Any, serving: Path, entity_code: str, references: list[str], group: int | None
+    connection: Any,
+    serving: Path,
+    entity_code: str,
+    references: list[str],
+    group: int | None,
+    partitions: GroupPartitions,
 ) -> tuple[Path, Path]:
+    import duckdb
+
     target = entity_file(serving, entity_code)
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.publishing")
     for path in (temporary, temporary.with_name(temporary.name + ".wal")):
         path.unlink(missing_ok=True)
-    connection.execute("attach ? as entity_file", [str(temporary)])
+    if target.is_file():
+        shutil.copyfile(target, temporary)  # last night's file: only what changed is written again
     try:
-        connection.execute("create schema entity_file.marts")
-        for mart, select in ENTITY_MARTS.items():
-            connection.execute(f"create table entity_file.marts.{mart} as {select}", {"entity": entity_code})
+        connection.execute("attach ? as entity_file", [str(temporary)])
+    except duckdb.Error as error:
+        log.warning("%s: not readable (%s); written whole", target, error)
+        temporary.unlink()
+        connection.execute("attach ? as entity_file", [str(temporary)])
+    try:
+        recorded = _recorded(connection)
+        connection.execute("create schema if not exists entity_file.marts")
+        shapes: list[tuple[str, str]] = []
+        written: list[tuple[str, Partition, str]] = []
+        for mart in ENTITY_MARTS:
+            shape, wanted = partitions.shape(mart), partitions.of_entity(mart, entity_code)
+            known, fingerprints = recorded.get(mart, ("", {}))
+            _write_mart(connection, entity_code, mart, wanted, fingerprints if known == shape else None)
+            shapes.append((mart, shape))
+            written += [(mart, partition, fingerprint) for partition, fingerprint in wanted.items()]
+        for (mart,) in connection.execute(
+            "select table_name from duckdb_tables() where database_name = 'entity_file' and schema_name = 'marts'"
+        ).fetchall():
+            if mart not in ENTITY_MARTS:  # a mart an earlier version published
+                connection.execute(f"drop table entity_file.marts.{mart}")
+        connection.execute(f"drop schema if exists entity_file.{REFERENCE_SCHEMA} cascade")
         connection.execute(f"create schema entity_file.{REFERENCE_SCHEMA}")
         for table in references:
             connection.execute(
                 f'create table entity_file.{REFERENCE_SCHEMA}."{table}" '
                 f'as select * from grp.{REFERENCE_SCHEMA}."{table}"'
             )
+        connection.execute(f"drop schema if exists entity_file.{PUBLISH_SCHEMA} cascade")
+        connection.execute(f"create schema entity_file.{PUBLISH_SCHEMA}")
+        connection.execute(
+            f"create table entity_file.{PUBLISH_SCHEMA}.marts (mart varchar primary key, shape varchar not null)"
+        )
+        connection.executemany(f"insert into entity_file.{PUBLISH_SCHEMA}.marts values (?, ?)", shapes)
+        connection.execute(
+            f"create table entity_file.{PUBLISH_SCHEMA}.partitions "
+            "(mart varchar not null, as_of_date date, fingerprint varchar not null)"
+        )
+        connection.executemany(
+            f"insert into entity_file.{PUBLISH_SCHEMA}.partitions values (?, ?, ?)", written
+        )
         connection.execute("checkpoint entity_file")
     finally:
         connection.execute("detach entity_file")
@@ -174,3 +325,66 @@ def _write_one(
     with temporary.open("rb+") as handle:
         os.fsync(handle.fileno())
     return temporary, target
+
+
+def _recorded(connection: Any) -> dict[str, tuple[str, dict[Partition, str]]]:
+    """What the copied file's publish wrote: each mart's shape and each partition's fingerprint."""
+    present = connection.execute(
+        "select count(*) from duckdb_tables() "
+        "where database_name = 'entity_file' and schema_name = ? and table_name in ('marts', 'partitions')",
+        [PUBLISH_SCHEMA],
+    ).fetchone()
+    if not present or present[0] != 2:
+        return {}
+    recorded: dict[str, tuple[str, dict[Partition, str]]] = {
+        mart: (shape, {})
+        for mart, shape in connection.execute(
+            f"select mart, shape from entity_file.{PUBLISH_SCHEMA}.marts"
+        ).fetchall()
+    }
+    for mart, partition, fingerprint in connection.execute(
+        f"select mart, as_of_date, fingerprint from entity_file.{PUBLISH_SCHEMA}.partitions"
+    ).fetchall():
+        if mart in recorded:
+            recorded[mart][1][partition] = fingerprint
+    return recorded
+
+
+def _write_mart(
+    connection: Any,
+    entity_code: str,
+    mart: str,
+    wanted: dict[Partition, str],
+    recorded: dict[Partition, str] | None,
+) -> None:
+    """Write ``mart`` into the attached entity file: the partitions that changed, or whole."""
+    spec = ENTITY_MARTS[mart]
+    table = f"entity_file.marts.{mart}"
+    exists = connection.execute(
+        "select count(*) from duckdb_tables() "
+        "where database_name = 'entity_file' and schema_name = 'marts' and table_name = ?",
+        [mart],
+    ).fetchone()
+    if recorded is None or not exists or not exists[0]:
+        connection.execute(f"drop table if exists {table}")
+        connection.execute(
+            f"create table {table} as {spec.select.format(dates='true')}", {"entity": entity_code}
+        )
+        return
+    changed = sorted((p for p, fingerprint in wanted.items() if recorded.get(p) != fingerprint), key=str)
+    gone = [p for p in recorded if p not in wanted]
+    if not changed and not gone:
+        return
+    if None in changed or None in gone:  # a mart without as-of dates: all of it
+        connection.execute(f"delete from {table}")
+        connection.execute(f"insert into {table} {spec.select.format(dates='true')}", {"entity": entity_code})
+        return
+    connection.execute(
+        f"delete from {table} where list_contains($days, as_of_date)", {"days": changed + gone}
+    )
+    if changed:
+        dates = "(as_of_date between $first and $last and list_contains($days, as_of_date))"
+        connection.execute(
+            f"insert into {table} {spec.select.format(dates=dates)}",
+            {"entity": entity_code, "first": changed[0], "last": changed[-1], "days": changed},
+        )

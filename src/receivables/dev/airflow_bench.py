@@ -1,23 +1,22 @@
 """Nights through a real Airflow scheduler: what production runs, measured (figures, not timed tests).
 
 ``receivables bench --through-airflow --workdir DIR`` takes the group an
-earlier ``receivables bench`` left in DIR and:
+earlier ``receivables bench`` left in DIR (``--history-only``: its nights
+generated, not landed) and:
 
-1. replays its last night through the CLI as an operator would, each
+1. starts Airflow natively as the main command does (``scripts/start-airflow.sh``:
+   ``airflow standalone``, LocalExecutor, SQLite metadata) on a free port,
+   with its own ``AIRFLOW_HOME`` in DIR, the scheduler's cron off (only the
+   runs the bench asks for), and lands the group's last ``--backfill``
+   nights as an Airflow backfill (one run a night, in order, one at a time:
+   the nights land one by one and the last builds them all in one dbt run);
+2. replays the last night through the CLI as an operator would, each
    command in a process of its own: ``receivables run`` for the night (land
    and build, Great Expectations and dbt imported), then the publish: the
    reference, the same work as a night of the DAG from trigger to publish;
-2. starts Airflow natively as the main command does (``scripts/start-airflow.sh``:
-   ``airflow standalone``, LocalExecutor, SQLite metadata) on a free port,
-   with its own ``AIRFLOW_HOME`` in DIR, the scheduler's cron off (only the
-   runs the bench asks for), and replays the same night through the
-   ``receivables_nightly`` DAG twice: the first night after Airflow starts
-   (the executor's worker processes start and import Airflow's task code)
-   and the next, as every night of a scheduler that stays up: trigger to
-   publish, and each task's time;
-3. replays the group's last ``--backfill`` nights as an Airflow backfill
-   (one run a night, in order, one at a time: the nights land one by one
-   and the last builds them all in one dbt run).
+3. replays the same night through the ``receivables_nightly`` DAG twice:
+   the first night after the backfill and the next, as every night of a
+   scheduler that stays up: trigger to publish, and each task's time.
 
 Peak memory is the largest sum of the proportional set size (PSS) of
 Airflow's process tree (scheduler, executor, task processes, dbt) sampled
@@ -323,18 +322,20 @@ def airflow_bench(workdir: Path, backfill: int = 30) -> dict[str, Any]:
         "RECEIVABLES_SERVING": str(workdir / "serving" / "warehouse.duckdb"),
         "RECEIVABLES_ALERT_TO": "",
     }
-    cli_night = cli_night_with_publish(environment, last)
     with Airflow(workdir, environment) as airflow, MemoryPeak(airflow.pid) as memory:
         airflow.wait_for_dag()
+        # first, so that a group benched with --history-only has its nights, and every night
+        # after it is measured with the as-of dates of a month in the marts
+        backfilled = airflow_backfill(airflow, memory, nights[-backfill], last)
+        cli_night = cli_night_with_publish(environment, last)  # the scheduler idle, as at night
         first_night = airflow_night(airflow, memory, last, f"bench-night-{last}-first")
         night = airflow_night(airflow, memory, last, f"bench-night-{last}-next")
-        backfilled = airflow_backfill(airflow, memory, nights[-backfill], last)
     result = {
         "night": last.isoformat(),
         "cli_night_s": cli_night["run_and_publish_s"],
         "cli_night": cli_night,
         "airflow_night": night,
-        "airflow_first_night_after_start": first_night,
+        "airflow_first_night_after_the_backfill": first_night,
         "airflow_vs_cli": round(float(night["trigger_to_publish_s"]) / cli_night["run_and_publish_s"], 2),
         "backfill": backfilled,
         "validation_batches": os.environ.get("RECEIVABLES_VALIDATION_BATCHES") or os.cpu_count(),
