@@ -226,6 +226,7 @@ promise_parts as (
         pending_promises.entity_code,
         pending_promises.document_id,
         pending_promises.promised_date,
+        pending_promises.event_id,
         greatest(
             pending_promises.promised_to_date - greatest(
                 coalesce(pending_promises.covered_amount, 0),
@@ -255,7 +256,9 @@ promise_parts_capped as (
                 promise_parts.outstanding,
                 open_invoices.open_amount - coalesce(sum(promise_parts.outstanding) over (
                     partition by promise_parts.as_of_date, promise_parts.entity_code, promise_parts.document_id
-                    order by promise_parts.promised_date
+                    -- two promises of one date on one invoice: capped in the order of their ids, the same
+                    -- every run (without it, the cents of their shares could change from one build to the next)
+                    order by promise_parts.promised_date, promise_parts.event_id
                     rows between unbounded preceding and 1 preceding
                 ), 0)
             ),

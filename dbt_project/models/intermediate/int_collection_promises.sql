@@ -16,12 +16,25 @@
   - Kept when every currency's payments cover its amount; broken when the
     promised date plus the grace days is before t uncovered; pending else.
     Promises made more than collection_history_days before t are left out.
+
+  Nothing of a promise but its window and the payments up to t depends on
+  t: its amount, a plan's running targets and the payments that cover it are
+  computed once per promise of the run, then judged at each as-of date (a
+  backfill builds thirty dates in one run). The running sum of the payments
+  up to t is the running sum over all of them, read up to t: the payments
+  are summed in date order.
 #}
 with
 
 as_of_dates as (
 
     select * from {{ ref('int_as_of_dates') }}
+
+),
+
+run_dates as (
+
+    select min(as_of_date) as first_as_of_date, max(as_of_date) as last_as_of_date from as_of_dates
 
 ),
 
@@ -57,10 +70,10 @@ grace as (
 
 ),
 
-promises as (
+promise_events as (
 
+    -- the promises within the window of any as-of date of the run, once each
     select
-        as_of_dates.as_of_date,
         events.entity_code,
         events.event_id,
         events.event_type,
@@ -71,12 +84,22 @@ promises as (
         events.amount,
         events.currency,
         cast(events.promised_date + to_days(grace.grace_days) as date) as due_by,
-    from as_of_dates
+    from events
     cross join grace
-    inner join events
-        on events.event_date <= as_of_dates.as_of_date
-        and events.event_date > {{ window_before('as_of_dates.as_of_date', 'collection_history_days') }}
+    cross join run_dates
     where events.event_type in ('promise_to_pay', 'payment_plan')
+        and events.event_date <= run_dates.last_as_of_date
+        and events.event_date > {{ window_before('run_dates.first_as_of_date', 'collection_history_days') }}
+
+),
+
+promises as (
+
+    select as_of_dates.as_of_date, promise_events.*,
+    from as_of_dates
+    inner join promise_events
+        on promise_events.event_date <= as_of_dates.as_of_date
+        and promise_events.event_date > {{ window_before('as_of_dates.as_of_date', 'collection_history_days') }}
 
 ),
 
@@ -84,22 +107,21 @@ promised_documents as (
 
     -- the open invoices a promise without an amount covers: its document, or the debtor's
     select
-        promises.as_of_date,
-        promises.entity_code,
-        promises.event_id,
-        promises.event_date,
+        promise_events.entity_code,
+        promise_events.event_id,
+        promise_events.event_date,
         invoices.document_id,
         invoices.currency,
         invoices.amount,
-    from promises
+    from promise_events
     inner join invoices
-        on invoices.entity_code = promises.entity_code
-        and invoices.debtor_id = promises.debtor_id
-        and (promises.document_id is null or invoices.document_id = promises.document_id)
+        on invoices.entity_code = promise_events.entity_code
+        and invoices.debtor_id = promise_events.debtor_id
+        and (promise_events.document_id is null or invoices.document_id = promise_events.document_id)
         and invoices.document_type = 'invoice'
         and not invoices.is_cancelled
-        and invoices.issue_date <= promises.event_date
-    where promises.amount is null
+        and invoices.issue_date <= promise_events.event_date
+    where promise_events.amount is null
 
 ),
 
@@ -107,7 +129,6 @@ settled_before_promise as (
 
     select
         promised_documents.event_id,
-        promised_documents.as_of_date,
         promised_documents.entity_code,
         promised_documents.document_id,
         sum(payments.amount) as amount,
@@ -124,15 +145,13 @@ document_open_amounts as (
 
     -- what was left to pay on each at the event date, summed per currency
     select
-        promised_documents.as_of_date,
         promised_documents.entity_code,
         promised_documents.event_id,
         promised_documents.currency,
         sum(promised_documents.amount - coalesce(settled.amount, 0)) as open_amount,
     from promised_documents
     left join settled_before_promise as settled
-        on settled.as_of_date = promised_documents.as_of_date
-        and settled.entity_code = promised_documents.entity_code
+        on settled.entity_code = promised_documents.entity_code
         and settled.event_id = promised_documents.event_id
         and settled.document_id = promised_documents.document_id
     group by all
@@ -141,58 +160,55 @@ document_open_amounts as (
 
 targets as (
 
-    select as_of_date, entity_code, event_id, currency, amount as target_amount,
-    from promises
+    select entity_code, event_id, currency, amount as target_amount,
+    from promise_events
     where amount is not null
 
     union all
 
     -- nothing left to pay in a currency: a target of zero, reached when promised
-    select as_of_date, entity_code, event_id, currency, greatest(open_amount, 0) as target_amount,
+    select entity_code, event_id, currency, greatest(open_amount, 0) as target_amount,
     from document_open_amounts
 
 ),
 
 cumulative_targets as (
 
-    -- a plan's instalments add up, in the order of their dates
+    -- a plan's instalments add up, in the order of their dates (a plan's instalments share their
+    -- event date, so each as-of date has all of them or none)
     select
         targets.*,
-        promises.document_id,
-        promises.debtor_id,
-        promises.event_date,
-        promises.due_by,
+        promise_events.document_id,
+        promise_events.debtor_id,
+        promise_events.event_date,
+        promise_events.due_by,
         sum(targets.target_amount) over (
             partition by
-                targets.as_of_date, targets.entity_code, promises.debtor_id, promises.document_id,
-                promises.event_date, promises.event_type, targets.currency,
-                case when promises.event_type = 'payment_plan' then '' else promises.event_id end
-            order by promises.promised_date, promises.event_id
+                targets.entity_code, promise_events.debtor_id, promise_events.document_id,
+                promise_events.event_date, promise_events.event_type, targets.currency,
+                case when promise_events.event_type = 'payment_plan' then '' else promise_events.event_id end
+            order by promise_events.promised_date, promise_events.event_id
             rows between unbounded preceding and current row
         ) as cumulative_target,
     from targets
-    inner join promises
-        on promises.as_of_date = targets.as_of_date
-        and promises.entity_code = targets.entity_code
-        and promises.event_id = targets.event_id
+    inner join promise_events
+        on promise_events.entity_code = targets.entity_code
+        and promise_events.event_id = targets.event_id
 
 ),
 
 covering_lines as (
 
+    -- every payment that can count, to the promised date plus the grace days; read up to t below
     select
-        cumulative_targets.as_of_date,
         cumulative_targets.entity_code,
         cumulative_targets.event_id,
         cumulative_targets.currency,
-        cumulative_targets.cumulative_target,
         payments.settlement_id,
         payments.settlement_date,
         payments.amount as line_amount,
         sum(payments.amount) over (
-            partition by
-                cumulative_targets.as_of_date, cumulative_targets.entity_code,
-                cumulative_targets.event_id, cumulative_targets.currency
+            partition by cumulative_targets.entity_code, cumulative_targets.event_id, cumulative_targets.currency
             order by payments.settlement_date, payments.settlement_id, payments.line_no
             rows between unbounded preceding and current row
         ) as running_amount,
@@ -204,14 +220,14 @@ covering_lines as (
         and (cumulative_targets.document_id is null or payments.document_id = cumulative_targets.document_id)
         and payments.settlement_kind in ('payment', 'reversal')
         and payments.settlement_date >= cumulative_targets.event_date
-        and payments.settlement_date <= least(cumulative_targets.due_by, cumulative_targets.as_of_date)
+        and payments.settlement_date <= cumulative_targets.due_by
 
 ),
 
 coverage_by_currency as (
 
     select
-        cumulative_targets.as_of_date,
+        promises.as_of_date,
         cumulative_targets.entity_code,
         cumulative_targets.event_id,
         cumulative_targets.currency,
@@ -228,12 +244,15 @@ coverage_by_currency as (
         string_agg(distinct covering_lines.settlement_id, ', ' order by covering_lines.settlement_id) filter (
             where covering_lines.running_amount - covering_lines.line_amount < cumulative_targets.cumulative_target
         ) as settlement_ids,
-    from cumulative_targets
+    from promises
+    inner join cumulative_targets
+        on cumulative_targets.entity_code = promises.entity_code
+        and cumulative_targets.event_id = promises.event_id
     left join covering_lines
-        on covering_lines.as_of_date = cumulative_targets.as_of_date
-        and covering_lines.entity_code = cumulative_targets.entity_code
+        on covering_lines.entity_code = cumulative_targets.entity_code
         and covering_lines.event_id = cumulative_targets.event_id
         and covering_lines.currency = cumulative_targets.currency
+        and covering_lines.settlement_date <= promises.as_of_date
     group by all
 
 ),
