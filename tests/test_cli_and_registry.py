@@ -224,7 +224,9 @@ def test_bench_prints_the_figures_issue_7_asks_for(tmp_path):
     history = json.loads((tmp_path / "history.json").read_text())
     assert (history["nights"], history["nights_left_to_land"]) == ([], 2)
     with duckdb.connect(str(fresh / "warehouse.duckdb"), read_only=True) as connection:
-        assert connection.execute("select count(distinct as_of_date) from marts.mart_aging").fetchone() == (1,)
+        assert connection.execute("select count(distinct as_of_date) from marts.mart_aging").fetchone() == (
+            1,
+        )
     through = tmp_path / "airflow.json"
     receivables(
         "bench", "--through-airflow", "--backfill", "2", "--workdir", str(fresh), "--out", str(through),
@@ -248,9 +250,7 @@ def test_bench_prints_the_figures_issue_7_asks_for(tmp_path):
     backfill = airflow["backfill"]
     assert (backfill["nights"], backfill["runs_that_built"], backfill["states"]) == (2, 1, ["success"])
     assert backfill["last_run"]["tasks"]["publish"]["state"] == ["success"]
-    too_many = receivables(
-        "bench", "--through-airflow", "--backfill", "9", "--workdir", str(fresh)
-    )
+    too_many = receivables("bench", "--through-airflow", "--backfill", "9", "--workdir", str(fresh))
     assert too_many.returncode != 0 and "fewer than --backfill 9" in too_many.stderr
 
 

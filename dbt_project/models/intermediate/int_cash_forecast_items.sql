@@ -251,6 +251,7 @@ promise_parts_capped as (
         promise_parts.entity_code,
         promise_parts.document_id,
         promise_parts.promised_date,
+        promise_parts.event_id,
         greatest(
             least(
                 promise_parts.outstanding,
@@ -336,6 +337,7 @@ parts as (
         'doubtful' as forecast_source,
         cast(null as date) as expected_on,
         classified.open_amount as amount,
+        cast(null as varchar) as part_key,
     from classified
     where classified.is_doubtful
 
@@ -348,6 +350,7 @@ parts as (
         'promise' as forecast_source,
         promise_parts_capped.promised_date as expected_on,
         promise_parts_capped.amount,
+        promise_parts_capped.event_id as part_key,
     from promise_parts_capped
     inner join classified
         on classified.evaluation_date = promise_parts_capped.as_of_date
@@ -368,9 +371,25 @@ parts as (
             else cast(classified.due_date + to_days(cast(classified.delay_days as integer)) as date)
         end as expected_on,
         classified.open_amount - classified.promised_amount as amount,
+        cast(null as varchar) as part_key,
     from classified
     where not classified.is_doubtful
         and classified.open_amount - classified.promised_amount > 0
+
+),
+
+parts_in_order as (
+
+    -- each promised part with the parts of its invoice up to it, by promised date and promise id
+    select
+        parts.*,
+        sum(parts.amount) over (
+            partition by parts.as_of_date, parts.entity_code, parts.document_id, parts.forecast_source
+            order by parts.expected_on, parts.part_key
+            rows between unbounded preceding and current row
+        ) as promised_through,
+        promised_through - parts.amount as promised_before,
+    from parts
 
 ),
 
@@ -399,10 +418,17 @@ dated as (
         parts.amount,
         classified.open_amount_eur,
         classified.open_amount_entity_currency,
-        -- the invoice's EUR and entity-currency amounts, shared in proportion to the promised parts
-        round(classified.open_amount_eur * parts.amount / classified.open_amount, 2) as promise_eur,
-        round(classified.open_amount_entity_currency * parts.amount / classified.open_amount, 2) as promise_entity,
-    from parts
+        -- the invoice's EUR and entity-currency amounts, shared in proportion to the promised parts: a
+        -- part takes the rounded share of the parts up to it less that of the parts before it, so the
+        -- parts add up to the rounded share of their total, the whole invoice when all of it is promised
+        -- (each share rounded half away from zero in integers: divide_to_cents)
+        {{ divide_to_cents('classified.open_amount_eur * parts.promised_through', 'classified.open_amount') }}
+        - {{ divide_to_cents('classified.open_amount_eur * parts.promised_before', 'classified.open_amount') }}
+            as promise_eur,
+        {{ divide_to_cents('classified.open_amount_entity_currency * parts.promised_through', 'classified.open_amount') }}
+        - {{ divide_to_cents('classified.open_amount_entity_currency * parts.promised_before', 'classified.open_amount') }}
+            as promise_entity,
+    from parts_in_order as parts
     inner join classified
         on classified.evaluation_date = parts.as_of_date
         and classified.entity_code = parts.entity_code

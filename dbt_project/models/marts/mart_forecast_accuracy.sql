@@ -14,6 +14,12 @@
   forecast date's rates like the forecast; forecast_eur and naive_eur come
   from mart_cash_forecast. The weighted absolute error of a forecast is
   sum |forecast - actual| / sum actual over its weeks.
+
+  Only the invoices that a line dated in a measured week settles can have
+  collected anything, so the open invoices and what was settled on them are
+  looked for among those only: a range build measures the forecasts of many
+  dates, and every invoice of the ledger at each of them would be hundreds
+  of millions of rows at 10 M invoices.
 #}
 with
 
@@ -72,6 +78,27 @@ fx_rates as (
 
 ),
 
+collectable_lines as (
+
+    -- the lines a measured week can collect: dated after the first forecast date, by the run's last
+    -- as-of date (every measured week ends by then)
+    select payments.*
+    from payments
+    cross join run_dates
+    where payments.document_id is not null
+        and payments.settlement_kind in ('payment', 'reversal')
+        and payments.settlement_date > (select min(forecast_dates.as_of_date) from forecast_dates)
+        and payments.settlement_date <= run_dates.last_as_of_date
+
+),
+
+collectable_documents as (
+
+    -- only the invoices such a line settles can count: the others collected nothing in the weeks
+    select distinct entity_code, document_id from collectable_lines
+
+),
+
 settled_by_forecast_date as (
 
     select
@@ -80,23 +107,35 @@ settled_by_forecast_date as (
         payments.document_id,
         sum(payments.amount) as settled,
     from forecast_dates
-    inner join payments
+    inner join (
+        select payments.*
+        from payments
+        semi join collectable_documents as documents
+            on documents.entity_code = payments.entity_code
+            and documents.document_id = payments.document_id
+    ) as payments
         on payments.settlement_date <= forecast_dates.as_of_date
-    where payments.document_id is not null
     group by all
 
 ),
 
 open_at_forecast_date as (
 
-    -- the external invoices open at the forecast date, as the forecast saw them
+    -- the external invoices open at the forecast date, as the forecast saw them (of those a line
+    -- of the weeks settles)
     select
         forecast_dates.as_of_date,
         invoices.entity_code,
         invoices.document_id,
         invoices.currency,
     from forecast_dates
-    inner join invoices
+    inner join (
+        select invoices.*
+        from invoices
+        semi join collectable_documents as documents
+            on documents.entity_code = invoices.entity_code
+            and documents.document_id = invoices.document_id
+    ) as invoices
         on invoices.issue_date <= forecast_dates.as_of_date
     inner join debtors
         on debtors.entity_code = invoices.entity_code
@@ -140,11 +179,10 @@ collected as (
             end
         ) as amount_eur,
     from open_at_forecast_date as open_invoices
-    inner join payments
+    inner join collectable_lines as payments
         on payments.entity_code = open_invoices.entity_code
         and payments.document_id = open_invoices.document_id
         and payments.settlement_date > open_invoices.as_of_date
-        and payments.settlement_kind in ('payment', 'reversal')
     left join rates_at_forecast_date as rates
         on rates.as_of_date = open_invoices.as_of_date
         and rates.currency = open_invoices.currency

@@ -146,6 +146,19 @@ class Airflow:
             )
         return answer.json()
 
+    def call_retrying_locks(self, method: str, path: str, body: dict[str, Any], tries: int = 20) -> Any:
+        """A call that SQLite metadata may refuse while the scheduler writes (backfill creation
+        answers 503 "Database is locked"), tried again every 3 s."""
+        for attempt in range(tries):
+            try:
+                return self.call(method, path, body)
+            except ReceivablesError as error:
+                if "Database is locked" not in str(error) or attempt == tries - 1:
+                    raise
+                log.info("%s %s: the metadata database is locked; trying again in 3 s", method, path)
+                time.sleep(3)
+        raise AssertionError("unreachable")
+
     def wait_for_dag(self, timeout_s: float = 300) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -261,7 +274,7 @@ def airflow_backfill(airflow: Airflow, memory: MemoryPeak, first: date, last: da
     memory.reset()
     requested = time.time()
     night_run = datetime.min.time()  # the night of D runs at 02:00 in Paris on D + 1
-    created = airflow.call(
+    created = airflow.call_retrying_locks(
         "POST",
         "/backfills",
         {
