@@ -105,7 +105,29 @@ promises as (
 
 promised_documents as (
 
-    -- the open invoices a promise without an amount covers: its document, or the debtor's
+    -- the open invoices a promise without an amount covers: its document, or the debtor's (two joins,
+    -- each on its own key: one join on "the document, or any of the debtor's" pairs every promise with
+    -- every invoice of its debtor before it filters)
+    select
+        promise_events.entity_code,
+        promise_events.event_id,
+        promise_events.event_date,
+        invoices.document_id,
+        invoices.currency,
+        invoices.amount,
+    from promise_events
+    inner join invoices
+        on invoices.entity_code = promise_events.entity_code
+        and invoices.document_id = promise_events.document_id
+        and invoices.debtor_id = promise_events.debtor_id
+        and invoices.document_type = 'invoice'
+        and not invoices.is_cancelled
+        and invoices.issue_date <= promise_events.event_date
+    where promise_events.amount is null
+        and promise_events.document_id is not null
+
+    union all
+
     select
         promise_events.entity_code,
         promise_events.event_id,
@@ -117,11 +139,11 @@ promised_documents as (
     inner join invoices
         on invoices.entity_code = promise_events.entity_code
         and invoices.debtor_id = promise_events.debtor_id
-        and (promise_events.document_id is null or invoices.document_id = promise_events.document_id)
         and invoices.document_type = 'invoice'
         and not invoices.is_cancelled
         and invoices.issue_date <= promise_events.event_date
     where promise_events.amount is null
+        and promise_events.document_id is null
 
 ),
 
@@ -197,30 +219,67 @@ cumulative_targets as (
 
 ),
 
-covering_lines as (
+lines_that_can_cover as (
 
-    -- every payment that can count, to the promised date plus the grace days; read up to t below
+    -- the payment lines that can count for each promise: on its document, or for a debtor-level promise
+    -- on any of the debtor's documents or unapplied (two joins, each on its own key, as above)
     select
         cumulative_targets.entity_code,
         cumulative_targets.event_id,
         cumulative_targets.currency,
         payments.settlement_id,
+        payments.line_no,
         payments.settlement_date,
-        payments.amount as line_amount,
-        sum(payments.amount) over (
-            partition by cumulative_targets.entity_code, cumulative_targets.event_id, cumulative_targets.currency
-            order by payments.settlement_date, payments.settlement_id, payments.line_no
-            rows between unbounded preceding and current row
-        ) as running_amount,
+        payments.amount,
+    from cumulative_targets
+    inner join payments
+        on payments.entity_code = cumulative_targets.entity_code
+        and payments.document_id = cumulative_targets.document_id
+        and payments.debtor_id = cumulative_targets.debtor_id
+        and payments.currency = cumulative_targets.currency
+        and payments.settlement_kind in ('payment', 'reversal')
+        and payments.settlement_date >= cumulative_targets.event_date
+        and payments.settlement_date <= cumulative_targets.due_by
+    where cumulative_targets.document_id is not null
+
+    union all
+
+    select
+        cumulative_targets.entity_code,
+        cumulative_targets.event_id,
+        cumulative_targets.currency,
+        payments.settlement_id,
+        payments.line_no,
+        payments.settlement_date,
+        payments.amount,
     from cumulative_targets
     inner join payments
         on payments.entity_code = cumulative_targets.entity_code
         and payments.debtor_id = cumulative_targets.debtor_id
         and payments.currency = cumulative_targets.currency
-        and (cumulative_targets.document_id is null or payments.document_id = cumulative_targets.document_id)
         and payments.settlement_kind in ('payment', 'reversal')
         and payments.settlement_date >= cumulative_targets.event_date
         and payments.settlement_date <= cumulative_targets.due_by
+    where cumulative_targets.document_id is null
+
+),
+
+covering_lines as (
+
+    -- every payment that can count, to the promised date plus the grace days; read up to t below
+    select
+        entity_code,
+        event_id,
+        currency,
+        settlement_id,
+        settlement_date,
+        amount as line_amount,
+        sum(amount) over (
+            partition by entity_code, event_id, currency
+            order by settlement_date, settlement_id, line_no
+            rows between unbounded preceding and current row
+        ) as running_amount,
+    from lines_that_can_cover
 
 ),
 
