@@ -12,9 +12,10 @@ validation slot (`RECEIVABLES_VALIDATION_BATCHES`, default the cores; mapped
 drop's own outcome), the staged drops are
 loaded into the working warehouse by a single writer (`load`), dbt builds
 the marts (`build`), a consistent copy is swapped in at the serving path
-(`publish`, which updates the asset `receivables_serving_warehouse` and so
-triggers `receivables_reports`), and the entities that did not land are
-mailed (`alert`).
+(`publish`, a hard link to the built file: no copy on the way; it updates
+the asset `receivables_serving_warehouse` and so triggers
+`receivables_reports`), the entities that did not land are mailed (`alert`)
+and the working file gets its own copy again (`working_copy`).
 
 No entity's data fails the run (SPEC section 12): a quarantined or missing
 drop, a missing FX rate or a data test failing on one entity's rows leaves
@@ -27,7 +28,7 @@ infrastructure error fails the run; every failed task mails the operators
 that cannot pass on a second try (the project's own errors) fail at once;
 the others (a lost connection, a full disk freed) are retried twice, a
 minute apart.
-Writers (`load`, `build`, `publish`) share the one-slot pool
+Writers (`load`, `build`, `publish`, `working_copy`) share the one-slot pool
 `receivables_warehouse`, and one run at a time is allowed: DuckDB has one
 writer. On Celery workers, the writers go to the queue
 `receivables_warehouse`, which one worker on the warehouse's host serves;
@@ -170,6 +171,13 @@ def receivables_nightly() -> None:
         get_current_context()["outlet_events"][SERVING].extra = {"as_of_date": built[-1]}
         return built
 
+    @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
+    def working_copy(built: list[str]) -> bool:
+        from receivables import nightly
+
+        # the publish served the working file itself: it gets its own copy again before any writer
+        return nightly.working_copy()
+
     @task
     def alert(built: list[str]) -> list[str]:
         from datetime import date
@@ -179,7 +187,9 @@ def receivables_nightly() -> None:
         return [nightly.send_alert(nightly.freshness(day), day) for day in map(date.fromisoformat, built)]
 
     outcomes = validate.expand(codes=drops())
-    alert(publish(build(load(outcomes))))
+    published = publish(build(load(outcomes)))
+    alert(published)
+    working_copy(published)
 
 
 receivables_nightly()

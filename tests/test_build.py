@@ -256,3 +256,73 @@ def test_open_items_that_disagree_with_the_raw_layer_fail_the_night(registry_fil
     result = receivables("build", "--warehouse", str(warehouse), "--as-of", DAY2.isoformat())
     assert result.returncode == 2
     assert re.search(r"dbt build failed: raw_layer_reconciles_fct_open_items\w*: Got 1 result", result.stderr)
+
+
+def test_a_build_that_leaves_the_file_sparse_writes_it_compact(
+    registry_file, landing, warehouse, query, tmp_path, monkeypatch
+):
+    """Free blocks past half the used ones: the built file is written again with its data only."""
+    import receivables.build as build_module
+
+    night(registry_file, landing, warehouse, DAY1, {"FR01": good_drop("FR01")})
+    with duckdb.connect(str(warehouse)) as connection:  # what a long first build leaves behind
+        connection.execute("create table raw.scratch as select random() as r from range(4000000)")
+        connection.execute("checkpoint")
+        # blocks written after it: its free blocks are not at the end of the file, which DuckDB cuts off
+        connection.execute("create table raw.after_it as select random() as r from range(200000)")
+        connection.execute("checkpoint")
+        connection.execute("drop table raw.scratch")
+        connection.execute("checkpoint")
+    [(used, free)] = query("select used_blocks, free_blocks from pragma_database_size()")
+    assert free > used
+    same = tmp_path / "same" / "warehouse.duckdb"  # the same night, built without compacting
+    same.parent.mkdir()
+    same.write_bytes(warehouse.read_bytes())
+    write_drop(landing, "FR01", DAY2, quiet_drop())
+    write_drop(landing, "_group", DAY2, fx_drop())
+    land(load_registry(registry_file), landing, DAY2, warehouse)
+    land(load_registry(registry_file), landing, DAY2, same)
+    sparse = warehouse.stat().st_size
+
+    build_module.build(warehouse, DAY2)
+    [(used, free)] = query("select used_blocks, free_blocks from pragma_database_size()")
+    assert free <= used * 0.5 and warehouse.stat().st_size < sparse * 0.6
+    monkeypatch.setattr(build_module, "SPARSE_SHARE", 1e9)
+    build_module.build(same, DAY2)
+    [(used, free)] = reader(same)("select used_blocks, free_blocks from pragma_database_size()")
+    assert free > used * 0.5 and same.stat().st_size >= sparse  # without compacting, the free blocks stay
+    # the compact file is the warehouse: every table and view, the primary key, the next night builds on it
+    catalog = (
+        "select schema_name, table_name, estimated_size from duckdb_tables() "
+        "union all select schema_name, view_name, 0 from duckdb_views() where not internal order by all"
+    )
+    assert query(catalog) == reader(same)(catalog)
+    for table in ("marts.fct_open_items", "marts.mart_aging", "marts.mart_freshness", "raw.landing_log"):
+        assert sorted(map(str, query(f"table {table}"))) == sorted(
+            map(str, reader(same)(f"table {table}"))
+        ), table
+    assert query(
+        "select constraint_type from duckdb_constraints() where table_name = 'pending_builds' "
+        "and constraint_type = 'PRIMARY KEY'"
+    ) == [("PRIMARY KEY",)]
+    night(registry_file, landing, warehouse, date(2026, 3, 4), {"FR01": quiet_drop()})
+    assert query("select count(*) from raw.build_log") == [(3,)]
+
+
+def test_a_writer_never_writes_the_file_the_serving_path_shares(tmp_path):
+    """After a publish links the working file at the serving path, the first writer copies it first."""
+    from receivables.warehouse import connect, own_copy
+
+    working, serving = tmp_path / "warehouse.duckdb", tmp_path / "serving.duckdb"
+    with connect(working) as connection:
+        connection.execute("create table t as select 1 as n")
+    assert not own_copy(working)  # a file of its own: nothing copied
+    serving.hardlink_to(working)
+    with connect(working, read_only=True) as connection:  # reading shares nothing: no copy
+        assert connection.execute("table t").fetchall() == [(1,)]
+    assert working.stat().st_ino == serving.stat().st_ino
+    with connect(working) as connection:
+        connection.execute("insert into t values (2)")
+    assert working.stat().st_ino != serving.stat().st_ino and working.stat().st_nlink == 1
+    assert reader(serving)("table t order by n") == [(1,)]
+    assert reader(working)("table t order by n") == [(1,), (2,)]

@@ -28,7 +28,7 @@ from receivables.dev.generate import GeneratorConfig, generate
 from receivables.dev.superset_run import free_port
 
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
-WRITERS = {"load", "build", "publish"}
+WRITERS = {"load", "build", "publish", "working_copy"}
 
 
 def wait_until(check, what: str, timeout_s: float = 180) -> None:

@@ -117,7 +117,7 @@ def test_policy_over_every_dag(airflow_home):
                 assert task.on_failure_callback, f"{dag_id}.{task.task_id}: a failure mails the operators"
             else:
                 assert task.retry_exponential_backoff, f"{dag_id}.{task.task_id}: retries back off"
-        writers = [t for t in dag.tasks if t.task_id in {"load", "build", "publish"}]
+        writers = [t for t in dag.tasks if t.task_id in {"load", "build", "publish", "working_copy"}]
         assert all(t.pool == "receivables_warehouse" for t in writers), f"{dag_id}: one writer at a time"
         # on Celery, the writers run on the worker of the warehouse's host only
         assert all(t.queue == "receivables_warehouse" for t in writers), f"{dag_id}: the writers' queue"
@@ -414,22 +414,30 @@ def test_reports_follow_a_month_end_publish(group, airflow_home, tmp_path):
 
 def test_reader_keeps_working_across_a_publish(group, airflow_home):
     from receivables import nightly
+    from receivables.warehouse import connect
 
     serving = group / "serving" / "warehouse.duckdb"
-    os.environ.update(
-        RECEIVABLES_WAREHOUSE=str(group / "work" / "warehouse.duckdb"), RECEIVABLES_SERVING=str(serving)
-    )
+    working = group / "work" / "warehouse.duckdb"
+    os.environ.update(RECEIVABLES_WAREHOUSE=str(working), RECEIVABLES_SERVING=str(serving))
     reader_connection = duckdb.connect(str(serving), read_only=True)
     try:
         before = reader_connection.execute("select count(*) from marts.fct_open_items").fetchall()
-        with duckdb.connect(str(group / "work" / "warehouse.duckdb")) as writer:
+        with connect(working) as writer:  # the night's writers (load, build): never the served file
             writer.execute("delete from marts.fct_open_items where document_type = 'credit_note'")
+        assert reader_connection.execute("select count(*) from marts.fct_open_items").fetchall() == before
         nightly.publish()
         assert reader_connection.execute("select count(*) from marts.fct_open_items").fetchall() == before
     finally:
         reader_connection.close()
     fresh = reader(serving)("select count(*) from marts.fct_open_items where document_type = 'credit_note'")
     assert fresh == [(0,)]
+    # served without a copy: the working file is the served one until working_copy gives it its own
+    assert serving.stat().st_ino == working.stat().st_ino
+    assert nightly.working_copy() and not nightly.working_copy()
+    assert serving.stat().st_ino != working.stat().st_ino and serving.stat().st_nlink == 1
+    with connect(working) as writer:
+        writer.execute("delete from marts.fct_open_items where entity_code = 'FR01'")
+    assert reader(serving)("select count(*) from marts.fct_open_items where entity_code = 'FR01'") != [(0,)]
     assert not list(serving.parent.glob(".*publishing"))
     assert not list((serving.parent / "entities").glob(".*publishing"))
     entity = reader(serving.parent / "entities" / "FR01.duckdb")

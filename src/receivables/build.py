@@ -209,7 +209,35 @@ def _replace_working_file(building: Path, warehouse: Path, as_of: date, last: da
     with connect(building) as connection:
         forget_replaced_rows(connection, as_of, last)
         connection.execute("checkpoint")
+        [(used, free)] = connection.execute(
+            "select used_blocks, free_blocks from pragma_database_size()"
+        ).fetchall()
+    if free > used * SPARSE_SHARE:
+        building = _compacted(building, used, free)
     os.replace(building, warehouse)
+
+
+# DuckDB reuses a file's free blocks but never gives them back: a build that rewrote much (the first
+# build of a long history, a range of dates) leaves the file larger than its data, and every night
+# copies the whole file twice (the build's copy, the publish). A night's own free blocks are a few
+# per cent of the file; past this share of the used blocks, the built file is written again, compact.
+SPARSE_SHARE = 0.5
+
+
+def _compacted(building: Path, used: int, free: int) -> Path:
+    """The built file written again with its data only (``COPY FROM DATABASE``); the sparse one goes."""
+    import duckdb
+
+    compact = building.with_name(building.name + ".compact")
+    _discard(compact)
+    log.info("%s: %d free blocks for %d used: writing it compact", building, free, used)
+    with duckdb.connect() as connection:
+        connection.execute("attach ? as built (read_only)", [str(building)])
+        connection.execute("attach ? as compact", [str(compact)])
+        connection.execute("copy from database built to compact")
+        connection.execute("detach compact")
+    _discard(building)
+    return compact
 
 
 def _drops_to_take_out(

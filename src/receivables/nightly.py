@@ -190,13 +190,18 @@ def _build_range(config: Settings, first: date, last: date) -> None:
 
 
 def publish() -> str:
-    """Swap a consistent copy of the working file in at the serving path, atomically, then
-    each entity's file beside it (``receivables.entity_files``).
+    """Swap the built night in at the serving path, atomically, then each entity's file beside it
+    (``receivables.entity_files``).
 
     The build has ended (its process is gone), so the file is closed; a
-    checkpoint folds any write-ahead log in, then a copy beside the serving
-    file is renamed over it. A reader with an open connection keeps reading
-    the file it opened; its next connection sees the new night.
+    checkpoint folds any write-ahead log in, then a hard link to it beside
+    the serving file is renamed over it: the night is served without copying
+    the whole file on the way. The working file and the served night are then
+    one file until ``working_copy`` gives the working file its own copy
+    again (and any writer does first: ``receivables.warehouse.own_copy``).
+    Where the serving path is on another file system, or takes no links,
+    the file is copied instead. A reader with an open connection keeps
+    reading the file it opened; its next connection sees the new night.
     """
     from receivables.warehouse import connect
 
@@ -205,9 +210,14 @@ def publish() -> str:
         connection.execute("checkpoint")
     config.serving.parent.mkdir(parents=True, exist_ok=True)
     temporary = config.serving.with_name(f".{config.serving.name}.publishing")
-    shutil.copyfile(config.warehouse, temporary)
-    with temporary.open("rb+") as handle:
-        os.fsync(handle.fileno())
+    temporary.unlink(missing_ok=True)
+    try:
+        os.link(config.warehouse, temporary)
+    except OSError as error:  # another file system (a volume of its own), or no hard links
+        log.info("%s cannot be linked at %s (%s): copying it", config.warehouse, temporary, error)
+        shutil.copyfile(config.warehouse, temporary)
+        with temporary.open("rb+") as handle:
+            os.fsync(handle.fileno())
     from receivables.entity_files import prepare_entity_files, swap_in
 
     # each entity's rows, beside the group's (SPEC section 15), written before any file is swapped
@@ -216,6 +226,21 @@ def publish() -> str:
     swap_in(entity_files)
     log.info("published %s to %s, and %d entity files", config.warehouse, config.serving, len(entity_files))
     return str(config.serving)
+
+
+def working_copy() -> bool:
+    """After the publish: the working file gets its own copy again, off the path to the morning's figures.
+
+    Whether a copy was made (none when the publish had to copy, or a writer
+    already did). The next night's load would make it anyway
+    (``receivables.warehouse.own_copy``); made here, it is not on that
+    night's way to its figures.
+    """
+    from receivables.warehouse import own_copy
+
+    copied = own_copy(settings().warehouse)
+    log.info("the working file %s its own copy", "has now" if copied else "already had")
+    return copied
 
 
 def freshness(as_of: date) -> list[dict[str, Any]]:

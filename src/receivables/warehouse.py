@@ -7,6 +7,8 @@ in parallel (validation) only open the file read-only.
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -251,9 +253,32 @@ def upsert_sql(extract: Extract, source: str) -> list[str]:
 def open_working(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """The working warehouse file, as its writers (load, build) and their read-only checks open it.
 
+    A writer never writes a file that the serving path shares (``own_copy``).
     A published file is opened with ``open_published`` only.
     """
+    if not read_only:
+        own_copy(path)
     return duckdb.connect(str(path), read_only=read_only)
+
+
+def own_copy(path: Path) -> bool:
+    """Give the working file its own copy when another name shares it; whether a copy was made.
+
+    The publish hard-links the built working file at the serving path
+    (``receivables.nightly.publish``): the night is served without a copy of
+    the whole file on the way. Readers open that inode; a write to it would
+    change the served night under them, so the working file is copied to a
+    file of its own, renamed over its name, before anything writes it (the
+    nightly DAG's ``working_copy`` task does it right after the publish).
+    A file no other name shares is left as it is.
+    """
+    path = Path(path)
+    if not path.exists() or path.stat().st_nlink == 1:
+        return False
+    copy = path.with_name(f".{path.name}.own")
+    shutil.copyfile(path, copy)
+    os.replace(copy, path)
+    return True
 
 
 @contextmanager
