@@ -44,13 +44,15 @@ events as (
 
 ),
 
-invoices as (
+-- not materialized: each use reads the ledger with its own filters and join keys pushed down, where
+-- a materialized CTE holds every invoice and payment line of the ledger in memory (4 GB at 10 M)
+invoices as not materialized (
 
     select * from {{ ref('stg_raw__invoices') }}
 
 ),
 
-payments as (
+payments as not materialized (
 
     select * from {{ ref('stg_raw__payments') }}
 

@@ -60,7 +60,7 @@ invoices as (
 
 ),
 
-payments as (
+payments as not materialized (  -- each use reads the ledger with its own filters (int_collection_promises)
 
     select * from {{ ref('stg_raw__payments') }}
 
