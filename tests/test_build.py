@@ -326,3 +326,30 @@ def test_a_writer_never_writes_the_file_the_serving_path_shares(tmp_path):
     assert working.stat().st_ino != serving.stat().st_ino and working.stat().st_nlink == 1
     assert reader(serving)("table t order by n") == [(1,)]
     assert reader(working)("table t order by n") == [(1,), (2,)]
+
+
+def test_a_build_takes_at_most_its_memory_limit(registry_file, landing, warehouse, monkeypatch, caplog):
+    """RECEIVABLES_BUILD_MEMORY_LIMIT reaches dbt's DuckDB; a value that is no size stops the build, named."""
+    import logging
+
+    from receivables.build import run_dbt
+
+    night(registry_file, landing, warehouse, DAY1, {"FR01": good_drop("FR01")})
+    monkeypatch.setenv("RECEIVABLES_BUILD_MEMORY_LIMIT", "lots")
+    refused = receivables("build", "--warehouse", str(warehouse), "--as-of", DAY1.isoformat())
+    assert refused.returncode == 2
+    assert "RECEIVABLES_BUILD_MEMORY_LIMIT='lots': expected a size such as 6GB" in refused.stderr
+    monkeypatch.setenv("RECEIVABLES_BUILD_MEMORY_LIMIT", "300MB")
+    with caplog.at_level(logging.DEBUG, logger="receivables.build"):
+        run_dbt(
+            warehouse, ["show", "--inline", "select current_setting('memory_limit') as limit_"], (DAY1, DAY1)
+        )
+    assert "286.1 MiB" in caplog.text  # 300 MB, as DuckDB shows it
+    monkeypatch.delenv("RECEIVABLES_BUILD_MEMORY_LIMIT")
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="receivables.build"):
+        run_dbt(
+            warehouse, ["show", "--inline", "select current_setting('memory_limit') as limit_"], (DAY1, DAY1)
+        )
+    [(own,)] = duckdb.connect().execute("select current_setting('memory_limit')").fetchall()
+    assert f"| {own} " in caplog.text  # the default: DuckDB's own, 80 % of this machine's memory

@@ -152,7 +152,9 @@ def test_airflow_keeps_its_runs_in_postgresql(postgres, night):
         "airflow",
         "select task_id, state from task_instance where dag_id = 'receivables_nightly' and task_id <> 'validate'",
     )
-    assert dict(states) == {t: "success" for t in ("drops", "load", "build", "publish", "alert", "working_copy")}
+    assert dict(states) == {
+        t: "success" for t in ("drops", "load", "build", "publish", "alert", "working_copy")
+    }
     batches = postgres.query(
         "airflow",
         "select rendered_map_index from task_instance where task_id = 'validate' and state = 'success'",

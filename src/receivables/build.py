@@ -88,7 +88,11 @@ def run_dbt(warehouse: Path, arguments: list[str], as_of: tuple[date, date]) -> 
         "--log-path",
         str(target / "logs"),
     ]
+    from receivables.settings import VARIABLES, settings
+
     environment = os.environ | {
+        # dbt's DuckDB spills to disk past it (profiles.yml), beside the file it builds
+        VARIABLES["build_memory_limit"][0]: settings().build_memory_limit,
         "RECEIVABLES_WAREHOUSE": str(Path(warehouse).resolve()),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "RECEIVABLES_AS_OF_FROM": as_of[0].isoformat(),

@@ -10,6 +10,7 @@ caller needs at once and names every one that is missing.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "the nightly DAG's validation batches, at least (default: the scheduler machine's cores; "
         "with Celery, the validation slots of all workers)",
     ),
+    "build_memory_limit": (
+        "RECEIVABLES_BUILD_MEMORY_LIMIT",
+        "the most memory dbt's DuckDB takes in a build, e.g. 6GB or 50% (default 80%, DuckDB's own; past "
+        "it, it spills to disk beside the warehouse)",
+    ),
     "entity_file_group": (
         "RECEIVABLES_ENTITY_FILE_GROUP",
         "the Unix group of each entity's serving file, {entity} its code in lower case, "
@@ -53,6 +59,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "superset_password": ("SUPERSET_ADMIN_PASSWORD", "Superset's admin password"),
 }
 DEFAULT_MAX_FILE_BYTES = 4 * 1024**3
+# a build's DuckDB takes up to 80 % of the machine by default (a backfill's range build at 10 M
+# reached 21 GB of 24); bounded, it spills to disk, where its operators can (docs/benchmarks.md)
+DEFAULT_BUILD_MEMORY_LIMIT = "80%"
+MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B|%)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -116,6 +126,16 @@ class Settings:
             raise ReceivablesError(
                 f"{VARIABLES['max_file_bytes'][0]} must be a number of bytes, not {configured!r}"
             ) from None
+
+    @property
+    def build_memory_limit(self) -> str:
+        """DuckDB's memory_limit for dbt's builds: a size (KB to TB, KiB to TiB) or a share of the memory (%)."""
+        configured = self.text("build_memory_limit") or DEFAULT_BUILD_MEMORY_LIMIT
+        if not MEMORY_SIZE.fullmatch(configured.strip()):
+            raise ReceivablesError(
+                f"{VARIABLES['build_memory_limit'][0]}={configured!r}: expected a size such as 6GB or a share such as 50%"
+            )
+        return configured.strip()
 
 
 def settings(*required: str, where: str = "", environ: Mapping[str, str] | None = None) -> Settings:
