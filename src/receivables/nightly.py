@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import logging
 import os
-import shutil
 from datetime import date
 from typing import Any
 
@@ -203,7 +202,7 @@ def publish() -> str:
     the file is copied instead. A reader with an open connection keeps
     reading the file it opened; its next connection sees the new night.
     """
-    from receivables.warehouse import connect
+    from receivables.warehouse import connect, copy_durably
 
     config = settings()
     with connect(config.warehouse) as connection:
@@ -215,9 +214,7 @@ def publish() -> str:
         os.link(config.warehouse, temporary)
     except OSError as error:  # another file system (a volume of its own), or no hard links
         log.info("%s cannot be linked at %s (%s): copying it", config.warehouse, temporary, error)
-        shutil.copyfile(config.warehouse, temporary)
-        with temporary.open("rb+") as handle:
-            os.fsync(handle.fileno())
+        copy_durably(config.warehouse, temporary)
     from receivables.entity_files import prepare_entity_files, swap_in
 
     # each entity's rows, beside the group's (SPEC section 15), written before any file is swapped

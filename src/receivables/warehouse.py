@@ -276,9 +276,16 @@ def own_copy(path: Path) -> bool:
     if not path.exists() or path.stat().st_nlink == 1:
         return False
     copy = path.with_name(f".{path.name}.own")
-    shutil.copyfile(path, copy)
+    copy_durably(path, copy)
     os.replace(copy, path)
     return True
+
+
+def copy_durably(source: Path, target: Path) -> None:
+    """A whole copy of ``source`` at ``target``, on disk before it is renamed anywhere."""
+    shutil.copyfile(source, target)
+    with Path(target).open("rb+") as handle:
+        os.fsync(handle.fileno())
 
 
 @contextmanager
