@@ -21,6 +21,8 @@ case "$component" in
         ;;
     celery-worker)
         shift
+        # Airflow's Celery configuration, with Great Expectations imported once before the pool forks
+        export AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS="${AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS:-receivables.celery_config.CELERY_CONFIG}"
         exec airflow celery worker "$@"
         ;;
     *)

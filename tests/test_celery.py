@@ -191,6 +191,16 @@ def test_a_night_runs_on_two_celery_workers_with_the_writers_on_one(redis_url, t
     batches = [i for i in instances["task_instances"] if i["task_id"] == "validate"]
     assert len(batches) == 2
     assert ran_on("validate") == {"worker-a", "worker-b"}  # each worker validated a batch
+    # each worker imported Great Expectations once, before its pool forked (receivables.celery_config)
+    validations = [
+        path.read_text()
+        for name in ("worker-a", "worker-b")
+        for path in (homes[name] / "logs").glob(
+            "dag_id=receivables_nightly/run_id=celery-night/task_id=validate/**/*.log"
+        )
+    ]
+    assert len(validations) == 2
+    assert all("Great Expectations: imported before this process started" in text for text in validations)
     query = reader(serving)
     assert query("select entity_code, status from marts.mart_freshness where as_of_date = '2025-12-31' order by 1") == [
         ("DE01", "ok"), ("FR01", "ok"), ("GB01", "ok"), ("GROUP", "ok")

@@ -246,6 +246,17 @@ def test_bench_prints_the_figures_issue_7_asks_for(tmp_path):
     )
     validated = sorted(code for batch in night["tasks"]["validate"]["maps"] for code in batch.split(", "))
     assert validated == sorted(["GROUP", "DE01", "FR01"])  # every drop once, batches named by their drops
+    # each validation forked from a LocalExecutor worker that had imported Great Expectations
+    texts = [
+        log.read_text()
+        for log in (fresh / "airflow" / "logs").glob(
+            "dag_id=*/run_id=*/task_id=validate/map_index=*/attempt=*.log"
+        )
+    ]
+    assert len(texts) >= 4  # one or more per run: the backfill's two nights, the DAG's two
+    assert all(
+        "Great Expectations: imported before this process started (preloaded)" in text for text in texts
+    )
     assert airflow["cli_night_s"] > 0 and airflow["airflow_vs_cli"] > 0
     backfill = airflow["backfill"]
     assert (backfill["nights"], backfill["runs_that_built"], backfill["states"]) == (2, 1, ["success"])
