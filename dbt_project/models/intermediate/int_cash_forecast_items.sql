@@ -380,16 +380,27 @@ parts as (
 
 parts_in_order as (
 
-    -- each promised part with the parts of its invoice up to it, by promised date and promise id
+    -- each promised part with the parts of its invoice up to it, by promised date and promise id (an
+    -- invoice has one part of each other source: the window is over the promised parts alone)
     select
         parts.*,
         sum(parts.amount) over (
-            partition by parts.as_of_date, parts.entity_code, parts.document_id, parts.forecast_source
+            partition by parts.as_of_date, parts.entity_code, parts.document_id
             order by parts.expected_on, parts.part_key
             rows between unbounded preceding and current row
         ) as promised_through,
         promised_through - parts.amount as promised_before,
     from parts
+    where parts.forecast_source = 'promise'
+
+    union all
+
+    select
+        parts.*,
+        parts.amount as promised_through,
+        0 as promised_before,
+    from parts
+    where parts.forecast_source <> 'promise'
 
 ),
 
@@ -421,13 +432,20 @@ dated as (
         -- the invoice's EUR and entity-currency amounts, shared in proportion to the promised parts: a
         -- part takes the rounded share of the parts up to it less that of the parts before it, so the
         -- parts add up to the rounded share of their total, the whole invoice when all of it is promised
-        -- (each share rounded half away from zero in integers: divide_to_cents)
-        {{ divide_to_cents('classified.open_amount_eur * parts.promised_through', 'classified.open_amount') }}
-        - {{ divide_to_cents('classified.open_amount_eur * parts.promised_before', 'classified.open_amount') }}
-            as promise_eur,
-        {{ divide_to_cents('classified.open_amount_entity_currency * parts.promised_through', 'classified.open_amount') }}
-        - {{ divide_to_cents('classified.open_amount_entity_currency * parts.promised_before', 'classified.open_amount') }}
-            as promise_entity,
+        -- (each share rounded half away from zero in integers: divide_to_cents); the promised parts only:
+        -- the other parts take what they leave (below)
+        case
+            when parts.forecast_source = 'promise' then
+                {{ divide_to_cents('classified.open_amount_eur * parts.promised_through', 'classified.open_amount') }}
+                - {{ divide_to_cents('classified.open_amount_eur * parts.promised_before', 'classified.open_amount') }}
+        end as promise_eur,
+        case
+            when parts.forecast_source = 'promise' then
+                {{ divide_to_cents('classified.open_amount_entity_currency * parts.promised_through', 'classified.open_amount') }}
+                - {{ divide_to_cents(
+                    'classified.open_amount_entity_currency * parts.promised_before', 'classified.open_amount'
+                ) }}
+        end as promise_entity,
     from parts_in_order as parts
     inner join classified
         on classified.evaluation_date = parts.as_of_date
