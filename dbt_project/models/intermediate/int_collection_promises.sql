@@ -233,6 +233,7 @@ lines_that_can_cover as (
         cumulative_targets.entity_code,
         cumulative_targets.event_id,
         cumulative_targets.currency,
+        cumulative_targets.cumulative_target,
         payments.settlement_id,
         payments.line_no,
         payments.settlement_date,
@@ -254,6 +255,7 @@ lines_that_can_cover as (
         cumulative_targets.entity_code,
         cumulative_targets.event_id,
         cumulative_targets.currency,
+        cumulative_targets.cumulative_target,
         payments.settlement_id,
         payments.line_no,
         payments.settlement_date,
@@ -277,6 +279,7 @@ covering_lines as (
         entity_code,
         event_id,
         currency,
+        cumulative_target,
         settlement_id,
         settlement_date,
         amount as line_amount,
@@ -300,17 +303,13 @@ coverage_steps as (
         steps.settlement_date as step_date,
         max(earlier.running_amount) as covered_amount,
         -- the day the payments first reached the amount
-        min(earlier.settlement_date) filter (where earlier.running_amount >= targets.cumulative_target)
+        min(earlier.settlement_date) filter (where earlier.running_amount >= earlier.cumulative_target)
             as reached_by_payments,
         -- the settlements up to the one that reached the amount
         string_agg(distinct earlier.settlement_id, ', ' order by earlier.settlement_id) filter (
-            where earlier.running_amount - earlier.line_amount < targets.cumulative_target
+            where earlier.running_amount - earlier.line_amount < earlier.cumulative_target
         ) as settlement_ids,
     from (select distinct entity_code, event_id, currency, settlement_date from covering_lines) as steps
-    inner join cumulative_targets as targets
-        on targets.entity_code = steps.entity_code
-        and targets.event_id = steps.event_id
-        and targets.currency = steps.currency
     inner join covering_lines as earlier
         on earlier.entity_code = steps.entity_code
         and earlier.event_id = steps.event_id
