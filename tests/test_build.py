@@ -328,6 +328,29 @@ def test_a_writer_never_writes_the_file_the_serving_path_shares(tmp_path):
     assert reader(working)("table t order by n") == [(1,), (2,)]
 
 
+def test_a_range_is_built_in_runs_of_at_most_its_dates(registry_file, landing, warehouse, monkeypatch):
+    """RECEIVABLES_BUILD_RANGE_DATES cuts a range into runs of consecutive dates; a value that is no count stops it."""
+    from receivables.build import consecutive_runs
+
+    days = [date(2025, 12, d) for d in (1, 2, 3, 4, 5, 7, 8, 10)]
+    assert consecutive_runs(days) == [
+        (date(2025, 12, 1), date(2025, 12, 5)), (date(2025, 12, 7), date(2025, 12, 8)),
+        (date(2025, 12, 10), date(2025, 12, 10)),
+    ]  # fmt: skip
+    assert consecutive_runs(days, 2) == [
+        (date(2025, 12, 1), date(2025, 12, 2)), (date(2025, 12, 3), date(2025, 12, 4)),
+        (date(2025, 12, 5), date(2025, 12, 5)), (date(2025, 12, 7), date(2025, 12, 8)),
+        (date(2025, 12, 10), date(2025, 12, 10)),
+    ]  # fmt: skip
+    assert consecutive_runs(days, 1) == [(day, day) for day in days]
+    night(registry_file, landing, warehouse, DAY1, {"FR01": good_drop("FR01")})
+    for wrong in ("0", "ten"):
+        monkeypatch.setenv("RECEIVABLES_BUILD_RANGE_DATES", wrong)
+        refused = receivables("build", "--warehouse", str(warehouse), "--as-of", DAY1.isoformat())
+        assert refused.returncode == 2
+        assert f"RECEIVABLES_BUILD_RANGE_DATES='{wrong}': expected a whole number of dates" in refused.stderr
+
+
 def test_a_build_takes_at_most_its_memory_limit(registry_file, landing, warehouse, monkeypatch, caplog):
     """RECEIVABLES_BUILD_MEMORY_LIMIT reaches dbt's DuckDB; a value that is no size stops the build, named."""
     import logging

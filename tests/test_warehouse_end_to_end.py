@@ -153,7 +153,7 @@ def test_rerun_of_a_night_changes_nothing(nights):
     assert marts_snapshot(warehouse) == before
 
 
-def test_rebuilding_a_range_leaves_other_dates_alone(nights):
+def test_rebuilding_a_range_leaves_other_dates_alone(nights, monkeypatch):
     _, warehouse = nights
     before = marts_snapshot(warehouse)
     receivables(
@@ -174,11 +174,17 @@ def test_rebuilding_a_range_leaves_other_dates_alone(nights):
     # the DSO keeps every month end up to the latest night, and the detail its latest date
     assert after["mart_dso"] == before["mart_dso"]
     assert after["fct_open_items"] == before["fct_open_items"]
-    # rebuilt dates use what is known now (a later re-send, a cancellation), and a second rebuild agrees
+    # rebuilt dates use what is known now (a later re-send, a cancellation), and a second rebuild agrees,
+    # in runs of one date each (RECEIVABLES_BUILD_RANGE_DATES): a range's dates are built the same apart
+    monkeypatch.setenv("RECEIVABLES_BUILD_RANGE_DATES", "1")
     receivables(
         "build", "--warehouse", str(warehouse), "--as-of", "2025-12-29", "--to", "2025-12-30", check=True
     )
     assert marts_snapshot(warehouse) == after
+    assert reader(warehouse)("select as_of_from, as_of_to from raw.build_log order by built_at desc limit 3") == [
+        (date(2025, 12, 30), date(2025, 12, 30)), (date(2025, 12, 29), date(2025, 12, 29)),
+        (date(2025, 12, 29), date(2025, 12, 30)),
+    ]  # fmt: skip
 
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -20,7 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -153,12 +153,24 @@ def build(
     CI ask): their inputs are fixtures in the project, not the night's data,
     so they can only fail when the project changes, and running them every
     night costs a night seconds (as dbt recommends, docs/decisions.md).
+
+    A range longer than ``RECEIVABLES_BUILD_RANGE_DATES`` (default 10) is
+    built in runs of that many dates, one dbt run each, in order: a run's
+    memory grows with its dates, its time per date hardly depends on them.
+    Each run replaces the working file when it passes, so a failed run
+    leaves the dates before it built.
     """
+    from receivables.settings import settings
+
     last = to or as_of
     if last < as_of:
         raise BuildError(f"--to {last} is before --as-of {as_of}")
     if not Path(warehouse).exists():
         raise BuildError(f"{warehouse}: no warehouse yet; land a night first (receivables land)")
+    most = settings().build_range_dates
+    runs = consecutive_runs(
+        [as_of + timedelta(days=offset) for offset in range((last - as_of).days + 1)], most
+    )
     arguments = ["build"] if unit_tests else ["build", "--exclude-resource-type", "unit_test"]
     if full_refresh:
         arguments.append("--full-refresh")
@@ -167,6 +179,25 @@ def build(
     with connect(warehouse) as connection:  # a warehouse landed by an earlier version gains any new raw table
         ensure_raw_schema(connection)
         connection.execute("checkpoint")
+    if len(runs) > 1:
+        log.info("building %s to %s in %d runs of at most %d dates", as_of, last, len(runs), most)
+    taken_out: list[TakenOut] = []
+    for first, end in runs:
+        # a full refresh drops the incremental marts once, in the first run; the later runs add to them
+        taken_out += _build_run(
+            warehouse, arguments if first == as_of else _incremental(arguments), first, end, landing
+        )
+    return taken_out
+
+
+def _incremental(arguments: list[str]) -> list[str]:
+    return [argument for argument in arguments if argument != "--full-refresh"]
+
+
+def _build_run(
+    warehouse: Path, arguments: list[str], as_of: date, last: date, landing: Path | None
+) -> list[TakenOut]:
+    """One dbt run for the dates from ``as_of`` to ``last``, on a copy that replaces the working file once it passes."""
     taken_out: list[TakenOut] = []
     while True:
         log.info("building %s to %s into %s", as_of, last, warehouse)
@@ -190,6 +221,17 @@ def build(
             continue
         _replace_working_file(building, warehouse, as_of, last)
         return taken_out
+
+
+def consecutive_runs(days: list[date], most: int | None = None) -> list[tuple[date, date]]:
+    """Sorted dates as runs of consecutive days, (first, last) each, of at most ``most`` days."""
+    runs: list[tuple[date, date]] = []
+    for day in days:
+        if runs and (day - runs[-1][1]).days == 1 and (most is None or (day - runs[-1][0]).days < most):
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
 
 
 def _working_copy(warehouse: Path) -> Path:

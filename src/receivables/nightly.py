@@ -116,9 +116,10 @@ def build(as_of: date, defer: bool = False) -> list[str]:
     With ``defer`` (a run of this DAG is queued after this one: a backfill,
     a catch-up), the night is only recorded in ``raw.pending_builds`` and
     nothing is built: the next run that builds takes it along, so a backfill
-    of thirty nights lands each night and runs dbt once. The dates are
-    built in runs of consecutive dates, one dbt run each, where the rules
-    allow: a data test that fails on a run of several nights builds those
+    of thirty nights lands each night and runs dbt three times. The dates
+    are built in runs of consecutive dates, at most
+    ``RECEIVABLES_BUILD_RANGE_DATES`` each (default 10), one dbt run each,
+    where the rules allow: a data test that fails on a run of several nights builds those
     nights one at a time instead, so a bad drop is taken out of its own
     night only (SPEC section 12), as night by night. The drops a failing
     data test took back out are quarantined, not fatal.
@@ -140,25 +141,17 @@ def build(as_of: date, defer: bool = False) -> list[str]:
             day
             for (day,) in connection.execute(f"select as_of_date from {RAW_SCHEMA}.pending_builds").fetchall()
         ]
+    from receivables.build import consecutive_runs
+
     days = sorted({as_of, *pending})
-    for first, last in consecutive_runs(days):
+    # runs of consecutive nights, of at most RECEIVABLES_BUILD_RANGE_DATES each (a backfill's thirty: three)
+    for first, last in consecutive_runs(days, config.build_range_dates):
         _build_range(config, first, last)
-    with connect(config.warehouse) as connection:
-        connection.execute(
-            f"delete from {RAW_SCHEMA}.pending_builds where list_contains(?, as_of_date)", [days]
-        )
+        with connect(config.warehouse) as connection:  # a later run that fails leaves only its nights pending
+            connection.execute(
+                f"delete from {RAW_SCHEMA}.pending_builds where as_of_date between ? and ?", [first, last]
+            )
     return [day.isoformat() for day in days]
-
-
-def consecutive_runs(days: list[date]) -> list[tuple[date, date]]:
-    """Sorted dates as runs of consecutive days, (first, last) each."""
-    runs: list[tuple[date, date]] = []
-    for day in days:
-        if runs and (day - runs[-1][1]).days == 1:
-            runs[-1] = (runs[-1][0], day)
-        else:
-            runs.append((day, day))
-    return runs
 
 
 def _build_range(config: Settings, first: date, last: date) -> None:

@@ -49,6 +49,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "the most memory dbt's DuckDB takes in a build, e.g. 6GB or 50% (default 80%, DuckDB's own; past "
         "it, it spills to disk beside the warehouse)",
     ),
+    "build_range_dates": (
+        "RECEIVABLES_BUILD_RANGE_DATES",
+        "the most as-of dates one dbt run builds (default 10): a longer range, a backfill's nights, is "
+        "built in runs of that many, so that its memory does not grow with the range",
+    ),
     "entity_file_group": (
         "RECEIVABLES_ENTITY_FILE_GROUP",
         "the Unix group of each entity's serving file, {entity} its code in lower case, "
@@ -62,6 +67,9 @@ DEFAULT_MAX_FILE_BYTES = 4 * 1024**3
 # a build's DuckDB takes up to 80 % of the machine by default (a backfill's range build at 10 M
 # reached 21 GB of 24); bounded, it spills to disk, where its operators can (docs/benchmarks.md)
 DEFAULT_BUILD_MEMORY_LIMIT = "80%"
+# a dbt run's memory grows with the as-of dates it builds (a 30-date build at 10 M invoices: 20 GB
+# unbounded); ten dates at a time cost no more time per date than thirty (docs/benchmarks.md)
+DEFAULT_BUILD_RANGE_DATES = 10
 MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B|%)", re.IGNORECASE)
 
 
@@ -136,6 +144,22 @@ class Settings:
                 f"{VARIABLES['build_memory_limit'][0]}={configured!r}: expected a size such as 6GB or a share such as 50%"
             )
         return configured.strip()
+
+    @property
+    def build_range_dates(self) -> int:
+        """The most as-of dates one dbt run builds; a longer range is built in runs of that many."""
+        configured = self.text("build_range_dates")
+        if configured is None:
+            return DEFAULT_BUILD_RANGE_DATES
+        try:
+            most = int(configured)
+        except ValueError:
+            most = 0
+        if most < 1:
+            raise ReceivablesError(
+                f"{VARIABLES['build_range_dates'][0]}={configured!r}: expected a whole number of dates, 1 or more"
+            )
+        return most
 
 
 def settings(*required: str, where: str = "", environ: Mapping[str, str] | None = None) -> Settings:

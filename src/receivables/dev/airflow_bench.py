@@ -39,6 +39,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from receivables.errors import ReceivablesError
+from receivables.settings import settings
 
 log = logging.getLogger(__name__)
 logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per poll
@@ -380,6 +381,9 @@ def airflow_bench(workdir: Path, backfill: int = 30) -> dict[str, Any]:
         "airflow_vs_cli": round(float(night["trigger_to_publish_s"]) / cli_night["run_and_publish_s"], 2),
         "backfill": backfilled,
         "validation_batches": os.environ.get("RECEIVABLES_VALIDATION_BATCHES") or os.cpu_count(),
+        # the bounds the builds ran under (receivables.settings), as the figures depend on them
+        "build_range_dates": settings().build_range_dates,
+        "build_memory_limit": settings().build_memory_limit,
         "machine": machine(),
     }
     log.info("%s", json.dumps(result))
