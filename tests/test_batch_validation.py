@@ -61,15 +61,12 @@ def test_drops_of_one_dialect_are_validated_in_one_run_per_suite(
     assert {outcome.entity_code: outcome.status for outcome in outcomes} == dict.fromkeys(
         ("GROUP", *registry.codes), OK
     )
-    # format suites: one run per date and number pattern the suite uses (FR01, FR02 and FR03 share
-    # theirs; DE01, US01 and GB01 each have their own date format; debtors have no date, only a
-    # decimal comma or point); content suites: one run for every entity
+    # one run of each suite for every entity, though their date formats and decimal marks differ
+    # (FR01, FR02 and FR03 share theirs; DE01, US01 and GB01 each have their own date format): a
+    # value is matched against its own entity's pattern within the batch (Validator._batch_passes)
     entity_extracts = ("debtors", "invoices", "payments", "risk_ratings")
     assert runs == Counter(
-        {f"{name}.format": 4 for name in entity_extracts}
-        | {"debtors.format": 2}
-        | {f"{name}.content": 1 for name in entity_extracts}
-        | {"fx_rates.format": 1, "fx_rates.content": 1}
+        {f"{name}.{phase}": 1 for name in (*entity_extracts, "fx_rates") for phase in ("format", "content")}
     )
     assert query("select entity_code, count(*) from raw.invoices group by all order by all") == [
         (code, 3) for code in sorted(registry.codes)
@@ -119,11 +116,47 @@ def test_a_failing_drop_is_judged_alone_in_its_batch(group_registry, landing, wa
         ("invoices.csv", "unique_key", 5, "document_id", "F-2"),
     ]
     # a batch that fails is validated again file by file, and a file that fails once more for its
-    # rows: the French invoices' batch, each of the three alone, FR03's rows; DE01, US01 and GB01
-    # (a date format each)
-    assert runs["invoices.format"] == 1 + 3 + 1 + 3
+    # rows: the six entities' invoices as one batch, each alone, FR03's rows
+    assert runs["invoices.format"] == 1 + 6 + 1
     # the payments of the five drops well formed (not FR03), as one batch, then alone, FR01's rows
     assert runs["payments.content"] == 1 + 5 + 1
+
+
+def test_a_value_in_another_entitys_format_fails_its_own_drop_in_a_batch(
+    registry_file, landing, warehouse, runs
+):
+    """Each value is matched against its own entity's date and number patterns, never a neighbour's."""
+    registry = load_registry(registry_file)
+    write_night(landing, ["FR01", "GB01"])
+    de01 = good_drop("DE01")  # DE01 writes 05.01.2026: FR01's 05/01/2026 is not a date of DE01's
+    de01["invoices"][1]["issue_date"] = "05/01/2026"
+    us01 = good_drop(
+        "US01", "USD"
+    )  # US01's decimal mark is a point: FR01's 1234,50 is not a number of US01's
+    us01["invoices"][0]["amount"] = "1234,50"
+    for code, rows in (("DE01", de01), ("US01", us01)):
+        write_drop(landing, code, DAY1, rows, manifest=True)
+
+    outcomes = {
+        outcome.entity_code: outcome.status for outcome in land(registry, landing, DAY1, warehouse, workers=1)
+    }
+
+    assert outcomes == {"GROUP": OK, "FR01": OK, "DE01": QUARANTINED, "US01": QUARANTINED, "GB01": OK}
+    found = {
+        code: [
+            (f["file"], f["row"], f["column"], f["found"])
+            for f in json.loads(
+                (landing / "_quarantine" / code / DAY1.isoformat() / "reason.json").read_text("utf-8")
+            )["failures"]
+        ]
+        for code in ("DE01", "US01")
+    }
+    assert found == {
+        "DE01": [("invoices.csv", 3, "issue_date", "05/01/2026")],
+        "US01": [("invoices.csv", 2, "amount", "1234,50")],
+    }  # the values as written, never marked
+    # the four entities' invoices as one batch, then each alone, then DE01's and US01's rows
+    assert runs["invoices.format"] == 1 + 4 + 2
 
 
 @pytest.mark.parametrize(

@@ -156,6 +156,7 @@ class Validator:
         )
         self._suites: dict[tuple[str, str, bool], Any] = {}
         self._parameter_names: dict[tuple[str, str], set[str]] = {}
+        self._patterns: dict[tuple[str, str], dict[str, set[str]]] = {}
         # an Airflow task forked from a worker that imported it (scripts/airflow-env.sh) says so
         log.info(
             "Great Expectations: %s, context ready in %.1f s",
@@ -178,6 +179,7 @@ class Validator:
                 raise LandingError(f"{path}: suite missing; run `receivables expectations`")
             data = json.loads(path.read_text(encoding="utf-8"))
             self._parameter_names[(extract.name, phase)] = _suite_parameter_names(data["expectations"])
+            self._patterns[(extract.name, phase)] = _pattern_parameters(data["expectations"])
             suite = self._gx.ExpectationSuite(**data)
             if not rows:
                 from great_expectations.expectations.expectation import (
@@ -203,9 +205,11 @@ class Validator:
 
         Great Expectations costs about the same per expectation for ten rows
         as for ten thousand, and a night is mostly small drops: files that
-        share their columns and the values of the suite's text parameters (the
-        entity's date and number patterns) are validated as one frame, each
-        row marked with its file (``_drop``, which keys are unique within).
+        share their columns and the values of the suite's other text
+        parameters are validated as one frame, each row marked with its file
+        (``_drop``, which keys are unique within). The entities' date and
+        number patterns need not be shared: each file's values are matched
+        against its own (``_batch_passes``).
         Lists of values are joined: a value in one file's list is a value of
         the contract (an ISO code, a known grade), except for the references
         that do not resolve, which fail the file they come from anyway. When
@@ -215,12 +219,13 @@ class Validator:
         """
         self.suite(extract, phase)  # reads the suite and the names of its parameters
         used = self._parameter_names[(extract.name, phase)]
+        patterns = self._patterns[(extract.name, phase)]
         groups: dict[tuple[Any, ...], list[int]] = {}
         for index, checked in enumerate(files):
             texts = sorted(
                 (name, value)
                 for name, value in checked.parameters.items()
-                if name in used and not isinstance(value, list)
+                if name in used and not isinstance(value, list) and not _mergeable(name, value, patterns)
             )
             groups.setdefault((tuple(checked.frame.columns), tuple(texts)), []).append(index)
         failures: list[list[Failure]] = [[] for _ in files]
@@ -235,10 +240,34 @@ class Validator:
         return failures
 
     def _batch_passes(self, extract: Extract, phase: str, files: list[CheckedFile], used: set[str]) -> bool:
-        frame = pd.concat(
-            [checked.frame.assign(**{DROP_COLUMN: number}) for number, checked in enumerate(files)],
-            ignore_index=True,
-        )
+        """Whether every file passes, from one run of the suite on their rows together.
+
+        A pattern parameter (an entity's date or number format: its values
+        differ by dialect) may differ between the files: each file's values
+        of the columns it checks are marked with the number of the file's
+        pattern, and the batch is checked against the patterns' alternation,
+        each pattern taking only the values marked with its number. A value
+        matches there exactly when it matches its own file's pattern.
+        """
+        patterns = self._patterns[(extract.name, phase)]
+        variants = {
+            name: values
+            for name in patterns
+            if name in used
+            and all(name in checked.parameters for checked in files)
+            # one group's files share any value that is not a whole-value pattern (validate_files)
+            and len(values := sorted({checked.parameters[name] for checked in files})) > 1
+        }
+        frames = []
+        for number, checked in enumerate(files):
+            frame = checked.frame.assign(**{DROP_COLUMN: number})
+            for name, values in variants.items():
+                mark = f"{values.index(checked.parameters[name])}{PATTERN_MARK}"
+                for column in patterns[name] & set(frame.columns):
+                    found = frame[column]
+                    frame[column] = found.where(found.isna(), mark + found.astype(str))
+            frames.append(frame)
+        frame = pd.concat(frames, ignore_index=True)
         parameters: dict[str, Any] = {}
         for checked in files:
             for name, value in checked.parameters.items():
@@ -248,6 +277,10 @@ class Validator:
                     parameters[name] = sorted(set(parameters.get(name, [])).union(value))
                 else:
                     parameters[name] = value
+        for name, values in variants.items():
+            parameters[name] = "^(?:{})$".format(
+                "|".join(f"{number}{PATTERN_MARK}(?:{value[1:-1]})" for number, value in enumerate(values))
+            )
         return self._passes(extract, phase, frame, parameters)
 
     def _passes(self, extract: Extract, phase: str, frame: pd.DataFrame, parameters: dict[str, Any]) -> bool:
@@ -306,6 +339,61 @@ class Validator:
             result_format=result_format,
         )
         return run.validate_expectation_suite(suite, expectation_parameters=parameters)
+
+
+# marks a value with the number of its file's pattern in a batch (``Validator._batch_passes``)
+PATTERN_MARK = "\x1f"
+REGEX_EXPECTATION = "expect_column_values_to_match_regex"
+
+
+def _pattern_parameters(expectations: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """The suite's parameters used only as a whole-value pattern, each with the columns it checks.
+
+    Only these may differ between the files of one batch (``_batch_passes``);
+    a parameter used another way, or a column checked by two of them, keeps
+    files with different values in batches of their own.
+    """
+    columns: dict[str, set[str]] = {}
+    other: set[str] = set()
+    for spec in expectations:
+        kwargs = spec.get("kwargs", {})
+        for key, value in kwargs.items():
+            if not (isinstance(value, dict) and set(value) == {"$PARAMETER"}):
+                continue
+            name = value["$PARAMETER"]
+            if spec["type"] == REGEX_EXPECTATION and key == "regex" and not kwargs.get("row_condition"):
+                columns.setdefault(name, set()).add(kwargs["column"])
+            else:
+                other.add(name)
+    checked = [column for names in columns.values() for column in names]
+    shared = {column for column in checked if checked.count(column) > 1}
+    return {name: names for name, names in columns.items() if name not in other and not names & shared}
+
+
+def _mergeable(name: str, value: Any, patterns: dict[str, set[str]]) -> bool:
+    """A pattern parameter whose value matches whole values only (``^...$``, no alternative at its top
+    level), so that files with different values can share a batch."""
+    if name not in patterns or not isinstance(value, str) or PATTERN_MARK in value:
+        return False
+    if not (value.startswith("^") and value.endswith("$")) or value.endswith("\\$"):
+        return False
+    depth, escaped, in_class = 0, False, False
+    for character in value[1:-1]:
+        if escaped:
+            escaped = False
+        elif character == "\\":
+            escaped = True
+        elif in_class:
+            in_class = character != "]"
+        elif character == "[":
+            in_class = True
+        elif character == "(":
+            depth += 1
+        elif character == ")":
+            depth -= 1
+        elif character == "|" and depth == 0:
+            return False
+    return depth == 0 and not in_class
 
 
 def _columns_failure(outcome: Any, entity: str, file_name: str, meta: dict[str, Any]) -> Failure:
