@@ -418,7 +418,19 @@ def test_headless_chromium_renders_every_dashboard(
             )
             page.wait_for_load_state("networkidle", timeout=120_000)
             page.wait_for_timeout(3000)
-            page.screenshot(path=str(tmp_path / f"{slug}.png"), full_page=True)
+            # a window as tall as the dashboard before the screenshot: a full-page screenshot of a
+            # taller page resizes the window, and Superset redraws its grid blank for a moment (twice
+            # in CI the DOM read after it had no table); the charts are drawn again when a table's
+            # header shows and every holder is there
+            height = page.evaluate("document.documentElement.scrollHeight")
+            page.set_viewport_size({"width": 1600, "height": max(1200, height)})
+            page.wait_for_load_state("networkidle", timeout=120_000)
+            expect(page.locator("th, .ant-table-thead th").first).to_be_visible(timeout=60_000)
+            expect(page.locator(".dashboard-component-chart-holder")).to_have_count(
+                charts_on(slug), timeout=60_000
+            )
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(tmp_path / f"{slug}.png"))
             assert page.locator(".alert-danger, .ant-alert-error").count() == 0, slug
             assert not failed, f"{slug}: {failed}"
             assert LATEST.isoformat() in page.content(), (
