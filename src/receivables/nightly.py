@@ -52,18 +52,7 @@ def drop_batches(as_of: date) -> list[list[str]]:
 
 def validation_slots() -> int:
     """How many batches a night is split into at least (the validations that can run at once)."""
-    configured = read_settings().text("validation_batches")
-    if configured is None:
-        return os.cpu_count() or 1
-    try:
-        slots = int(configured)
-    except ValueError:
-        slots = 0
-    if slots < 1:
-        raise ReceivablesError(
-            f"{VARIABLES['validation_batches'][0]}={configured!r}: expected a whole number of batches, 1 or more"
-        )
-    return slots
+    return read_settings().count("validation_batches", os.cpu_count() or 1, "batches")
 
 
 def batch_label(codes: list[str], width: int = 120) -> str:

@@ -145,21 +145,25 @@ class Settings:
             )
         return configured.strip()
 
+    def count(self, field: str, default: int, of: str) -> int:
+        """A whole number, 1 or more, of ``of`` (named in the refusal); ``default`` when unset."""
+        configured = self.text(field)
+        if configured is None:
+            return default
+        try:
+            number = int(configured)
+        except ValueError:
+            number = 0
+        if number < 1:
+            raise ReceivablesError(
+                f"{VARIABLES[field][0]}={configured!r}: expected a whole number of {of}, 1 or more"
+            )
+        return number
+
     @property
     def build_range_dates(self) -> int:
         """The most as-of dates one dbt run builds; a longer range is built in runs of that many."""
-        configured = self.text("build_range_dates")
-        if configured is None:
-            return DEFAULT_BUILD_RANGE_DATES
-        try:
-            most = int(configured)
-        except ValueError:
-            most = 0
-        if most < 1:
-            raise ReceivablesError(
-                f"{VARIABLES['build_range_dates'][0]}={configured!r}: expected a whole number of dates, 1 or more"
-            )
-        return most
+        return self.count("build_range_dates", DEFAULT_BUILD_RANGE_DATES, "dates")
 
 
 def settings(*required: str, where: str = "", environ: Mapping[str, str] | None = None) -> Settings:
