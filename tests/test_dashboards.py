@@ -422,8 +422,9 @@ def test_headless_chromium_renders_every_dashboard(
             # taller page resizes the window, and Superset redraws its grid blank for a moment (twice
             # in CI the DOM read after it had no table); the charts are drawn again when a table's
             # header shows and every holder is there
+            window = page.viewport_size
             height = page.evaluate("document.documentElement.scrollHeight")
-            page.set_viewport_size({"width": 1600, "height": max(1200, height)})
+            page.set_viewport_size({**window, "height": max(window["height"], height)})
             page.wait_for_load_state("networkidle", timeout=120_000)
             expect(page.locator("th, .ant-table-thead th").first).to_be_visible(timeout=60_000)
             expect(page.locator(".dashboard-component-chart-holder")).to_have_count(
