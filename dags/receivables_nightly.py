@@ -136,7 +136,7 @@ def receivables_nightly() -> None:
 
         from receivables import nightly
 
-        get_current_context()["drop_batch"] = nightly.batch_label(codes)  # type: ignore[index]
+        get_current_context()["drop_batch"] = nightly.batch_label(codes)  # type: ignore[typeddict-unknown-key]
         with _no_retry():
             return nightly.validate(codes, date.fromisoformat(_as_of()))
 

@@ -13,6 +13,7 @@ import csv
 import json
 import pathlib
 import uuid
+from typing import Any
 
 import duckdb
 import yaml
@@ -24,7 +25,7 @@ arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 arguments.add_argument("--warehouse", default=str(root.parent / "var" / "serving" / "warehouse.duckdb"))
 options = arguments.parse_args()
 with duckdb.connect(options.warehouse, read_only=True) as built:
-    MART_COLUMNS = {}
+    MART_COLUMNS: dict[str, list[tuple[str, str]]] = {}
     for table, column, data_type in built.execute(
         "select table_name, column_name, data_type from information_schema.columns "
         "where table_schema = 'marts' order by table_name, ordinal_position"
@@ -671,7 +672,7 @@ def where(sql):
     ]
 
 
-charts = [
+charts: list[tuple[Any, str, str, str, dict[str, Any]]] = [
     (
         "overview",
         "Net encours (EUR)",
@@ -1377,11 +1378,15 @@ MONTHLY = {"month_end", "Expected collections by month and source (EUR)"}  # an 
 # (dashboard, column): the dataset the filter lists the values of (the signals' has no entity, the
 # forecast's entities include GROUP)
 FILTER_VALUES = {("signals", "entity_code"): "fct_open_items", ("forecast", "entity_code"): "fct_open_items"}
-by_dash = {}
-for chart_number, (dash, key, table, viz, params) in enumerate(charts, start=1):
+by_dash: dict[str, list[tuple[str, str, bool, int]]] = {}
+for chart_number, (dash, key, table, viz, chart_params) in enumerate(charts, start=1):
     cu = uid(f"chart/{key}")
     name = TITLES[key]
-    params = {"viz_type": viz, "datasource": f"{uid('dataset/' + table)}__table", **params}
+    params: dict[str, Any] = {
+        "viz_type": viz,
+        "datasource": f"{uid('dataset/' + table)}__table",
+        **chart_params,
+    }
     if viz == "table":  # French number format in table cells too: amounts to the cent, shares in %
         shown = params.get("all_columns") or params.get("metrics") or []
         params["column_config"] = {
@@ -1436,13 +1441,13 @@ filter_datasets = {
 }
 for dash, items in by_dash.items():
     title, slug = titles[dash]
-    pos = {
+    pos: dict[str, Any] = {
         "DASHBOARD_VERSION_KEY": "v2",
         "ROOT_ID": {"type": "ROOT", "id": "ROOT_ID", "children": ["GRID_ID"]},
         "GRID_ID": {"type": "GRID", "id": "GRID_ID", "children": [], "parents": ["ROOT_ID"]},
         "HEADER_ID": {"id": "HEADER_ID", "type": "HEADER", "meta": {"text": title}},
     }
-    row = None
+    row = ""
     for i, (cu, name, _viz, number) in enumerate(items):
         if i % 2 == 0:
             row = f"ROW-{dash}-{i // 2}"

@@ -91,12 +91,13 @@ class ReceivablesSecurityManager(SupersetSecurityManager):
         query, database = kwargs.get("query"), kwargs.get("database")
         if (kwargs.get("sql") and database is not None) or isinstance(query, Query):
             database = query.database if isinstance(query, Query) else database
-            if not self.can_access_database(database):
+            if database is None or not self.can_access_database(database):  # no database: refused too
+                name = database.database_name if database is not None else "no database"
                 raise SupersetSecurityException(
                     SupersetError(
                         error_type=SupersetErrorType.DATABASE_SECURITY_ACCESS_ERROR,
                         message=(
-                            f"SQL on {database.database_name} is not allowed for your roles: "
+                            f"SQL on {name} is not allowed for your roles: "
                             "a controller's SQL runs on their entity's database"
                         ),
                         level=ErrorLevel.ERROR,

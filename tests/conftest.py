@@ -16,6 +16,14 @@ from typing import Any
 import duckdb
 import pytest
 
+from layers import (  # noqa: F401 (hooks: pytest finds them in this module)
+    pytest_addoption,
+    pytest_collection_modifyitems,
+    pytest_runtest_logreport,
+    pytest_sessionfinish,
+    pytest_xdist_make_scheduler,
+)
+
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 REPO = Path(__file__).resolve().parents[1]
@@ -300,6 +308,22 @@ def write_drop(
     return folder
 
 
+@pytest.fixture(autouse=True)
+def _unit_tests_run_no_dbt(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test of the fast tier that reaches dbt fails at once, saying which layer it belongs to."""
+    if request.node.get_closest_marker("unit") is None:
+        return
+
+    def refused(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError(f"{request.node.nodeid} is marked unit but runs dbt: mark it dbt")
+
+    monkeypatch.setattr("receivables.build.run_dbt", refused)
+    monkeypatch.setenv(UNIT_LAYER, request.node.nodeid)
+
+
+UNIT_LAYER = "RECEIVABLES_TEST_UNIT"  # set while a unit test runs: its `receivables` children build nothing
+
+
 @pytest.fixture
 def registry_file(tmp_path: Path) -> Path:
     path = tmp_path / "entities.yml"
@@ -371,12 +395,19 @@ FORMULA_NAMES = ('=HYPERLINK("http://example.invalid","x")', "+33 Négoce SARL",
 
 def receivables(*args: str, check: bool = False) -> subprocess.CompletedProcess:
     """The ``receivables`` command, in a child process as a user runs it; ``check`` asserts it succeeded."""
+    unit = os.environ.get(UNIT_LAYER)
+    if unit and (args[0] in {"run", "bench"} or (args[0] == "build" and _warehouse_exists(args))):
+        raise AssertionError(f"{unit} is marked unit but runs `receivables {args[0]}`: mark it dbt")
     result = subprocess.run(
         [sys.executable, "-m", "receivables.cli", *args], capture_output=True, text=True, timeout=1200
     )
     if check:
         assert result.returncode == 0, result.stderr[-3000:]
     return result
+
+
+def _warehouse_exists(args: tuple[str, ...]) -> bool:
+    return "--warehouse" in args and Path(args[args.index("--warehouse") + 1]).exists()
 
 
 def group_paths(root: Path) -> tuple[Path, Path, Path]:

@@ -13,6 +13,8 @@ from receivables.landing import OK, QUARANTINED, batches, land
 from receivables.registry import load_registry
 from receivables.validation import Validator
 
+pytestmark = pytest.mark.unit
+
 FRENCH = """\
   - code: {code}
     name: Filiale {code} SAS

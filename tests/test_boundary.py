@@ -22,6 +22,7 @@ def rules(landing: Path, entity: str) -> set[str]:
     return {f["rule"] for f in reason_of(landing, entity, DAY1)["failures"]}
 
 
+@pytest.mark.unit
 def test_a_linked_drop_folder_is_refused_and_nothing_is_written_through_it(
     registry_file, landing, warehouse, query
 ):
@@ -44,6 +45,7 @@ def test_a_linked_drop_folder_is_refused_and_nothing_is_written_through_it(
     assert query("select count(*) from raw.invoices where entity_code = 'GB01'") == [(3,)]
 
 
+@pytest.mark.unit
 def test_a_linked_file_is_refused(registry_file, landing, warehouse, tmp_path):
     write_good_night(landing, manifest=False)
     secret = tmp_path / "secret.txt"
@@ -58,6 +60,7 @@ def test_a_linked_file_is_refused(registry_file, landing, warehouse, tmp_path):
     assert all(outcomes[e].status == OK for e in ENTITIES if e != "FR01")
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("name", ["/dev/zero", "/etc/hostname", "../../GB01/2026-03-02/invoices.csv"])
 def test_a_manifest_naming_a_path_is_refused_without_reading_it(name, registry_file, landing, warehouse):
     write_good_night(landing)
@@ -72,6 +75,7 @@ def test_a_manifest_naming_a_path_is_refused_without_reading_it(name, registry_f
     ]
 
 
+@pytest.mark.unit
 def test_a_pipe_or_an_oversized_file_is_refused(registry_file, landing, warehouse, monkeypatch):
     write_good_night(landing, manifest=False)
     payments = landing / "US01" / DAY1.isoformat() / "payments.csv"
@@ -85,6 +89,7 @@ def test_a_pipe_or_an_oversized_file_is_refused(registry_file, landing, warehous
         assert outcomes[entity].status == QUARANTINED and "file_too_large" in rules(landing, entity), entity
 
 
+@pytest.mark.unit
 def test_a_linked_quarantine_folder_is_never_written_through(registry_file, landing, warehouse, tmp_path):
     write_good_night(landing)
     elsewhere = tmp_path / "elsewhere"
@@ -100,6 +105,7 @@ def test_a_linked_quarantine_folder_is_never_written_through(registry_file, land
     assert (landing / "FR01" / DAY1.isoformat() / "invoices.csv").is_file()  # left where it was, not loaded
 
 
+@pytest.mark.unit
 def test_a_file_cut_mid_row_without_a_manifest_is_truncated(registry_file, landing, warehouse, query):
     write_good_night(landing, manifest=False)
     invoices = landing / "US01" / DAY1.isoformat() / "invoices.csv"
@@ -112,6 +118,7 @@ def test_a_file_cut_mid_row_without_a_manifest_is_truncated(registry_file, landi
     assert query("select count(*) from raw.invoices where entity_code = 'US01'") == [(0,)]
 
 
+@pytest.mark.unit
 def test_a_manifest_vouches_for_a_file_without_a_final_line_break(registry_file, landing, warehouse):
     write_good_night(landing)
     folder = landing / "GB01" / DAY1.isoformat()
@@ -123,6 +130,7 @@ def test_a_manifest_vouches_for_a_file_without_a_final_line_break(registry_file,
     assert land_night(registry_file, landing, warehouse, DAY1)["GB01"].status == OK
 
 
+@pytest.mark.unit
 def test_utf8_sent_for_a_cp1252_entity_is_named_row_by_row(
     registry_file, landing, warehouse, query, tmp_path
 ):
@@ -150,6 +158,7 @@ def test_utf8_sent_for_a_cp1252_entity_is_named_row_by_row(
     assert {f["rule"] for f in reason_of(landing, "FR01", DAY2)["failures"]} == {"encoding_mismatch"}
 
 
+@pytest.mark.unit
 def test_the_date_horizon_is_one_figure_for_landing_and_models():
     project = yaml.safe_load(
         (Path(__file__).parents[1] / "dbt_project" / "dbt_project.yml").read_text("utf-8")
@@ -157,6 +166,7 @@ def test_the_date_horizon_is_one_figure_for_landing_and_models():
     assert project["vars"]["date_horizon_years"] == DATE_HORIZON_YEARS
 
 
+@pytest.mark.unit
 def test_dispute_reasons_are_one_list_for_landing_and_models():
     """The reasons a drop may give (contract) are those the seed labels, in its order."""
     import csv
@@ -168,6 +178,7 @@ def test_dispute_reasons_are_one_list_for_landing_and_models():
     assert all(row["label_fr"] for row in rows)
 
 
+@pytest.mark.unit
 def test_the_generator_keeps_promises_by_the_seeds_grace_days():
     import csv
 
@@ -179,6 +190,7 @@ def test_the_generator_keeps_promises_by_the_seeds_grace_days():
     assert int(parameters["promise_grace_days"]) == PROMISE_GRACE_DAYS
 
 
+@pytest.mark.dbt
 def test_far_dates_are_warnings_and_cost_each_model_a_document_s_share_of_rows(
     registry_file, landing, warehouse, tmp_path
 ):

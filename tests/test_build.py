@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections import Counter
 from datetime import date
 from decimal import Decimal
@@ -11,8 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
 
-from conftest import DAY1, DAY2, fx_drop, good_drop, quiet_drop, reader, receivables, write_drop
+from conftest import (
+    DAY1,
+    DAY2,
+    REGISTRY_YAML,
+    fx_drop,
+    good_drop,
+    quiet_drop,
+    reader,
+    receivables,
+    write_drop,
+)
 from receivables.build import dbt_target_dir
 from receivables.landing import land
 from receivables.registry import load_registry
@@ -25,6 +37,23 @@ def night(registry_file: Path, landing: Path, warehouse: Path, day: date, drops:
         write_drop(landing, entity, day, drop)
     land(load_registry(registry_file), landing, day, warehouse)
     receivables("build", "--warehouse", str(warehouse), "--as-of", day.isoformat(), check=True)
+
+
+@pytest.fixture(scope="module")
+def first_night_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """FR01's good drop of the first day with the group's rates, landed and built once for the module."""
+    root = tmp_path_factory.mktemp("first-night")
+    registry_file = root / "entities.yml"
+    registry_file.write_text(REGISTRY_YAML, encoding="utf-8")
+    (root / "landing").mkdir()
+    night(registry_file, root / "landing", root / "warehouse.duckdb", DAY1, {"FR01": good_drop("FR01")})
+    return root
+
+
+@pytest.fixture
+def first_night(first_night_built: Path, registry_file: Path, landing: Path, warehouse: Path) -> None:
+    """The test's registry, landing folder and warehouse as FR01's first night left them (a copy of its own)."""
+    shutil.copytree(first_night_built, warehouse.parent, dirs_exist_ok=True)
 
 
 def rebuilt_from_scratch(warehouse: Path, day: date, folder: Path) -> Any:
@@ -50,6 +79,7 @@ def tamper(warehouse: Path, *statements: str) -> None:
             connection.execute(statement)
 
 
+@pytest.mark.dbt
 def test_missing_fx_rates_leave_figures_missing_with_their_reason(registry_file, landing, warehouse, query):
     """SPEC section 12: a missing rate never fails the night; what needs it is null and listed."""
     # USD has a rate in the FX history (else US01's drop would be quarantined), none in the 7 days
@@ -93,6 +123,7 @@ def test_missing_fx_rates_leave_figures_missing_with_their_reason(registry_file,
     ) == [("dso_missing_fx_rate", "GROUP")]
 
 
+@pytest.mark.dbt
 def test_a_night_builds_every_mart(registry_file, landing, warehouse, query):
     write_drop(landing, "_group", DAY1, fx_drop())
     for entity, currency in (("FR01", "EUR"), ("US01", "USD")):
@@ -112,12 +143,14 @@ def test_a_night_builds_every_mart(registry_file, landing, warehouse, query):
     assert query("select count(*) from marts.mart_concentration") == [(1,)]
 
 
+@pytest.mark.unit
 def test_build_before_any_landing_says_what_to_do(tmp_path):
     result = receivables("build", "--warehouse", str(tmp_path / "none.duckdb"), "--as-of", "2026-03-02")
     assert result.returncode == 2
     assert "no warehouse yet; land a night first" in result.stderr.strip().splitlines()[-1]
 
 
+@pytest.mark.dbt
 def test_a_line_re_sent_against_another_document_reopens_the_first(registry_file, landing, warehouse, query):
     """The night recomputes only the documents it touched, including the one a re-sent line left."""
     registry = load_registry(registry_file)
@@ -146,11 +179,11 @@ def test_a_line_re_sent_against_another_document_reopens_the_first(registry_file
     assert query(open_on, DAY2) == [("F-2", Decimal("999.9900"))]
 
 
+@pytest.mark.dbt
 def test_a_night_recomputes_dso_of_documents_it_changed_as_a_full_rebuild_would(
-    registry_file, landing, warehouse, query, tmp_path
+    first_night, registry_file, landing, warehouse, query, tmp_path
 ):
     """DSO per document is kept night to night: moved, cancelled and re-classed documents count as from scratch."""
-    night(registry_file, landing, warehouse, DAY1, {"FR01": good_drop("FR01")})
     sales = (
         "select month_end, sales from marts.mart_dso where entity_code = 'FR01' and month_end < ? order by 1"
     )
@@ -183,9 +216,11 @@ def test_a_night_recomputes_dso_of_documents_it_changed_as_a_full_rebuild_would(
     assert query(every) == rebuilt_from_scratch(warehouse, DAY2, tmp_path)(every) != []
 
 
-def test_ratings_are_classified_again_when_the_rating_seeds_change(registry_file, landing, warehouse, query):
+@pytest.mark.dbt
+def test_ratings_are_classified_again_when_the_rating_seeds_change(
+    first_night, registry_file, landing, warehouse, query
+):
     """A night classifies only new ratings; ratings classified under other seeds are classified again."""
-    night(registry_file, landing, warehouse, DAY1, {"FR01": good_drop("FR01")})
     classes = "select provider, risk_class from intermediate.int_rating_periods order by all"
     classified = query(classes)
     assert len(classified) == 3
@@ -200,9 +235,9 @@ def test_ratings_are_classified_again_when_the_rating_seeds_change(registry_file
     assert query(classes) == classified
 
 
-def test_a_drop_landed_late_is_read_by_the_next_build(registry_file, landing, warehouse, query):
+@pytest.mark.dbt
+def test_a_drop_landed_late_is_read_by_the_next_build(first_night, registry_file, landing, warehouse, query):
     """US01's night 1 arrives after night 2 was built: the next build reads it (load_id, not extract dates)."""
-    night(registry_file, landing, warehouse, DAY1, {"FR01": good_drop("FR01")})
     night(registry_file, landing, warehouse, DAY2, {"FR01": quiet_drop()})
     entities = "select distinct entity_code from marts.fct_open_items where as_of_date = ? order by 1"
     assert query(entities, DAY2) == [("FR01",)]
@@ -217,13 +252,13 @@ def test_a_drop_landed_late_is_read_by_the_next_build(registry_file, landing, wa
     ]
 
 
+@pytest.mark.dbt
 def test_a_warehouse_of_the_previous_version_is_upgraded_by_its_next_night(
-    registry_file, landing, warehouse, query, tmp_path
+    first_night, registry_file, landing, warehouse, query, tmp_path
 ):
     """No load_id in the log, no loaded_through in the incremental models, the not-due encours per month end
     rather than as changes: the next night adds what is missing and recomputes what it cannot trust."""
     models = ("int_document_balances", "int_dso_document_months", "int_rating_periods")
-    night(registry_file, landing, warehouse, DAY1, {"FR01": good_drop("FR01")})
     tamper(
         warehouse,
         "alter table raw.landing_log drop column load_id",
@@ -242,9 +277,11 @@ def test_a_warehouse_of_the_previous_version_is_upgraded_by_its_next_night(
         assert query(rows, DAY2) == rebuilt(rows, DAY2) != [], mart
 
 
-def test_open_items_that_disagree_with_the_raw_layer_fail_the_night(registry_file, landing, warehouse, query):
+@pytest.mark.dbt
+def test_open_items_that_disagree_with_the_raw_layer_fail_the_night(
+    first_night, registry_file, landing, warehouse, query
+):
     """The independent reconciliation catches a document wrongly left out by the kept state."""
-    night(registry_file, landing, warehouse, DAY1, {"FR01": good_drop("FR01")})
     # F-2 (999.99, unpaid) recorded as closed: a night that does not touch it would leave it out
     tamper(
         warehouse,
@@ -258,13 +295,13 @@ def test_open_items_that_disagree_with_the_raw_layer_fail_the_night(registry_fil
     assert re.search(r"dbt build failed: raw_layer_reconciles_fct_open_items\w*: Got 1 result", result.stderr)
 
 
+@pytest.mark.dbt
 def test_a_build_that_leaves_the_file_sparse_writes_it_compact(
-    registry_file, landing, warehouse, query, tmp_path, monkeypatch
+    first_night, registry_file, landing, warehouse, query, tmp_path, monkeypatch
 ):
     """Free blocks past half the used ones: the built file is written again with its data only."""
     import receivables.build as build_module
 
-    night(registry_file, landing, warehouse, DAY1, {"FR01": good_drop("FR01")})
     with duckdb.connect(str(warehouse)) as connection:  # what a long first build leaves behind
         connection.execute("create table raw.scratch as select random() as r from range(4000000)")
         connection.execute("checkpoint")
@@ -309,6 +346,7 @@ def test_a_build_that_leaves_the_file_sparse_writes_it_compact(
     assert query("select count(*) from raw.build_log") == [(3,)]
 
 
+@pytest.mark.unit
 def test_a_writer_never_writes_the_file_the_serving_path_shares(tmp_path):
     """After a publish links the working file at the serving path, the first writer copies it first."""
     from receivables.warehouse import connect, own_copy
@@ -328,7 +366,10 @@ def test_a_writer_never_writes_the_file_the_serving_path_shares(tmp_path):
     assert reader(working)("table t order by n") == [(1,), (2,)]
 
 
-def test_a_range_is_built_in_runs_of_at_most_its_dates(registry_file, landing, warehouse, monkeypatch):
+@pytest.mark.dbt
+def test_a_range_is_built_in_runs_of_at_most_its_dates(
+    first_night, registry_file, landing, warehouse, monkeypatch
+):
     """RECEIVABLES_BUILD_RANGE_DATES cuts a range into runs of consecutive dates; a value that is no count stops it."""
     from receivables.build import consecutive_runs
 
@@ -343,7 +384,6 @@ def test_a_range_is_built_in_runs_of_at_most_its_dates(registry_file, landing, w
         (date(2025, 12, 10), date(2025, 12, 10)),
     ]  # fmt: skip
     assert consecutive_runs(days, 1) == [(day, day) for day in days]
-    night(registry_file, landing, warehouse, DAY1, {"FR01": good_drop("FR01")})
     for wrong in ("0", "ten"):
         monkeypatch.setenv("RECEIVABLES_BUILD_RANGE_DATES", wrong)
         refused = receivables("build", "--warehouse", str(warehouse), "--as-of", DAY1.isoformat())
@@ -351,13 +391,15 @@ def test_a_range_is_built_in_runs_of_at_most_its_dates(registry_file, landing, w
         assert f"RECEIVABLES_BUILD_RANGE_DATES='{wrong}': expected a whole number of dates" in refused.stderr
 
 
-def test_a_build_takes_at_most_its_memory_limit(registry_file, landing, warehouse, monkeypatch, caplog):
+@pytest.mark.dbt
+def test_a_build_takes_at_most_its_memory_limit(
+    first_night, registry_file, landing, warehouse, monkeypatch, caplog
+):
     """RECEIVABLES_BUILD_MEMORY_LIMIT reaches dbt's DuckDB; a value that is no size stops the build, named."""
     import logging
 
     from receivables.build import run_dbt
 
-    night(registry_file, landing, warehouse, DAY1, {"FR01": good_drop("FR01")})
     monkeypatch.setenv("RECEIVABLES_BUILD_MEMORY_LIMIT", "lots")
     refused = receivables("build", "--warehouse", str(warehouse), "--as-of", DAY1.isoformat())
     assert refused.returncode == 2

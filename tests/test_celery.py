@@ -30,6 +30,8 @@ from conftest import REPO, group_paths, reader, run_nights
 from receivables.dev.generate import GeneratorConfig, generate
 from receivables.dev.superset_run import free_port
 
+pytestmark = pytest.mark.airflow
+
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
 WRITERS = {"load", "build", "publish", "working_copy"}
 

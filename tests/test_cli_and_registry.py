@@ -25,6 +25,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*RECEIVABLES, *args], capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.unit
 def test_sample_registry_loads():
     registry = load_registry(REPO / "config" / "sample_entities.yml")
     fr = registry.entity("FR01")
@@ -63,6 +64,7 @@ def test_sample_registry_loads():
         ("entities: [", "not valid YAML"),
     ],
 )
+@pytest.mark.unit
 def test_registry_errors_name_the_file_and_entry(tmp_path, yaml_text, message):
     path = tmp_path / "bad.yml"
     path.write_text(yaml_text)
@@ -72,6 +74,7 @@ def test_registry_errors_name_the_file_and_entry(tmp_path, yaml_text, message):
     assert str(path) in str(error.value)
 
 
+@pytest.mark.unit
 def test_booleans_any_case_as_landed():
     """SPEC section 2: true/false/1/0, any case, through the SQL that types landed files."""
     frame = pd.DataFrame({column: pd.Series([None] * 5, dtype="str") for column in INVOICES.column_names})
@@ -82,10 +85,12 @@ def test_booleans_any_case_as_landed():
     assert values == [True, False, True, False, True]
 
 
+@pytest.mark.unit
 def test_committed_suites_match_the_contract():
     assert stale_suites(REPO / "expectations") == []
 
 
+@pytest.mark.unit
 def test_land_command_prints_each_status(tmp_path, registry_file, landing, warehouse):
     write_drop(landing, "_group", DAY1, fx_drop())
     write_drop(landing, "FR01", DAY1, good_drop("FR01"))
@@ -100,6 +105,7 @@ def test_land_command_prints_each_status(tmp_path, registry_file, landing, wareh
     assert strict.stderr.strip().splitlines()[-1] == "error: 3 drops were quarantined or missing (see above)"
 
 
+@pytest.mark.unit
 def test_failing_command_ends_with_one_clear_line(tmp_path):
     result = run(
         "land",
@@ -123,6 +129,7 @@ def test_failing_command_ends_with_one_clear_line(tmp_path):
     assert backwards.stderr.strip().splitlines()[-1] == "error: --end 2025-01-01 is before --start 2025-02-01"
 
 
+@pytest.mark.unit
 def test_generate_then_land_a_range(tmp_path):
     out = tmp_path / "group"
     assert (
@@ -160,12 +167,14 @@ def test_generate_then_land_a_range(tmp_path):
     assert date(2025, 3, 26).isoformat() in result.stdout
 
 
+@pytest.mark.unit
 def test_module_entry_point_matches_console_script():
     script = Path(sys.executable).with_name("receivables")
     assert script.exists()
     assert subprocess.run([str(script), "--help"], capture_output=True, text=True).returncode == 0
 
 
+@pytest.mark.airflow
 def test_bench_prints_the_figures_issue_7_asks_for(tmp_path):
     """A tiny group through every bench phase: the JSON has each figure, each a positive number."""
     import json
@@ -265,6 +274,7 @@ def test_bench_prints_the_figures_issue_7_asks_for(tmp_path):
     assert too_many.returncode != 0 and "fewer than --backfill 9" in too_many.stderr
 
 
+@pytest.mark.unit
 def test_settings_name_every_missing_variable_and_are_all_documented():
     from receivables.errors import ReceivablesError
     from receivables.settings import VARIABLES, settings
@@ -282,6 +292,7 @@ def test_settings_name_every_missing_variable_and_are_all_documented():
     assert [name for name, _ in VARIABLES.values() if name not in readme] == []
 
 
+@pytest.mark.unit
 def test_the_pipeline_never_imports_the_development_tools():
     """The generator and the benchmark live in receivables.dev; no part of the nightly path loads them."""
     modules = [

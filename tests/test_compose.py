@@ -11,6 +11,8 @@ import yaml
 
 from conftest import REPO
 
+pytestmark = pytest.mark.unit
+
 COMPOSE = REPO / "docker-compose.yml"
 ENV_EXAMPLE = REPO / ".env.example"
 VARIABLE = re.compile(r"(?<!\$)\$\{([A-Z0-9_]+)(:?[-?])?([^}]*)\}")  # $${...} is the container's own

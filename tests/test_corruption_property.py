@@ -30,6 +30,8 @@ from receivables.registry import load_registry
 from test_isolation import other_entities
 from test_landing import ENTITIES, currency_of, write_good_night
 
+pytestmark = pytest.mark.dbt
+
 FILES = ("debtors", "invoices", "payments", "risk_ratings")
 # rules about a whole file or drop, not about one value: they name the file only
 FILE_RULES = {

@@ -37,6 +37,8 @@ from receivables.registry import CsvDialect, load_registry
 from receivables.suites import ROW_COLUMN
 from test_landing import ENTITIES, write_good_night
 
+pytestmark = pytest.mark.unit
+
 HEADER = [column.name for column in INVOICES.columns]
 DIALECTS = [
     CsvDialect(delimiter=";", decimal=",", encoding="cp1252", date_format="%d/%m/%Y"),

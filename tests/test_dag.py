@@ -21,6 +21,8 @@ from conftest import REPO, marts_snapshot, reader
 from receivables.dev.generate import GeneratorConfig, generate
 from receivables.registry import load_registry
 
+pytestmark = pytest.mark.airflow
+
 DAGS = REPO / "dags"
 
 

@@ -45,6 +45,7 @@ def shown(params: dict[str, Any]) -> tuple[list[str], list[str]]:
     return columns, saved
 
 
+@pytest.mark.dbt
 def test_every_dataset_lists_its_marts_columns_each_with_a_french_label(reported_group: Path) -> None:
     query = reader(reported_group)
     for dataset in DATASETS.values():
@@ -71,6 +72,7 @@ def test_every_dataset_lists_its_marts_columns_each_with_a_french_label(reported
             )
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("chart", load("charts"), ids=lambda chart: chart["uuid"][:8])
 def test_every_column_and_metric_a_chart_shows_has_a_label(chart: dict[str, Any]) -> None:
     dataset = DATASETS[chart["dataset_uuid"]]
@@ -85,6 +87,7 @@ def test_every_column_and_metric_a_chart_shows_has_a_label(chart: dict[str, Any]
     assert not IDENTIFIER.match(chart["slice_name"])
 
 
+@pytest.mark.unit
 def test_a_column_without_a_label_is_caught() -> None:
     """The check above can fail: a chart showing a column its dataset does not label."""
     chart = next(c for c in load("charts") if c["params"].get("all_columns"))
@@ -105,6 +108,7 @@ def seed(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+@pytest.mark.unit
 def test_buckets_and_risk_classes_read_in_order_with_one_colour_each_on_every_dashboard() -> None:
     """Superset orders series by name: the names sort as the seeds order them, and each has the seed's colour."""
     buckets = {f"{b['bucket_order']} · {b['label_fr']}": b["colour"] for b in seed("aging_buckets")}
@@ -131,6 +135,7 @@ def shown_columns(chart: dict[str, Any]) -> list[str]:
     return shown(chart["params"])[0]
 
 
+@pytest.mark.dbt
 def test_every_native_filter_lists_a_column_its_dataset_has(reported_group: Path) -> None:
     """A filter on a column its dataset lacks shows "Network error" instead of its values."""
     for dashboard in load("dashboards"):
@@ -145,6 +150,7 @@ def test_every_native_filter_lists_a_column_its_dataset_has(reported_group: Path
             )
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("chart", load("charts"), ids=lambda chart: chart["uuid"][:8])
 def test_no_chart_shows_a_code_that_has_a_name(chart: dict[str, Any]) -> None:
     """A dataset that offers ``<column>_label`` (a bucket, a class, a signal, a stage...) is read by its name."""
@@ -153,6 +159,7 @@ def test_no_chart_shows_a_code_that_has_a_name(chart: dict[str, Any]) -> None:
     assert not codes, f"{chart['slice_name']} shows {codes} as codes"
 
 
+@pytest.mark.dbt
 def test_every_code_the_marts_hold_has_its_french_name(reported_group: Path) -> None:
     from receivables.report_data import VALUE_LABELS
 
@@ -178,6 +185,7 @@ def test_every_code_the_marts_hold_has_its_french_name(reported_group: Path) -> 
     assert all(f"`{kind}`" in rules for kind in VALUE_LABELS["kind"])  # the kinds the mart documents
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("chart", load("charts"), ids=lambda chart: chart["uuid"][:8])
 def test_a_table_orders_by_columns_it_shows(chart: dict[str, Any]) -> None:
     """Superset's raw table query fails when it orders by a column it does not select (DuckDB binds it)."""

@@ -119,6 +119,7 @@ def data_at(client: SupersetClient, chart_id: int, as_of: date) -> list[dict]:
     return client.call("POST", "/api/v1/chart/data", context)["result"][0]["data"]
 
 
+@pytest.mark.superset
 def test_import_is_idempotent_and_complete(admin, published):
     assert len(admin.listing("chart")) == len(chart_specs()) == 36
     assert len(admin.listing("dataset")) == 13
@@ -144,6 +145,7 @@ def test_import_is_idempotent_and_complete(admin, published):
         }
 
 
+@pytest.mark.superset
 def test_every_chart_data_endpoint_answers(admin):
     for name, chart in charts_by_name(admin).items():
         result = admin.call("GET", f"/api/v1/chart/{chart['id']}/data/")["result"]
@@ -151,6 +153,7 @@ def test_every_chart_data_endpoint_answers(admin):
         assert result[0]["rowcount"] > 0 or name in MAY_BE_EMPTY, name
 
 
+@pytest.mark.superset
 def test_chart_figures_equal_the_marts(admin, published):
     charts = charts_by_name(admin)
     query = reader(published)
@@ -239,6 +242,7 @@ def databases_by_name(client: SupersetClient) -> dict[str, int]:
     return {d["database_name"]: d["id"] for d in client.listing("database")}
 
 
+@pytest.mark.superset
 def test_a_controller_sees_only_their_entity(admin, controller):
     charts = charts_by_name(admin)
     rows = data_at(controller, charts["Balance âgée par entité (EUR)"]["id"], LATEST)
@@ -249,6 +253,7 @@ def test_a_controller_sees_only_their_entity(admin, controller):
         )
 
 
+@pytest.mark.superset
 def test_sql_lab_reads_the_published_marts_for_the_sql_role_only(admin, superset_server, published):
     [database] = [
         d for d in admin.listing("database") if d["database_name"].startswith("Receivables warehouse")
@@ -273,6 +278,7 @@ def test_sql_lab_reads_the_published_marts_for_the_sql_role_only(admin, superset
 ENTITY_TABLES = sorted(ENTITY_MARTS)
 
 
+@pytest.mark.superset
 def test_a_controller_runs_sql_on_their_entity_database_and_reads_its_rows(admin, controller, published):
     """SQL Lab on ``Receivables FR01 only``: every table the entity file holds, FR01's rows of the group's."""
     database = databases_by_name(admin)[ENTITY_DATABASE_NAME.format(entity="FR01")]
@@ -300,6 +306,7 @@ def test_a_controller_runs_sql_on_their_entity_database_and_reads_its_rows(admin
     assert answer and answer == group(sql.replace("group by", "and entity_code = 'FR01' group by"))
 
 
+@pytest.mark.superset
 def test_a_controller_cannot_run_sql_on_the_group_or_another_entity(admin, controller):
     databases = databases_by_name(admin)
     sql = "select entity_code, sum(amount_eur) from marts.mart_aging group by all"
@@ -337,6 +344,7 @@ HOSTILE_SQL = {  # case: (statement, why it is refused)
 }
 
 
+@pytest.mark.superset
 @pytest.mark.parametrize("case", sorted(HOSTILE_SQL))
 def test_a_controllers_sql_reaches_no_file_extension_or_write(case, admin, controller, published):
     database = databases_by_name(admin)[ENTITY_DATABASE_NAME.format(entity="FR01")]
@@ -350,6 +358,7 @@ def test_a_controllers_sql_reaches_no_file_extension_or_write(case, admin, contr
     assert sql_lab(controller, database, sql) == [{"n": reader(entity_file(published, "FR01"))(sql)[0][0]}]
 
 
+@pytest.mark.superset
 def test_a_controllers_csv_export_holds_their_entity_only(admin, controller):
     chart = charts_by_name(admin)["Fraîcheur des données par entité"]
     context = json.loads(admin.call("GET", f"/api/v1/chart/{chart['id']}")["result"]["query_context"])
@@ -364,6 +373,7 @@ def test_a_controllers_csv_export_holds_their_entity_only(admin, controller):
     assert rows and {row["Entité"] for row in rows} == {"FR01"}
 
 
+@pytest.mark.superset
 def test_a_controller_cannot_reach_other_rows_by_an_ad_hoc_subquery(admin, controller):
     chart = charts_by_name(admin)["Balance âgée par entité (EUR)"]
     context = json.loads(admin.call("GET", f"/api/v1/chart/{chart['id']}")["result"]["query_context"])
@@ -386,6 +396,7 @@ def cfo(admin, superset_server) -> str:
     return "cfo"
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize(("user", "dashboards"), [("cfo", DASHBOARDS), ("fr01", CONTROLLER_DASHBOARDS)])
 def test_headless_chromium_renders_every_dashboard(
     user, dashboards, cfo, controller, superset_server, tmp_path
@@ -590,6 +601,7 @@ EXPECTED_METRICS = {
 WHOLE = {"mart_dso", "mart_forecast_accuracy"}  # datasets checked over every date, not the latest
 
 
+@pytest.mark.superset
 def test_every_dataset_metric_equals_its_mart_column(admin, published):
     bundle = {
         (spec["table_name"], metric["metric_name"])
@@ -620,6 +632,7 @@ def as_text(values: list) -> tuple[str, ...]:
     )
 
 
+@pytest.mark.superset
 def test_every_table_chart_shows_the_mart_rows(admin, published):
     """Raw tables list mart rows: the same rows as the mart at the latest date, with the chart's filter."""
     charts = charts_by_name(admin)
@@ -656,6 +669,7 @@ def column_sql(dataset: dict, column: str) -> str:
     return f"{calculated[column]} as {column}" if column in calculated else column
 
 
+@pytest.mark.superset
 def test_every_aggregated_chart_equals_the_mart(admin, published):
     """Bars, big numbers, aggregate tables (at the latest date) and trends (every date) against the marts."""
     charts = charts_by_name(admin)
@@ -698,6 +712,7 @@ def test_every_aggregated_chart_equals_the_mart(admin, published):
     assert checked == 27
 
 
+@pytest.mark.superset
 def test_a_debtor_group_picked_shows_exactly_its_documents(admin, published):
     """The debtor group page's documents, for the group its filter picks, are fct_open_items' rows of it."""
     charts = charts_by_name(admin)
@@ -730,6 +745,7 @@ def test_a_debtor_group_picked_shows_exactly_its_documents(admin, published):
         ) == [(e, d, Decimal(str(a)), p) for e, d, a, p in expected]
 
 
+@pytest.mark.browser
 def test_the_top_20_leads_to_the_debtor_groups_page(admin, cfo, superset_server, published):
     """Click a group in the top 20: its page opens with it picked and lists its documents."""
     # a name with "&" if the top 20 has one: it must not end the link's URL parameter
@@ -760,6 +776,7 @@ def test_the_top_20_leads_to_the_debtor_groups_page(admin, cfo, superset_server,
         assert page.get_by_text(f"{name} ({group})", exact=True).count() >= 1
 
 
+@pytest.mark.browser
 def test_the_interface_speaks_french_from_the_login_page_on(admin, cfo, superset_server):
     """BABEL_DEFAULT_LOCALE fr: the language pack answers before login (upstream #38178), the menus are French."""
     import urllib.request

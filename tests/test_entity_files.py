@@ -18,6 +18,8 @@ from receivables.entity_files import ENTITY_MARTS, PUBLISH_SCHEMA, entity_file, 
 from receivables.errors import ReceivablesError
 from test_sql_access import HOSTILE
 
+pytestmark = pytest.mark.dbt
+
 ENTITIES = ("DE01", "FR01", "GB01")
 
 

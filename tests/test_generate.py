@@ -16,6 +16,8 @@ from receivables.dev.generate import GeneratorConfig, fr_vat, generate, luhn_com
 from receivables.landing import OK, land
 from receivables.registry import load_registry
 
+pytestmark = pytest.mark.unit
+
 START, END = date(2025, 1, 1), date(2025, 6, 30)
 
 

@@ -36,6 +36,7 @@ def reason_of(landing: Path, entity: str, day: date) -> dict[str, Any]:
     return json.loads((landing / "_quarantine" / entity / day.isoformat() / "reason.json").read_text())
 
 
+@pytest.mark.unit
 def test_implausible_rows_land_and_are_listed_as_warnings(registry_file, landing, warehouse, query):
     write_good_night(landing)
     drop = good_drop("FR01")
@@ -77,6 +78,7 @@ BAD_MANIFESTS = {
 }
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("case", sorted(BAD_MANIFESTS))
 def test_a_manifest_that_cannot_be_read_quarantines_its_drop_alone(case, registry_file, landing, warehouse):
     write_good_night(landing)
@@ -92,6 +94,7 @@ def test_a_manifest_that_cannot_be_read_quarantines_its_drop_alone(case, registr
             assert outcomes[entity].status == OK, outcomes[entity].reason
 
 
+@pytest.mark.unit
 def test_a_drop_that_cannot_be_read_at_all_is_quarantined(registry_file, landing, warehouse):
     write_good_night(landing, manifest=False)
     # a folder where a file should be: reading it raises, the night goes on
@@ -104,6 +107,7 @@ def test_a_drop_that_cannot_be_read_at_all_is_quarantined(registry_file, landing
     assert all(outcomes[e].status == OK for e in ENTITIES if e != "GB01")
 
 
+@pytest.mark.unit
 def test_references_into_a_quarantined_earlier_drop_say_so(registry_file, landing, warehouse, query):
     write_good_night(landing)
     bad = good_drop("DE01")
@@ -125,6 +129,7 @@ def test_references_into_a_quarantined_earlier_drop_say_so(registry_file, landin
     assert raw_snapshot(query, "DE01")["invoices"] == []
 
 
+@pytest.mark.unit
 def test_each_entity_judged_alone_with_warnings_beside_errors(registry_file, landing, warehouse):
     # a warning in one drop of a batch and an error in another: only the error quarantines
     write_good_night(landing)
@@ -185,6 +190,7 @@ CROSS_FILE = {
 }
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("case", sorted(CROSS_FILE))
 def test_cross_file_errors_quarantine_on_landing(case, registry_file, landing, warehouse, query):
     entity, change, file_name, row, column, rule = CROSS_FILE[case]
@@ -203,6 +209,7 @@ def test_cross_file_errors_quarantine_on_landing(case, registry_file, landing, w
     assert raw_snapshot(query, entity)["invoices"] == []
 
 
+@pytest.mark.unit
 def test_a_settlement_line_checked_against_the_document_in_the_warehouse(registry_file, landing, warehouse):
     write_good_night(landing)
     land_night(registry_file, landing, warehouse, DAY1)
@@ -250,6 +257,7 @@ def other_entities(warehouse: Path, entity: str) -> dict[str, list[tuple[Any, ..
     return snapshot
 
 
+@pytest.mark.dbt
 def test_a_failing_data_test_takes_the_drop_back_out_and_the_night_goes_on(
     registry_file, landing, warehouse, tmp_path
 ):
@@ -319,6 +327,7 @@ def test_a_failing_data_test_takes_the_drop_back_out_and_the_night_goes_on(
     ) == [("ok",)]
 
 
+@pytest.mark.dbt
 def test_a_failed_build_leaves_the_working_file_as_it_was(registry_file, landing, warehouse):
     first_night(registry_file, landing, warehouse)
     before = marts_snapshot(warehouse)
@@ -334,6 +343,7 @@ def test_a_failed_build_leaves_the_working_file_as_it_was(registry_file, landing
     assert not warehouse.with_name(warehouse.name + ".building").exists()
 
 
+@pytest.mark.dbt
 def test_three_bad_entities_in_one_night_leave_the_fourth_as_if_alone(
     registry_file, landing, warehouse, tmp_path
 ):

@@ -16,6 +16,8 @@ from conftest import DAY1, DAY2, DAY3, fx_drop, good_drop, quiet_drop, write_dro
 from receivables.landing import OK, QUARANTINED, STALE, land
 from receivables.registry import load_registry
 
+pytestmark = pytest.mark.unit
+
 ENTITIES = ("FR01", "DE01", "US01", "GB01")
 
 

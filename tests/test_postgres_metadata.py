@@ -27,6 +27,8 @@ from receivables.dev.generate import GeneratorConfig, generate
 from receivables.superset_provision import DASHBOARDS, SupersetClient
 from superset_support import ADMIN_PASSWORD, free_port, start_server
 
+pytestmark = pytest.mark.superset
+
 AIRFLOW_PASSWORD = "airflow-pw-of-this-test"
 SUPERSET_PASSWORD = "superset-pw-of-this-test"
 

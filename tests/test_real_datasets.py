@@ -46,6 +46,7 @@ def ibm_rows() -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+@pytest.mark.unit
 def test_ibm_watson_ledger_lands_with_its_us_dates(tmp_path, ibm_rows, query_factory):
     """The drop the forecast back-test writes (receivables.dev.backtest): the ledger as it is."""
     from receivables.dev.backtest import REGISTRY, Ledger, write_drop
@@ -77,6 +78,7 @@ def test_ibm_watson_ledger_lands_with_its_us_dates(tmp_path, ibm_rows, query_fac
     ]
 
 
+@pytest.mark.unit
 def test_sap_open_items_keep_leading_zeros_and_odd_rows_land_as_warnings(tmp_path, query_factory):
     with SAP.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -151,6 +153,7 @@ def test_sap_open_items_keep_leading_zeros_and_odd_rows_land_as_warnings(tmp_pat
     assert zeros[0][0] > 0  # '0200706844' stays text, never the number 200706844
 
 
+@pytest.mark.dbt
 def test_the_cash_forecast_beats_the_naive_baseline_on_the_ibm_ledger(tmp_path):
     """SPEC section 14 back-tested on real payments: forecasts at six month ends, each week measured
     against what the ledger actually collected (docs/benchmarks.md gives the full run's figures)."""

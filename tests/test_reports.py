@@ -76,6 +76,7 @@ def french_amount(text: str, label: str) -> Decimal:
     return Decimal(match.group(1).replace(THIN_SPACE, "").replace(" ", "").replace(",", "."))
 
 
+@pytest.mark.dbt
 def test_group_aged_balance_equals_mart_aging(warehouse, group_files):
     query = reader(warehouse)
     rows = sheet_rows(group_files[0], "Balance âgée")
@@ -106,6 +107,7 @@ def test_group_aged_balance_equals_mart_aging(warehouse, group_files):
     assert by_scope[("GB01", "Externe")]["Devise"] == currency == "GBP"
 
 
+@pytest.mark.dbt
 def test_group_sheets_equal_their_marts(warehouse, group_files):
     query = reader(warehouse)
     debtors = sheet_rows(group_files[0], "Principaux débiteurs")
@@ -138,6 +140,7 @@ def test_group_sheets_equal_their_marts(warehouse, group_files):
     assert [r["Entité"] for r in freshness] == ["DE01", "FR01", "GB01"]
 
 
+@pytest.mark.dbt
 def test_the_forecast_sheet_is_the_mart_s_forecast(warehouse, group_files, entity_files):
     """SPEC section 14 in the reports: the group's forecast in EUR, an entity's in its own currency."""
     query = reader(warehouse)
@@ -157,6 +160,7 @@ def test_the_forecast_sheet_is_the_mart_s_forecast(warehouse, group_files, entit
         assert [r["Période"] for r in sheet] == ["Semaine"] * 13 + ["Mois"] * 3 + ["Douteux (non prévu)"]
 
 
+@pytest.mark.dbt
 def test_workbook_is_formatted_for_french_readers(group_files):
     from openpyxl import load_workbook
 
@@ -178,6 +182,7 @@ def test_workbook_is_formatted_for_french_readers(group_files):
     assert workbook["Principaux débiteurs"].cell(2, 6).number_format == "0.00%"
 
 
+@pytest.mark.dbt
 def test_pdf_prints_the_marts_totals(warehouse, group_files):
     query = reader(warehouse)
     text = pdf_text(group_files[1])
@@ -207,6 +212,7 @@ def test_pdf_prints_the_marts_totals(warehouse, group_files):
         assert f"{period} : {fr_number(expected)}" in text, period
 
 
+@pytest.mark.dbt
 def test_entity_report_holds_no_other_entity(warehouse, entity_files):
     from openpyxl import load_workbook
 
@@ -261,6 +267,7 @@ def test_entity_report_holds_no_other_entity(warehouse, entity_files):
         assert Decimal(str(signal["Encours FR01 EUR"])) == exposures[signal["Groupe débiteur"]]
 
 
+@pytest.mark.dbt
 def test_text_that_looks_like_a_formula_is_neutralised(entity_files):
     from openpyxl import load_workbook
 
@@ -282,6 +289,7 @@ def test_text_that_looks_like_a_formula_is_neutralised(entity_files):
     assert all(is_formula_like(name) for name in FORMULA_NAMES) and not is_formula_like("Dupont SA")
 
 
+@pytest.mark.dbt
 def test_report_errors_name_what_is_wrong(warehouse, tmp_path):
     result = receivables(
         "report", "--warehouse", str(warehouse), "--as-of", "2024-06-30", "--out", str(tmp_path)
@@ -313,12 +321,14 @@ def test_report_errors_name_what_is_wrong(warehouse, tmp_path):
     assert not list(tmp_path.glob("*.xlsx"))
 
 
+@pytest.mark.unit
 def test_fr_number():
     assert fr_number(Decimal("1234567.891")) == f"1{THIN_SPACE}234{THIN_SPACE}567,89"
     assert fr_number(Decimal("-0.005")) == "-0,01"
     assert fr_number(73.714, 2) == "73,71"
 
 
+@pytest.mark.unit
 def test_report_days_are_sundays_and_month_ends():
     assert is_report_day(date(2026, 3, 1))  # a Sunday: the Monday mail
     assert is_report_day(date(2026, 2, 28))  # a month end (a Saturday)
@@ -327,6 +337,7 @@ def test_report_days_are_sundays_and_month_ends():
     assert not is_report_day(date(2026, 2, 27))
 
 
+@pytest.mark.unit
 def test_recipient_file_errors_name_file_and_key(tmp_path):
     path = tmp_path / "recipients.yml"
     path.write_text(
@@ -349,6 +360,7 @@ def test_recipient_file_errors_name_file_and_key(tmp_path):
     assert recipients.of("DE01") == ()
 
 
+@pytest.mark.dbt
 def test_data_issues_are_reported_beside_freshness(warehouse, tmp_path):
     """SPEC section 12: what the figures left out, and the odd rows they hold, in both files."""
     from openpyxl import load_workbook
@@ -381,6 +393,7 @@ def test_data_issues_are_reported_beside_freshness(warehouse, tmp_path):
     assert "FR01 : Échéance avant la date de facture" in text
 
 
+@pytest.mark.dbt
 def test_the_summary_compares_each_figure_with_the_marts_of_both_dates(warehouse, group_files, entity_files):
     """Évolution: each key figure at the as-of date, at the previous month end (built) and a year
     before (not built: n/d), each straight from the marts of that date."""
@@ -421,6 +434,7 @@ def test_the_summary_compares_each_figure_with_the_marts_of_both_dates(warehouse
     assert "Chiffres clés" in text.split("\n", 40)[2] or "Chiffres clés" in text[:400]
 
 
+@pytest.mark.dbt
 def test_the_largest_rises_are_the_marts_largest_rises(warehouse, group_files, entity_files):
     query = reader(warehouse)
     for files, source, where in (
@@ -449,6 +463,7 @@ def test_the_largest_rises_are_the_marts_largest_rises(warehouse, group_files, e
         ] == expected
 
 
+@pytest.mark.dbt
 def test_new_signals_are_those_the_last_report_day_did_not_have(warehouse, group_files):
     query = reader(warehouse)
     rows = sheet_rows(group_files[0], "Nouveaux signaux")
@@ -467,6 +482,7 @@ def test_new_signals_are_those_the_last_report_day_did_not_have(warehouse, group
     )
 
 
+@pytest.mark.unit
 def test_the_comparison_dates_follow_the_calendar():
     from receivables.report_changes import last_report_day, previous_month_end, same_month_last_year
 
@@ -478,6 +494,7 @@ def test_the_comparison_dates_follow_the_calendar():
     assert last_report_day(date(2026, 1, 4)) == date(2025, 12, 31)  # a Sunday after a month end
 
 
+@pytest.mark.dbt
 def test_new_signals_fall_back_on_their_date_when_the_last_report_day_was_not_built(warehouse):
     """28/12/2025's last report day, 21/12, was not built: new means raised after it."""
     from receivables.report_changes import NEW_SIGNALS

@@ -46,11 +46,13 @@ def rows_of(answers, first_column: str, *more: str) -> list[dict]:
     raise AssertionError(f"no example answers with {first_column}, {more}")
 
 
+@pytest.mark.dbt
 def test_every_example_answers(answers):
     assert len(answers) == 7  # six examples and the session's variables
     assert all(rows for _, rows in answers)
 
 
+@pytest.mark.dbt
 def test_debtor_aged_balance_equals_its_exposure_and_documents(answers, reported_group):
     debtor, as_of = answers[-1][1][0]
     assert as_of == REPORT_AS_OF
@@ -70,6 +72,7 @@ def test_debtor_aged_balance_equals_its_exposure_and_documents(answers, reported
     assert buckets[0] == "not_due" and len(buckets) == 6
 
 
+@pytest.mark.dbt
 def test_top_overdue_items_are_the_largest_overdue(answers, reported_group):
     items = rows_of(answers, "entity_code", "document_id", "consolidated_debtor_id")
     assert len(items) == 20
@@ -83,6 +86,7 @@ def test_top_overdue_items_are_the_largest_overdue(answers, reported_group):
     assert amounts[0] == largest
 
 
+@pytest.mark.dbt
 def test_dso_trend_is_the_group_series(answers, reported_group):
     trend = rows_of(answers, "month_end", "net_encours")
     expected = reader(reported_group)(
@@ -91,12 +95,14 @@ def test_dso_trend_is_the_group_series(answers, reported_group):
     assert [(row["month_end"], row["dso_countback"]) for row in trend] == expected
 
 
+@pytest.mark.dbt
 def test_concentration_page_lists_the_top_ten(answers):
     top = rows_of(answers, "rank", "debtor_group_id")
     assert [row["rank"] for row in top] == list(range(1, 11))
     assert all(isinstance(row["exposure_eur"], Decimal) for row in top)
 
 
+@pytest.mark.dbt
 def test_the_documented_command_runs_the_page_read_only(reported_group, tmp_path):
     script = tmp_path / "examples.sql"
     script.write_text("\n".join(example_blocks()), encoding="utf-8")
@@ -111,6 +117,7 @@ def test_the_documented_command_runs_the_page_read_only(reported_group, tmp_path
     assert csv_out.stdout == "one,two\n1,a\n"
 
 
+@pytest.mark.browser
 def test_dbt_docs_open_from_disk(reported_group, tmp_path):
     from playwright.sync_api import sync_playwright
 
@@ -146,6 +153,7 @@ HOSTILE = {
 }
 
 
+@pytest.mark.dbt
 @pytest.mark.parametrize("case", sorted(HOSTILE))
 def test_the_sql_command_reaches_nothing_but_the_published_file(case, reported_group, tmp_path):
     """`receivables sql` is read-only for real: no file outside the warehouse, no extension, no write."""
@@ -160,6 +168,7 @@ def test_the_sql_command_reaches_nothing_but_the_published_file(case, reported_g
     assert not (tmp_path / "out.csv").exists() and not (tmp_path / "other.duckdb").exists()
 
 
+@pytest.mark.dbt
 def test_csv_for_a_spreadsheet_marks_formula_like_text(reported_group):
     result = receivables(
         "sql", "--warehouse", str(reported_group), "--csv", "-c",

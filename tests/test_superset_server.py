@@ -13,6 +13,7 @@ from conftest import REPO
 from superset_support import CONFIG, VENV, logged_in_page, superset_env
 
 
+@pytest.mark.superset
 def test_pins_keep_superset_apart_from_airflow():
     lock = (REPO / "requirements" / "superset.lock").read_text()
     assert "apache-superset==6.1.0" in lock and "sqlalchemy==1.4." in lock and "flask-caching==2.3.1" in lock
@@ -20,6 +21,7 @@ def test_pins_keep_superset_apart_from_airflow():
     assert "sqlalchemy==2." in pipeline and "apache-superset" not in pipeline
 
 
+@pytest.mark.superset
 @pytest.mark.parametrize("secret", ["", "CHANGE_ME"])
 def test_production_refuses_a_default_secret(tmp_path, secret):
     environment = superset_env(tmp_path, SUPERSET_ENV="production")
@@ -31,6 +33,7 @@ def test_production_refuses_a_default_secret(tmp_path, secret):
     assert "SUPERSET_SECRET_KEY must be set to a secret of your own in production" in result.stderr
 
 
+@pytest.mark.superset
 def test_a_real_server_logs_in_over_the_api(superset_server):
     request = urllib.request.Request(
         f"{superset_server.url}/api/v1/security/login",
@@ -41,6 +44,7 @@ def test_a_real_server_logs_in_over_the_api(superset_server):
         assert json.load(response)["access_token"]
 
 
+@pytest.mark.browser
 def test_headless_chromium_logs_in_and_takes_a_screenshot(superset_server, tmp_path):
     """Debian's Chromium driven by Playwright, as the dashboard tests are."""
     screenshot = tmp_path / "superset-welcome.png"
@@ -51,6 +55,7 @@ def test_headless_chromium_logs_in_and_takes_a_screenshot(superset_server, tmp_p
     assert screenshot.stat().st_size > 10_000
 
 
+@pytest.mark.superset
 def test_an_anonymous_event_log_leaves_the_session_alone(superset_server):
     """The login page's unload beacon, answered after the login itself, must not replace the new
     session with the anonymous one (superset_config.FLASK_APP_MUTATOR): no cookie in its answer."""
@@ -72,6 +77,7 @@ def test_an_anonymous_event_log_leaves_the_session_alone(superset_server):
     assert refused.value.headers.get_all("Set-Cookie") is None
 
 
+@pytest.mark.superset
 def test_pages_name_no_other_host_in_their_security_policy(superset_server):
     with urllib.request.urlopen(f"{superset_server.url}/login/", timeout=30) as response:
         policy = response.headers["Content-Security-Policy"]

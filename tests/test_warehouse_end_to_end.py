@@ -23,6 +23,8 @@ from oracle import Ledger, bucket_of, concentration, debtor_groups, group_contra
 from receivables.build import BuildError, run_dbt
 from receivables.dev.generate import GeneratorConfig, generate
 
+pytestmark = pytest.mark.dbt
+
 START, END, NIGHTLY = date(2025, 9, 1), date(2025, 12, 31), date(2025, 12, 29)
 
 
