@@ -132,11 +132,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_sql(args: argparse.Namespace) -> int:
     """Read-only SQL on the published warehouse: -c, -f, piped in, or typed at a prompt."""
-    from receivables.entity_files import entity_file
+    from receivables.entity_files import published_entity_file
     from receivables.sql import run_statements, shell
 
     # a controller's file holds their entity's rows only (SPEC section 15)
-    warehouse = entity_file(args.warehouse, args.entity) if args.entity else args.warehouse
+    warehouse = (
+        published_entity_file(args.warehouse, args.entity) if args.entity is not None else args.warehouse
+    )
     if args.command_text is not None or args.file is not None or not sys.stdin.isatty():
         text = (
             args.command_text

@@ -83,6 +83,24 @@ def entity_file(serving: Path, entity_code: str) -> Path:
     return Path(serving).parent / ENTITIES_FOLDER / f"{entity_code}.duckdb"
 
 
+def published_entity_file(serving: Path, entity_code: str) -> Path:
+    """The published file of the entity a user names: a registry code, never a path (``sql --entity``)."""
+    from receivables.registry import ENTITY_CODE, RESERVED_CODES
+
+    if not ENTITY_CODE.match(entity_code) or entity_code in RESERVED_CODES:
+        raise ReceivablesError(
+            f"--entity {entity_code!r}: not an entity code (2-16 upper-case letters and digits, "
+            "as in the entity registry)"
+        )
+    path = entity_file(serving, entity_code)
+    if not path.is_file():
+        published = sorted(p.stem for p in path.parent.glob("*.duckdb") if ENTITY_CODE.match(p.stem))
+        raise ReceivablesError(
+            f"no published file for entity {entity_code!r} (published: {', '.join(published) or 'none'})"
+        )
+    return path
+
+
 FILE_MODE = 0o640  # owner writes (the publish), the entity's group reads, nobody else
 
 

@@ -10,7 +10,7 @@ apostrophe, as the reports' workbooks mark it, and the command says so.
 
 from __future__ import annotations
 
-import csv
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
@@ -79,26 +79,51 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+# a line break followed by what a spreadsheet runs as a formula: a reader that splits rows at any
+# line break (quoted or not) would start a cell there
+FORMULA_AFTER_A_LINE_BREAK = re.compile(r"(\r\n|\r|\n)(?=[=+\-@\t])")
+
+
 def _csv_cell(value: Any) -> tuple[str, bool]:
-    """A CSV cell, and whether it was marked as text: formula-like text gets a leading apostrophe."""
+    """A CSV cell, and whether it was marked as text.
+
+    Formula-like text gets a leading apostrophe, and so does any line of it
+    after a line break that starts like a formula. The writer quotes every
+    cell that holds a line break (``write_result``).
+    """
     from receivables.report_files import is_formula_like
 
     text = _cell(value)
-    if isinstance(value, str) and is_formula_like(text):
-        return "'" + text, True
-    return text, False
+    if not isinstance(value, str):
+        return text, False
+    marked = FORMULA_AFTER_A_LINE_BREAK.sub(r"\1'", text)
+    if is_formula_like(marked):
+        marked = "'" + marked
+    return marked, marked != text
+
+
+QUOTED = re.compile(r'[,"\r\n]')
+
+
+def _csv_line(cells: list[str]) -> str:
+    """One CSV row ending in a line feed; a cell holding a comma, a quote or any line break is quoted.
+
+    Python's csv writer quotes only the characters of its own line terminator:
+    with a line feed as terminator it wrote a lone carriage return bare, and readers split the row there.
+    """
+    quoted = ['"' + cell.replace('"', '""') + '"' if QUOTED.search(cell) else cell for cell in cells]
+    return ",".join(quoted) + "\n"
 
 
 def write_result(columns: list[str], rows: list[tuple[Any, ...]], out: TextIO, csv_output: bool) -> int:
     """Print one result set; returns how many CSV cells were marked as text."""
     if csv_output:
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow([_csv_cell(name)[0] for name in columns])
+        out.write(_csv_line([_csv_cell(name)[0] for name in columns]))
         marked = 0
         for row in rows:
             written = [_csv_cell(value) for value in row]
             marked += sum(was_marked for _, was_marked in written)
-            writer.writerow([text for text, _ in written])
+            out.write(_csv_line([text for text, _ in written]))
         return marked
     cells = [[_cell(value) for value in row] for row in rows]
     widths = [max([len(name), *(len(row[i]) for row in cells)]) for i, name in enumerate(columns)]
