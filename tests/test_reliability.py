@@ -15,8 +15,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import receivables
+from conftest import DAY1, REPO, good_drop, receivables, write_drop
+from receivables.landing import OK, land
+from receivables.registry import load_registry
 from receivables.sql import write_result
+from test_landing import write_good_night
 
 pytestmark = pytest.mark.unit
 
@@ -84,3 +87,58 @@ def test_the_sql_command_names_the_published_entities_for_an_unknown_one(tmp_pat
     assert "no published file for entity 'US01' (published: DE01, FR01)" in result.stderr
     answer = receivables("sql", "--warehouse", str(serving), "--entity", "FR01", "-c", "select owner from t")
     assert answer.returncode == 0 and "FR01" in answer.stdout
+
+
+# 6. Registration ids with a no-break space (U+00A0, U+202F: French spreadsheets' digit grouping) kept
+#    it after normalisation: one company became two debtor groups, and the top-N and HHI moved.
+def test_the_consolidated_id_drops_every_unicode_space_as_the_landing_rule_does():
+    """The dbt macro's class and the contract's are the same set of characters, over the whole BMP."""
+    import re
+
+    from receivables.contract import REGISTRATION_ID_SEPARATORS
+
+    macro = (REPO / "dbt_project" / "macros" / "registration_id.sql").read_text(encoding="utf-8")
+    [sql_class] = set(re.findall(r"regexp_replace\(\{\{ column \}\}, '([^']+)'", macro))
+    characters = [chr(code) for code in range(0x10000) if not 0xD800 <= code <= 0xDFFF]
+    in_python = {c for c in characters if re.fullmatch(REGISTRATION_ID_SEPARATORS, c)}
+    with duckdb.connect() as connection:
+        in_sql = {
+            chr(code)
+            for (code,) in connection.execute(
+                "select code from range(65536) as t(code) where code not between 55296 and 57343 "
+                "and regexp_replace(chr(code::integer), ?, '', 'g') = ''",
+                [sql_class],
+            ).fetchall()
+        }
+    assert in_sql == in_python
+    assert {"\u00a0", "\u202f", "\u2009", " ", ".", "-", "\t"} <= in_python
+    assert not {"/", "_", "\u200b", "0", "A"} & in_python
+
+
+def test_a_registration_id_with_another_character_lands_with_a_warning(
+    registry_file, landing, warehouse, query
+):
+    write_good_night(landing)
+    french = good_drop("FR01")
+    french["debtors"][0]["registration_id"] = "552\u00a0100\u00a0554"  # grouped digits: no warning
+    german = good_drop("DE01")
+    german["debtors"][0]["registration_id"] = "552\u202f100\u202f554"
+    german["debtors"][1]["registration_id"] = "DE123/456789"
+    german["debtors"][1]["parent_registration_id"] = "552 100 554_00013"
+    write_drop(landing, "FR01", DAY1, french, manifest=True)
+    write_drop(landing, "DE01", DAY1, german, manifest=True)
+    outcomes = land(load_registry(registry_file), landing, DAY1, warehouse)
+    assert {o.status for o in outcomes} == {OK}
+    assert query(
+        "select entity_code, file_name, row_number, column_name, rule, found from raw.landing_warnings "
+        "order by all"
+    ) == [
+        ("DE01", "debtors.csv", 3, "parent_registration_id", "registration_id_characters",
+         "552 100 554_00013"),
+        ("DE01", "debtors.csv", 3, "registration_id", "registration_id_characters",
+         "DE123/456789"),
+    ]  # fmt: skip
+    assert query("select registration_id from raw.debtors where entity_code = 'DE01' order by debtor_id") == [
+        ("552\u202f100\u202f554",),
+        ("DE123/456789",),
+    ]  # landed as sent; the consolidated id (dbt) drops the separators

@@ -27,6 +27,13 @@ class Domain(StrEnum):
     ENTITY = "entity"  # an entity code of the registry
 
 
+# What the consolidated debtor id drops from a registration id (SPEC section 4: "spaces, dots and
+# dashes"): every Unicode space separator (French spreadsheets group digits with U+00A0 or U+202F),
+# the ASCII white space, dots and dashes. As a regular expression class for Python's re; the dbt
+# macro normalise_registration_id writes it for DuckDB as [\s\p{Z}.\-], and a test holds the two equal.
+REGISTRATION_ID_SEPARATORS = r"[\t\n\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000.\-]"
+
+
 # DuckDB types of the raw layer. Money carries 4 decimals so that 3-decimal
 # currencies (KWD, BHD, TND) are exact; rates carry 6 like the ECB's.
 MONEY_SQL = "decimal(18, 4)"
@@ -71,6 +78,9 @@ class Column:
     plausible_maximum: str | None = None  # inclusive upper bound of a plausible value
     zero_is_implausible: bool = False
     required_when: RequiredWhen | None = None  # required on some rows only (an error when missing)
+    # a registration id (SPEC section 4): letters and digits once its separators are dropped, else a
+    # warning (the consolidated debtor id would keep the character and split one company in two)
+    identifier: bool = False
 
     @property
     def duckdb_type(self) -> str:
@@ -154,9 +164,9 @@ DEBTORS = Extract(
     columns=(
         Column("debtor_id", required=True),
         Column("name", required=True),
-        Column("registration_id"),
+        Column("registration_id", identifier=True),
         Column("country", required=True, domain=Domain.COUNTRY),
-        Column("parent_registration_id"),
+        Column("parent_registration_id", identifier=True),
         Column("intercompany_entity", domain=Domain.ENTITY),
         Column("customer_type", values=CUSTOMER_TYPES, default="B2B"),
         Column("payment_terms_days", ColumnType.INTEGER, minimum="0", plausible_maximum="365"),

@@ -94,6 +94,7 @@ ISSUE_LABELS = {
     "zero_amount": "Montant nul",
     "implausible_value": "Valeur invraisemblable",
     "encoding_mismatch": "Encodage autre que celui déclaré",
+    "registration_id_characters": "Identifiant d'entreprise avec un caractère inattendu",
     "missing_fx_rate": "Cours de change manquant : exclu des totaux en EUR",
     "dso_missing_fx_rate": "DSO inconnu faute de cours de change",
 }

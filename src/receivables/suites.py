@@ -24,6 +24,7 @@ from receivables.contract import (
     ALL_EXTRACTS,
     DATE_HORIZON_YEARS,
     MAX_AMOUNT_EUR,
+    REGISTRATION_ID_SEPARATORS,
     ColumnType,
     Domain,
     Extract,
@@ -212,6 +213,17 @@ def _content_expectations(extract: Extract) -> list[dict[str, Any]]:
                     WARNING,
                     column=column.name,
                     max_value=float(column.plausible_maximum),
+                )
+            )
+        if column.identifier:
+            expectations.append(
+                _expectation(
+                    "expect_column_values_to_match_regex",
+                    "registration_id_characters",
+                    f"a {column.name} of letters and digits (spaces, dots and dashes are dropped)",
+                    WARNING,
+                    column=column.name,
+                    regex=rf"^(?:[0-9A-Za-z]|{REGISTRATION_ID_SEPARATORS})*$",
                 )
             )
         if column.zero_is_implausible:
