@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import subprocess
 import sys
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from conftest import DAY1, REPO, good_drop, receivables, write_drop
+from conftest import DAY1, REPO, fx_drop, good_drop, receivables, write_drop
 from receivables.landing import OK, land
 from receivables.registry import load_registry
 from receivables.sql import write_result
 from test_landing import write_good_night
-
-pytestmark = pytest.mark.unit
 
 
 def served(tmp_path: Path, *entities: str) -> Path:
@@ -39,6 +40,7 @@ def served(tmp_path: Path, *entities: str) -> Path:
 
 # 4. `receivables sql --csv` wrote a value holding a lone carriage return unquoted: readers split the
 #    row there and the next cell could start with an unmarked `=cmd|…`.
+@pytest.mark.unit
 @pytest.mark.parametrize("line_break", ["\r", "\n", "\r\n"])
 def test_csv_quotes_a_line_break_and_marks_a_formula_after_it(line_break):
     out = io.StringIO(newline="")
@@ -58,6 +60,7 @@ def test_csv_quotes_a_line_break_and_marks_a_formula_after_it(line_break):
     assert not [cell for cell in cells if cell.lstrip('"').startswith(("=", "+", "-", "@"))]
 
 
+@pytest.mark.unit
 def test_the_csv_command_writes_a_carriage_return_quoted(tmp_path):
     serving = served(tmp_path)
     with duckdb.connect(str(serving)) as connection:
@@ -71,6 +74,7 @@ def test_the_csv_command_writes_a_carriage_return_quoted(tmp_path):
 
 
 # 10. `sql --entity` took a path component: `--entity ../warehouse` opened the group file.
+@pytest.mark.unit
 @pytest.mark.parametrize("entity", ["../warehouse", "../entities/FR01", "fr01", "/etc/passwd", "FR01/..", ""])
 def test_the_sql_command_takes_an_entity_code_only(tmp_path, entity):
     serving = served(tmp_path, "FR01")
@@ -80,6 +84,7 @@ def test_the_sql_command_takes_an_entity_code_only(tmp_path, entity):
     assert f"--entity {entity!r}: not an entity code" in result.stderr
 
 
+@pytest.mark.unit
 def test_the_sql_command_names_the_published_entities_for_an_unknown_one(tmp_path):
     serving = served(tmp_path, "FR01", "DE01")
     result = receivables("sql", "--warehouse", str(serving), "--entity", "US01", "-c", "select owner from t")
@@ -91,6 +96,7 @@ def test_the_sql_command_names_the_published_entities_for_an_unknown_one(tmp_pat
 
 # 6. Registration ids with a no-break space (U+00A0, U+202F: French spreadsheets' digit grouping) kept
 #    it after normalisation: one company became two debtor groups, and the top-N and HHI moved.
+@pytest.mark.unit
 def test_the_consolidated_id_drops_every_unicode_space_as_the_landing_rule_does():
     """The dbt macro's class and the contract's are the same set of characters, over the whole BMP."""
     import re
@@ -115,6 +121,7 @@ def test_the_consolidated_id_drops_every_unicode_space_as_the_landing_rule_does(
     assert not {"/", "_", "\u200b", "0", "A"} & in_python
 
 
+@pytest.mark.unit
 def test_a_registration_id_with_another_character_lands_with_a_warning(
     registry_file, landing, warehouse, query
 ):
@@ -142,3 +149,61 @@ def test_a_registration_id_with_another_character_lands_with_a_warning(
         ("552\u202f100\u202f554",),
         ("DE123/456789",),
     ]  # landed as sent; the consolidated id (dbt) drops the separators
+
+
+# 1. One FX rate of 1,000,000 units per EUR or more (PLN 4315048, keyed without its decimal point)
+#    landed, then every entity's build failed with a decimal overflow in the money macros, on that
+#    night and every night after; the FX drop stayed `ok` and the error named no currency.
+@pytest.mark.unit
+def test_a_rate_of_a_million_units_per_eur_is_an_error_naming_its_row(registry_file, landing, warehouse):
+    rates = fx_drop()
+    rates["fx_rates"].append({"rate_date": DAY1, "currency": "PLN", "units_per_eur": "4315048"})
+    write_drop(landing, "_group", DAY1, rates)
+    write_drop(landing, "FR01", DAY1, good_drop("FR01"))
+    outcomes = {o.entity_code: o for o in land(load_registry(registry_file), landing, DAY1, warehouse)}
+    assert outcomes["FR01"].status == OK
+    reason = json.loads((landing / "_quarantine" / "_group" / DAY1.isoformat() / "reason.json").read_text())
+    [failure] = reason["failures"]
+    assert (failure["file"], failure["row"], failure["column"], failure["rule"]) == (
+        "fx_rates.csv",
+        8,
+        "units_per_eur",
+        "range",
+    )
+    assert "at most 999999.999999" in failure["message"] and failure["found"] == "4315048.0"
+
+
+@pytest.mark.dbt
+def test_a_rate_of_a_million_landed_before_the_bound_no_longer_stops_the_build(
+    registry_file, landing, warehouse, query
+):
+    """The money macros on decimal(18) overflowed for a rate of 10^6 or more (rate times 10^6); a
+    warehouse that landed one before the bound existed builds, and ten billion IDR convert exactly."""
+    rates = fx_drop()
+    rates["fx_rates"] += [
+        {"rate_date": day, "currency": currency, "units_per_eur": rate}
+        for day in (date(2026, 1, 30), date(2026, 2, 27), DAY1)
+        for currency, rate in (("IDR", "17123.456789"), ("PLN", "4.315048"))
+    ]
+    write_drop(landing, "_group", DAY1, rates)
+    drop = good_drop("FR01")
+    for document_id, currency, amount in (("F-9", "IDR", "12345678901.50"), ("F-10", "PLN", "1000000.00")):
+        drop["invoices"].append(
+            dict(
+                drop["invoices"][0],
+                document_id=document_id,
+                currency=currency,
+                amount=amount,
+                amount_excl_tax="",
+            )
+        )
+    write_drop(landing, "FR01", DAY1, drop)
+    outcomes = {o.entity_code: o.status for o in land(load_registry(registry_file), landing, DAY1, warehouse)}
+    assert outcomes["FR01"] == outcomes["GROUP"] == OK
+    with duckdb.connect(str(warehouse)) as connection:  # PLN 4315048, as an earlier version landed it
+        connection.execute("update raw.fx_rates set units_per_eur = 4315048 where currency = 'PLN'")
+    receivables("build", "--warehouse", str(warehouse), "--as-of", DAY1.isoformat(), check=True)
+    assert query(
+        "select document_id, open_amount_eur from marts.fct_open_items where document_id in ('F-9', 'F-10') "
+        "order by 1"
+    ) == [("F-10", Decimal("0.23")), ("F-9", Decimal("720980.53"))]

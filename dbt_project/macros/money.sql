@@ -2,13 +2,19 @@
   Exact money conversion. DuckDB divides decimals in floating point, so a
   division by an FX rate is done on integers: amount (4 decimals) over rate
   (6 decimals), rounded half away from zero to the cent, as decimal(18, 2).
+  Both are widened to decimal(38) before they are scaled: on decimal(18) an
+  amount of 10^10 or more, or a rate of 10^6 or more, overflowed the
+  multiplication and stopped every build (issue 33).
 #}
 {% macro divide_to_cents(amount, rate) -%}
     (
-        sign(cast(round(({{ amount }}) * 10000) as hugeint))
+        sign(cast(round(cast({{ amount }} as decimal(38, 4)) * 10000) as hugeint))
         * (
-            (abs(cast(round(({{ amount }}) * 10000) as hugeint)) * 20000 + cast(round(({{ rate }}) * 1000000) as hugeint))
-            // (2 * cast(round(({{ rate }}) * 1000000) as hugeint))
+            (
+                abs(cast(round(cast({{ amount }} as decimal(38, 4)) * 10000) as hugeint)) * 20000
+                + cast(round(cast({{ rate }} as decimal(38, 6)) * 1000000) as hugeint)
+            )
+            // (2 * cast(round(cast({{ rate }} as decimal(38, 6)) * 1000000) as hugeint))
         )
         * cast(0.01 as decimal(18, 2))
     )

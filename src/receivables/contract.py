@@ -34,6 +34,17 @@ class Domain(StrEnum):
 REGISTRATION_ID_SEPARATORS = r"[\t\n\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000.\-]"
 
 
+# The largest amount a document, line or cover may be worth, in EUR: every amount is kept as
+# decimal(18, 2) in EUR and in each entity's currency, which this bound keeps within reach for
+# every rate landing accepts (below MAX_UNITS_PER_EUR). No trade receivable comes near it; a larger
+# value is an error.
+MAX_AMOUNT_EUR = 10**10
+# The largest rate landing accepts, in units per EUR (the Lebanese pound is near 100,000, the
+# Iranian rial's market rate near 1,000,000): a rate keyed without its decimal point (PLN 4315048)
+# is an error that names its row, never a build that overflows (issue 33). With MAX_AMOUNT_EUR it
+# keeps every amount in an entity's currency below 10^16, decimal(18, 2)'s reach.
+MAX_UNITS_PER_EUR = "999999.999999"
+
 # DuckDB types of the raw layer. Money carries 4 decimals so that 3-decimal
 # currencies (KWD, BHD, TND) are exact; rates carry 6 like the ECB's.
 MONEY_SQL = "decimal(18, 4)"
@@ -259,6 +270,7 @@ FX_RATES = Extract(
             required=True,
             sql_type=RATE_SQL,
             exclusive_minimum="0",
+            maximum=MAX_UNITS_PER_EUR,
         ),
     ),
 )
@@ -312,10 +324,6 @@ EXTRACTS_BY_NAME = {extract.name: extract for extract in ALL_EXTRACTS}
 GROUP_FOLDER = "_group"
 QUARANTINE_FOLDER = "_quarantine"
 MANIFEST_FILE = "_manifest.json"
-# The largest amount a document, line or cover may be worth, in EUR: every amount is kept as
-# decimal(18, 2) in EUR and in each entity's currency, which this bound keeps within reach for
-# rates up to 100,000 units per EUR. No trade receivable comes near it; a larger value is an error.
-MAX_AMOUNT_EUR = 10**11
 # How far from its drop's extract date a document or settlement date is plausible, in years. A
 # date beyond is a warning (SPEC section 12), and the DSO history starts no earlier than the
 # first document issued within it. The dbt var date_horizon_years is the same figure (a test
