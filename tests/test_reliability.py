@@ -9,8 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -207,3 +210,42 @@ def test_a_rate_of_a_million_landed_before_the_bound_no_longer_stops_the_build(
         "select document_id, open_amount_eur from marts.fct_open_items where document_id in ('F-9', 'F-10') "
         "order by 1"
     ) == [("F-10", Decimal("0.23")), ("F-9", Decimal("720980.53"))]
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 48 MB file system of its own (tmpfs; mounting needs root, as CI and our machines run)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small file system needs root")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", str(disk)], check=True)
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def fill(disk: Path, leave: int) -> None:
+    """Write a filler file until only ``leave`` bytes are free on ``disk``."""
+    free = shutil.disk_usage(disk).free
+    with (disk / "filler").open("wb") as handle:
+        handle.write(b"\0" * max(free - leave, 0))
+
+
+# 8. A full disk during dbt was reported as `dbt build failed: Arguments: ()`.
+@pytest.mark.dbt
+@pytest.mark.parametrize("leave_mb", [1, 6])  # too little for the build's copy; enough for it, not for dbt
+def test_a_full_disk_is_named_in_one_line_with_its_path(small_disk, leave_mb, registry_file):
+    landing, warehouse = small_disk / "landing", small_disk / "warehouse.duckdb"
+    write_drop(landing, "_group", DAY1, fx_drop())
+    write_drop(landing, "FR01", DAY1, good_drop("FR01"))
+    land(load_registry(registry_file), landing, DAY1, warehouse)
+    fill(small_disk, warehouse.stat().st_size + leave_mb * 2**20)
+    result = receivables("build", "--warehouse", str(warehouse), "--as-of", DAY1.isoformat())
+    assert result.returncode == 2
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: "), result.stderr[-2000:]
+    assert "No space left on device" in last or "is full" in last, last
+    assert str(small_disk) in last, last
+    assert "Arguments: ()" not in last

@@ -106,25 +106,53 @@ def run_dbt(warehouse: Path, arguments: list[str], as_of: tuple[date, date]) -> 
         return
     nodes = []
     results = target / "run_results.json"
-    if results.exists():
-        for node in json.loads(results.read_text(encoding="utf-8")).get("results", []):
-            if node.get("status") in {"error", "fail", "runtime error"}:
-                parts = node.get("unique_id", "?").split(".")  # model.project.name or test.project.name.hash
-                nodes.append(
-                    {
-                        "resource_type": parts[0],
-                        "name": parts[2] if len(parts) > 2 else parts[0],
-                        "status": node["status"],
-                        "message": " ".join(ANSI.sub("", node.get("message") or node["status"]).split()),
-                        "failures": node.get("failures"),
-                        "relation_name": node.get("relation_name"),
-                    }
-                )
+    try:  # dbt may have died writing it (a full disk): then no node is named, and _why says why
+        written = (
+            json.loads(results.read_text(encoding="utf-8")).get("results", []) if results.exists() else []
+        )
+    except (OSError, ValueError):
+        written = []
+    for node in written:
+        if node.get("status") in {"error", "fail", "runtime error"}:
+            parts = node.get("unique_id", "?").split(".")  # model.project.name or test.project.name.hash
+            nodes.append(
+                {
+                    "resource_type": parts[0],
+                    "name": parts[2] if len(parts) > 2 else parts[0],
+                    "status": node["status"],
+                    "message": " ".join(ANSI.sub("", node.get("message") or node["status"]).split()),
+                    "failures": node.get("failures"),
+                    "relation_name": node.get("relation_name"),
+                }
+            )
     output = ANSI.sub("", completed.stdout + completed.stderr).strip().splitlines()
-    detail = "; ".join(f"{n['name']}: {n['message']}" for n in nodes) or (
-        output[-1] if output else "no output"
-    )
+    detail = "; ".join(f"{n['name']}: {n['message']}" for n in nodes) or _why(output, Path(warehouse))
     raise BuildError(f"dbt {arguments[0]} failed: {detail}", nodes)
+
+
+# what the operating system said, in a failed dbt's output (a traceback, a log line, DuckDB's IO Error)
+OS_ERROR = re.compile(r"(\[Errno \d+\][^\r\n]*|No space left on device[^\r\n]*|IO Error:[^\r\n]*)")
+LOW_DISK_BYTES = 64 * 2**20
+
+
+def _why(output: list[str], warehouse: Path) -> str:
+    """One line saying why dbt failed when no node did: the OS error it printed, a full disk, its last line.
+
+    A full disk makes dbt fail while it writes its logs or its target files,
+    and the last line it prints is then Python's "Arguments: ()"; the cause
+    is the OS error above it, or the free space of the warehouse's disk.
+    """
+    for line in reversed(output):
+        found = OS_ERROR.search(line)
+        if found:
+            return f"{found.group(1).strip()} (building {warehouse})"
+    try:
+        free = shutil.disk_usage(warehouse.parent).free
+    except OSError:
+        free = None
+    if free is not None and free < LOW_DISK_BYTES:
+        return f"the disk of {warehouse.parent} is full ({free // 2**20} MiB free)"
+    return output[-1] if output else "no output"
 
 
 def build(

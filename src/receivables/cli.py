@@ -395,6 +395,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReceivablesError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a full disk, a permission: the cause and the path, in one line
+        log.debug("%s failed", args.command, exc_info=True)
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"error: {args.command}: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
     except Exception as exc:  # the traceback helps us, the last line helps the user
         log.exception("unexpected failure")
         print(f"error: {args.command} failed unexpectedly: {exc}", file=sys.stderr)
