@@ -249,3 +249,55 @@ def test_a_full_disk_is_named_in_one_line_with_its_path(small_disk, leave_mb, re
     assert "No space left on device" in last or "is full" in last, last
     assert str(small_disk) in last, last
     assert "Arguments: ()" not in last
+
+
+# 9. Two writers on one warehouse (a `build` during a `run`) had no lock: the second deleted the first
+#    one's build copy, both failed with raw DuckDB errors, and the night got no figures.
+@pytest.mark.dbt  # a `receivables build` child (refused before dbt starts)
+def test_a_second_writer_waits_then_stops_naming_the_first(registry_file, landing, warehouse, monkeypatch):
+    from receivables.warehouse import writer_lock
+
+    write_drop(landing, "_group", DAY1, fx_drop())
+    land(load_registry(registry_file), landing, DAY1, warehouse)
+    building = warehouse.with_name(warehouse.name + ".building")
+    building.write_bytes(b"the first writer's build copy")
+    monkeypatch.setenv("RECEIVABLES_WRITER_WAIT", "1")
+    with writer_lock(warehouse, "build 2026-03-02"):
+        before = warehouse.read_bytes()
+        for command in ("build", "land"):
+            arguments = ["--warehouse", str(warehouse), "--as-of", DAY1.isoformat()]
+            if command == "land":
+                arguments += ["--entities", str(registry_file), "--landing", str(landing)]
+            result = receivables(command, *arguments)
+            assert result.returncode == 2, result.stderr[-2000:]
+            last = result.stderr.strip().splitlines()[-1]
+            assert (
+                f"error: {warehouse}: another writer holds it (build 2026-03-02, pid {os.getpid()}," in last
+            )
+        assert building.read_bytes() == b"the first writer's build copy"  # never deleted
+        assert warehouse.read_bytes() == before
+    # the lock ends with its holder: the next writer goes on
+    with writer_lock(warehouse, "a later load"):
+        pass
+
+
+@pytest.mark.unit
+def test_the_lock_dies_with_its_process(warehouse, monkeypatch):
+    """A writer killed with -9 leaves no lock behind: the kernel drops it with the process."""
+    from receivables.warehouse import writer_lock
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; from receivables.warehouse import writer_lock\n"
+         f"with writer_lock(Path({str(warehouse)!r}), 'a build killed'):\n"
+         "    print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    monkeypatch.setenv("RECEIVABLES_WRITER_WAIT", "1")
+    with pytest.raises(Exception, match="a build killed"), writer_lock(warehouse, "second"):
+        pass
+    holder.kill()
+    holder.wait()
+    with writer_lock(warehouse, "after the kill"):
+        assert "after the kill" in warehouse.with_name(warehouse.name + ".lock").read_text()

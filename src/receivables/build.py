@@ -202,19 +202,22 @@ def build(
     arguments = ["build"] if unit_tests else ["build", "--exclude-resource-type", "unit_test"]
     if full_refresh:
         arguments.append("--full-refresh")
-    from receivables.warehouse import connect, ensure_raw_schema
+    from receivables.warehouse import connect, ensure_raw_schema, writer_lock
 
-    with connect(warehouse) as connection:  # a warehouse landed by an earlier version gains any new raw table
-        ensure_raw_schema(connection)
-        connection.execute("checkpoint")
-    if len(runs) > 1:
-        log.info("building %s to %s in %d runs of at most %d dates", as_of, last, len(runs), most)
-    taken_out: list[TakenOut] = []
-    for first, end in runs:
-        # a full refresh drops the incremental marts once, in the first run; the later runs add to them
-        taken_out += _build_run(
-            warehouse, arguments if first == as_of else _incremental(arguments), first, end, landing
-        )
+    with writer_lock(warehouse, f"build {as_of}" + (f" to {last}" if last != as_of else "")):
+        with connect(
+            warehouse
+        ) as connection:  # a warehouse landed by an earlier version gains any new raw table
+            ensure_raw_schema(connection)
+            connection.execute("checkpoint")
+        if len(runs) > 1:
+            log.info("building %s to %s in %d runs of at most %d dates", as_of, last, len(runs), most)
+        taken_out: list[TakenOut] = []
+        for first, end in runs:
+            # a full refresh drops the incremental marts once, in the first run; the later runs add to them
+            taken_out += _build_run(
+                warehouse, arguments if first == as_of else _incremental(arguments), first, end, landing
+            )
     return taken_out
 
 

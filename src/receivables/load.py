@@ -22,6 +22,7 @@ from receivables.warehouse import (
     record_landing,
     record_warnings,
     upsert_sql,
+    writer_lock,
 )
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 def load_outcomes(warehouse: Path, outcomes: list[DropOutcome], registry: Registry) -> None:
     """The single writer: upsert every staged drop, record every status and the registry, in one transaction."""
     Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
-    with connect(warehouse) as connection:
+    with writer_lock(warehouse, f"load of {len(outcomes)} drops"), connect(warehouse) as connection:
         ensure_raw_schema(connection)
         connection.execute("begin transaction")
         try:

@@ -215,9 +215,11 @@ def working_copy() -> bool:
     (``receivables.warehouse.own_copy``); made here, it is not on that
     night's way to its figures.
     """
-    from receivables.warehouse import own_copy
+    from receivables.warehouse import own_copy, writer_lock
 
-    copied = own_copy(settings().warehouse)
+    warehouse = settings().warehouse
+    with writer_lock(warehouse, "the working file's own copy"):
+        copied = own_copy(warehouse)
     log.info("the working file %s its own copy", "has now" if copied else "already had")
     return copied
 

@@ -54,6 +54,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "the most as-of dates one dbt run builds (default 10): a longer range, a backfill's nights, is "
         "built in runs of that many, so that its memory does not grow with the range",
     ),
+    "writer_wait": (
+        "RECEIVABLES_WRITER_WAIT",
+        "how many seconds a second writer of the warehouse (a load, a build) waits for the first one "
+        "to end before it stops, naming it (default 30)",
+    ),
     "entity_file_group": (
         "RECEIVABLES_ENTITY_FILE_GROUP",
         "the Unix group of each entity's serving file, {entity} its code in lower case, "
@@ -70,6 +75,7 @@ DEFAULT_BUILD_MEMORY_LIMIT = "80%"
 # a dbt run's memory grows with the as-of dates it builds (a 30-date build at 10 M invoices: 20 GB
 # unbounded); ten dates at a time cost no more time per date than thirty (docs/benchmarks.md)
 DEFAULT_BUILD_RANGE_DATES = 10
+DEFAULT_WRITER_WAIT_SECONDS = 30
 MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B|%)", re.IGNORECASE)
 
 
@@ -164,6 +170,11 @@ class Settings:
     def build_range_dates(self) -> int:
         """The most as-of dates one dbt run builds; a longer range is built in runs of that many."""
         return self.count("build_range_dates", DEFAULT_BUILD_RANGE_DATES, "dates")
+
+    @property
+    def writer_wait(self) -> int:
+        """How many seconds a second writer waits for the warehouse's writer lock."""
+        return self.count("writer_wait", DEFAULT_WRITER_WAIT_SECONDS, "seconds")
 
 
 def settings(*required: str, where: str = "", environ: Mapping[str, str] | None = None) -> Settings:

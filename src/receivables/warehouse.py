@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 
 from receivables.contract import ALL_EXTRACTS, MONEY_SQL, ColumnType, Extract
+from receivables.errors import ReceivablesError
 from receivables.registry import CsvDialect
 
 RAW_SCHEMA = "raw"
@@ -248,6 +249,68 @@ def upsert_sql(extract: Extract, source: str) -> list[str]:
         f"(select 1 from matched as t where {key_match} and t.warehouse_extract_date > t.staged_extract_date)",
         "drop table matched",
     ]
+
+
+# One writer at a time (a load, a build, the working file's own copy): an exclusive lock on
+# <warehouse>.lock, which the kernel drops when its process ends however it ends. A second writer
+# waits for it RECEIVABLES_WRITER_WAIT seconds, then stops naming the one that holds it; it never
+# touches the first one's files (issue 33: a `build` during a `run` deleted the run's build copy).
+_held: dict[Path, tuple[Any, int]] = {}  # this process's locks: reentrant (a build's take-out loads)
+
+
+@contextmanager
+def writer_lock(warehouse: Path, what: str) -> Iterator[None]:
+    """Hold the warehouse's writer lock while the block writes; ``what`` says who holds it."""
+    import fcntl
+    import time
+    from datetime import datetime
+
+    from receivables.settings import settings
+
+    key = Path(warehouse).resolve()
+    if key in _held:
+        handle, depth = _held[key]
+        _held[key] = (handle, depth + 1)
+        try:
+            yield
+        finally:
+            _held[key] = (handle, _held[key][1] - 1)
+        return
+    key.parent.mkdir(parents=True, exist_ok=True)
+    lock = key.with_name(key.name + ".lock")
+    handle = lock.open("a+", encoding="utf-8")
+    deadline = time.monotonic() + settings().writer_wait
+    try:
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "another process"
+                    raise WriterBusy(
+                        f"{warehouse}: another writer holds it ({holder}); try again when it ends"
+                    ) from None
+                time.sleep(0.2)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{what}, pid {os.getpid()}, since {datetime.now().isoformat(timespec='seconds')}\n")
+        handle.flush()
+        _held[key] = (handle, 1)
+        try:
+            yield
+        finally:
+            del _held[key]
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    finally:
+        handle.close()
+
+
+class WriterBusy(ReceivablesError):
+    """Another writer held the warehouse's lock longer than a writer waits."""
 
 
 def open_working(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
