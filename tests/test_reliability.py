@@ -301,3 +301,34 @@ def test_the_lock_dies_with_its_process(warehouse, monkeypatch):
     holder.wait()
     with writer_lock(warehouse, "after the kill"):
         assert "after the kill" in warehouse.with_name(warehouse.name + ".lock").read_text()
+
+
+# 3. A control character (form feed) in one debtor name landed silently; then the group's report and
+#    the report of every entity exposed to that company failed ("cannot be used in worksheets").
+@pytest.mark.unit
+def test_a_control_character_lands_as_a_space_with_a_warning(registry_file, landing, warehouse, query):
+    write_good_night(landing)
+    drop = good_drop("DE01")
+    drop["debtors"][1]["name"] = "Müller\x0cBau\x00GmbH"
+    write_drop(landing, "DE01", DAY1, drop, manifest=True)
+    outcomes = {o.entity_code: o.status for o in land(load_registry(registry_file), landing, DAY1, warehouse)}
+    assert set(outcomes.values()) == {OK}
+    assert query("select name from raw.debtors where entity_code = 'DE01' and debtor_id = 'C002'") == [
+        ("Müller Bau GmbH",)
+    ]
+    assert query(
+        "select file_name, row_number, column_name, rule, found from raw.landing_warnings "
+        "where entity_code = 'DE01'"
+    ) == [("debtors.csv", 3, "name", "control_character", "Müller\\x0cBau\\x00GmbH")]
+
+
+@pytest.mark.unit
+def test_a_workbook_cell_never_holds_a_control_character():
+    """Text landed before the rule (or from any other way in) is written with a space instead."""
+    from openpyxl import Workbook
+
+    from receivables.report_files import _put
+
+    sheet = Workbook().active
+    cell = _put(sheet, 1, 1, "Müller\x0cBau GmbH", "text")
+    assert cell.value == "Müller Bau GmbH"

@@ -27,6 +27,11 @@ class Domain(StrEnum):
     ENTITY = "entity"  # an entity code of the registry
 
 
+# C0 control characters other than tab, line feed and carriage return, and DEL: no text of a drop
+# means them, a workbook cannot hold them, and a terminal acts on them. Landing replaces each with a
+# space in what lands and warns (rule control_character); a failure shows each as \xNN.
+CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
 # What the consolidated debtor id drops from a registration id (SPEC section 4: "spaces, dots and
 # dashes"): every Unicode space separator (French spreadsheets group digits with U+00A0 or U+202F),
 # the ASCII white space, dots and dashes. As a regular expression class for Python's re; the dbt

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from receivables.contract import MANIFEST_FILE, Extract
+from receivables.contract import CONTROL_CHARACTERS, MANIFEST_FILE, ColumnType, Extract
 from receivables.errors import ERROR, WARNING, Failure
 from receivables.registry import CsvDialect
 from receivables.suites import ROW_COLUMN
@@ -318,7 +318,40 @@ def read_extract(
             frame[column.name] = pd.Series(pd.NA, index=frame.index, dtype="str")
     # a CSV file's rows are numbered as read (record_rows): a quoted value may span lines
     frame[ROW_COLUMN] = rows if path.suffix != ".parquet" else range(2, len(frame) + 2)
+    warnings += control_characters(frame, extract, entity, path.name)
     return ExtractFile(extract=extract, path=path, frame=frame, dialect=dialect, warnings=warnings), None
+
+
+def control_characters(frame: pd.DataFrame, extract: Extract, entity: str, file_name: str) -> list[Failure]:
+    """The values of the file's text columns holding a control character: warnings, one per value.
+
+    The character lands as a space (``warehouse.typed_select``). Checked here
+    rather than by a Great Expectations rule per column: one scan of the
+    text columns, nothing when none holds one, where a rule per column costs
+    every run of the suite its fixed time.
+    """
+    failures: list[Failure] = []
+    for column in extract.columns:
+        if column.type is not ColumnType.TEXT or column.name not in frame.columns:
+            continue
+        values = frame[column.name]
+        holding = values[values.str.contains(CONTROL_CHARACTERS, regex=True, na=False)]
+        message = f"expected a {column.name} without control characters; each lands as a space"
+        for index, value in holding.iloc[:MAX_ROWS_LISTED].items():
+            failures.append(
+                Failure(
+                    entity, file_name, "control_character", message,
+                    row=int(frame.at[index, ROW_COLUMN]), column=column.name, found=value, severity=WARNING,
+                )
+            )  # fmt: skip
+        if len(holding) > MAX_ROWS_LISTED:
+            failures.append(
+                Failure(
+                    entity, file_name, "control_character", f"{message}: {len(holding) - MAX_ROWS_LISTED} more rows",
+                    column=column.name, severity=WARNING, items=len(holding) - MAX_ROWS_LISTED,
+                )
+            )  # fmt: skip
+    return failures
 
 
 def find_extract_file(folder: Path, extract: Extract) -> Path | None:

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from receivables.contract import CONTROL_CHARACTERS
+
+_CONTROL = re.compile(CONTROL_CHARACTERS)
+
+
+def visible(text: str) -> str:
+    """``text`` with each control character written as ``\\xNN``, as a person can read and a file can hold."""
+    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
 
 
 class ReceivablesError(Exception):
@@ -41,6 +51,10 @@ class Failure:
     found: str | None = None
     severity: str = ERROR
     items: int | None = None  # rows this one entry stands for, when more than one (a summary)
+
+    def __post_init__(self) -> None:
+        if self.found is not None and _CONTROL.search(self.found):
+            object.__setattr__(self, "found", visible(self.found))
 
     @property
     def is_error(self) -> bool:

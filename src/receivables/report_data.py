@@ -95,6 +95,7 @@ ISSUE_LABELS = {
     "implausible_value": "Valeur invraisemblable",
     "encoding_mismatch": "Encodage autre que celui déclaré",
     "registration_id_characters": "Identifiant d'entreprise avec un caractère inattendu",
+    "control_character": "Caractère de contrôle remplacé par une espace",
     "missing_fx_rate": "Cours de change manquant : exclu des totaux en EUR",
     "dso_missing_fx_rate": "DSO inconnu faute de cours de change",
 }

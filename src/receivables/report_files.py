@@ -9,11 +9,13 @@ PDF writes numbers the French way itself.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+from receivables.contract import CONTROL_CHARACTERS
 from receivables.report_changes import CHANGES, NEW_SIGNALS, RISERS
 from receivables.report_data import BY_ROW, FORECAST, FRESHNESS_LABELS, PERIOD_LABELS, Column, Report, Table
 
@@ -25,6 +27,7 @@ EXCEL_FORMATS = {
     "date": "dd/mm/yyyy",
 }
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+CONTROL = re.compile(CONTROL_CHARACTERS)
 THIN_SPACE = "\u202f"  # French thousands separator
 LISTED_ON_SUMMARY = 8  # data issues, new signals, entities not up to date, listed on the PDF's first page
 NOT_AVAILABLE = "n/d"  # a figure at a date the warehouse has not built
@@ -58,6 +61,7 @@ def _put(sheet: Any, row: int, column: int, value: Any, kind: str) -> Any:
     if kind == "flag":
         cell.value = "Oui" if value else "Non"
     elif isinstance(value, str):
+        value = CONTROL.sub(" ", value)  # a workbook cannot hold control characters (landed before issue 33)
         cell.value = value
         if is_formula_like(value):
             # Text that a spreadsheet would run as a formula: stored as a string, with

@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from receivables.contract import ALL_EXTRACTS, MONEY_SQL, ColumnType, Extract
+from receivables.contract import ALL_EXTRACTS, CONTROL_CHARACTERS, MONEY_SQL, ColumnType, Extract
 from receivables.errors import ReceivablesError
 from receivables.registry import CsvDialect
 
@@ -189,8 +189,10 @@ def typed_select(
             expression = f"cast({name} as integer)"
         elif column.type is ColumnType.BOOL:
             expression = f"(lower({name}) in ('true', '1'))"
-        else:
-            expression = f"cast({name} as varchar)"
+        else:  # a control character lands as a space (a warning of landing names its row)
+            expression = (
+                f"regexp_replace(cast({name} as varchar), {_sql_literal(CONTROL_CHARACTERS)}, ' ', 'g')"
+            )
         if column.default is not None:
             default = f"cast({_sql_literal(column.default)} as {column.duckdb_type})"
             expression = f"coalesce({expression}, {default})"
