@@ -113,7 +113,8 @@ def test_the_sql_command_for_an_entity_answers_from_its_file_only(published):
     assert result.returncode == 0, result.stderr
     assert [line.split(",")[0] for line in result.stdout.splitlines()] == ["entity_code", "FR01"]
     missing = receivables("sql", "--warehouse", str(published), "--entity", "XX99", "-c", "select 1")
-    assert missing.returncode == 2 and "XX99.duckdb: no such warehouse file" in missing.stderr
+    assert missing.returncode == 2
+    assert "no published file for entity 'XX99' (published: DE01, FR01, GB01)" in missing.stderr
 
 
 def test_a_reader_keeps_its_snapshot_while_the_entity_files_are_published_again(published, tmp_path):
@@ -282,3 +283,34 @@ def test_a_night_with_nothing_changed_rewrites_no_partition(published, tmp_path,
     monkeypatch.setattr(module, "_write_mart", spy)
     write_entity_files(serving, ["FR01"])
     assert [s for s in statements if s.startswith(("insert", "delete", "create"))] == []
+
+
+def test_an_entity_file_holds_no_figure_of_the_group_anywhere(published):
+    """Issue 33, item 7: every table of an entity file is the entity's own rows, the seeds or the
+    publish's record, and each fingerprint the publish recorded is computed again from the file's own
+    rows (it held the group's weak-signal counts and a hash of the group's rows)."""
+    for entity in ENTITIES:
+        with duckdb.connect(str(entity_file(published, entity)), read_only=True) as connection:
+            tables = connection.execute(
+                "select schema_name, table_name from duckdb_tables() order by all"
+            ).fetchall()
+            assert {schema for schema, _ in tables} == {"marts", "reference", PUBLISH_SCHEMA}
+            assert [t for s, t in tables if s == PUBLISH_SCHEMA] == ["marts", "partitions"]
+            for mart, shape in connection.execute(
+                f"select mart, shape from {PUBLISH_SCHEMA}.marts"
+            ).fetchall():
+                assert mart in ENTITY_MARTS and re.fullmatch(r"[0-9a-f]{64}", shape), (mart, shape)
+            recorded = connection.execute(
+                f"select mart, as_of_date, fingerprint from {PUBLISH_SCHEMA}.partitions"
+            ).fetchall()
+            assert (
+                {"fct_open_items", "mart_weak_signals"}
+                <= {mart for mart, _, _ in recorded}
+                <= set(ENTITY_MARTS)
+            )
+            for mart, day, fingerprint in recorded:
+                where, parameters = ("as_of_date = ?", [day]) if day is not None else ("true", [])
+                [(own,)] = connection.execute(
+                    f"select count(*) || ':' || sum(hash(m)) from marts.{mart} as m where {where}", parameters
+                ).fetchall()
+                assert fingerprint == own, (entity, mart, day)

@@ -332,3 +332,35 @@ def test_a_workbook_cell_never_holds_a_control_character():
     sheet = Workbook().active
     cell = _put(sheet, 1, 1, "Müller\x0cBau GmbH", "text")
     assert cell.value == "Müller Bau GmbH"
+
+
+# 5. An absurd rate (GBP 0.000001) landed and the group's exposure read 856 billion EUR instead of
+#    3.49 million, with nothing in mart_data_issues.
+@pytest.mark.dbt
+def test_an_absurd_rate_is_held_back_named_and_the_previous_one_serves(
+    registry_file, landing, warehouse, query
+):
+    rates = fx_drop()  # GBP 0.8512 on 30/01 and 27/02; tonight's keyed with too many zeros
+    for row in rates["fx_rates"]:
+        if row["currency"] == "GBP" and row["rate_date"] == DAY1:
+            row["units_per_eur"] = "0.000001"
+    write_drop(landing, "_group", DAY1, rates)
+    write_drop(landing, "GB01", DAY1, good_drop("GB01", "GBP"))
+    land(load_registry(registry_file), landing, DAY1, warehouse)
+    receivables("build", "--warehouse", str(warehouse), "--as-of", DAY1.isoformat(), check=True)
+    # every GB01 item at 27/02's rate, within the 7 days: F-1 734.56, F-2 999.99, A-1 -100, cash -200 GBP
+    expected = sum(
+        (Decimal(amount) / Decimal("0.8512")).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
+        for amount in ("734.56", "999.99", "-100", "-200")
+    )
+    assert query(
+        "select sum(open_amount_eur) from marts.fct_open_items where entity_code = 'GB01' and as_of_date = ?",
+        DAY1,
+    ) == [(expected,)]
+    assert query(
+        "select entity_code, severity, currency, detail from marts.mart_data_issues where kind = 'fx_rate_held_back'"
+    ) == [
+        ("GROUP", "warning", "GBP",
+         "Cours GBP du 02/03/2026 écarté : 0,000001 pour 1 EUR, contre 0,851200 les jours précédents "
+         "(plus de 3 fois d'écart) ; le cours précédent sert"),
+    ]  # fmt: skip

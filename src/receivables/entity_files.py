@@ -38,15 +38,34 @@ class EntityMart:
 
     ``select`` names the entity as ``$entity`` and holds ``{dates}``, the
     filter on the as-of dates written (``true`` for all of them); ``sources``
-    are the group marts it reads, whose rows decide when it is written again.
+    are the group marts it reads. ``every_entity`` selects the same rows
+    for all entities at once, each with its ``entity_code`` first: what the
+    publish fingerprints, so that each partition's fingerprint is one of the
+    entity's own rows (issue 33: the file held the group's); a mart of the
+    entity's own rows of one group mart needs none.
     """
 
     select: str
     sources: tuple[str, ...]
+    every_entity: str | None = None
 
 
 def _own_rows(mart: str) -> EntityMart:
     return EntityMart(f"select * from grp.marts.{mart} where entity_code = $entity and {{dates}}", (mart,))
+
+
+# an entity file's weak signals: those on the debtor groups it is exposed to, its own exposure as the
+# amount, no detail; {entity} is the entity's condition on the exposure ("= $entity", or none)
+_SIGNALS = (
+    "select {first}signals.as_of_date, signals.debtor_group_id, signals.signal, "
+    "cast(null as varchar) as detail, exposure.exposure_eur as amount_eur, signals.signal_date "
+    "from grp.marts.mart_weak_signals as signals "
+    "inner join ("
+    "  select entity_code, as_of_date, debtor_group_id, cast(sum(exposure_eur) as decimal(18, 2)) as exposure_eur "
+    "  from grp.marts.mart_entity_debtor_exposure where {entity} {{dates}} group by all"
+    ") as exposure using (as_of_date, debtor_group_id) "
+    "where {{dates}}"
+)
 
 
 ENTITY_MARTS: dict[str, EntityMart] = {
@@ -65,17 +84,12 @@ ENTITY_MARTS: dict[str, EntityMart] = {
     )
 } | {
     "mart_weak_signals": EntityMart(
-        "select signals.as_of_date, signals.debtor_group_id, signals.signal, "
-        "cast(null as varchar) as detail, exposure.exposure_eur as amount_eur, signals.signal_date "
-        "from grp.marts.mart_weak_signals as signals "
-        "inner join ("
-        "  select as_of_date, debtor_group_id, cast(sum(exposure_eur) as decimal(18, 2)) as exposure_eur "
-        "  from grp.marts.mart_entity_debtor_exposure where entity_code = $entity and {dates} group by all"
-        ") as exposure using (as_of_date, debtor_group_id) "
-        "where {dates}",
+        _SIGNALS.format(first="", entity="entity_code = $entity and"),
         ("mart_weak_signals", "mart_entity_debtor_exposure"),
+        _SIGNALS.format(first="exposure.entity_code, ", entity="").format(dates="true"),
     ),
 }
+OWN_ROW_SOURCES = {spec.sources[0] for spec in ENTITY_MARTS.values() if spec.every_entity is None}
 REFERENCE_SCHEMA = "reference"
 
 
@@ -216,7 +230,8 @@ class GroupPartitions:
     shapes: dict[str, str]
     by_date: dict[str, bool]
     by_entity: dict[str, bool]
-    fingerprints: dict[str, dict[tuple[str | None, Partition], str]]
+    fingerprints: dict[str, dict[tuple[str | None, Partition], str]]  # of each source mart
+    derived: dict[str, dict[tuple[str | None, Partition], str]]  # of each entity mart with every_entity
 
     @classmethod
     def read(cls, connection: Any) -> GroupPartitions:
@@ -234,6 +249,8 @@ class GroupPartitions:
             shapes[mart] = ",".join(f"{name} {kind}" for name, kind in columns)
             by_date[mart] = "as_of_date" in names
             by_entity[mart] = "entity_code" in names
+            if mart not in OWN_ROW_SOURCES:
+                continue  # read only by marts fingerprinted on their own rows (every_entity)
             entity = "entity_code" if by_entity[mart] else "null"
             day = "as_of_date" if by_date[mart] else "null"
             fingerprints[mart] = {
@@ -243,7 +260,24 @@ class GroupPartitions:
                     f"from grp.marts.{mart} as m group by all"
                 ).fetchall()
             }
-        return cls(shapes, by_date, by_entity, fingerprints)
+        derived = {}
+        for mart, spec in ENTITY_MARTS.items():
+            if spec.every_entity is None:
+                continue
+            selected = [
+                column[0] for column in connection.execute(f"{spec.every_entity} limit 0").description
+            ]
+            own = [name for name in selected if name != "entity_code"]
+            row = "struct_pack(" + ", ".join(f'"{name}" := m."{name}"' for name in own) + ")"
+            day = "m.as_of_date" if "as_of_date" in own else "null"
+            derived[mart] = {
+                (code, partition): fingerprint
+                for code, partition, fingerprint in connection.execute(
+                    f"select m.entity_code, {day}, count(*) || ':' || sum(hash({row})) "
+                    f"from ({spec.every_entity}) as m group by all"
+                ).fetchall()
+            }
+        return cls(shapes, by_date, by_entity, fingerprints, derived)
 
     def shape(self, mart: str) -> str:
         spec = ENTITY_MARTS[mart]
@@ -251,28 +285,25 @@ class GroupPartitions:
         return hashlib.sha256(text.encode()).hexdigest()
 
     def of_entity(self, mart: str, entity_code: str) -> dict[Partition, str]:
-        """The fingerprint of each partition of ``mart`` in ``entity_code``'s file, from its sources'."""
+        """The fingerprint of each partition of ``mart`` in ``entity_code``'s file: of its own rows.
+
+        A row's hash does not depend on where it is read, so the fingerprint
+        recorded in the file can be computed again from the file's own rows
+        and tells nothing of any other entity's (tests/test_entity_files.py).
+        """
         spec = ENTITY_MARTS[mart]
-        whole = not all(self.by_date[source] for source in spec.sources)
-        keyed: list[dict[Partition, str]] = []
-        for source in spec.sources:
-            rows = sorted(
-                [
-                    (partition, fingerprint)
-                    for (code, partition), fingerprint in self.fingerprints[source].items()
-                    if code == entity_code or not self.by_entity[source]
-                ],
-                key=str,
-            )
-            own: dict[Partition, str] = {}
-            for partition, fingerprint in rows:
-                if whole:
-                    own[None] = own.get(None, "") + f"{partition}={fingerprint};"
-                else:
-                    own[partition] = fingerprint
-            keyed.append(own)
-        partitions = set().union(*keyed)
-        return {partition: "|".join(own.get(partition, "") for own in keyed) for partition in partitions}
+        if spec.every_entity is not None:
+            return {
+                partition: print_
+                for (code, partition), print_ in self.derived[mart].items()
+                if code == entity_code
+            }
+        [source] = spec.sources
+        return {
+            partition: print_
+            for (code, partition), print_ in self.fingerprints[source].items()
+            if code == entity_code
+        }
 
 
 def _write_one(

@@ -96,6 +96,7 @@ ISSUE_LABELS = {
     "encoding_mismatch": "Encodage autre que celui déclaré",
     "registration_id_characters": "Identifiant d'entreprise avec un caractère inattendu",
     "control_character": "Caractère de contrôle remplacé par une espace",
+    "fx_rate_held_back": "Cours de change écarté : trop loin des précédents",
     "missing_fx_rate": "Cours de change manquant : exclu des totaux en EUR",
     "dso_missing_fx_rate": "DSO inconnu faute de cours de change",
 }

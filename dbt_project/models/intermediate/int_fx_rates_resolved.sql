@@ -3,13 +3,16 @@
   rate of that day or the latest earlier one at most fx_max_age_days old;
   EUR is 1. A rate that is missing or too old stays null here: the amounts
   that need it are null, and marts.mart_data_issues names the currency and
-  the day (SPEC section 12, macro missing_rate_reason).
+  the day (SPEC section 12, macro missing_rate_reason). A rate held back as
+  implausible (int_fx_rates_checked) is not used: the latest earlier one
+  serves, within the same age.
 #}
 with
 
 fx_rates as (
 
-    select * from {{ ref('stg_raw__fx_rates') }}
+    select * from {{ ref('int_fx_rates_checked') }}
+    where not is_held_back
 
 ),
 

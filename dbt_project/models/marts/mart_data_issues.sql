@@ -34,6 +34,13 @@ open_items as (
 
 ),
 
+rates_held_back as (
+
+    select * from {{ ref('int_fx_rates_checked') }}
+    where is_held_back
+
+),
+
 countback as (
 
     select * from {{ ref('int_dso_countback') }}
@@ -93,6 +100,34 @@ dso_without_rate as (
 
 ),
 
+implausible_rates as (
+
+    -- listed at every as-of date that the rate would have served (within fx_max_age_days)
+    select
+        as_of_dates.as_of_date,
+        'GROUP' as entity_code,
+        'fx_rate_held_back' as kind,
+        'warning' as severity,
+        'Cours ' || rates_held_back.currency || ' du ' || {{ fr_date('rates_held_back.rate_date') }}
+        || ' écarté : ' || replace(cast(rates_held_back.units_per_eur as varchar), '.', ',')
+        || ' pour 1 EUR, contre ' || replace(cast(rates_held_back.reference_units_per_eur as varchar), '.', ',')
+        || ' les jours précédents (plus de {{ var("fx_max_move_ratio") }} fois d''écart) ;'
+        || ' le cours précédent sert' as detail,
+        'fx:' || rates_held_back.currency || ':' || rates_held_back.rate_date as issue_key,
+        'fx_rates.csv' as file_name,
+        'units_per_eur' as column_name,
+        cast(null as varchar) as document_key,
+        rates_held_back.currency,
+        cast(null as integer) as row_number,
+        1 as items,
+        cast(null as decimal(18, 4)) as amount,
+    from as_of_dates
+    inner join rates_held_back
+        on rates_held_back.rate_date between as_of_dates.as_of_date - to_days({{ var('fx_max_age_days') }})
+        and as_of_dates.as_of_date
+
+),
+
 issues as (
 
     select * from warnings_of_the_night
@@ -100,6 +135,8 @@ issues as (
     select * from open_items_without_rate
     union all by name
     select * from dso_without_rate
+    union all by name
+    select * from implausible_rates
 
 )
 
