@@ -131,7 +131,7 @@ def test_a_manifest_vouches_for_a_file_without_a_final_line_break(registry_file,
 
 
 @pytest.mark.unit
-def test_utf8_sent_for_a_cp1252_entity_is_named_row_by_row(
+def test_utf8_sent_for_a_cp1252_entity_is_named_row_by_row_and_read_as_utf8(
     registry_file, landing, warehouse, query, tmp_path
 ):
     write_good_night(landing, manifest=False)
@@ -142,6 +142,11 @@ def test_utf8_sent_for_a_cp1252_entity_is_named_row_by_row(
     assert query(
         "select file_name, row_number, rule from raw.landing_warnings where entity_code = 'FR01' order by 2"
     ) == [("debtors.csv", 2, "encoding_mismatch"), ("debtors.csv", 3, "encoding_mismatch")]
+    # issue 33, item 11: read as the UTF-8 it is, the names land right (they landed as Lefèvre)
+    assert query("select name from raw.debtors where entity_code = 'FR01' order by debtor_id") == [
+        ("Boulangerie Lefèvre & Fils",),
+        ("Müller Bau GmbH",),
+    ]
 
     # an entity whose registry says so has such a drop quarantined
     strict = tmp_path / "strict.yml"

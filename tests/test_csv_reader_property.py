@@ -130,6 +130,12 @@ def correct_reading(
     Whether the header names the extract's columns is the validation's to say (the `columns` rule).
     """
     codec = "utf-8-sig" if dialect.encoding == "utf-8" else dialect.encoding
+    if codec != "utf-8-sig" and dialect.encoding_mismatch != "error" and not data.isascii():
+        try:  # valid UTF-8 declared single-byte is read as UTF-8 (a warning; issue 33)
+            data.decode("utf-8")
+            codec = "utf-8-sig"
+        except UnicodeDecodeError:
+            pass
     try:
         records = list(
             csv.reader(io.StringIO(data.decode(codec), newline=""), delimiter=dialect.delimiter, strict=True)

@@ -118,7 +118,8 @@ def encoding_mismatches(data: bytes, dialect: CsvDialect, entity: str, file_name
     cp1252 decodes almost any byte, so UTF-8 read as cp1252 raises nothing
     and lands mojibake (``SociÃ©tÃ©``). A file whose bytes are valid UTF-8
     with multi-byte sequences is such a file: each row holding one is
-    listed, as a warning, or as an error where the registry's dialect says
+    listed, as a warning (and the file is read as UTF-8: its names land
+    right), or as an error where the registry's dialect says
     ``encoding_mismatch: error``.
     """
     if not _is_single_byte(dialect.encoding) or data.isascii():
@@ -130,9 +131,10 @@ def encoding_mismatches(data: bytes, dialect: CsvDialect, entity: str, file_name
     severity = ERROR if dialect.encoding_mismatch == ERROR else WARNING
     lines = data.split(b"\n")
     rows = [number for number, line in enumerate(lines, start=1) if not line.isascii()]
-    message = (
-        f"expected text encoded as {dialect.encoding}; this row reads as UTF-8 "
+    message = f"expected text encoded as {dialect.encoding}; this row reads as UTF-8 " + (
         f"(as {dialect.encoding}, accented letters would land garbled)"
+        if severity == ERROR
+        else "and the file was read as UTF-8, so that its accented letters land right"
     )
     failures = [
         Failure(
@@ -228,6 +230,9 @@ def _read_csv(
     if not text.strip():
         return None, [], Failure(entity, path.name, "header", "expected a header line", row=1), []
     warnings = encoding_mismatches(data, dialect, entity, path.name)
+    if warnings and not any(warning.is_error for warning in warnings):
+        # valid UTF-8 declared single-byte: read as what it is, not as mojibake (issue 33)
+        text = data.decode("utf-8-sig")
     del data  # a history file can be a gigabyte: its bytes are not needed once decoded and checked
     rows, failure = record_rows(text, dialect, entity, path.name)
     if failure is not None:
