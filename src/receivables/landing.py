@@ -31,6 +31,7 @@ from receivables.contract import (
     EXTRACTS_BY_NAME,
     FX_RATES,
     GROUP_EXTRACTS,
+    MANIFEST_FILE,
     ColumnType,
     Extract,
 )
@@ -261,6 +262,20 @@ def validate_drops(
             read = DropRead(failures=[failure])
         else:
             read = _read_safely(folder, extracts, dialect, code)
+            if (
+                entity_code
+                and registry.entity(entity_code).require_manifest
+                and not (folder / MANIFEST_FILE).exists()
+            ):
+                read.failures.append(
+                    Failure(
+                        code,
+                        MANIFEST_FILE,
+                        "manifest_required",
+                        "expected _manifest.json with each file's rows, sha256 and amount_sum: the registry "
+                        "requires control totals of this entity (require_manifest: true)",
+                    )
+                )
         drops[index] = _Drop(code, folder, quarantined, read, list(read.failures))
 
     checker = validator()

@@ -50,6 +50,9 @@ class Entity:
     country: str
     currency: str
     csv: CsvDialect = field(default_factory=CsvDialect)
+    # its drops must carry _manifest.json (control totals): one without is quarantined (issue 33: a file
+    # cut exactly at a line end, with no manifest to count its rows, landed as if complete)
+    require_manifest: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ class Registry:
                     "currency": e.currency,
                     "csv": dialect(e.csv),
                 }
+                | ({"require_manifest": True} if e.require_manifest else {})
                 for e in self.entities
             ],
         }
@@ -164,6 +168,7 @@ def load_registry(path: Path) -> Registry:
                 country=str(raw["country"]),
                 currency=str(raw["currency"]),
                 csv=_dialect(raw.get("csv"), f"{where} ({code})"),
+                require_manifest=_flag(raw, "require_manifest", f"{where} ({code})"),
             )
         )
     codes = [entity.code for entity in entities]
@@ -178,3 +183,10 @@ def load_registry(path: Path) -> Registry:
         group_csv=_dialect(document.get("group_csv"), f"{path}: group_csv"),
         source=Path(path),
     )
+
+
+def _flag(raw: dict[str, Any], key: str, where: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise RegistryError(f"{where}: {key} must be true or false, found {value!r}")
+    return value
