@@ -253,13 +253,7 @@ class GroupPartitions:
                 continue  # read only by marts fingerprinted on their own rows (every_entity)
             entity = "entity_code" if by_entity[mart] else "null"
             day = "as_of_date" if by_date[mart] else "null"
-            fingerprints[mart] = {
-                (code, partition): fingerprint
-                for code, partition, fingerprint in connection.execute(
-                    f"select {entity}, {day}, count(*) || ':' || sum(hash(m)) "
-                    f"from grp.marts.{mart} as m group by all"
-                ).fetchall()
-            }
+            fingerprints[mart] = _fingerprints(connection, f"grp.marts.{mart}", entity, day, "m")
         derived = {}
         for mart, spec in ENTITY_MARTS.items():
             if spec.every_entity is None:
@@ -270,13 +264,7 @@ class GroupPartitions:
             own = [name for name in selected if name != "entity_code"]
             row = "struct_pack(" + ", ".join(f'"{name}" := m."{name}"' for name in own) + ")"
             day = "m.as_of_date" if "as_of_date" in own else "null"
-            derived[mart] = {
-                (code, partition): fingerprint
-                for code, partition, fingerprint in connection.execute(
-                    f"select m.entity_code, {day}, count(*) || ':' || sum(hash({row})) "
-                    f"from ({spec.every_entity}) as m group by all"
-                ).fetchall()
-            }
+            derived[mart] = _fingerprints(connection, f"({spec.every_entity})", "m.entity_code", day, row)
         return cls(shapes, by_date, by_entity, fingerprints, derived)
 
     def shape(self, mart: str) -> str:
@@ -304,6 +292,18 @@ class GroupPartitions:
             for (code, partition), print_ in self.fingerprints[source].items()
             if code == entity_code
         }
+
+
+def _fingerprints(
+    connection: Any, rows: str, entity: str, day: str, row: str
+) -> dict[tuple[str | None, Partition], str]:
+    """Each (entity, as-of date) partition of ``rows`` (aliased ``m``): its count and sum of ``row`` hashes."""
+    return {
+        (code, partition): fingerprint
+        for code, partition, fingerprint in connection.execute(
+            f"select {entity}, {day}, count(*) || ':' || sum(hash({row})) from {rows} as m group by all"
+        ).fetchall()
+    }
 
 
 def _write_one(
