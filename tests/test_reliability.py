@@ -23,9 +23,10 @@ import pytest
 
 from conftest import DAY1, DAY2, REPO, fx_drop, good_drop, receivables, write_drop
 from receivables.errors import RegistryError
-from receivables.landing import OK, QUARANTINED, land
+from receivables.landing import OK, QUARANTINED
 from receivables.registry import load_registry
 from receivables.sql import write_result
+from test_isolation import land_night
 from test_landing import write_good_night
 
 
@@ -138,8 +139,8 @@ def test_a_registration_id_with_another_character_lands_with_a_warning(
     german["debtors"][1]["parent_registration_id"] = "552 100 554_00013"
     write_drop(landing, "FR01", DAY1, french, manifest=True)
     write_drop(landing, "DE01", DAY1, german, manifest=True)
-    outcomes = land(load_registry(registry_file), landing, DAY1, warehouse)
-    assert {o.status for o in outcomes} == {OK}
+    outcomes = land_night(registry_file, landing, warehouse, DAY1)
+    assert {o.status for o in outcomes.values()} == {OK}
     assert query(
         "select entity_code, file_name, row_number, column_name, rule, found from raw.landing_warnings "
         "order by all"
@@ -164,7 +165,7 @@ def test_a_rate_of_a_million_units_per_eur_is_an_error_naming_its_row(registry_f
     rates["fx_rates"].append({"rate_date": DAY1, "currency": "PLN", "units_per_eur": "4315048"})
     write_drop(landing, "_group", DAY1, rates)
     write_drop(landing, "FR01", DAY1, good_drop("FR01"))
-    outcomes = {o.entity_code: o for o in land(load_registry(registry_file), landing, DAY1, warehouse)}
+    outcomes = land_night(registry_file, landing, warehouse, DAY1)
     assert outcomes["FR01"].status == OK
     reason = json.loads((landing / "_quarantine" / "_group" / DAY1.isoformat() / "reason.json").read_text())
     [failure] = reason["failures"]
@@ -202,7 +203,7 @@ def test_a_rate_of_a_million_landed_before_the_bound_no_longer_stops_the_build(
             )
         )
     write_drop(landing, "FR01", DAY1, drop)
-    outcomes = {o.entity_code: o.status for o in land(load_registry(registry_file), landing, DAY1, warehouse)}
+    outcomes = {code: o.status for code, o in land_night(registry_file, landing, warehouse, DAY1).items()}
     assert outcomes["FR01"] == outcomes["GROUP"] == OK
     with duckdb.connect(str(warehouse)) as connection:  # PLN 4315048, as an earlier version landed it
         connection.execute("update raw.fx_rates set units_per_eur = 4315048 where currency = 'PLN'")
@@ -241,7 +242,7 @@ def test_a_full_disk_is_named_in_one_line_with_its_path(small_disk, leave_mb, re
     landing, warehouse = small_disk / "landing", small_disk / "warehouse.duckdb"
     write_drop(landing, "_group", DAY1, fx_drop())
     write_drop(landing, "FR01", DAY1, good_drop("FR01"))
-    land(load_registry(registry_file), landing, DAY1, warehouse)
+    land_night(registry_file, landing, warehouse, DAY1)
     fill(small_disk, warehouse.stat().st_size + leave_mb * 2**20)
     result = receivables("build", "--warehouse", str(warehouse), "--as-of", DAY1.isoformat())
     assert result.returncode == 2
@@ -259,7 +260,7 @@ def test_a_second_writer_waits_then_stops_naming_the_first(registry_file, landin
     from receivables.warehouse import writer_lock
 
     write_drop(landing, "_group", DAY1, fx_drop())
-    land(load_registry(registry_file), landing, DAY1, warehouse)
+    land_night(registry_file, landing, warehouse, DAY1)
     building = warehouse.with_name(warehouse.name + ".building")
     building.write_bytes(b"the first writer's build copy")
     monkeypatch.setenv("RECEIVABLES_WRITER_WAIT", "1")
@@ -312,7 +313,7 @@ def test_a_control_character_lands_as_a_space_with_a_warning(registry_file, land
     drop = good_drop("DE01")
     drop["debtors"][1]["name"] = "Müller\x0cBau\x00GmbH"
     write_drop(landing, "DE01", DAY1, drop, manifest=True)
-    outcomes = {o.entity_code: o.status for o in land(load_registry(registry_file), landing, DAY1, warehouse)}
+    outcomes = {code: o.status for code, o in land_night(registry_file, landing, warehouse, DAY1).items()}
     assert set(outcomes.values()) == {OK}
     assert query("select name from raw.debtors where entity_code = 'DE01' and debtor_id = 'C002'") == [
         ("Müller Bau GmbH",)
@@ -347,7 +348,7 @@ def test_an_absurd_rate_is_held_back_named_and_the_previous_one_serves(
             row["units_per_eur"] = "0.000001"
     write_drop(landing, "_group", DAY1, rates)
     write_drop(landing, "GB01", DAY1, good_drop("GB01", "GBP"))
-    land(load_registry(registry_file), landing, DAY1, warehouse)
+    land_night(registry_file, landing, warehouse, DAY1)
     receivables("build", "--warehouse", str(warehouse), "--as-of", DAY1.isoformat(), check=True)
     # every GB01 item at 27/02's rate, within the 7 days: F-1 734.56, F-2 999.99, A-1 -100, cash -200 GBP
     expected = sum(
@@ -381,14 +382,14 @@ def test_an_entity_that_must_send_a_manifest_is_quarantined_without_one(registry
     assert registry.entity("DE01").require_manifest and not registry.entity("FR01").require_manifest
     assert "require_manifest: true" in registry.to_yaml()
     write_good_night(landing, manifest=False)
-    outcomes = {o.entity_code: o for o in land(registry, landing, DAY1, warehouse)}
+    outcomes = land_night(registry_file, landing, warehouse, DAY1)
     assert outcomes["DE01"].status == QUARANTINED and outcomes["FR01"].status == OK
     [failure] = json.loads((landing / "_quarantine" / "DE01" / DAY1.isoformat() / "reason.json").read_text())[
         "failures"
     ]
     assert (failure["file"], failure["rule"]) == ("_manifest.json", "manifest_required")
     write_good_night(landing, day=DAY2)  # with manifests: it lands
-    outcomes = {o.entity_code: o for o in land(registry, landing, DAY2, warehouse)}
+    outcomes = land_night(registry_file, landing, warehouse, DAY2)
     assert outcomes["DE01"].status == OK
 
 

@@ -205,9 +205,8 @@ def build(
     from receivables.warehouse import connect, ensure_raw_schema, writer_lock
 
     with writer_lock(warehouse, f"build {as_of}" + (f" to {last}" if last != as_of else "")):
-        with connect(
-            warehouse
-        ) as connection:  # a warehouse landed by an earlier version gains any new raw table
+        # a warehouse landed by an earlier version gains any new raw table
+        with connect(warehouse) as connection:
             ensure_raw_schema(connection)
             connection.execute("checkpoint")
         if len(runs) > 1:

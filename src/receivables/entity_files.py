@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from receivables.errors import ReceivablesError
+from receivables.registry import is_entity_code
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,6 @@ ENTITY_MARTS: dict[str, EntityMart] = {
         _SIGNALS.format(first="exposure.entity_code, ", entity="").format(dates="true"),
     ),
 }
-OWN_ROW_SOURCES = {spec.sources[0] for spec in ENTITY_MARTS.values() if spec.every_entity is None}
 REFERENCE_SCHEMA = "reference"
 
 
@@ -99,16 +99,14 @@ def entity_file(serving: Path, entity_code: str) -> Path:
 
 def published_entity_file(serving: Path, entity_code: str) -> Path:
     """The published file of the entity a user names: a registry code, never a path (``sql --entity``)."""
-    from receivables.registry import ENTITY_CODE, RESERVED_CODES
-
-    if not ENTITY_CODE.match(entity_code) or entity_code in RESERVED_CODES:
+    if not is_entity_code(entity_code):
         raise ReceivablesError(
             f"--entity {entity_code!r}: not an entity code (2-16 upper-case letters and digits, "
             "as in the entity registry)"
         )
     path = entity_file(serving, entity_code)
     if not path.is_file():
-        published = sorted(p.stem for p in path.parent.glob("*.duckdb") if ENTITY_CODE.match(p.stem))
+        published = sorted(p.stem for p in path.parent.glob("*.duckdb") if is_entity_code(p.stem))
         raise ReceivablesError(
             f"no published file for entity {entity_code!r} (published: {', '.join(published) or 'none'})"
         )
@@ -225,18 +223,21 @@ Partition = date | None  # an as-of date, or None: the whole mart (a mart withou
 
 @dataclass
 class GroupPartitions:
-    """The group file's marts as partitions: their shape, and each (entity, as-of date)'s fingerprint."""
+    """The group file's marts: their shape, and each entity file mart's fingerprint per (entity, as-of date)."""
 
-    shapes: dict[str, str]
-    by_date: dict[str, bool]
-    by_entity: dict[str, bool]
-    fingerprints: dict[str, dict[tuple[str | None, Partition], str]]  # of each source mart
-    derived: dict[str, dict[tuple[str | None, Partition], str]]  # of each entity mart with every_entity
+    shapes: dict[str, str]  # of each source mart
+    fingerprints: dict[str, dict[tuple[str | None, Partition], str]]  # of each entity file mart
 
     @classmethod
     def read(cls, connection: Any) -> GroupPartitions:
-        """One pass over each source mart of the group file (the publish's only full scans)."""
-        shapes, by_date, by_entity, fingerprints = {}, {}, {}, {}
+        """One pass over each mart an entity file's mart is fingerprinted on (the publish's only full scans).
+
+        A mart of the entity's own rows of one group mart is fingerprinted on
+        that group mart (a row hashes the same wherever it is read); one with
+        ``every_entity`` on that select, each row without its entity code.
+        """
+        shapes: dict[str, str] = {}
+        dated: dict[str, bool] = {}
         for mart in sorted({source for spec in ENTITY_MARTS.values() for source in spec.sources}):
             columns = connection.execute(
                 "select column_name, data_type from duckdb_columns() "
@@ -245,18 +246,14 @@ class GroupPartitions:
             ).fetchall()
             if not columns:
                 raise ReceivablesError(f"{mart}: not in the published warehouse; build it before publishing")
-            names = {name for name, _ in columns}
             shapes[mart] = ",".join(f"{name} {kind}" for name, kind in columns)
-            by_date[mart] = "as_of_date" in names
-            by_entity[mart] = "entity_code" in names
-            if mart not in OWN_ROW_SOURCES:
-                continue  # read only by marts fingerprinted on their own rows (every_entity)
-            entity = "entity_code" if by_entity[mart] else "null"
-            day = "as_of_date" if by_date[mart] else "null"
-            fingerprints[mart] = _fingerprints(connection, f"grp.marts.{mart}", entity, day, "m")
-        derived = {}
+            dated[mart] = "as_of_date" in {name for name, _ in columns}
+        fingerprints = {}
         for mart, spec in ENTITY_MARTS.items():
             if spec.every_entity is None:
+                [source] = spec.sources
+                day = "as_of_date" if dated[source] else "null"
+                fingerprints[mart] = _fingerprints(connection, f"grp.marts.{source}", "entity_code", day, "m")
                 continue
             selected = [
                 column[0] for column in connection.execute(f"{spec.every_entity} limit 0").description
@@ -264,8 +261,10 @@ class GroupPartitions:
             own = [name for name in selected if name != "entity_code"]
             row = "struct_pack(" + ", ".join(f'"{name}" := m."{name}"' for name in own) + ")"
             day = "m.as_of_date" if "as_of_date" in own else "null"
-            derived[mart] = _fingerprints(connection, f"({spec.every_entity})", "m.entity_code", day, row)
-        return cls(shapes, by_date, by_entity, fingerprints, derived)
+            fingerprints[mart] = _fingerprints(
+                connection, f"({spec.every_entity})", "m.entity_code", day, row
+            )
+        return cls(shapes, fingerprints)
 
     def shape(self, mart: str) -> str:
         spec = ENTITY_MARTS[mart]
@@ -279,17 +278,9 @@ class GroupPartitions:
         recorded in the file can be computed again from the file's own rows
         and tells nothing of any other entity's (tests/test_entity_files.py).
         """
-        spec = ENTITY_MARTS[mart]
-        if spec.every_entity is not None:
-            return {
-                partition: print_
-                for (code, partition), print_ in self.derived[mart].items()
-                if code == entity_code
-            }
-        [source] = spec.sources
         return {
-            partition: print_
-            for (code, partition), print_ in self.fingerprints[source].items()
+            partition: fingerprint
+            for (code, partition), fingerprint in self.fingerprints[mart].items()
             if code == entity_code
         }
 

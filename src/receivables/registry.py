@@ -156,7 +156,7 @@ def load_registry(path: Path) -> Registry:
         if missing:
             raise RegistryError(f"{where}: missing {', '.join(missing)}")
         code = str(raw["code"])
-        if not ENTITY_CODE.match(code) or code in RESERVED_CODES:
+        if not is_entity_code(code):
             raise RegistryError(
                 f"{where}: entity code {code!r} must be 2-16 upper-case letters and digits, "
                 f"starting with a letter, and not {', '.join(sorted(RESERVED_CODES))}"
@@ -190,3 +190,8 @@ def _flag(raw: dict[str, Any], key: str, where: str) -> bool:
     if not isinstance(value, bool):
         raise RegistryError(f"{where}: {key} must be true or false, found {value!r}")
     return value
+
+
+def is_entity_code(code: str) -> bool:
+    """2-16 upper-case letters and digits, starting with a letter, and not a reserved code."""
+    return bool(ENTITY_CODE.match(code)) and code not in RESERVED_CODES

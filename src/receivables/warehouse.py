@@ -7,10 +7,13 @@ in parallel (validation) only open the file read-only.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ import pandas as pd
 from receivables.contract import ALL_EXTRACTS, CONTROL_CHARACTERS, MONEY_SQL, ColumnType, Extract
 from receivables.errors import ReceivablesError
 from receivables.registry import CsvDialect
+from receivables.settings import settings
 
 RAW_SCHEMA = "raw"
 GROUP_ENTITY = "GROUP"  # entity_code of group-level extracts (fx_rates) and group figures
@@ -263,12 +267,6 @@ _held: dict[Path, tuple[Any, int]] = {}  # this process's locks: reentrant (a bu
 @contextmanager
 def writer_lock(warehouse: Path, what: str) -> Iterator[None]:
     """Hold the warehouse's writer lock while the block writes; ``what`` says who holds it."""
-    import fcntl
-    import time
-    from datetime import datetime
-
-    from receivables.settings import settings
-
     key = Path(warehouse).resolve()
     if key in _held:
         handle, depth = _held[key]
