@@ -21,13 +21,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import DAY1, DAY2, REPO, fx_drop, good_drop, receivables, write_drop
+from conftest import DAY1, DAY2, DAY3, REPO, fx_drop, good_drop, quiet_drop, receivables, write_drop
 from receivables.errors import RegistryError
 from receivables.landing import OK, QUARANTINED
 from receivables.registry import load_registry
 from receivables.sql import write_result
-from test_isolation import land_night
-from test_landing import write_good_night
+from test_isolation import build_night, land_night
+from test_landing import raw_snapshot, write_good_night
 
 
 def served(tmp_path: Path, *entities: str) -> Path:
@@ -405,3 +405,135 @@ def test_require_manifest_is_true_or_false(registry_file):
         RegistryError, match=r"entities\[2\] \(DE01\): require_manifest must be true or false"
     ):
         load_registry(registry_file)
+
+
+# 2. An entity removed from entities.yml (sold, merged) stopped the whole group's nights: a
+#    relationships test on intercompany debtors, or the raw-to-marts reconciliation, failed on rows no
+#    drop of the night owned.
+@pytest.mark.dbt
+def test_a_retired_entity_keeps_its_history_and_the_nights_go_on(registry_file, landing, warehouse, query):
+    write_good_night(landing)
+    fr01 = good_drop("FR01")
+    fr01["debtors"].append(
+        {"debtor_id": "IC1", "name": "Beispiel Handel GmbH", "country": "DE", "intercompany_entity": "DE01"}
+    )
+    fr01["invoices"].append(
+        {"document_id": "F-IC", "document_type": "invoice", "debtor_id": "IC1", "issue_date": date(2026, 2, 2),
+         "due_date": date(2026, 3, 4), "currency": "EUR", "amount": "700.00"}
+    )  # fmt: skip
+    write_drop(landing, "FR01", DAY1, fr01, manifest=True)
+    build_night(registry_file, landing, warehouse, DAY1)
+    raw_before = {e: raw_snapshot(query, e) for e in ("DE01", "US01")}
+
+    # DE01 is sold on DAY2 and declared so, but drops once more; US01 is taken out of the registry
+    text = registry_file.read_text(encoding="utf-8")
+    us01 = text[text.index("  - code: US01\n") : text.index("  - code: GB01\n")]
+    registry_file.write_text(
+        text.replace(us01, "").replace("  - code: DE01\n", f"  - code: DE01\n    retired_on: {DAY2}\n"),
+        encoding="utf-8",
+    )
+    write_drop(landing, "FR01", DAY2, quiet_drop())
+    write_drop(landing, "DE01", DAY2, quiet_drop())
+    result = receivables(
+        "run", "--entities", str(registry_file), "--landing", str(landing), "--warehouse", str(warehouse),
+        "--as-of", DAY2.isoformat(),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (
+        f"entity US01 is no longer in {registry_file}: kept in the warehouse with its history, retired on {DAY2}"
+        in (result.stderr)
+    )
+
+    assert query("select entity_code, retired_on from raw.entities order by 1") == [
+        ("DE01", DAY2), ("FR01", None), ("GB01", None), ("US01", DAY2),
+    ]  # fmt: skip
+    assert {e: raw_snapshot(query, e) for e in ("DE01", "US01")} == raw_before  # the history is kept
+    freshness = dict(
+        (code, (status, reason))
+        for code, status, reason in query(
+            "select entity_code, status, reason from marts.mart_freshness where as_of_date = ?", DAY2
+        )
+    )
+    assert freshness["US01"] == ("retired", "left the group on 2026-03-03 (registry retired_on)")
+    assert freshness["DE01"][0] == QUARANTINED and "retired_on" in freshness["DE01"][1]
+    [failure] = json.loads((landing / "_quarantine" / "DE01" / DAY2.isoformat() / "reason.json").read_text())[
+        "failures"
+    ]
+    assert failure["rule"] == "entity_retired" and "retires DE01 on 2026-03-03" in failure["message"]
+
+    # from its retirement an entity's open items, DSO and forecast leave the figures; before, they stay
+    for mart in ("fct_open_items", "mart_aging", "mart_cash_forecast"):
+        assert query(
+            f"select distinct entity_code from marts.{mart} where as_of_date = ? and entity_code in "
+            "('DE01', 'US01', 'FR01') order by 1",
+            DAY2,
+        ) == [("FR01",)], mart
+    assert query(
+        "select entity_code, status from marts.mart_freshness where as_of_date = ? and entity_code in "
+        "('DE01', 'US01') order by 1",
+        DAY1,
+    ) == [("DE01", OK), ("US01", OK)]  # what was is kept
+    [(group_encours,)] = query(
+        "select sum(open_amount_eur) from marts.fct_open_items where as_of_date = ? and not is_intercompany",
+        DAY2,
+    )
+    [(in_group_encours,)] = query(
+        "select sum(open_amount_eur) from marts.fct_open_items where as_of_date = ? and not is_intercompany "
+        "and entity_code in ('FR01', 'GB01')",
+        DAY2,
+    )
+    assert group_encours == in_group_encours
+    # FR01's debtor naming DE01 as a group company is a warning, listed while it holds
+    assert query(
+        "select entity_code, severity, document_key, detail from marts.mart_data_issues "
+        "where kind = 'intercompany_entity_retired' and as_of_date = ?",
+        DAY2,
+    ) == [
+        ("FR01", "warning", "IC1",
+         "Débiteur IC1 (Beispiel Handel GmbH) déclaré intragroupe (DE01), entité sortie du groupe le 03/03/2026 : "
+         "son encours reste hors des totaux externes tant que debtors.csv le déclare intragroupe"),
+    ]  # fmt: skip
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        (
+            "tomorrow",
+            r"entities\[2\] \(DE01\): retired_on must be a date written YYYY-MM-DD, found 'tomorrow'",
+        ),
+        ("2026-03-03T10:00:00", r"entities\[2\] \(DE01\): retired_on must be a date written YYYY-MM-DD"),
+        ("20260303", r"entities\[2\] \(DE01\): retired_on must be a date written YYYY-MM-DD, found 20260303"),
+        ("2026-02-30", r"entities.yml: not a calendar date: day is out of range for month"),
+    ],
+)
+def test_retired_on_is_a_date(registry_file, value, error):
+    registry_file.write_text(
+        registry_file.read_text(encoding="utf-8").replace(
+            "  - code: DE01\n", f"  - code: DE01\n    retired_on: {value}\n", 1
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(RegistryError, match=error):
+        load_registry(registry_file)
+
+
+@pytest.mark.unit
+def test_a_retired_entity_lands_until_the_day_before_and_its_later_drops_are_seen(registry_file, landing):
+    from receivables.landing import night_codes
+
+    registry_file.write_text(
+        registry_file.read_text(encoding="utf-8").replace(
+            "  - code: DE01\n", f"  - code: DE01\n    retired_on: {DAY2}\n", 1
+        ),
+        encoding="utf-8",
+    )
+    registry = load_registry(registry_file)
+    assert registry.entity("DE01").retired_on == DAY2
+    assert f"retired_on: {DAY2}" in registry.to_yaml()
+    assert load_registry(registry_file).entity("DE01") == registry.entity("DE01")
+    assert night_codes(registry, landing, DAY1) == ["FR01", "DE01", "US01", "GB01"]
+    assert night_codes(registry, landing, DAY2) == ["FR01", "US01", "GB01"]
+    write_drop(landing, "DE01", DAY3, quiet_drop())
+    assert night_codes(registry, landing, DAY3) == ["FR01", "DE01", "US01", "GB01"]  # to be quarantined

@@ -262,6 +262,18 @@ def validate_drops(
             read = DropRead(failures=[failure])
         else:
             read = _read_safely(folder, extracts, dialect, code)
+            retired_on = registry.entity(entity_code).retired_on if entity_code else None
+            if retired_on is not None and day >= retired_on:
+                read.failures.append(
+                    Failure(
+                        code,
+                        folder.name,
+                        "entity_retired",
+                        f"the registry retires {code} on {retired_on.isoformat()} (retired_on): its drops "
+                        "of that date and after no longer land",
+                        found=day.isoformat(),
+                    )
+                )
             if (
                 entity_code
                 and registry.entity(entity_code).require_manifest
@@ -564,6 +576,19 @@ def batches(sizes: list[int], parts: int, limit: int = BATCH_BYTES) -> list[list
     return list(runs.values())
 
 
+def night_codes(registry: Registry, landing: Path, day: date) -> list[str]:
+    """The entities a night lands: every entity not retired on ``day``, and a retired one that dropped
+    anyway (its drop is quarantined with the reason, never left unseen in the landing area)."""
+    active = registry.landing_codes(day)
+    return [
+        code
+        for code in registry.codes
+        if code in active
+        or paths.drop_dir(landing, code, day).exists()
+        or paths.drop_dir(landing, code, day).is_symlink()
+    ]
+
+
 def drop_bytes(landing: Path, entity_code: str | None, day: date) -> int:
     folder = paths.drop_dir(landing, entity_code, day)
     if not folder.is_dir() or first_link(folder.parent, folder) is not None:
@@ -586,7 +611,7 @@ def land(
     core. The workers are forked after GX is imported and its context built,
     so they do neither again (importing GX takes seconds).
     """
-    codes: list[str | None] = [None, *registry.codes]
+    codes: list[str | None] = [None, *night_codes(registry, landing, day)]
     workers = workers or os.cpu_count() or 1
     runs = batches([drop_bytes(landing, code, day) for code in codes], workers)
     jobs = [(registry, [codes[index] for index in run], landing, day, warehouse) for run in runs]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,7 +56,13 @@ def load_outcomes(warehouse: Path, outcomes: list[DropOutcome], registry: Regist
                 for statement in upsert_sql(extract, "staged"):
                     connection.execute(statement)
                 log.debug("upserted %d drops into %s", len(parquets), raw_table(extract))
-            record_entities(connection, [(e.code, e.name, e.country, e.currency) for e in registry.entities])
+            night = min((date.fromisoformat(o.extract_date) for o in outcomes), default=date.today())
+            for code in record_entities(connection, registry, night):
+                log.warning(
+                    "entity %s is no longer in %s: kept in the warehouse with its history, retired on %s "
+                    "(declare retired_on: in the registry to date it; docs/operations.md)",
+                    code, registry.source, night,
+                )  # fmt: skip
             record_landing(
                 connection,
                 [

@@ -41,11 +41,11 @@ def drop_batches(as_of: date) -> list[list[str]]:
     Expectations is imported and each suite run once per batch, not once per
     entity; each drop is still judged, staged or quarantined alone.
     """
-    from receivables.landing import batches, drop_bytes
+    from receivables.landing import batches, drop_bytes, night_codes
     from receivables.registry import load_registry
 
     config = settings()
-    codes = [GROUP_DROP, *load_registry(config.entities).codes]
+    codes = [GROUP_DROP, *night_codes(load_registry(config.entities), config.landing, as_of)]
     sizes = [drop_bytes(config.landing, None if code == GROUP_DROP else code, as_of) for code in codes]
     return [[codes[index] for index in run] for run in batches(sizes, validation_slots())]
 
@@ -231,7 +231,7 @@ def freshness(as_of: date) -> list[dict[str, Any]]:
     with open_published(settings().serving) as connection:
         rows = connection.execute(
             "select entity_code, status, reason, last_good_extract_date from marts.mart_freshness "
-            "where as_of_date = ? and status <> 'ok' order by entity_code",
+            "where as_of_date = ? and status in ('stale', 'quarantined') order by entity_code",
             [as_of],
         ).fetchall()
     return [

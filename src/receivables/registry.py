@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,12 @@ class Entity:
     # its drops must carry _manifest.json (control totals): one without is quarantined (issue 33: a file
     # cut exactly at a line end, with no manifest to count its rows, landed as if complete)
     require_manifest: bool = False
+    # the day it left the group (sold, merged): from that as-of date its open items leave the group's
+    # figures and its drops no longer land; its history stays (docs/operations.md, "Retiring an entity")
+    retired_on: date | None = None
+
+    def is_retired(self, day: date) -> bool:
+        return self.retired_on is not None and day >= self.retired_on
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,10 @@ class Registry:
     @property
     def codes(self) -> tuple[str, ...]:
         return tuple(entity.code for entity in self.entities)
+
+    def landing_codes(self, day: date) -> tuple[str, ...]:
+        """The entities whose drops of ``day`` land: those not retired on that day."""
+        return tuple(entity.code for entity in self.entities if not entity.is_retired(day))
 
     def entity(self, code: str) -> Entity:
         for entity in self.entities:
@@ -96,6 +106,7 @@ class Registry:
                     "csv": dialect(e.csv),
                 }
                 | ({"require_manifest": True} if e.require_manifest else {})
+                | ({"retired_on": e.retired_on} if e.retired_on else {})
                 for e in self.entities
             ],
         }
@@ -142,6 +153,8 @@ def load_registry(path: Path) -> Registry:
         raise RegistryError(f"{path}: entity registry not found") from exc
     except yaml.YAMLError as exc:
         raise RegistryError(f"{path}: not valid YAML: {exc}") from exc
+    except ValueError as exc:  # a date-like value that is no date (2026-02-30): YAML's reader raises this
+        raise RegistryError(f"{path}: not a calendar date: {exc}") from exc
     if not isinstance(document, dict) or not isinstance(document.get("entities"), list):
         raise RegistryError(f"{path}: expected a mapping with an 'entities' list")
     group_currency = str(document.get("group_currency", "EUR"))
@@ -169,6 +182,7 @@ def load_registry(path: Path) -> Registry:
                 currency=str(raw["currency"]),
                 csv=_dialect(raw.get("csv"), f"{where} ({code})"),
                 require_manifest=_flag(raw, "require_manifest", f"{where} ({code})"),
+                retired_on=_day(raw, "retired_on", f"{where} ({code})"),
             )
         )
     codes = [entity.code for entity in entities]
@@ -190,6 +204,18 @@ def _flag(raw: dict[str, Any], key: str, where: str) -> bool:
     if not isinstance(value, bool):
         raise RegistryError(f"{where}: {key} must be true or false, found {value!r}")
     return value
+
+
+def _day(raw: dict[str, Any], key: str, where: str) -> date | None:
+    value = raw.get(key)
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise RegistryError(f"{where}: {key} must be a date written YYYY-MM-DD, found {value!r}")
 
 
 def is_entity_code(code: str) -> bool:

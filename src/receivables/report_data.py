@@ -86,7 +86,15 @@ SIGNAL_LABELS = {
     "long_dispute": "Litige ouvert depuis longtemps",
 }
 
-FRESHNESS_LABELS = {"ok": "à jour", "stale": "non reçu", "quarantined": "en quarantaine"}
+FRESHNESS_LABELS = {
+    "ok": "à jour",
+    "stale": "non reçu",
+    "quarantined": "en quarantaine",
+    "retired": "sortie du groupe",
+}
+LATE_LABELS = frozenset(
+    {FRESHNESS_LABELS["stale"], FRESHNESS_LABELS["quarantined"]}
+)  # a retired entity is not late
 ISSUE_LABELS = {
     "date_order": "Échéance avant la date de facture",
     "after_extract_date": "Facture datée après l'extrait",
@@ -99,6 +107,7 @@ ISSUE_LABELS = {
     "fx_rate_held_back": "Cours de change écarté : trop loin des précédents",
     "missing_fx_rate": "Cours de change manquant : exclu des totaux en EUR",
     "dso_missing_fx_rate": "DSO inconnu faute de cours de change",
+    "intercompany_entity_retired": "Débiteur intragroupe d'une entité sortie du groupe",
 }
 SEVERITY_LABELS = {"warning": "avertissement (chargé)", "error": "chiffre manquant"}
 DUNNING_LABELS = {
@@ -600,6 +609,6 @@ def _headline(
         ]
     lines += [
         ("Signaux faibles", len(signals.rows), "count"),
-        ("Entités non à jour", sum(1 for row in freshness_rows if row[1] != FRESHNESS_LABELS["ok"]), "count"),
+        ("Entités non à jour", sum(1 for row in freshness_rows if row[1] in LATE_LABELS), "count"),
     ]
     return lines

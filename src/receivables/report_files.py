@@ -17,7 +17,16 @@ from typing import Any
 
 from receivables.contract import CONTROL_CHARACTERS
 from receivables.report_changes import CHANGES, NEW_SIGNALS, RISERS
-from receivables.report_data import BY_ROW, FORECAST, FRESHNESS_LABELS, PERIOD_LABELS, Column, Report, Table
+from receivables.report_data import (
+    BY_ROW,
+    FORECAST,
+    FRESHNESS_LABELS,
+    LATE_LABELS,
+    PERIOD_LABELS,
+    Column,
+    Report,
+    Table,
+)
 
 EXCEL_FORMATS = {
     "amount": "#,##0.00",
@@ -268,11 +277,12 @@ def _summary_page(report: Report) -> Any:
     y -= step * 1.6
     # freshness: the entities not up to date by name, the others counted (a group of 40 fills no page)
     freshness = report.table("Fraîcheur")
-    late = [row for row in freshness.rows if row[1] != FRESHNESS_LABELS["ok"]]
+    late = [row for row in freshness.rows if row[1] in LATE_LABELS]
+    in_group = [row for row in freshness.rows if row[1] != FRESHNESS_LABELS["retired"]]
     figure.text(
         0.06,
         y,
-        f"Fraîcheur des extraits : {len(freshness.rows) - len(late)} entité(s) à jour sur {len(freshness.rows)}",
+        f"Fraîcheur des extraits : {len(in_group) - len(late)} entité(s) à jour sur {len(in_group)}",
         weight="bold",
     )
     for row in late[:LISTED_ON_SUMMARY]:

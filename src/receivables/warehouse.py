@@ -13,7 +13,7 @@ import shutil
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ import pandas as pd
 
 from receivables.contract import ALL_EXTRACTS, CONTROL_CHARACTERS, MONEY_SQL, ColumnType, Extract
 from receivables.errors import ReceivablesError
-from receivables.registry import CsvDialect
+from receivables.registry import CsvDialect, Registry
 from receivables.settings import settings
 
 RAW_SCHEMA = "raw"
@@ -74,6 +74,8 @@ create table if not exists {RAW_SCHEMA}.entities (
     currency varchar not null
 )
 """
+# the day an entity left the group (docs/operations.md, "Retiring an entity"); added to earlier warehouses
+ENTITIES_RETIRED_ON = f"alter table {RAW_SCHEMA}.entities add column if not exists retired_on date"
 
 
 # A settlement line re-sent against another document (or none) leaves its former
@@ -163,6 +165,7 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(LANDING_LOG_DDL)
     connection.execute(LANDING_LOG_LOAD_ID)
     connection.execute(ENTITIES_DDL)
+    connection.execute(ENTITIES_RETIRED_ON)
     connection.execute(LINE_MOVES_DDL)
     connection.execute(DEBTOR_CHANGES_DDL)
     connection.execute(LANDING_WARNINGS_DDL)
@@ -500,7 +503,27 @@ def record_warnings(
         )
 
 
-def record_entities(connection: duckdb.DuckDBPyConnection, rows: Iterable[tuple[str, str, str, str]]) -> None:
-    """The registry in force: entity codes, names and functional currencies for the build."""
+def record_entities(connection: duckdb.DuckDBPyConnection, registry: Registry, night: date) -> list[str]:
+    """The registry in force, and every entity it no longer lists: codes, names, currencies, retired_on.
+
+    An entity taken out of the registry while the warehouse holds its rows
+    is kept, retired on ``night`` unless already retired (its history must
+    still resolve: intercompany debtors naming it, the raw layer the marts
+    reconcile with). Returns the codes retired so, for the run to say.
+    """
+    listed = {e.code for e in registry.entities}
+    kept = connection.execute(
+        f"select entity_code, entity_name, country, currency, retired_on from {RAW_SCHEMA}.entities "
+        "order by entity_code"
+    ).fetchall()
+    dropped = [row for row in kept if row[0] not in listed]
     connection.execute(f"delete from {RAW_SCHEMA}.entities")
-    connection.executemany(f"insert into {RAW_SCHEMA}.entities values (?, ?, ?, ?)", list(rows))
+    connection.executemany(
+        f"insert into {RAW_SCHEMA}.entities values (?, ?, ?, ?, ?)",
+        [[e.code, e.name, e.country, e.currency, e.retired_on] for e in registry.entities]
+        + [
+            [code, name, country, currency, retired_on or night]
+            for code, name, country, currency, retired_on in dropped
+        ],
+    )
+    return [row[0] for row in dropped if row[4] is None]

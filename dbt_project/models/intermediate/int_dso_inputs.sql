@@ -76,6 +76,7 @@ balances_at_month_end_rates as (
         on balances.month_end = months_back.sales_month_end
     inner join entities
         on entities.entity_code = balances.entity_code
+        and {{ entity_in_group('entities', 'months_back.month_end') }}
     {{ join_conversion_rates('months_back.month_end', 'balances.currency', 'entities.functional_currency') }}
 
 ),

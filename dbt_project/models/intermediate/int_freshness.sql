@@ -1,7 +1,7 @@
 {#
   Per entity (and GROUP for the group's FX rates) and as-of date (SPEC
   section 10): the status of that night's drop, or stale when it never
-  landed, and the last extract date that landed well; at this run's as-of
+  landed (retired from the entity's registry retired_on date), and the last extract date that landed well; at this run's as-of
   dates, kept date by date by mart_freshness.
 #}
 with
@@ -14,9 +14,9 @@ as_of_dates as (
 
 entities as (
 
-    select entity_code from {{ ref('stg_raw__entities') }}
+    select entity_code, retired_on from {{ ref('stg_raw__entities') }}
     union all
-    select 'GROUP' as entity_code
+    select 'GROUP' as entity_code, cast(null as date) as retired_on
 
 ),
 
@@ -31,6 +31,7 @@ entity_dates as (
     select
         as_of_dates.as_of_date,
         entities.entity_code,
+        entities.retired_on,
     from as_of_dates
     cross join entities
 
@@ -41,8 +42,17 @@ freshness as (
     select
         entity_dates.as_of_date,
         entity_dates.entity_code,
-        coalesce(tonight.landing_status, 'stale') as status,
-        case when tonight.entity_code is null then 'no landing recorded for this date' else tonight.reason end as reason,
+        -- a retired entity sends nothing and is not late; a drop it sends anyway is quarantined, and says so
+        coalesce(
+            tonight.landing_status,
+            case when not {{ entity_in_group('entity_dates', 'entity_dates.as_of_date') }} then 'retired' else 'stale' end
+        ) as status,
+        case
+            when tonight.entity_code is not null then tonight.reason
+            when not {{ entity_in_group('entity_dates', 'entity_dates.as_of_date') }}
+                then 'left the group on ' || strftime(entity_dates.retired_on, '%Y-%m-%d') || ' (registry retired_on)'
+            else 'no landing recorded for this date'
+        end as reason,
         coalesce(tonight.rows_landed, 0) as rows_landed,
         (
             select max(good.extract_date)

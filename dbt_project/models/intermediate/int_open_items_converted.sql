@@ -39,6 +39,7 @@ open_items_joined_to_fx_rates as (
     from open_items
     inner join entities
         on entities.entity_code = open_items.entity_code
+        and {{ entity_in_group('entities', 'open_items.evaluation_date') }}
     {{ join_conversion_rates('open_items.evaluation_date', 'open_items.currency', 'entities.functional_currency') }}
 
 ),

@@ -33,6 +33,7 @@ entities as (
     select
         entity_code,
         functional_currency,
+        retired_on,
     from {{ ref('stg_raw__entities') }}
 
     union all
@@ -40,6 +41,7 @@ entities as (
     select
         'GROUP' as entity_code,
         'EUR' as functional_currency,
+        cast(null as date) as retired_on,
 
 ),
 
@@ -124,7 +126,7 @@ summed as (
         coalesce(sum(items.amount_eur) filter (where items.forecast_source = 'behaviour'), 0) as from_behaviour,
         coalesce(sum(items.amount_eur) filter (where items.forecast_source = 'dispute'), 0) as from_disputes,
     from periods
-    cross join entities
+    inner join entities on {{ entity_in_group('entities', 'periods.as_of_date') }}
     left join items_in_scopes as items
         on items.as_of_date = periods.as_of_date
         and items.scope = entities.entity_code
@@ -149,7 +151,7 @@ naive as (
         periods.period_start,
         coalesce(sum(items.amount_eur), 0) as naive_eur,
     from periods
-    cross join entities
+    inner join entities on {{ entity_in_group('entities', 'periods.as_of_date') }}
     left join items_in_scopes as items
         on items.as_of_date = periods.as_of_date
         and items.scope = entities.entity_code

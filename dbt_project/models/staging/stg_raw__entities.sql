@@ -13,6 +13,7 @@ renamed as (
         entity_name,
         country as entity_country,
         currency as functional_currency,
+        retired_on,
     from source_entities
 
 )

@@ -13,7 +13,8 @@
   or one not yet issued by the date do not count (once the amount). So the
   lines are joined only with those documents, not with millions of
   invoices; the sum is the same. A line whose document is not in the raw
-  layer would count and fail this test: landing lets none in.
+  layer would count and fail this test: landing lets none in. An entity
+  retired by the date (raw.entities.retired_on) counts for nothing.
 #}
 {% test raw_layer_reconciles(model) %}
 with as_of_dates as (
@@ -62,6 +63,11 @@ raw_encours as (
         select * from lines
         union all
         select * from corrections
+    ) as raw_rows
+    -- an entity retired from the group by the date has no open items in the marts from then on
+    where not exists (
+        select 1 from {{ source('raw', 'entities') }} as e
+        where e.entity_code = raw_rows.entity_code and not {{ entity_in_group('e', 'raw_rows.as_of_date') }}
     )
     group by all
 ),
