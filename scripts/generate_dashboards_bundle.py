@@ -282,6 +282,7 @@ LABELS = {
     "reason": "Motif",
     "rows_landed": "Lignes chargées",
     "last_good_extract_date": "Dernier extrait valide",
+    "sent_manifest": "Totaux de contrôle reçus",
     "signal": "Signal (code)",
     "signal_label": "Signal",
     "status_label": "Statut",
@@ -753,7 +754,14 @@ charts: list[tuple[Any, str, str, str, dict[str, Any]]] = [
         "table",
         {
             "query_mode": "raw",
-            "all_columns": ["entity_code", "status_label", "last_good_extract_date", "rows_landed", "reason"],
+            "all_columns": [
+                "entity_code",
+                "status_label",
+                "last_good_extract_date",
+                "rows_landed",
+                "sent_manifest",
+                "reason",
+            ],
             "order_by_cols": [json.dumps(["entity_code", True])],
             "adhoc_filters": [],
             "row_limit": 1000,

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -104,7 +105,6 @@ def test_the_sql_command_names_the_published_entities_for_an_unknown_one(tmp_pat
 @pytest.mark.unit
 def test_the_consolidated_id_drops_every_unicode_space_as_the_landing_rule_does():
     """The dbt macro's class and the contract's are the same set of characters, over the whole BMP."""
-    import re
 
     from receivables.contract import REGISTRATION_ID_SEPARATORS
 
@@ -371,7 +371,9 @@ def test_an_absurd_rate_is_held_back_named_and_the_previous_one_serves(
 # Also noted: a file of an entity without a manifest, cut exactly at a line end, landed as if
 # complete and nothing could tell. An entity may be held to send its control totals.
 @pytest.mark.unit
-def test_an_entity_that_must_send_a_manifest_is_quarantined_without_one(registry_file, landing, warehouse):
+def test_an_entity_that_must_send_a_manifest_is_quarantined_without_one(
+    registry_file, landing, warehouse, query
+):
     registry_file.write_text(
         registry_file.read_text(encoding="utf-8").replace(
             "  - code: DE01\n", "  - code: DE01\n    require_manifest: true\n", 1
@@ -391,6 +393,10 @@ def test_an_entity_that_must_send_a_manifest_is_quarantined_without_one(registry
     write_good_night(landing, day=DAY2)  # with manifests: it lands
     outcomes = land_night(registry_file, landing, warehouse, DAY2)
     assert outcomes["DE01"].status == OK
+    # freshness shows who sends its control totals: the landing log records it per drop
+    assert query("select extract_date, with_manifest from raw.landing_log where entity_code = 'DE01' order by 1") == [
+        (DAY1, False), (DAY2, True),
+    ]  # fmt: skip
 
 
 @pytest.mark.unit
@@ -455,6 +461,12 @@ def test_a_retired_entity_keeps_its_history_and_the_nights_go_on(registry_file, 
         )
     )
     assert freshness["US01"] == ("retired", "left the group on 2026-03-03 (registry retired_on)")
+    assert query(
+        "select entity_code, sent_manifest from marts.mart_freshness where as_of_date = ? order by 1", DAY2
+    ) == [("DE01", False), ("FR01", False), ("GB01", None), ("GROUP", None), ("US01", None)]
+    assert query(
+        "select sent_manifest from marts.mart_freshness where as_of_date = ? and entity_code = 'FR01'", DAY1
+    ) == [(True,)]
     assert freshness["DE01"][0] == QUARANTINED and "retired_on" in freshness["DE01"][1]
     [failure] = json.loads((landing / "_quarantine" / "DE01" / DAY2.isoformat() / "reason.json").read_text())[
         "failures"
@@ -537,3 +549,55 @@ def test_a_retired_entity_lands_until_the_day_before_and_its_later_drops_are_see
     assert night_codes(registry, landing, DAY2) == ["FR01", "US01", "GB01"]
     write_drop(landing, "DE01", DAY3, quiet_drop())
     assert night_codes(registry, landing, DAY3) == ["FR01", "DE01", "US01", "GB01"]  # to be quarantined
+
+
+# 11, second part: a warning about rows still in the warehouse showed on its landing night only, while
+#    20 of the CFO's group names stayed garbled every day after.
+@pytest.mark.dbt
+def test_a_warning_stays_listed_while_its_row_is_in_the_warehouse(registry_file, landing, warehouse, query):
+    write_good_night(landing)
+    drop = good_drop("DE01")
+    drop["debtors"][0]["name"] = "Boulangerie\x0cLefèvre"
+    drop["debtors"][1]["name"] = "Müller\x0cBau GmbH"
+    write_drop(landing, "DE01", DAY1, drop, manifest=True)
+    build_night(registry_file, landing, warehouse, DAY1)
+    # the next night DE01 sends C001 again, clean; C002 stays as DAY1 landed it
+    write_drop(landing, "DE01", DAY2, quiet_drop(debtors=[good_drop("DE01")["debtors"][0]]))
+    build_night(registry_file, landing, warehouse, DAY2)
+    issues = query(
+        "select as_of_date, document_key, issue_key, detail from marts.mart_data_issues "
+        "where entity_code = 'DE01' and kind = 'control_character' order by all"
+    )
+    assert issues == [
+        (DAY1, "C001", "2026-03-02:debtors.csv:2:name",
+         "debtors.csv row 2, name: " + issues[0][3].split(": ", 1)[1]),
+        (DAY1, "C002", "2026-03-02:debtors.csv:3:name",
+         "debtors.csv row 3, name: " + issues[1][3].split(": ", 1)[1]),
+        (DAY2, "C002", "2026-03-02:debtors.csv:3:name",
+         issues[1][3] + " (extrait du 02/03/2026, toujours dans l'entrepôt)"),
+    ]  # fmt: skip
+    assert "found Müller\\x0cBau GmbH" in issues[1][3]
+
+
+@pytest.mark.unit
+def test_a_warned_rows_key_is_written_as_the_warehouse_holds_it():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from receivables.contract import EXTRACTS_BY_NAME
+    from receivables.landing import row_key
+    from receivables.registry import CsvDialect
+
+    dialect = CsvDialect(delimiter=";", decimal=",", date_format="%d.%m.%Y")
+    rating = pd.Series({"debtor_id": "C1", "provider": "coface", "rated_at": "1.2.2026"})
+    assert row_key(SimpleNamespace(extract=EXTRACTS_BY_NAME["risk_ratings"], dialect=dialect), rating) == (
+        "C1 / coface / 2026-02-01"
+    )
+    line = pd.Series({"settlement_id": "S-1", "line_no": "007"})
+    assert row_key(SimpleNamespace(extract=EXTRACTS_BY_NAME["payments"], dialect=dialect), line) == "S-1 / 7"
+    # and the build's key of each extract (int_landing_warnings_at_dates) names every extract
+    model = (
+        REPO / "dbt_project" / "models" / "intermediate" / "int_landing_warnings_at_dates.sql"
+    ).read_text()
+    assert set(re.findall(r"^    \('(\w+)',", model, re.MULTILINE)) == set(EXTRACTS_BY_NAME)

@@ -16,7 +16,7 @@ import logging
 import os
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -92,6 +92,8 @@ class DropOutcome:
     staged: dict[str, str] = field(default_factory=dict)
     # rows that broke a warning rule (SPEC section 12): they land, and are listed in mart_data_issues
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    # whether the drop carried _manifest.json (control totals); None: no drop was read
+    with_manifest: bool | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -337,6 +339,7 @@ def validate_drops(
 
     for index, drop in drops.items():
         outcomes[index] = _settle(drop, warehouse, day, landing)
+        outcomes[index].with_manifest = (drop.folder / MANIFEST_FILE).is_file()
     return [outcomes[index] for index in range(len(entity_codes))]
 
 
@@ -525,7 +528,7 @@ def _warning_record(failure: Failure, files: dict[str, ExtractFile]) -> dict[str
     if matches.empty:
         return record
     row = matches.iloc[0]
-    record["key"] = " / ".join(str(row[column]) for column in read.extract.key)
+    record["key"] = row_key(read, row)
     amount_column = read.extract.amount_column
     if amount_column and isinstance(row.get(amount_column), str):
         amount = parse_amount(row[amount_column], read.dialect)
@@ -533,6 +536,23 @@ def _warning_record(failure: Failure, files: dict[str, ExtractFile]) -> dict[str
         currency = row.get("currency") if "currency" in row.index else row.get("cover_currency")
         record["currency"] = currency if isinstance(currency, str) else None
     return record
+
+
+def row_key(read: ExtractFile, row: pd.Series) -> str:
+    """A row's key as the warehouse writes it (dates ISO, integers bare), its columns joined by " / ".
+
+    The warning keeps it so that the build can tell whether the row it names is still the one that
+    drop landed (int_landing_warnings_at_dates).
+    """
+    parts = []
+    for name in read.extract.key:
+        value, column = row[name], read.extract.column(name)
+        if column.type is ColumnType.DATE:
+            value = datetime.strptime(str(value).strip(), read.dialect.date_format).date().isoformat()
+        elif column.type is ColumnType.INTEGER:
+            value = str(int(str(value).strip()))
+        parts.append(str(value))
+    return " / ".join(parts)
 
 
 # In a validation worker: one read-only connection to the warehouse for every drop the worker

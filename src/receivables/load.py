@@ -66,7 +66,15 @@ def load_outcomes(warehouse: Path, outcomes: list[DropOutcome], registry: Regist
             record_landing(
                 connection,
                 [
-                    (o.entity_code, o.extract_date, o.status, o.rows, o.failure_count, o.reason)
+                    (
+                        o.entity_code,
+                        o.extract_date,
+                        o.status,
+                        o.rows,
+                        o.failure_count,
+                        o.reason,
+                        o.with_manifest,
+                    )
                     for o in outcomes
                 ],
             )

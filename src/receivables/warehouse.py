@@ -44,6 +44,10 @@ create table if not exists {RAW_SCHEMA}.landing_log (
 LANDING_LOG_LOAD_ID = (
     f"alter table {RAW_SCHEMA}.landing_log add column if not exists load_id bigint default 0"
 )
+# whether the drop carried _manifest.json (null: no drop, or landed before this column)
+LANDING_LOG_WITH_MANIFEST = (
+    f"alter table {RAW_SCHEMA}.landing_log add column if not exists with_manifest boolean"
+)
 
 
 def raw_table(extract: Extract) -> str:
@@ -164,6 +168,7 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
         connection.execute(raw_table_ddl(extract))
     connection.execute(LANDING_LOG_DDL)
     connection.execute(LANDING_LOG_LOAD_ID)
+    connection.execute(LANDING_LOG_WITH_MANIFEST)
     connection.execute(ENTITIES_DDL)
     connection.execute(ENTITIES_RETIRED_ON)
     connection.execute(LINE_MOVES_DDL)
@@ -461,14 +466,15 @@ def record_landing(connection: duckdb.DuckDBPyConnection, rows: Iterable[tuple[A
     [(load_id,)] = connection.execute(
         f"select coalesce(max(load_id), 0) + 1 from {RAW_SCHEMA}.landing_log"
     ).fetchall()
-    for entity_code, extract_date, status, rows_landed, failure_count, reason in rows:
+    for entity_code, extract_date, status, rows_landed, failure_count, reason, with_manifest in rows:
         connection.execute(
             f"delete from {RAW_SCHEMA}.landing_log where entity_code = ? and extract_date = ?",
             [entity_code, extract_date],
         )
         connection.execute(
-            f"insert into {RAW_SCHEMA}.landing_log values (?, ?, ?, ?, ?, ?, ?)",
-            [entity_code, extract_date, status, rows_landed, failure_count, reason, load_id],
+            f"insert into {RAW_SCHEMA}.landing_log (entity_code, extract_date, status, rows_landed, "
+            "failure_count, reason, load_id, with_manifest) values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [entity_code, extract_date, status, rows_landed, failure_count, reason, load_id, with_manifest],
         )
 
 

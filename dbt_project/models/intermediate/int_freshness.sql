@@ -54,6 +54,8 @@ freshness as (
             else 'no landing recorded for this date'
         end as reason,
         coalesce(tonight.rows_landed, 0) as rows_landed,
+        -- whether the night's drop carried its control totals (_manifest.json); null without a drop
+        tonight.with_manifest as sent_manifest,
         (
             select max(good.extract_date)
             from landing_log as good
@@ -75,4 +77,5 @@ select
     reason,
     rows_landed,
     last_good_extract_date,
+    sent_manifest,
 from freshness

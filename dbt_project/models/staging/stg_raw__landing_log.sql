@@ -16,6 +16,7 @@ renamed as (
         failure_count,
         extract_date,
         load_id,
+        with_manifest,
     from source_log
 
 )
