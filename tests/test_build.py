@@ -257,18 +257,27 @@ def test_a_warehouse_of_the_previous_version_is_upgraded_by_its_next_night(
     first_night, registry_file, landing, warehouse, query, tmp_path
 ):
     """No load_id in the log, no loaded_through in the incremental models, the not-due encours per month end
-    rather than as changes: the next night adds what is missing and recomputes what it cannot trust."""
+    rather than as changes, the forecasts kept in the mart only: the next night adds what is missing and
+    recomputes what it cannot trust."""
     models = ("int_document_balances", "int_dso_document_months", "int_rating_periods")
     tamper(
         warehouse,
         "alter table raw.landing_log drop column load_id",
         *(f"alter table intermediate.{model} drop column loaded_through" for model in models),
         "alter table intermediate.int_dso_document_months rename column not_due_change to not_due_encours",
+        "drop table intermediate.int_cash_forecast",
     )
     night(registry_file, landing, warehouse, DAY2, {"FR01": quiet_drop()})
     assert query("select load_id, count(*) from raw.landing_log group by 1 order by 1") == [(0, 5), (1, 5)]
     for model in models:
         assert query(f"select min(loaded_through) from intermediate.{model}") == [(1,)], model
+    # the first night's forecast, kept by the mart only, is kept for its accuracy to be measured
+    forecast = "select * from {} where as_of_date = ? order by all"
+    assert (
+        query(forecast.format("intermediate.int_cash_forecast"), DAY1)
+        == query(forecast.format("marts.mart_cash_forecast"), DAY1)
+        != []
+    )
 
     rebuilt = rebuilt_from_scratch(warehouse, DAY2, tmp_path)
     for mart, where in (("fct_open_items", "as_of_date = ?"), ("mart_debtor_exposure", "as_of_date = ?"),

@@ -596,8 +596,6 @@ def test_a_warned_rows_key_is_written_as_the_warehouse_holds_it():
     )
     line = pd.Series({"settlement_id": "S-1", "line_no": "007"})
     assert row_key(SimpleNamespace(extract=EXTRACTS_BY_NAME["payments"], dialect=dialect), line) == "S-1 / 7"
-    # and the build's key of each extract (int_landing_warnings_at_dates) names every extract
-    model = (
-        REPO / "dbt_project" / "models" / "intermediate" / "int_landing_warnings_at_dates.sql"
-    ).read_text()
+    # and the build's key of each extract (int_warned_rows) names every extract
+    model = (REPO / "dbt_project" / "models" / "intermediate" / "int_warned_rows.sql").read_text()
     assert set(re.findall(r"^    \('(\w+)',", model, re.MULTILINE)) == set(EXTRACTS_BY_NAME)

@@ -25,24 +25,12 @@
 #}
 with
 
-as_of_dates as (
-
-    select * from {{ ref('int_as_of_dates') }}
-
-),
-
 parameters as (
 
-    select
-        max(case when parameter = 'doubtful_days_past_due' then cast(value as integer) end) as doubtful_days,
-        max(case when parameter = 'behaviour_window_months' then cast(value as integer) end) as behaviour_months,
-        max(case when parameter = 'dispute_resolution_window_months' then cast(value as integer) end)
-            as resolution_months,
-        max(case when parameter = 'dispute_resolution_min_disputes' then cast(value as integer) end)
-            as resolution_min_disputes,
-        max(case when parameter = 'dispute_resolution_default_days' then cast(value as integer) end)
-            as resolution_default_days,
-    from {{ ref('collection_parameters') }}
+    {{ collection_parameters({
+        'doubtful_days_past_due': 'doubtful_days',
+        'dispute_resolution_default_days': 'resolution_default_days',
+    }) }}
 
 ),
 
@@ -56,117 +44,15 @@ open_invoices as (
 
 ),
 
-group_risk as (
+promise_parts_capped as (
 
-    select * from {{ ref('int_debtor_group_exposure') }}
-
-),
-
-pending_promises as (
-
-    select * from {{ ref('int_collection_promises') }}
-    where promise_status = 'pending'
-        and document_id is not null
-        and currency is not null
+    select * from {{ ref('int_forecast_promised_parts') }}
 
 ),
 
-resolved_disputes as (
+delays as (
 
-    select * from {{ ref('int_collection_disputes') }}
-    where resolved_on is not null
-
-),
-
-documents as (
-
-    select * from {{ ref('int_document_balances') }}
-
-),
-
-debtors as (
-
-    select * from {{ ref('int_debtors_resolved') }}
-
-),
-
-documents_with_dispute_events as (
-
-    select distinct
-        entity_code,
-        document_id,
-    from {{ ref('stg_raw__collection_events') }}
-    where event_type = 'dispute_opened'
-        and document_id is not null
-
-),
-
-settled_invoices as (
-
-    select
-        as_of_dates.as_of_date,
-        documents.entity_code,
-        debtors.consolidated_debtor_id,
-        debtors.debtor_group_id,
-        documents.amount,
-        documents.fully_settled_on,
-        date_diff('day', documents.due_date, documents.fully_settled_on) as days_late,
-        coalesce(documents.is_disputed, false) or disputed.document_id is not null as was_disputed,
-        coalesce(documents.is_disputed, false) and disputed.document_id is null as is_flag_dispute,
-    from as_of_dates
-    cross join parameters
-    inner join documents
-        on documents.fully_settled_on <= as_of_dates.as_of_date
-        and documents.fully_settled_on > as_of_dates.as_of_date - to_months(
-            greatest(parameters.behaviour_months, parameters.resolution_months)
-        )
-    inner join debtors
-        on debtors.entity_code = documents.entity_code
-        and debtors.debtor_id = documents.debtor_id
-    left join documents_with_dispute_events as disputed
-        on disputed.entity_code = documents.entity_code
-        and disputed.document_id = documents.document_id
-    where documents.document_type = 'invoice'
-        and not documents.is_cancelled
-        and not debtors.is_intercompany
-
-),
-
-undisputed_settled as (
-
-    select settled_invoices.*
-    from settled_invoices
-    cross join parameters
-    where not settled_invoices.was_disputed
-        and settled_invoices.fully_settled_on
-        > settled_invoices.as_of_date - to_months(parameters.behaviour_months)
-
-),
-
-resolution_samples as (
-
-    -- disputes resolved by an event, from opening to resolution
-    select
-        resolved_disputes.as_of_date,
-        resolved_disputes.entity_code,
-        date_diff('day', resolved_disputes.opened_on, resolved_disputes.resolved_on) as resolution_days,
-    from resolved_disputes
-    cross join parameters
-    where resolved_disputes.resolved_on
-        > resolved_disputes.as_of_date - to_months(parameters.resolution_months)
-
-    union all
-
-    -- invoices disputed by their flag alone, from due date to settlement in full
-    select
-        settled_invoices.as_of_date,
-        settled_invoices.entity_code,
-        greatest(settled_invoices.days_late, 0) as resolution_days,
-    from settled_invoices
-    cross join parameters
-    where settled_invoices.is_flag_dispute
-        and settled_invoices.fully_settled_on
-        > settled_invoices.as_of_date - to_months(parameters.resolution_months)
+    select * from {{ ref('int_forecast_delays') }}
 
 ),
 
@@ -174,10 +60,10 @@ delay_by_debtor as (
 
     select
         as_of_date,
-        consolidated_debtor_id,
-        sum(amount * days_late) / sum(amount) as days_late,
-    from undisputed_settled
-    group by all
+        scope_id as consolidated_debtor_id,
+        days_late,
+    from delays
+    where basis = 'debtor'
 
 ),
 
@@ -185,10 +71,10 @@ delay_by_group as (
 
     select
         as_of_date,
-        debtor_group_id,
-        sum(amount * days_late) / sum(amount) as days_late,
-    from undisputed_settled
-    group by all
+        scope_id as debtor_group_id,
+        days_late,
+    from delays
+    where basis = 'debtor_group'
 
 ),
 
@@ -196,80 +82,27 @@ delay_by_entity as (
 
     select
         as_of_date,
-        entity_code,
-        sum(amount * days_late) / sum(amount) as days_late,
-    from undisputed_settled
-    group by all
+        scope_id as entity_code,
+        days_late,
+    from delays
+    where basis = 'entity'
 
 ),
 
 resolution_by_entity as (
 
     select
-        resolution_samples.as_of_date,
-        resolution_samples.entity_code,
-        case
-            when count(*) >= any_value(parameters.resolution_min_disputes)
-                then median(resolution_samples.resolution_days)
-        end as median_days,
-    from resolution_samples
-    cross join parameters
-    group by all
+        as_of_date,
+        scope_id as entity_code,
+        median_days,
+    from delays
+    where basis = 'dispute_resolution'
 
 ),
 
-promise_parts as (
+group_risk as (
 
-    -- what is left of each pending promise, within what is left of the invoice, by promised date
-    select
-        pending_promises.as_of_date,
-        pending_promises.entity_code,
-        pending_promises.document_id,
-        pending_promises.promised_date,
-        pending_promises.event_id,
-        greatest(
-            pending_promises.promised_to_date - greatest(
-                coalesce(pending_promises.covered_amount, 0),
-                coalesce(lag(pending_promises.promised_to_date) over (
-                    partition by
-                        pending_promises.as_of_date, pending_promises.entity_code, pending_promises.document_id,
-                        pending_promises.event_date, pending_promises.event_type,
-                        case when pending_promises.event_type = 'payment_plan' then '' else pending_promises.event_id end
-                    order by pending_promises.promised_date, pending_promises.event_id
-                ), 0)
-            ),
-            0
-        ) as outstanding,
-    from pending_promises
-
-),
-
-promise_parts_capped as (
-
-    select
-        promise_parts.as_of_date,
-        promise_parts.entity_code,
-        promise_parts.document_id,
-        promise_parts.promised_date,
-        promise_parts.event_id,
-        greatest(
-            least(
-                promise_parts.outstanding,
-                open_invoices.open_amount - coalesce(sum(promise_parts.outstanding) over (
-                    partition by promise_parts.as_of_date, promise_parts.entity_code, promise_parts.document_id
-                    -- two promises of one date on one invoice: capped in the order of their ids, the same
-                    -- every run (without it, the cents of their shares could change from one build to the next)
-                    order by promise_parts.promised_date, promise_parts.event_id
-                    rows between unbounded preceding and 1 preceding
-                ), 0)
-            ),
-            0
-        ) as amount,
-    from promise_parts
-    inner join open_invoices
-        on open_invoices.evaluation_date = promise_parts.as_of_date
-        and open_invoices.entity_code = promise_parts.entity_code
-        and open_invoices.document_id = promise_parts.document_id
+    select * from {{ ref('int_debtor_group_exposure') }}
 
 ),
 

@@ -70,9 +70,7 @@ fx_rates as (
 
 grace as (
 
-    select cast(value as integer) as grace_days
-    from {{ ref('collection_parameters') }}
-    where parameter = 'promise_grace_days'
+    {{ collection_parameters({'promise_grace_days': 'grace_days'}) }}
 
 ),
 

@@ -14,9 +14,7 @@ as_of_dates as (
 
 entities as (
 
-    select entity_code, retired_on from {{ ref('stg_raw__entities') }}
-    union all
-    select 'GROUP' as entity_code, cast(null as date) as retired_on
+    select entity_code, retired_on from {{ ref('int_entity_scopes') }}
 
 ),
 

@@ -35,23 +35,16 @@ open_items as (
 
 ),
 
+intercompany_entity_retired as (
+
+    select * from {{ ref('int_retired_intercompany_debtors') }}
+
+),
+
 rates_held_back as (
 
     select * from {{ ref('int_fx_rates_checked') }}
     where is_held_back
-
-),
-
-entities as (
-
-    select * from {{ ref('stg_raw__entities') }}
-
-),
-
-intercompany_debtors as (
-
-    select * from {{ ref('stg_raw__debtors') }}
-    where is_intercompany
 
 ),
 
@@ -139,38 +132,6 @@ implausible_rates as (
     inner join rates_held_back
         on rates_held_back.rate_date between as_of_dates.as_of_date - to_days({{ var('fx_max_age_days') }})
         and as_of_dates.as_of_date
-
-),
-
-intercompany_entity_retired as (
-
-    -- listed at every as-of date from the named entity's retirement, while the debtor still names it
-    select
-        as_of_dates.as_of_date,
-        debtors.entity_code,
-        'intercompany_entity_retired' as kind,
-        'warning' as severity,
-        'Débiteur ' || debtors.debtor_id || ' (' || debtors.debtor_name || ') déclaré intragroupe ('
-        || debtors.intercompany_entity || '), entité sortie du groupe le '
-        || {{ fr_date('named.retired_on') }} || ' : son encours reste hors des totaux externes tant que'
-        || ' debtors.csv le déclare intragroupe' as detail,
-        'debtors.csv:' || debtors.debtor_id || ':intercompany_entity' as issue_key,
-        'debtors.csv' as file_name,
-        'intercompany_entity' as column_name,
-        debtors.debtor_id as document_key,
-        cast(null as varchar) as currency,
-        cast(null as integer) as row_number,
-        1 as items,
-        cast(null as decimal(18, 4)) as amount,
-    from as_of_dates
-    inner join intercompany_debtors as debtors
-        on true
-    inner join entities as named
-        on named.entity_code = debtors.intercompany_entity
-        and not {{ entity_in_group('named', 'as_of_dates.as_of_date') }}
-    inner join entities as own
-        on own.entity_code = debtors.entity_code
-        and {{ entity_in_group('own', 'as_of_dates.as_of_date') }}
 
 ),
 

@@ -20,9 +20,9 @@ countback as (
 
 ),
 
-entities as (
+scopes as (
 
-    select * from {{ ref('stg_raw__entities') }}
+    select * from {{ ref('int_entity_scopes') }}
 
 ),
 
@@ -111,7 +111,7 @@ select
     dso.status,
     dso.status_reason,
     -- the scope as the users read it: the registry's name, the group's own
-    coalesce(entities.entity_name, case when dso.entity_code = 'GROUP' then 'Groupe (consolidé)' end) as entity_name,
+    scopes.entity_name,
     dso.contractual_terms_days,
 from dso
-left join entities on entities.entity_code = dso.entity_code
+left join scopes on scopes.entity_code = dso.entity_code

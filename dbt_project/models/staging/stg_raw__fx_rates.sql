@@ -12,6 +12,8 @@ renamed as (
         currency,
         units_per_eur,
         rate_date,
+        entity_code,
+        extract_date,
     from source_rates
 
 )

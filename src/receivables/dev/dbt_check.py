@@ -1,7 +1,8 @@
 """dbt's checks that need no data: the project parses, every node runs on empty inputs, the unit tests pass.
 
 A developer's loop (``bash scripts/test.sh --fast``) and CI run it before
-pytest. ``dbt parse`` first, for a clear error when a file does not parse;
+pytest. ``dbt parse`` first, for a clear error when a file does not parse,
+and the layer rule over its manifest (``receivables.dev.dbt_layers``);
 then ``dbt build --empty`` on a warehouse holding only the raw tables: every
 seed, model and data test runs with no rows (what fails to compile or to
 execute on DuckDB fails here, in seconds), and the unit tests run on their
@@ -25,6 +26,7 @@ from pathlib import Path
 
 from receivables import paths
 from receivables.build import BuildError, dbt_target_dir, run_dbt
+from receivables.dev.dbt_layers import breaches
 from receivables.warehouse import connect, ensure_raw_schema
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,12 @@ def check(workdir: Path) -> Counter[tuple[str, str]]:
         ensure_raw_schema(connection)
     dates = (CHECK_DATE, CHECK_DATE)
     run_dbt(warehouse, ["parse"], dates)
+    manifest = json.loads((dbt_target_dir(warehouse) / "manifest.json").read_text(encoding="utf-8"))
+    found = breaches(manifest)
+    if found:
+        raise BuildError(
+            "the dbt graph breaks its layers (receivables.dev.dbt_layers):\n  " + "\n  ".join(found)
+        )
     run_dbt(warehouse, ["build", "--empty"], dates)
     results = json.loads((dbt_target_dir(warehouse) / "run_results.json").read_text(encoding="utf-8"))
     return Counter((r["unique_id"].split(".")[0], r["status"]) for r in results["results"])
