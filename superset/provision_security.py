@@ -1,8 +1,10 @@
 """Roles and row-level security for the receivables dashboards (run with .venv-superset's Python).
 
-Usage: python superset/provision_security.py FR01=<uuid> DE01=<uuid> ...
-(each entity code of the registry and the UUID of its database, imported from
-the bundle by ``receivables superset-provision``)
+Usage: python superset/provision_security.py --entity-datasets=fct_open_items,... FR01=<uuid> ...
+(the marts whose rows an entity's controllers read filtered to their entity,
+flagged ``entity_rows: own`` in dbt_project/models/marts/_marts.yml; each
+entity code of the registry and the UUID of its database, imported from the
+bundle by ``receivables superset-provision``, which passes both)
 
 - ``Group CFO``: every receivables dataset, all entities.
 - ``Controller <ENTITY>``: the entity-level datasets only, filtered to their entity
@@ -27,23 +29,11 @@ from __future__ import annotations
 
 import sys
 
-ENTITY_DATASETS = (
-    "fct_open_items",
-    "mart_aging",
-    "mart_dso",
-    "mart_freshness",
-    "mart_data_issues",
-    "mart_entity_debtor_exposure",
-    "mart_promises",
-    "mart_disputes",
-    "mart_cash_forecast",
-    "mart_forecast_accuracy",
-)
 # the dashboards an entity's controllers open: every chart on them reads entity-level datasets only
 ENTITY_DASHBOARDS = ("receivables-overview", "receivables-cash-forecast")
 
 
-def main(entity_databases: dict[str, str]) -> None:
+def main(entity_datasets: list[str], entity_databases: dict[str, str]) -> None:
     from uuid import UUID
 
     from superset.app import create_app
@@ -81,7 +71,7 @@ def main(entity_databases: dict[str, str]) -> None:
             own = db.session.query(Database).filter_by(uuid=UUID(database_uuid)).one()
             role = grant(
                 f"Controller {code}",
-                [by_name[name] for name in ENTITY_DATASETS if name in by_name],
+                [by_name[name] for name in entity_datasets if name in by_name],
                 (
                     *sql_lab.permissions,
                     security_manager.add_permission_view_menu("database_access", own.perm),
@@ -95,7 +85,7 @@ def main(entity_databases: dict[str, str]) -> None:
             rls.filter_type = "Regular"
             rls.clause = f"entity_code = '{code}'"
             rls.group_key = "entity_code"
-            rls.tables = [by_name[n] for n in ENTITY_DATASETS if n in by_name]
+            rls.tables = [by_name[n] for n in entity_datasets if n in by_name]
             rls.roles = [role]
         from superset.models.dashboard import Dashboard
 
@@ -117,4 +107,11 @@ def main(entity_databases: dict[str, str]) -> None:
 
 
 if __name__ == "__main__":
-    main(dict(argument.split("=", 1) for argument in sys.argv[1:]))
+    flag = "--entity-datasets="
+    given = [argument for argument in sys.argv[1:] if argument.startswith(flag)]
+    if len(given) != 1:
+        sys.exit(f"usage: {sys.argv[0]} {flag}MART,... ENTITY=UUID ...")
+    main(
+        [name for name in given[0].removeprefix(flag).split(",") if name],
+        dict(argument.split("=", 1) for argument in sys.argv[1:] if not argument.startswith(flag)),
+    )

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from receivables.errors import ReceivablesError
+from receivables.marts_catalog import OWN_ROWS, entity_rows
 from receivables.registry import is_entity_code
 
 log = logging.getLogger(__name__)
@@ -69,27 +70,20 @@ _SIGNALS = (
 )
 
 
-ENTITY_MARTS: dict[str, EntityMart] = {
-    mart: _own_rows(mart)
-    for mart in (
-        "fct_open_items",
-        "mart_aging",
-        "mart_dso",
-        "mart_entity_debtor_exposure",
-        "mart_freshness",
-        "mart_data_issues",
-        "mart_promises",
-        "mart_disputes",
-        "mart_cash_forecast",
-        "mart_forecast_accuracy",
-    )
-} | {
-    "mart_weak_signals": EntityMart(
+def _entity_mart(mart: str, rows: str) -> EntityMart:
+    if rows == OWN_ROWS:
+        return _own_rows(mart)
+    if mart != "mart_weak_signals":  # the one mart read through its debtor groups' exposure
+        raise ReceivablesError(f"{mart}: entity_rows {rows!r} is written for mart_weak_signals only")
+    return EntityMart(
         _SIGNALS.format(first="", entity="entity_code = $entity and"),
         ("mart_weak_signals", "mart_entity_debtor_exposure"),
         _SIGNALS.format(first="exposure.entity_code, ", entity="").format(dates="true"),
-    ),
-}
+    )
+
+
+# what an entity file holds: each mart the project flags (marts_catalog, config.meta.entity_rows)
+ENTITY_MARTS: dict[str, EntityMart] = {mart: _entity_mart(mart, rows) for mart, rows in entity_rows().items()}
 REFERENCE_SCHEMA = "reference"
 
 

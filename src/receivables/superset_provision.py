@@ -32,6 +32,7 @@ import yaml
 
 from receivables import paths
 from receivables.errors import ReceivablesError
+from receivables.marts_catalog import own_rows_marts
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +183,12 @@ def provision(
         )
     script = paths.project_root() / "superset" / "provision_security.py"
     subprocess.run(
-        [str(superset_bin("python")), str(script), *(f"{c}={entity_database_uuid(c)}" for c in entity_codes)],
+        [
+            str(superset_bin("python")),
+            str(script),
+            f"--entity-datasets={','.join(own_rows_marts())}",
+            *(f"{c}={entity_database_uuid(c)}" for c in entity_codes),
+        ],
         check=True,
         capture_output=True,
         env=environment,
