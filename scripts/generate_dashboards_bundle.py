@@ -4,8 +4,10 @@ The YAML under dashboards/ is what Superset imports; this script is how it was w
 Each dataset lists every column of its mart, read from a built warehouse, with
 its French label (LABELS): a mart that gains a column needs this run again
 (tests/test_dashboard_labels.py says so).
-Usage: .venv/bin/python scripts/generate_dashboards_bundle.py [--warehouse FILE]
-       (default: var/serving/warehouse.duckdb, which the main command publishes)
+Usage: .venv/bin/python scripts/generate_dashboards_bundle.py [--warehouse FILE] [--out DIR]
+       (default: var/serving/warehouse.duckdb, which the main command publishes; dashboards/)
+tests/test_dashboard_labels.py writes it afresh from a built group and fails on any difference
+from the committed bundle.
 """
 
 import argparse
@@ -18,12 +20,14 @@ from typing import Any
 import duckdb
 import yaml
 
-from receivables.report_data import VALUE_LABELS
+from receivables.marts_catalog import labelled_columns, value_labels
 
-root = pathlib.Path(__file__).resolve().parents[1] / "dashboards"
+repo = pathlib.Path(__file__).resolve().parents[1]
 arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-arguments.add_argument("--warehouse", default=str(root.parent / "var" / "serving" / "warehouse.duckdb"))
+arguments.add_argument("--warehouse", default=str(repo / "var" / "serving" / "warehouse.duckdb"))
+arguments.add_argument("--out", default=str(repo / "dashboards"), help="where to write the bundle")
 options = arguments.parse_args()
+root = pathlib.Path(options.out)
 with duckdb.connect(options.warehouse, read_only=True) as built:
     MART_COLUMNS: dict[str, list[tuple[str, str]]] = {}
     for table, column, data_type in built.execute(
@@ -34,7 +38,7 @@ with duckdb.connect(options.warehouse, read_only=True) as built:
 
 
 def seed(name):
-    with (root.parent / "dbt_project" / "seeds" / f"{name}.csv").open(encoding="utf-8") as handle:
+    with (repo / "dbt_project" / "seeds" / f"{name}.csv").open(encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
 
@@ -101,20 +105,11 @@ def sql_text(text):
     return "'" + text.replace("'", "''") + "'"
 
 
-# codes as the users read them: the reports' labels (receivables.report_data.VALUE_LABELS), a code
-# without one shown as it is
-VALUE_LABEL_TABLES = {  # column: the tables whose column holds those codes (mart_dso's status is another)
-    "signal": ("mart_weak_signals",),
-    "status": ("mart_freshness",),
-    "kind": ("mart_data_issues",),
-    "severity": ("mart_data_issues",),
-    "dunning_stage": ("fct_open_items",),
-    "document_type": ("fct_open_items",),
-    "insolvency_status": ("mart_debtor_exposure",),
-    "promise_status": ("mart_promises",),
-    "event_type": ("mart_promises",),
-    "period_kind": ("mart_cash_forecast",),
-}
+# codes as the users read them: the labels of the marts' YAML (config.meta.labels, read by
+# receivables.marts_catalog for the reports too), a code without one shown as it is
+VALUE_LABEL_TABLES: dict[str, tuple[str, ...]] = {}  # column: the tables whose column holds those codes
+for _mart, _column in labelled_columns():
+    VALUE_LABEL_TABLES[_column] = (*VALUE_LABEL_TABLES.get(_column, ()), _mart)
 # dunning stages numbered so that Superset's name order keeps theirs: the escalation in the seed's
 # order, then the items held back from it (a pending promise, a dispute: SPEC section 13)
 STAGE_ORDER = {
@@ -122,6 +117,7 @@ STAGE_ORDER = {
     for stage in seed("dunning_stages")
     if stage["is_disputed"] == "false"
 }
+VALUE_LABELS = value_labels()
 for code in VALUE_LABELS["dunning_stage"]:
     STAGE_ORDER.setdefault(code, max(STAGE_ORDER.values()) + 1)
 DISPLAYED = {

@@ -194,3 +194,24 @@ def test_a_table_orders_by_columns_it_shows(chart: dict[str, Any]) -> None:
     params = chart["params"]
     ordered = [json.loads(item)[0] for item in params.get("order_by_cols", [])]
     assert set(ordered) <= set(params.get("all_columns", [])), chart["slice_name"]
+
+
+@pytest.mark.dbt
+def test_the_committed_bundle_is_what_the_generator_writes(reported_group: Path, tmp_path: Path) -> None:
+    """Labels, formats and entity-level marts live in the dbt models' YAML: the bundle is derived, never edited."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "bundle"
+    subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "generate_dashboards_bundle.py"), "--warehouse", str(reported_group),
+         "--out", str(out)],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    written = {path.relative_to(out): path.read_text(encoding="utf-8") for path in out.rglob("*.yaml")}
+    committed = {
+        path.relative_to(BUNDLE): path.read_text(encoding="utf-8") for path in BUNDLE.rglob("*.yaml")
+    }
+    assert sorted(written) == sorted(committed)
+    differing = sorted(str(path) for path in written if written[path] != committed[path])
+    assert differing == [], f"run scripts/generate_dashboards_bundle.py and commit: {differing}"

@@ -15,6 +15,32 @@ from receivables.entity_files import ENTITY_MARTS
 from receivables.errors import ReceivablesError
 
 
+@pytest.fixture
+def marts_yaml_as(tmp_path, monkeypatch):
+    """Read the catalog from a changed copy of the marts' YAML; the caches cleared before and after."""
+    caches = (
+        marts_catalog._models,
+        marts_catalog.entity_rows,
+        marts_catalog.labelled_columns,
+        marts_catalog.value_labels,
+    )
+
+    def use(document):
+        path = tmp_path / "_marts.yml"
+        path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+        monkeypatch.setattr(marts_catalog, "marts_yaml", lambda: path)
+        for cached in caches:
+            cached.cache_clear()
+
+    yield use
+    for cached in caches:
+        cached.cache_clear()
+
+
+def marts_document():
+    return yaml.safe_load(marts_catalog.marts_yaml().read_text(encoding="utf-8"))
+
+
 @pytest.mark.unit
 def test_the_entity_files_hold_the_flagged_marts_and_superset_filters_the_own_rows_ones():
     flagged = marts_catalog.entity_rows()
@@ -32,17 +58,46 @@ def test_the_entity_files_hold_the_flagged_marts_and_superset_filters_the_own_ro
 
 
 @pytest.mark.unit
-def test_an_unknown_entity_rows_value_is_an_error_naming_the_mart(tmp_path, monkeypatch):
-    document = yaml.safe_load(marts_catalog.marts_yaml().read_text(encoding="utf-8"))
+def test_an_unknown_entity_rows_value_is_an_error_naming_the_mart(marts_yaml_as):
+    document = marts_document()
     document["models"][0]["config"] = {"meta": {"entity_rows": "everything"}}
-    path = tmp_path / "_marts.yml"
-    path.write_text(yaml.safe_dump(document), encoding="utf-8")
-    monkeypatch.setattr(marts_catalog, "marts_yaml", lambda: path)
-    marts_catalog.entity_rows.cache_clear()
-    try:
-        with pytest.raises(
-            ReceivablesError, match=r"_marts.yml: fct_open_items: config.meta.entity_rows must be one of"
-        ):
-            marts_catalog.entity_rows()
-    finally:
-        marts_catalog.entity_rows.cache_clear()
+    marts_yaml_as(document)
+    with pytest.raises(
+        ReceivablesError, match=r"_marts.yml: fct_open_items: config.meta.entity_rows must be one of"
+    ):
+        marts_catalog.entity_rows()
+
+
+@pytest.mark.unit
+def test_a_code_s_french_label_is_written_once_in_the_marts_yaml():
+    labels = marts_catalog.value_labels()
+    assert labels["insolvency_status"]["receivership"] == "Redressement judiciaire"
+    from receivables.report_data import INSOLVENCY_LABELS, SIGNAL_LABELS
+
+    assert INSOLVENCY_LABELS == labels["insolvency_status"] and SIGNAL_LABELS == labels["signal"]
+    written = [
+        path.relative_to(REPO)
+        for folder in ("src", "scripts", "superset", "dbt_project/models", "dbt_project/seeds")
+        for path in (REPO / folder).rglob("*")
+        if path.suffix in {".py", ".sql", ".csv"}
+        and any(
+            f"'{label}'" in path.read_text(encoding="utf-8")
+            or f'"{label}"' in path.read_text(encoding="utf-8")
+            for label in ("Redressement judiciaire", "Promesse de paiement non tenue", "non reçu")
+        )
+    ]
+    assert written == []
+
+
+@pytest.mark.unit
+def test_two_marts_that_label_one_column_differently_are_an_error(marts_yaml_as):
+    document = marts_document()
+    exposure = next(m for m in document["models"] if m["name"] == "mart_entity_debtor_exposure")
+    exposure.setdefault("columns", []).append(
+        {"name": "insolvency_status", "config": {"meta": {"labels": {"receivership": "RJ"}}}}
+    )
+    marts_yaml_as(document)
+    with pytest.raises(
+        ReceivablesError, match=r"mart_entity_debtor_exposure.insolvency_status: labels differ"
+    ):
+        marts_catalog.value_labels()

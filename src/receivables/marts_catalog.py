@@ -1,8 +1,14 @@
 """What the dbt project says of its published marts, read from ``models/marts/_marts.yml``.
 
 One place for what the rest of the product needs to know of a mart beyond
-its SQL: which rows an entity's people may read (``config.meta.entity_rows``),
-read by the entity files, Superset's row-level security and the tests.
+its SQL:
+
+- which rows an entity's people may read (``config.meta.entity_rows`` of a
+  mart), read by the entity files, Superset's row-level security and the tests;
+- how the users read the codes a column holds (``config.meta.labels`` of a
+  column: code to French label), read by the reports, the dashboards'
+  generator (the datasets' ``*_label`` columns) and dbt itself (the macro
+  ``value_label``, for text the marts write).
 
 ``entity_rows``:
 - ``own``: the rows whose ``entity_code`` is the entity's: its entity file holds them, and Superset
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -32,13 +39,21 @@ def marts_yaml() -> Path:
 
 
 @cache
+def _models() -> list[dict[str, Any]]:
+    return list(yaml.safe_load(marts_yaml().read_text(encoding="utf-8"))["models"])
+
+
+def _meta(node: dict[str, Any]) -> dict[str, Any]:
+    return dict((node.get("config") or {}).get("meta") or {})
+
+
+@cache
 def entity_rows() -> dict[str, str]:
     """Each mart an entity's people may read, and which of its rows (``own`` or ``exposed_debtor_groups``)."""
     path = marts_yaml()
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
     found = {}
-    for model in document["models"]:
-        value = ((model.get("config") or {}).get("meta") or {}).get("entity_rows")
+    for model in _models():
+        value = _meta(model).get("entity_rows")
         if value is None:
             continue
         if value not in ENTITY_ROWS:
@@ -53,3 +68,27 @@ def entity_rows() -> dict[str, str]:
 def own_rows_marts() -> list[str]:
     """The marts whose rows an entity's controllers read filtered to their entity (row-level security)."""
     return sorted(mart for mart, rows in entity_rows().items() if rows == OWN_ROWS)
+
+
+@cache
+def labelled_columns() -> dict[tuple[str, str], dict[str, str]]:
+    """Each (mart, column) whose codes have French labels, and its labels (code to label, in order)."""
+    return {
+        (model["name"], column["name"]): {
+            str(code): str(label) for code, label in _meta(column)["labels"].items()
+        }
+        for model in _models()
+        for column in model.get("columns") or []
+        if "labels" in _meta(column)
+    }
+
+
+@cache
+def value_labels() -> dict[str, dict[str, str]]:
+    """The labels of each labelled column's codes, by column name (a name labelled twice must agree)."""
+    path = marts_yaml()
+    found: dict[str, dict[str, str]] = {}
+    for (mart, column), labels in labelled_columns().items():
+        if found.setdefault(column, labels) != labels:
+            raise ReceivablesError(f"{path}: {mart}.{column}: labels differ from another mart's {column}")
+    return found

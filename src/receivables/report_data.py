@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from receivables.errors import ReceivablesError
+from receivables.marts_catalog import value_labels
 
 GROUP = "GROUP"
 
@@ -72,90 +73,22 @@ class Report:
         return next(table for table in self.tables if table.title == title)
 
 
-SIGNAL_LABELS = {
-    "insolvency_proceeding": "Procédure collective ouverte",
-    "rating_downgrade": "Note dégradée de 2 classes ou plus",
-    "exposure_over_cover": "Encours au-delà de la garantie",
-    "exposure_over_limit": "Encours au-delà de la limite interne",
-    "payment_delays_lengthening": "Allongement des retards de paiement",
-    "payment_reversal": "Rejet de paiement",
-    "high_share_of_exposure": "Part élevée de l'encours du groupe",
-    "overdue_growth": "Forte hausse de l'échu",
-    "broken_promise": "Promesse de paiement non tenue",
-    "repeated_payment_plans": "Échéanciers de paiement répétés",
-    "long_dispute": "Litige ouvert depuis longtemps",
-}
-
-FRESHNESS_LABELS = {
-    "ok": "à jour",
-    "stale": "non reçu",
-    "quarantined": "en quarantaine",
-    "retired": "sortie du groupe",
-}
+# the codes the marts publish, as the users read them: the reports' cells and the dashboards' columns,
+# written once, in the marts' YAML (config.meta.labels: receivables.marts_catalog)
+VALUE_LABELS = value_labels()
+SIGNAL_LABELS = VALUE_LABELS["signal"]
+FRESHNESS_LABELS = VALUE_LABELS["status"]
+ISSUE_LABELS = VALUE_LABELS["kind"]
+SEVERITY_LABELS = VALUE_LABELS["severity"]
+DUNNING_LABELS = VALUE_LABELS["dunning_stage"]
+PROMISE_STATUS_LABELS = VALUE_LABELS["promise_status"]
+EVENT_TYPE_LABELS = VALUE_LABELS["event_type"]
+INSOLVENCY_LABELS = VALUE_LABELS["insolvency_status"]  # SPEC section 3: amicable and collective proceedings
+DOCUMENT_TYPE_LABELS = VALUE_LABELS["document_type"]
+PERIOD_LABELS = VALUE_LABELS["period_kind"]
 LATE_LABELS = frozenset(
     {FRESHNESS_LABELS["stale"], FRESHNESS_LABELS["quarantined"]}
 )  # a retired entity is not late
-ISSUE_LABELS = {
-    "date_order": "Échéance avant la date de facture",
-    "after_extract_date": "Facture datée après l'extrait",
-    "far_date": "Date à plus de 10 ans de l'extrait",
-    "zero_amount": "Montant nul",
-    "implausible_value": "Valeur invraisemblable",
-    "encoding_mismatch": "Encodage autre que celui déclaré",
-    "registration_id_characters": "Identifiant d'entreprise avec un caractère inattendu",
-    "control_character": "Caractère de contrôle remplacé par une espace",
-    "fx_rate_held_back": "Cours de change écarté : trop loin des précédents",
-    "missing_fx_rate": "Cours de change manquant : exclu des totaux en EUR",
-    "dso_missing_fx_rate": "DSO inconnu faute de cours de change",
-    "intercompany_entity_retired": "Débiteur intragroupe d'une entité sortie du groupe",
-}
-SEVERITY_LABELS = {"warning": "avertissement (chargé)", "error": "chiffre manquant"}
-DUNNING_LABELS = {
-    "reminder": "Relance",
-    "second_reminder": "Deuxième relance",
-    "call": "Appel",
-    "formal_notice": "Mise en demeure",
-    "payment_order_candidate": "Injonction de payer à envisager",
-    "promised": "Promesse en cours : pas de relance",
-    "disputed": "En litige : pas de relance",
-}
-PROMISE_STATUS_LABELS = {"kept": "tenue", "broken": "non tenue", "pending": "en attente"}
-EVENT_TYPE_LABELS = {
-    "promise_to_pay": "Promesse de paiement",
-    "payment_plan": "Échéance d'un plan de paiement",
-    "dispute_opened": "Litige ouvert",
-    "dispute_resolved": "Litige résolu",
-    "dunning_sent": "Relance envoyée",
-    "contact": "Contact",
-}
-INSOLVENCY_LABELS = {  # SPEC section 3: amicable and collective proceedings
-    "none": "Aucune",
-    "ad_hoc_mandate": "Mandat ad hoc",
-    "conciliation": "Conciliation",
-    "safeguard": "Sauvegarde",
-    "receivership": "Redressement judiciaire",
-    "liquidation": "Liquidation judiciaire",
-}
-DOCUMENT_TYPE_LABELS = {
-    "invoice": "Facture",
-    "credit_note": "Avoir",
-    "unapplied_cash": "Encaissement non lettré",
-}
-PERIOD_LABELS = {"week": "Semaine", "month": "Mois", "doubtful": "Douteux (non prévu)"}
-# the codes the marts publish, as the users read them: the reports' cells and the dashboards'
-# columns (scripts/generate_dashboards_bundle.py writes them into the datasets)
-VALUE_LABELS = {
-    "signal": SIGNAL_LABELS,
-    "status": FRESHNESS_LABELS,
-    "kind": ISSUE_LABELS,
-    "severity": SEVERITY_LABELS,
-    "dunning_stage": DUNNING_LABELS,
-    "document_type": DOCUMENT_TYPE_LABELS,
-    "promise_status": PROMISE_STATUS_LABELS,
-    "event_type": EVENT_TYPE_LABELS,
-    "insolvency_status": INSOLVENCY_LABELS,
-    "period_kind": PERIOD_LABELS,
-}
 AGING, DEBTORS, SIGNALS, DSO, FRESHNESS, DATA_ISSUES, FORECAST = (
     "Balance âgée",
     "Principaux débiteurs",

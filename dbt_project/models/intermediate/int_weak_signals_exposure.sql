@@ -33,12 +33,10 @@ insolvency_opened as (
         'insolvency_proceeding' as signal,
         exposure.insolvency_date as signal_date,
         exposure.exposure_eur as amount_eur,
-        coalesce(insolvency_labels.description, exposure.insolvency_status) || ' ouverte le '
-        || {{ fr_date('exposure.insolvency_date') }} || ' ; déclarer la créance avant le '
-        || {{ fr_date('exposure.insolvency_claim_deadline') }} as detail,
+        {{ value_label('mart_debtor_exposure', 'insolvency_status', 'exposure.insolvency_status') }}
+        || ' : procédure ouverte le ' || {{ fr_date('exposure.insolvency_date') }}
+        || ' ; déclarer la créance avant le ' || {{ fr_date('exposure.insolvency_claim_deadline') }} as detail,
     from exposure
-    left join {{ ref('insolvency_statuses') }} as insolvency_labels
-        on insolvency_labels.insolvency_status = exposure.insolvency_status
     where exposure.insolvency_status <> 'none'
         and exposure.insolvency_date is not null
 
