@@ -72,9 +72,9 @@ def test_an_unknown_entity_rows_value_is_an_error_naming_the_mart(marts_yaml_as)
 def test_a_code_s_french_label_is_written_once_in_the_marts_yaml():
     labels = marts_catalog.value_labels()
     assert labels["insolvency_status"]["receivership"] == "Redressement judiciaire"
-    from receivables.report_data import INSOLVENCY_LABELS, SIGNAL_LABELS
+    from receivables.report_model import INSOLVENCY_LABELS, SIGNAL_LABELS
 
-    assert INSOLVENCY_LABELS == labels["insolvency_status"] and SIGNAL_LABELS == labels["signal"]
+    assert labels["insolvency_status"] == INSOLVENCY_LABELS and labels["signal"] == SIGNAL_LABELS
     written = [
         path.relative_to(REPO)
         for folder in ("src", "scripts", "superset", "dbt_project/models", "dbt_project/seeds")

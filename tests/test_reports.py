@@ -13,9 +13,10 @@ import pytest
 
 from conftest import FORMULA_NAMES, reader, receivables
 from receivables.errors import ReceivablesError
-from receivables.report_data import INSOLVENCY_LABELS, SIGNAL_LABELS
+from receivables.report_changes import is_report_day
 from receivables.report_files import THIN_SPACE, fr_number, is_formula_like
-from receivables.reports import is_report_day, load_recipients
+from receivables.report_model import INSOLVENCY_LABELS, SIGNAL_LABELS
+from receivables.reports import load_recipients
 
 AS_OF = date(2025, 12, 31)
 

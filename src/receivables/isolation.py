@@ -113,7 +113,7 @@ def take_out(warehouse: Path, landing: Path, drops: dict[Drop, list[Failure]], a
     Later drops first: a row a later drop of the night replaced may itself
     come from an earlier drop being taken out, which then removes it too.
     """
-    from receivables.landing import QUARANTINED
+    from receivables.outcome import QUARANTINED
     from receivables.quarantine import UnsafeQuarantine, quarantine_drop
 
     ordered = sorted(drops, key=lambda d: (d.extract_date, d.entity_code), reverse=True)

@@ -15,7 +15,7 @@ import json
 import logging
 import os
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -46,6 +46,7 @@ from receivables.drops import (
 )
 from receivables.errors import Failure, ReceivablesError
 from receivables.load import load_outcomes
+from receivables.outcome import OK, QUARANTINED, STALE, DropOutcome
 from receivables.quarantine import REASON_FILE, UnsafeQuarantine, first_link, quarantine_drop
 from receivables.registry import Registry
 from receivables.staging import stage
@@ -75,42 +76,6 @@ if TYPE_CHECKING:
     from receivables.validation import CheckedFile, Validator
 
 log = logging.getLogger(__name__)
-
-OK, STALE, QUARANTINED = "ok", "stale", "quarantined"
-
-
-@dataclass
-class DropOutcome:
-    """What became of one entity's drop for one date; JSON-serialisable for Airflow."""
-
-    entity_code: str
-    extract_date: str
-    status: str
-    rows: int = 0
-    reason: str | None = None
-    failure_count: int = 0
-    staged: dict[str, str] = field(default_factory=dict)
-    # rows that broke a warning rule (SPEC section 12): they land, and are listed in mart_data_issues
-    warnings: list[dict[str, Any]] = field(default_factory=list)
-    # whether the drop carried _manifest.json (control totals); None: no drop was read
-    with_manifest: bool | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> DropOutcome:
-        return cls(**data)
-
-    def describe(self) -> str:
-        text = f"{self.entity_code} {self.extract_date}: {self.status}"
-        if self.status == OK:
-            text += f", {self.rows} rows"
-            if self.warnings:
-                text += f", {sum(w.get('items') or 1 for w in self.warnings)} rows with warnings"
-        if self.reason:
-            text += f" ({self.reason})"
-        return text
 
 
 def _typed_frame(read: ExtractFile, entity_code: str, day: date) -> tuple[pd.DataFrame, list[Failure]]:

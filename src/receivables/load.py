@@ -11,9 +11,9 @@ import logging
 import shutil
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from receivables.contract import EXTRACTS_BY_NAME
+from receivables.outcome import DropOutcome
 from receivables.registry import Registry
 from receivables.warehouse import (
     connect,
@@ -25,9 +25,6 @@ from receivables.warehouse import (
     upsert_sql,
     writer_lock,
 )
-
-if TYPE_CHECKING:
-    from receivables.landing import DropOutcome
 
 log = logging.getLogger(__name__)
 

@@ -89,8 +89,8 @@ def validate(codes: list[str], as_of: date) -> list[dict[str, Any]]:
 
 def load(batches: list[list[dict[str, Any]]]) -> list[str]:
     """The single writer: upsert the staged drops of every batch and record each drop's status."""
-    from receivables.landing import DropOutcome
     from receivables.load import load_outcomes
+    from receivables.outcome import DropOutcome
     from receivables.registry import load_registry
 
     config = settings()

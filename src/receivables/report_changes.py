@@ -20,12 +20,9 @@ from __future__ import annotations
 from calendar import monthrange
 from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from receivables.report_data import _Marts
-
-from receivables.report_data import BY_ROW, GROUP, SIGNAL_LABELS, Column, Table
+from receivables.report_model import BY_ROW, GROUP, SIGNAL_LABELS, Column, Marts, Table
 
 CHANGES, RISERS, NEW_SIGNALS = "Évolution", "Plus fortes hausses", "Nouveaux signaux"
 RISERS_LISTED = 5
@@ -41,17 +38,20 @@ def same_month_last_year(day: date) -> date:
     return date(year, day.month, monthrange(year, day.month)[1])
 
 
-def last_report_day(as_of: date) -> date:
-    """The report day before ``as_of`` (receivables.reports.is_report_day: Sundays and month ends)."""
-    from receivables.reports import is_report_day
+def is_report_day(as_of: date) -> bool:
+    """Reports go out on Mondays (the night that processes Sunday) and for every month end."""
+    return as_of.weekday() == 6 or (as_of + timedelta(days=1)).day == 1
 
+
+def last_report_day(as_of: date) -> date:
+    """The report day before ``as_of`` (``is_report_day``: Sundays and month ends)."""
     day = as_of - timedelta(days=1)
     while not is_report_day(day):
         day -= timedelta(days=1)
     return day
 
 
-def _is_built(marts: _Marts, day: date) -> bool:
+def _is_built(marts: Marts, day: date) -> bool:
     return bool(marts.rows("select 1 from marts.mart_concentration where as_of_date = ?", day))
 
 
@@ -59,7 +59,7 @@ def _in(codes: Sequence[str]) -> str:
     return f"({', '.join('?' for _ in codes)})"
 
 
-def key_figures(marts: _Marts, day: date, entity: str | None, codes: Sequence[str]) -> dict[str, Any]:
+def key_figures(marts: Marts, day: date, entity: str | None, codes: Sequence[str]) -> dict[str, Any]:
     """The compared figures at ``day`` (empty when it is not built): sums of mart columns."""
     if not _is_built(marts, day):
         return {}
@@ -117,7 +117,7 @@ def _change(now: Any, then: Any) -> Any:
     return None if now is None or then is None else now - then
 
 
-def changes_table(marts: _Marts, as_of: date, entity: str | None, codes: Sequence[str]) -> Table:
+def changes_table(marts: Marts, as_of: date, entity: str | None, codes: Sequence[str]) -> Table:
     previous_day, last_year_day = previous_month_end(as_of), same_month_last_year(as_of)
     now = key_figures(marts, as_of, entity, codes)
     previous = key_figures(marts, previous_day, entity, codes)
@@ -183,7 +183,7 @@ def changes_table(marts: _Marts, as_of: date, entity: str | None, codes: Sequenc
     )
 
 
-def risers_table(marts: _Marts, as_of: date, entity: str | None) -> Table:
+def risers_table(marts: Marts, as_of: date, entity: str | None) -> Table:
     """The debtor groups whose exposure or overdue rose most since the previous month end."""
     previous = previous_month_end(as_of)
     built = _is_built(marts, previous)
@@ -247,7 +247,7 @@ def risers_table(marts: _Marts, as_of: date, entity: str | None) -> Table:
     )
 
 
-def new_signals_table(marts: _Marts, as_of: date, entity: str | None) -> Table:
+def new_signals_table(marts: Marts, as_of: date, entity: str | None) -> Table:
     since = last_report_day(as_of)
     exposed = (
         ""

@@ -10,130 +10,47 @@ the dashboards agree to the cent.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from receivables.errors import ReceivablesError
-from receivables.marts_catalog import value_labels
-
-GROUP = "GROUP"
-
-# how a column is shown: text, date, amount (2 decimals), days (2 decimals), ratio (a percentage), count, flag,
-# or BY_ROW: each row's own (a table of figures of several kinds, Table.row_kinds)
-Kind = str
-BY_ROW = "by_row"
-
-
-@dataclass(frozen=True)
-class Column:
-    header: str
-    kind: Kind
-
-
-@dataclass(frozen=True)
-class Table:
-    """One sheet of the workbook: a header row, then rows in the columns' order."""
-
-    title: str
-    columns: tuple[Column, ...]
-    rows: list[tuple[Any, ...]]
-    note: str = ""
-    row_kinds: tuple[Kind, ...] = ()  # each row's kind, for the columns of kind BY_ROW
-
-    def kind(self, row: int, column: int) -> Kind:
-        kind = self.columns[column].kind
-        return self.row_kinds[row] if kind == BY_ROW else kind
-
-
-@dataclass(frozen=True)
-class Report:
-    as_of: date
-    scope: str
-    scope_name: str
-    headline: list[tuple[str, Any, Kind]]
-    tables: list[Table]
-    bucket_headers: list[str]
-    aging_eur: list[Decimal]  # per bucket, external receivables in EUR (the aging chart)
-    dso_trend: list[
-        tuple[date, float | None, float | None, float | None]
-    ]  # month end, countback, ratio, BPDSO
-    dso_currency: str
-    top_exposures: list[tuple[str, Decimal]] = field(
-        default_factory=list
-    )  # label, EUR (the concentration chart)
-
-    @property
-    def is_group(self) -> bool:
-        return self.scope == GROUP
-
-    def table(self, title: str) -> Table:
-        return next(table for table in self.tables if table.title == title)
-
-
-# the codes the marts publish, as the users read them: the reports' cells and the dashboards' columns,
-# written once, in the marts' YAML (config.meta.labels: receivables.marts_catalog)
-VALUE_LABELS = value_labels()
-SIGNAL_LABELS = VALUE_LABELS["signal"]
-FRESHNESS_LABELS = VALUE_LABELS["status"]
-ISSUE_LABELS = VALUE_LABELS["kind"]
-SEVERITY_LABELS = VALUE_LABELS["severity"]
-DUNNING_LABELS = VALUE_LABELS["dunning_stage"]
-PROMISE_STATUS_LABELS = VALUE_LABELS["promise_status"]
-EVENT_TYPE_LABELS = VALUE_LABELS["event_type"]
-INSOLVENCY_LABELS = VALUE_LABELS["insolvency_status"]  # SPEC section 3: amicable and collective proceedings
-DOCUMENT_TYPE_LABELS = VALUE_LABELS["document_type"]
-PERIOD_LABELS = VALUE_LABELS["period_kind"]
-LATE_LABELS = frozenset(
-    {FRESHNESS_LABELS["stale"], FRESHNESS_LABELS["quarantined"]}
-)  # a retired entity is not late
-AGING, DEBTORS, SIGNALS, DSO, FRESHNESS, DATA_ISSUES, FORECAST = (
-    "Balance âgée",
-    "Principaux débiteurs",
-    "Signaux faibles",
-    "DSO",
-    "Fraîcheur",
-    "Anomalies de données",
-    "Prévision d'encaissements",
+from receivables.report_changes import changes_table, new_signals_table, risers_table
+from receivables.report_model import (
+    AGING,
+    DATA_ISSUES,
+    DEBTORS,
+    DSO,
+    FORECAST,
+    FRESHNESS,
+    FRESHNESS_LABELS,
+    GROUP,
+    INSOLVENCY_LABELS,
+    ISSUE_LABELS,
+    LATE_LABELS,
+    PERIOD_LABELS,
+    SEVERITY_LABELS,
+    SIGNAL_LABELS,
+    SIGNALS,
+    Column,
+    Kind,
+    Marts,
+    Report,
+    Table,
 )
-
-
-class _Marts:
-    def __init__(self, path: Path) -> None:
-        from receivables.warehouse import open_published
-
-        if not path.is_file():
-            raise ReceivablesError(f"{path}: no such warehouse file")
-        self.connection = open_published(path)
-
-    def rows(self, sql: str, *parameters: Any) -> list[tuple[Any, ...]]:
-        return self.connection.execute(sql, list(parameters)).fetchall()
-
-    def has_table(self, name: str) -> bool:
-        """Whether the marts hold this table (a warehouse published by an earlier version may not)."""
-        return bool(
-            self.rows(
-                "select 1 from information_schema.tables where table_schema = 'marts' and table_name = ?",
-                name,
-            )
-        )
-
-    def close(self) -> None:
-        self.connection.close()
 
 
 def read_report(warehouse: Path, as_of: date, entity: str | None = None, top: int = 20) -> Report:
     """Read one report's figures from a published warehouse (opened read-only)."""
-    marts = _Marts(warehouse)
+    marts = Marts(warehouse)
     try:
         return _read(marts, as_of, entity, top)
     finally:
         marts.close()
 
 
-def _read(marts: _Marts, as_of: date, entity: str | None, top: int) -> Report:
+def _read(marts: Marts, as_of: date, entity: str | None, top: int) -> Report:
     built = marts.rows("select max(as_of_date) from marts.mart_concentration")[0][0]
     if not marts.rows("select 1 from marts.mart_freshness where as_of_date = ?", as_of):
         raise ReceivablesError(
@@ -259,7 +176,6 @@ def _read(marts: _Marts, as_of: date, entity: str | None, top: int) -> Report:
         freshness_rows,
     )
     headline.append(("Anomalies de données", len(issues.rows), "count"))
-    from receivables.report_changes import changes_table, new_signals_table, risers_table
 
     # what changed first: the executive summary (receivables.report_changes)
     summary = [
@@ -281,7 +197,7 @@ def _read(marts: _Marts, as_of: date, entity: str | None, top: int) -> Report:
     )
 
 
-def _forecast(marts: _Marts, as_of: date, scope: str) -> Table:
+def _forecast(marts: Marts, as_of: date, scope: str) -> Table:
     """The cash-in forecast of the scope at the as-of date (SPEC section 14): weeks, months, doubtful."""
     rows = (
         marts.rows(
@@ -315,7 +231,7 @@ def _forecast(marts: _Marts, as_of: date, scope: str) -> Table:
 
 
 def _aging(
-    marts: _Marts, as_of: date, codes: Sequence[str], buckets: list[str], with_group: bool
+    marts: Marts, as_of: date, codes: Sequence[str], buckets: list[str], with_group: bool
 ) -> tuple[list[tuple[Any, ...]], list[Decimal], Decimal, Decimal]:
     """The aged balance rows, the external EUR amount of each bucket, the external overdue EUR
     total (mart_aging's columns: the product's one definition of overdue and of external), and the
@@ -384,7 +300,7 @@ def _labelled(rows: list[tuple[Any, ...]], index: int, labels: dict[str, str]) -
     return [(*row[:index], labels.get(row[index], row[index]), *row[index + 1 :]) for row in rows]
 
 
-def _group_debtors(marts: _Marts, as_of: date, top: int) -> tuple[Table, list[tuple[str, Decimal]]]:
+def _group_debtors(marts: Marts, as_of: date, top: int) -> tuple[Table, list[tuple[str, Decimal]]]:
     rows = marts.rows(
         "select rank, debtor_group_id, debtor_group_name, exposure_eur, overdue_eur, share, cumulative_share, "
         "worst_risk_class, is_in_default, insolvency_status, cover_eur, insured_eur, uninsured_eur, over_limit_eur, "
@@ -412,7 +328,7 @@ def _group_debtors(marts: _Marts, as_of: date, top: int) -> tuple[Table, list[tu
 
 
 def _entity_debtors(
-    marts: _Marts, as_of: date, entity: str, top: int
+    marts: Marts, as_of: date, entity: str, top: int
 ) -> tuple[Table, list[tuple[str, Decimal]]]:
     rows = marts.rows(
         "select row_number() over (order by exposure_eur desc, consolidated_debtor_id), consolidated_debtor_id, "
@@ -444,7 +360,7 @@ def _entity_debtors(
     return table, [(row[2] or row[1], row[6]) for row in rows[:10]]
 
 
-def _group_signals(marts: _Marts, as_of: date) -> Table:
+def _group_signals(marts: Marts, as_of: date) -> Table:
     rows = marts.rows(
         "select signals.signal_date, signals.debtor_group_id, exposure.debtor_group_name, signals.signal, "
         "signals.amount_eur, signals.detail from marts.mart_weak_signals as signals "
@@ -467,7 +383,7 @@ def _group_signals(marts: _Marts, as_of: date) -> Table:
     )
 
 
-def _entity_signals(marts: _Marts, as_of: date, entity: str) -> Table:
+def _entity_signals(marts: Marts, as_of: date, entity: str) -> Table:
     """The group's signals on debtor groups this entity is exposed to, with this entity's own amounts only."""
     rows = marts.rows(
         "with exposure as ("
@@ -500,7 +416,7 @@ def _entity_signals(marts: _Marts, as_of: date, entity: str) -> Table:
 
 
 def _headline(
-    marts: _Marts,
+    marts: Marts,
     as_of: date,
     entity: str | None,
     external_eur_by_bucket: list[Decimal],

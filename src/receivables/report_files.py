@@ -17,7 +17,7 @@ from typing import Any
 
 from receivables.contract import CONTROL_CHARACTERS
 from receivables.report_changes import CHANGES, NEW_SIGNALS, RISERS
-from receivables.report_data import (
+from receivables.report_model import (
     BY_ROW,
     FORECAST,
     FRESHNESS_LABELS,

@@ -19,12 +19,13 @@ import html
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from receivables.errors import ReceivablesError
-from receivables.report_data import GROUP
+from receivables.report_changes import is_report_day
+from receivables.report_model import GROUP
 from receivables.settings import VARIABLES, Settings
 from receivables.settings import settings as read_settings
 
@@ -96,11 +97,6 @@ def as_of_of_run(chosen: str | None, triggering_events: Any, asset: Any) -> str:
             "no as-of date: trigger with the as_of_date param, or let receivables_nightly publish"
         )
     return str(max(published))
-
-
-def is_report_day(as_of: date) -> bool:
-    """Reports go out on Mondays (the night that processes Sunday) and for every month end."""
-    return as_of.weekday() == 6 or (as_of + timedelta(days=1)).day == 1
 
 
 def settings() -> Settings:
