@@ -37,14 +37,14 @@ SERVING = Asset(SERVING_ASSET)
 
 def _as_of() -> str:
     """The as_of_date param, else the as-of date of the latest publish that triggered this run."""
-    from receivables.reports import as_of_of_run
+    from receivables.reports.schedule import as_of_of_run
 
     context = get_current_context()
     return as_of_of_run(context["params"].get("as_of_date"), context.get("triggering_asset_events"), SERVING)
 
 
 def _report_failed(context) -> None:
-    from receivables import reports
+    from receivables.reports import schedule as reports
 
     reports.report_failed(
         str(context.get("report_scope") or context["ti"].map_index),
@@ -84,7 +84,7 @@ def receivables_reports() -> None:
     def due() -> list[dict]:
         from datetime import date
 
-        from receivables import reports
+        from receivables.reports import schedule as reports
 
         as_of = _as_of()
         force = bool(get_current_context()["params"].get("force"))
@@ -97,7 +97,7 @@ def receivables_reports() -> None:
     def send(job: dict) -> str:
         from datetime import date
 
-        from receivables import reports
+        from receivables.reports import schedule as reports
 
         context = get_current_context()
         context["report_scope"] = job["scope"]  # type: ignore[typeddict-unknown-key]

@@ -14,7 +14,7 @@ export GX_ANALYTICS_ENABLED=false
 # Expectations once, and each task forks from its worker: a validation does not import Great
 # Expectations again (about 4 s of CPU per task). Airflow 3.3's settings; other components keep fork.
 export AIRFLOW__SCHEDULER__MP_START_METHOD="${AIRFLOW__SCHEDULER__MP_START_METHOD:-forkserver}"
-export AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD="${AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD:-airflow,airflow.executors.local_executor,airflow.sdk.execution_time.task_runner,great_expectations,receivables.landing}"
+export AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD="${AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD:-airflow,airflow.executors.local_executor,airflow.sdk.execution_time.task_runner,great_expectations,receivables.ingest.landing}"
 export RECEIVABLES_ENTITIES="${RECEIVABLES_ENTITIES:-$_root/config/sample_entities.yml}"
 export RECEIVABLES_LANDING="${RECEIVABLES_LANDING:-$_root/var/landing}"
 export RECEIVABLES_WAREHOUSE="${RECEIVABLES_WAREHOUSE:-$_root/var/warehouse.duckdb}"

@@ -24,7 +24,7 @@ from pathlib import Path
 from receivables.dev.generate import GeneratorConfig, generate
 from receivables.dev.sample import publish
 from receivables.dev.superset_run import ADMIN_PASSWORD, logged_in_page, start_server, superset_env
-from receivables.superset_provision import DASHBOARDS
+from receivables.serve.superset_provision import DASHBOARDS
 
 REPO = Path(__file__).resolve().parents[1]
 AS_OF = date(2025, 12, 31)
@@ -69,7 +69,7 @@ def publish_sample(root: Path) -> tuple[Path, Path]:
 
 def dashboards(serving: Path, registry: Path, home: Path, out: Path) -> list[Path]:
     from receivables.registry import load_registry
-    from receivables.superset_provision import provision
+    from receivables.serve.superset_provision import provision
 
     written = []
     server = start_server(home)
@@ -106,8 +106,8 @@ def report_pages(serving: Path, out: Path) -> list[Path]:
 
     matplotlib.use("Agg")
     matplotlib.rcParams.update({"font.family": "DejaVu Sans", "font.size": 9})
-    from receivables.report_data import read_report
-    from receivables.report_files import report_pages as pages
+    from receivables.reports.data import read_report
+    from receivables.reports.files import report_pages as pages
 
     written = []
     for scope in (None, "FR01"):

@@ -609,7 +609,7 @@ for table, metrics in datasets.items():
                     "filterable": True,
                     "expression": expression.replace("{table}", table),
                     "description": CALCULATED_DESCRIPTIONS.get(
-                        column, "the code as the users read it (receivables.report_model.VALUE_LABELS)"
+                        column, "the code as the users read it (receivables.reports.model.VALUE_LABELS)"
                     ),
                     "python_date_format": None,
                     "extra": None,

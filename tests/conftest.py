@@ -317,7 +317,7 @@ def _unit_tests_run_no_dbt(request: pytest.FixtureRequest, monkeypatch: pytest.M
     def refused(*args: Any, **kwargs: Any) -> None:
         raise AssertionError(f"{request.node.nodeid} is marked unit but runs dbt: mark it dbt")
 
-    monkeypatch.setattr("receivables.build.run_dbt", refused)
+    monkeypatch.setattr("receivables.warehouse.build.run_dbt", refused)
     monkeypatch.setenv(UNIT_LAYER, request.node.nodeid)
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from conftest import DAY1, REGISTRY_YAML, fx_drop, good_drop, write_drop
-from receivables.landing import OK, QUARANTINED, batches, land
+from receivables.ingest.landing import OK, QUARANTINED, batches, land
+from receivables.ingest.validation import Validator
 from receivables.registry import load_registry
-from receivables.validation import Validator
 
 pytestmark = pytest.mark.unit
 

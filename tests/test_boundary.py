@@ -13,7 +13,7 @@ import yaml
 
 from conftest import DAY1, DAY2, good_drop, reader, write_drop
 from receivables.contract import DATE_HORIZON_YEARS, DISPUTE_REASONS
-from receivables.landing import OK, QUARANTINED
+from receivables.ingest.landing import OK, QUARANTINED
 from test_isolation import build_night, land_night, reason_of
 from test_landing import ENTITIES, write_good_night
 

@@ -25,9 +25,9 @@ from conftest import (
     receivables,
     write_drop,
 )
-from receivables.build import dbt_target_dir
-from receivables.landing import land
+from receivables.ingest.landing import land
 from receivables.registry import load_registry
+from receivables.warehouse.build import dbt_target_dir
 
 
 def night(registry_file: Path, landing: Path, warehouse: Path, day: date, drops: dict[str, Any]) -> None:
@@ -309,7 +309,7 @@ def test_a_build_that_leaves_the_file_sparse_writes_it_compact(
     first_night, registry_file, landing, warehouse, query, tmp_path, monkeypatch
 ):
     """Free blocks past half the used ones: the built file is written again with its data only."""
-    import receivables.build as build_module
+    import receivables.warehouse.build as build_module
 
     with duckdb.connect(str(warehouse)) as connection:  # what a long first build leaves behind
         connection.execute("create table raw.scratch as select random() as r from range(4000000)")
@@ -358,7 +358,7 @@ def test_a_build_that_leaves_the_file_sparse_writes_it_compact(
 @pytest.mark.unit
 def test_a_writer_never_writes_the_file_the_serving_path_shares(tmp_path):
     """After a publish links the working file at the serving path, the first writer copies it first."""
-    from receivables.warehouse import connect, own_copy
+    from receivables.warehouse.store import connect, own_copy
 
     working, serving = tmp_path / "warehouse.duckdb", tmp_path / "serving.duckdb"
     with connect(working) as connection:
@@ -380,7 +380,7 @@ def test_a_range_is_built_in_runs_of_at_most_its_dates(
     first_night, registry_file, landing, warehouse, monkeypatch
 ):
     """RECEIVABLES_BUILD_RANGE_DATES cuts a range into runs of consecutive dates; a value that is no count stops it."""
-    from receivables.build import consecutive_runs
+    from receivables.warehouse.build import consecutive_runs
 
     days = [date(2025, 12, d) for d in (1, 2, 3, 4, 5, 7, 8, 10)]
     assert consecutive_runs(days) == [
@@ -407,21 +407,21 @@ def test_a_build_takes_at_most_its_memory_limit(
     """RECEIVABLES_BUILD_MEMORY_LIMIT reaches dbt's DuckDB; a value that is no size stops the build, named."""
     import logging
 
-    from receivables.build import run_dbt
+    from receivables.warehouse.build import run_dbt
 
     monkeypatch.setenv("RECEIVABLES_BUILD_MEMORY_LIMIT", "lots")
     refused = receivables("build", "--warehouse", str(warehouse), "--as-of", DAY1.isoformat())
     assert refused.returncode == 2
     assert "RECEIVABLES_BUILD_MEMORY_LIMIT='lots': expected a size such as 6GB" in refused.stderr
     monkeypatch.setenv("RECEIVABLES_BUILD_MEMORY_LIMIT", "300MB")
-    with caplog.at_level(logging.DEBUG, logger="receivables.build"):
+    with caplog.at_level(logging.DEBUG, logger="receivables.warehouse.build"):
         run_dbt(
             warehouse, ["show", "--inline", "select current_setting('memory_limit') as limit_"], (DAY1, DAY1)
         )
     assert "286.1 MiB" in caplog.text  # 300 MB, as DuckDB shows it
     monkeypatch.delenv("RECEIVABLES_BUILD_MEMORY_LIMIT")
     caplog.clear()
-    with caplog.at_level(logging.DEBUG, logger="receivables.build"):
+    with caplog.at_level(logging.DEBUG, logger="receivables.warehouse.build"):
         run_dbt(
             warehouse, ["show", "--inline", "select current_setting('memory_limit') as limit_"], (DAY1, DAY1)
         )

@@ -14,9 +14,9 @@ import pytest
 from conftest import DAY1, REPO, fx_drop, good_drop, write_drop
 from receivables.contract import INVOICES
 from receivables.errors import RegistryError
+from receivables.ingest.suites import stale_suites
 from receivables.registry import CsvDialect, load_registry
-from receivables.suites import stale_suites
-from receivables.warehouse import typed_select
+from receivables.warehouse.store import typed_select
 
 RECEIVABLES = [sys.executable, "-m", "receivables.cli"]
 
@@ -296,10 +296,10 @@ def test_settings_name_every_missing_variable_and_are_all_documented():
 def test_the_pipeline_never_imports_the_development_tools():
     """The generator and the benchmark live in receivables.dev; no part of the nightly path loads them."""
     modules = [
-        "receivables.cli", "receivables.landing", "receivables.validation", "receivables.build",
-        "receivables.isolation", "receivables.nightly", "receivables.reports", "receivables.report_files",
-        "receivables.sql", "receivables.superset_provision", "receivables.load", "receivables.staging",
-        "receivables.quarantine", "receivables.settings",
+        "receivables.cli", "receivables.ingest.landing", "receivables.ingest.validation", "receivables.warehouse.build",
+        "receivables.warehouse.isolation", "receivables.nightly", "receivables.reports.schedule", "receivables.reports.files",
+        "receivables.serve.sql", "receivables.serve.superset_provision", "receivables.ingest.load", "receivables.ingest.staging",
+        "receivables.ingest.quarantine", "receivables.settings",
     ]  # fmt: skip
     probe = (
         "import importlib, sys\n"

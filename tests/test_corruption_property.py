@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import DAY1, DAY2, DIALECTS, REGISTRY_YAML, good_drop, quiet_drop, write_drop
-from receivables.build import build
-from receivables.landing import OK, QUARANTINED, land
+from receivables.ingest.landing import OK, QUARANTINED, land
 from receivables.registry import load_registry
+from receivables.warehouse.build import build
 from test_isolation import other_entities
 from test_landing import ENTITIES, currency_of, write_good_night
 

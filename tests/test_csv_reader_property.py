@@ -31,10 +31,10 @@ from hypothesis import strategies as st
 
 from conftest import DAY1, REGISTRY_YAML
 from receivables.contract import INVOICES
-from receivables.drops import parse_amount, read_extract
-from receivables.landing import OK, QUARANTINED, land
+from receivables.ingest.drops import parse_amount, read_extract
+from receivables.ingest.landing import OK, QUARANTINED, land
+from receivables.ingest.suites import ROW_COLUMN
 from receivables.registry import CsvDialect, load_registry
-from receivables.suites import ROW_COLUMN
 from test_landing import ENTITIES, write_good_night
 
 pytestmark = pytest.mark.unit

@@ -137,7 +137,7 @@ def test_no_work_at_import():
 def assert_no_work_at_import(dag_file: Path) -> None:
     code = (
         "import runpy, sys; runpy.run_path(sys.argv[1]); "
-        "heavy = [m for m in ('great_expectations', 'dbt', 'duckdb', 'pandas', 'receivables.landing', "
+        "heavy = [m for m in ('great_expectations', 'dbt', 'duckdb', 'pandas', 'receivables.ingest.landing', "
         "'openpyxl', 'matplotlib') if m in sys.modules]; "
         "print(','.join(heavy))"
     )
@@ -416,7 +416,7 @@ def test_reports_follow_a_month_end_publish(group, airflow_home, tmp_path):
 
 def test_reader_keeps_working_across_a_publish(group, airflow_home):
     from receivables import nightly
-    from receivables.warehouse import connect
+    from receivables.warehouse.store import connect
 
     serving = group / "serving" / "warehouse.duckdb"
     working = group / "work" / "warehouse.duckdb"
@@ -473,7 +473,7 @@ def test_a_publish_event_gives_the_reports_their_date():
 
     from receivables.errors import ReceivablesError
     from receivables.nightly import SERVING_ASSET
-    from receivables.reports import as_of_of_run
+    from receivables.reports.schedule import as_of_of_run
 
     def event(as_of: str) -> AssetEventDagRunReferenceResult:
         return AssetEventDagRunReferenceResult(

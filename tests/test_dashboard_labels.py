@@ -161,7 +161,7 @@ def test_no_chart_shows_a_code_that_has_a_name(chart: dict[str, Any]) -> None:
 
 @pytest.mark.dbt
 def test_every_code_the_marts_hold_has_its_french_name(reported_group: Path) -> None:
-    from receivables.report_model import VALUE_LABELS
+    from receivables.reports.model import VALUE_LABELS
 
     query = reader(reported_group)
     tables = {"signal": "mart_weak_signals", "status": "mart_freshness", "dunning_stage": "fct_open_items"}

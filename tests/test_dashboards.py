@@ -24,9 +24,9 @@ from playwright.sync_api import expect
 from conftest import REPO, group_paths, reader, run_nights
 from receivables.dev.generate import GeneratorConfig, generate
 from receivables.dev.sample import publish
-from receivables.entity_files import ENTITY_MARTS, entity_file
 from receivables.errors import ReceivablesError
-from receivables.superset_provision import DASHBOARDS, ENTITY_DATABASE_NAME, SupersetClient, provision
+from receivables.serve.entity_files import ENTITY_MARTS, entity_file
+from receivables.serve.superset_provision import DASHBOARDS, ENTITY_DATABASE_NAME, SupersetClient, provision
 from superset_support import ADMIN_PASSWORD, VENV, logged_in_page, superset_env
 from test_dashboard_labels import IDENTIFIER
 

@@ -14,8 +14,8 @@ import duckdb
 import pytest
 
 from conftest import receivables
-from receivables.entity_files import ENTITY_MARTS, PUBLISH_SCHEMA, entity_file, write_entity_files
 from receivables.errors import ReceivablesError
+from receivables.serve.entity_files import ENTITY_MARTS, PUBLISH_SCHEMA, entity_file, write_entity_files
 from test_sql_access import HOSTILE
 
 pytestmark = pytest.mark.dbt
@@ -268,7 +268,7 @@ def test_a_night_with_nothing_changed_rewrites_no_partition(published, tmp_path,
     shutil.copyfile(published, serving)
     write_entity_files(serving, ["FR01"])
     statements: list[str] = []
-    import receivables.entity_files as module
+    import receivables.serve.entity_files as module
 
     original = module._write_mart
 

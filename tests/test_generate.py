@@ -13,7 +13,7 @@ import pytest
 
 from conftest import REPO
 from receivables.dev.generate import GeneratorConfig, fr_vat, generate, luhn_complete
-from receivables.landing import OK, land
+from receivables.ingest.landing import OK, land
 from receivables.registry import load_registry
 
 pytestmark = pytest.mark.unit

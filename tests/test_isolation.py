@@ -23,7 +23,7 @@ from conftest import (
     receivables,
     write_drop,
 )
-from receivables.landing import OK, QUARANTINED, land
+from receivables.ingest.landing import OK, QUARANTINED, land
 from receivables.registry import load_registry
 from test_landing import ENTITIES, currency_of, raw_snapshot, write_good_night
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from conftest import DAY1, DAY2, DAY3, fx_drop, good_drop, quiet_drop, write_drop
-from receivables.landing import OK, QUARANTINED, STALE, land
+from receivables.ingest.landing import OK, QUARANTINED, STALE, land
 from receivables.registry import load_registry
 
 pytestmark = pytest.mark.unit

@@ -11,8 +11,8 @@ import yaml
 
 from conftest import REPO
 from receivables import marts_catalog
-from receivables.entity_files import ENTITY_MARTS
 from receivables.errors import ReceivablesError
+from receivables.serve.entity_files import ENTITY_MARTS
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def test_an_unknown_entity_rows_value_is_an_error_naming_the_mart(marts_yaml_as)
 def test_a_code_s_french_label_is_written_once_in_the_marts_yaml():
     labels = marts_catalog.value_labels()
     assert labels["insolvency_status"]["receivership"] == "Redressement judiciaire"
-    from receivables.report_model import INSOLVENCY_LABELS, SIGNAL_LABELS
+    from receivables.reports.model import INSOLVENCY_LABELS, SIGNAL_LABELS
 
     assert labels["insolvency_status"] == INSOLVENCY_LABELS and labels["signal"] == SIGNAL_LABELS
     written = [

@@ -24,7 +24,7 @@ import pytest
 
 from conftest import REPO
 from receivables.dev.generate import GeneratorConfig, generate
-from receivables.superset_provision import DASHBOARDS, SupersetClient
+from receivables.serve.superset_provision import DASHBOARDS, SupersetClient
 from superset_support import ADMIN_PASSWORD, free_port, start_server
 
 pytestmark = pytest.mark.superset

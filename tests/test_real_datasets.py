@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import COLUMNS, DATASETS
-from receivables.landing import OK, land
+from receivables.ingest.landing import OK, land
 from receivables.registry import load_registry
 
 IBM = DATASETS / "ibm_watson_ar" / "WA_Fn-UseC_-Accounts-Receivable.csv"

@@ -24,9 +24,9 @@ import pytest
 
 from conftest import DAY1, DAY2, DAY3, REPO, fx_drop, good_drop, quiet_drop, receivables, write_drop
 from receivables.errors import RegistryError
-from receivables.landing import OK, QUARANTINED
+from receivables.ingest.landing import OK, QUARANTINED
 from receivables.registry import load_registry
-from receivables.sql import write_result
+from receivables.serve.sql import write_result
 from test_isolation import build_night, land_night
 from test_landing import raw_snapshot, write_good_night
 
@@ -257,7 +257,7 @@ def test_a_full_disk_is_named_in_one_line_with_its_path(small_disk, leave_mb, re
 #    one's build copy, both failed with raw DuckDB errors, and the night got no figures.
 @pytest.mark.dbt  # a `receivables build` child (refused before dbt starts)
 def test_a_second_writer_waits_then_stops_naming_the_first(registry_file, landing, warehouse, monkeypatch):
-    from receivables.warehouse import writer_lock
+    from receivables.warehouse.store import writer_lock
 
     write_drop(landing, "_group", DAY1, fx_drop())
     land_night(registry_file, landing, warehouse, DAY1)
@@ -286,11 +286,11 @@ def test_a_second_writer_waits_then_stops_naming_the_first(registry_file, landin
 @pytest.mark.unit
 def test_the_lock_dies_with_its_process(warehouse, monkeypatch):
     """A writer killed with -9 leaves no lock behind: the kernel drops it with the process."""
-    from receivables.warehouse import writer_lock
+    from receivables.warehouse.store import writer_lock
 
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from receivables.warehouse import writer_lock\n"
+         "import sys, time; from pathlib import Path; from receivables.warehouse.store import writer_lock\n"
          f"with writer_lock(Path({str(warehouse)!r}), 'a build killed'):\n"
          "    print('held', flush=True); time.sleep(60)"],
         stdout=subprocess.PIPE, text=True,
@@ -329,7 +329,7 @@ def test_a_workbook_cell_never_holds_a_control_character():
     """Text landed before the rule (or from any other way in) is written with a space instead."""
     from openpyxl import Workbook
 
-    from receivables.report_files import _put
+    from receivables.reports.files import _put
 
     sheet = Workbook().active
     cell = _put(sheet, 1, 1, "Müller\x0cBau GmbH", "text")
@@ -533,7 +533,7 @@ def test_retired_on_is_a_date(registry_file, value, error):
 
 @pytest.mark.unit
 def test_a_retired_entity_lands_until_the_day_before_and_its_later_drops_are_seen(registry_file, landing):
-    from receivables.landing import night_codes
+    from receivables.ingest.landing import night_codes
 
     registry_file.write_text(
         registry_file.read_text(encoding="utf-8").replace(
@@ -586,7 +586,7 @@ def test_a_warned_rows_key_is_written_as_the_warehouse_holds_it():
     import pandas as pd
 
     from receivables.contract import EXTRACTS_BY_NAME
-    from receivables.landing import row_key
+    from receivables.ingest.landing import row_key
     from receivables.registry import CsvDialect
 
     dialect = CsvDialect(delimiter=";", decimal=",", date_format="%d.%m.%Y")

@@ -13,10 +13,10 @@ import pytest
 
 from conftest import FORMULA_NAMES, reader, receivables
 from receivables.errors import ReceivablesError
-from receivables.report_changes import is_report_day
-from receivables.report_files import THIN_SPACE, fr_number, is_formula_like
-from receivables.report_model import INSOLVENCY_LABELS, SIGNAL_LABELS
-from receivables.reports import load_recipients
+from receivables.reports.changes import is_report_day
+from receivables.reports.files import THIN_SPACE, fr_number, is_formula_like
+from receivables.reports.model import INSOLVENCY_LABELS, SIGNAL_LABELS
+from receivables.reports.schedule import load_recipients
 
 AS_OF = date(2025, 12, 31)
 
@@ -366,8 +366,8 @@ def test_data_issues_are_reported_beside_freshness(warehouse, tmp_path):
     """SPEC section 12: what the figures left out, and the odd rows they hold, in both files."""
     from openpyxl import load_workbook
 
-    from receivables.report_data import read_report
-    from receivables.report_files import write_pdf, write_workbook
+    from receivables.reports.data import read_report
+    from receivables.reports.files import write_pdf, write_workbook
 
     copy = tmp_path / "warehouse.duckdb"
     shutil.copyfile(warehouse, copy)
@@ -485,7 +485,7 @@ def test_new_signals_are_those_the_last_report_day_did_not_have(warehouse, group
 
 @pytest.mark.unit
 def test_the_comparison_dates_follow_the_calendar():
-    from receivables.report_changes import last_report_day, previous_month_end, same_month_last_year
+    from receivables.reports.changes import last_report_day, previous_month_end, same_month_last_year
 
     assert previous_month_end(date(2025, 12, 31)) == date(2025, 11, 30)
     assert previous_month_end(date(2026, 3, 15)) == date(2026, 2, 28)
@@ -498,8 +498,8 @@ def test_the_comparison_dates_follow_the_calendar():
 @pytest.mark.dbt
 def test_new_signals_fall_back_on_their_date_when_the_last_report_day_was_not_built(warehouse):
     """28/12/2025's last report day, 21/12, was not built: new means raised after it."""
-    from receivables.report_changes import NEW_SIGNALS
-    from receivables.report_data import read_report
+    from receivables.reports.changes import NEW_SIGNALS
+    from receivables.reports.data import read_report
 
     report = read_report(warehouse, date(2025, 12, 28))
     expected = reader(warehouse)(

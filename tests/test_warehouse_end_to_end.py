@@ -20,8 +20,8 @@ import pytest
 
 from conftest import MARTS, marts_snapshot, reader, receivables, run_nights
 from oracle import Ledger, bucket_of, concentration, debtor_groups, group_contractual_terms, group_dso
-from receivables.build import BuildError, run_dbt
 from receivables.dev.generate import GeneratorConfig, generate
+from receivables.warehouse.build import BuildError, run_dbt
 
 pytestmark = pytest.mark.dbt
 

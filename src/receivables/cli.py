@@ -47,7 +47,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_land(args: argparse.Namespace) -> int:
-    from receivables.landing import OK, land
+    from receivables.ingest.landing import OK, land
     from receivables.registry import load_registry
 
     registry = load_registry(args.entities)
@@ -62,7 +62,7 @@ def cmd_land(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from receivables.build import build, generate_docs
+    from receivables.warehouse.build import build, generate_docs
 
     taken_out = build(
         args.warehouse,
@@ -82,9 +82,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """The whole nightly job outside Airflow: land then build, night after night."""
-    from receivables.build import build
-    from receivables.landing import land
+    from receivables.ingest.landing import land
     from receivables.registry import load_registry
+    from receivables.warehouse.build import build
 
     registry = load_registry(args.entities)
     for day in _dates(args.as_of, args.to):
@@ -98,8 +98,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_superset_provision(args: argparse.Namespace) -> int:
     from receivables.registry import load_registry
+    from receivables.serve.superset_provision import provision
     from receivables.settings import settings
-    from receivables.superset_provision import provision
 
     config = settings(
         "superset_url", "superset_user", "superset_password", where="source scripts/superset-env.sh"
@@ -119,8 +119,8 @@ def cmd_superset_provision(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from receivables.report_data import read_report
-    from receivables.report_files import write_report
+    from receivables.reports.data import read_report
+    from receivables.reports.files import write_report
 
     if args.top < 1:
         raise ReceivablesError(f"--top must be at least 1, found {args.top}")
@@ -132,8 +132,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_sql(args: argparse.Namespace) -> int:
     """Read-only SQL on the published warehouse: -c, -f, piped in, or typed at a prompt."""
-    from receivables.entity_files import published_entity_file
-    from receivables.sql import run_statements, shell
+    from receivables.serve.entity_files import published_entity_file
+    from receivables.serve.sql import run_statements, shell
 
     # a controller's file holds their entity's rows only (SPEC section 15)
     warehouse = (
@@ -159,7 +159,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 def cmd_expectations(args: argparse.Namespace) -> int:
     from receivables import paths
-    from receivables.suites import stale_suites, write_suites
+    from receivables.ingest.suites import stale_suites, write_suites
 
     folder = args.folder or paths.expectations_dir()
     if args.check:

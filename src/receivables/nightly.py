@@ -41,7 +41,7 @@ def drop_batches(as_of: date) -> list[list[str]]:
     Expectations is imported and each suite run once per batch, not once per
     entity; each drop is still judged, staged or quarantined alone.
     """
-    from receivables.landing import batches, drop_bytes, night_codes
+    from receivables.ingest.landing import batches, drop_bytes, night_codes
     from receivables.registry import load_registry
 
     config = settings()
@@ -75,7 +75,7 @@ def validate(codes: list[str], as_of: date) -> list[dict[str, Any]]:
     One outcome per drop, in the batch's order: each entity keeps its own
     status, which the load records in ``raw.landing_log``.
     """
-    from receivables.landing import validate_drops
+    from receivables.ingest.landing import validate_drops
     from receivables.registry import load_registry
 
     config = settings()
@@ -89,8 +89,8 @@ def validate(codes: list[str], as_of: date) -> list[dict[str, Any]]:
 
 def load(batches: list[list[dict[str, Any]]]) -> list[str]:
     """The single writer: upsert the staged drops of every batch and record each drop's status."""
-    from receivables.load import load_outcomes
-    from receivables.outcome import DropOutcome
+    from receivables.ingest.load import load_outcomes
+    from receivables.ingest.outcome import DropOutcome
     from receivables.registry import load_registry
 
     config = settings()
@@ -113,7 +113,7 @@ def build(as_of: date, defer: bool = False) -> list[str]:
     night only (SPEC section 12), as night by night. The drops a failing
     data test took back out are quarantined, not fatal.
     """
-    from receivables.warehouse import RAW_SCHEMA, connect, ensure_raw_schema
+    from receivables.warehouse.store import RAW_SCHEMA, connect, ensure_raw_schema
 
     config = settings()
     if not config.warehouse.exists():  # never an empty file made here: the load makes the warehouse
@@ -130,7 +130,7 @@ def build(as_of: date, defer: bool = False) -> list[str]:
             day
             for (day,) in connection.execute(f"select as_of_date from {RAW_SCHEMA}.pending_builds").fetchall()
         ]
-    from receivables.build import consecutive_runs
+    from receivables.warehouse.build import consecutive_runs
 
     days = sorted({as_of, *pending})
     # runs of consecutive nights, of at most RECEIVABLES_BUILD_RANGE_DATES each (a backfill's thirty: three)
@@ -146,8 +146,8 @@ def build(as_of: date, defer: bool = False) -> list[str]:
 def _build_range(config: Settings, first: date, last: date) -> None:
     from datetime import timedelta
 
-    from receivables.build import BuildError
-    from receivables.build import build as build_warehouse
+    from receivables.warehouse.build import BuildError
+    from receivables.warehouse.build import build as build_warehouse
 
     if first == last:
         taken_out = build_warehouse(config.warehouse, first, landing=config.landing)
@@ -172,19 +172,19 @@ def _build_range(config: Settings, first: date, last: date) -> None:
 
 def publish() -> str:
     """Swap the built night in at the serving path, atomically, then each entity's file beside it
-    (``receivables.entity_files``).
+    (``receivables.serve.entity_files``).
 
     The build has ended (its process is gone), so the file is closed; a
     checkpoint folds any write-ahead log in, then a hard link to it beside
     the serving file is renamed over it: the night is served without copying
     the whole file on the way. The working file and the served night are then
     one file until ``working_copy`` gives the working file its own copy
-    again (and any writer does first: ``receivables.warehouse.own_copy``).
+    again (and any writer does first: ``receivables.warehouse.store.own_copy``).
     Where the serving path is on another file system, or takes no links,
     the file is copied instead. A reader with an open connection keeps
     reading the file it opened; its next connection sees the new night.
     """
-    from receivables.warehouse import connect, copy_durably
+    from receivables.warehouse.store import connect, copy_durably
 
     config = settings()
     with connect(config.warehouse) as connection:
@@ -197,7 +197,7 @@ def publish() -> str:
     except OSError as error:  # another file system (a volume of its own), or no hard links
         log.info("%s cannot be linked at %s (%s): copying it", config.warehouse, temporary, error)
         copy_durably(config.warehouse, temporary)
-    from receivables.entity_files import prepare_entity_files, swap_in
+    from receivables.serve.entity_files import prepare_entity_files, swap_in
 
     # each entity's rows, beside the group's (SPEC section 15), written before any file is swapped
     entity_files = prepare_entity_files(config.serving, temporary)
@@ -212,10 +212,10 @@ def working_copy() -> bool:
 
     Whether a copy was made (none when the publish had to copy, or a writer
     already did). The next night's load would make it anyway
-    (``receivables.warehouse.own_copy``); made here, it is not on that
+    (``receivables.warehouse.store.own_copy``); made here, it is not on that
     night's way to its figures.
     """
-    from receivables.warehouse import own_copy, writer_lock
+    from receivables.warehouse.store import own_copy, writer_lock
 
     warehouse = settings().warehouse
     with writer_lock(warehouse, "the working file's own copy"):
@@ -226,7 +226,7 @@ def working_copy() -> bool:
 
 def freshness(as_of: date) -> list[dict[str, Any]]:
     """The entities that are not fresh for ``as_of``, read from the published warehouse."""
-    from receivables.warehouse import open_published
+    from receivables.warehouse.store import open_published
 
     with open_published(settings().serving) as connection:
         rows = connection.execute(

@@ -25,10 +25,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from receivables.build import build
-from receivables.landing import OK, land
+from receivables.ingest.landing import OK, land
 from receivables.registry import load_registry
-from receivables.warehouse import read_only
+from receivables.warehouse.build import build
+from receivables.warehouse.store import read_only
 
 log = logging.getLogger(__name__)
 

@@ -24,11 +24,11 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from receivables.build import build
 from receivables.dev.generate import GeneratorConfig, generate
 from receivables.errors import ReceivablesError
-from receivables.landing import OK, land
+from receivables.ingest.landing import OK, land
 from receivables.registry import load_registry
+from receivables.warehouse.build import build
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ def _build_in_own_process(warehouse: Path, day: date) -> float:
     """Build in a fresh process; return the peak memory of its dbt child (this night's alone), MB."""
     code = (
         "import resource, sys; from datetime import date; from pathlib import Path; "
-        "from receivables.build import build; build(Path(sys.argv[1]), date.fromisoformat(sys.argv[2])); "
+        "from receivables.warehouse.build import build; build(Path(sys.argv[1]), date.fromisoformat(sys.argv[2])); "
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)"
     )
     completed = subprocess.run(
@@ -156,7 +156,7 @@ def _timed_land_and_build(
 
 def query_latencies(serving: Path, as_of: date, repeat: int) -> dict[str, Any]:
     """Each chart query ``repeat`` times on a fresh read-only connection, as a dashboard load does."""
-    from receivables.warehouse import open_published
+    from receivables.warehouse.store import open_published
 
     timings: dict[str, list[float]] = {name: [] for name in CHART_QUERIES}
     for _ in range(repeat):
@@ -202,7 +202,7 @@ def incremental_night(night: dict[str, Any]) -> dict[str, Any]:
 
 
 def bare_aging_s(warehouse: Path, as_of: date) -> float:
-    from receivables.warehouse import connect
+    from receivables.warehouse.store import connect
 
     with connect(warehouse, read_only=True) as connection:
         started = time.perf_counter()
@@ -315,7 +315,7 @@ def replay_last_night(workdir: Path, times: int = 3, repeat: int = 5) -> dict[st
     the history again (an hour at 10 M invoices on the benchmark machine).
     It measures the code of now on the group of then.
     """
-    from receivables.warehouse import connect
+    from receivables.warehouse.store import connect
 
     workdir = Path(workdir)
     landing, warehouse = workdir / "landing", workdir / "warehouse.duckdb"

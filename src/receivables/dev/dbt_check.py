@@ -7,7 +7,7 @@ then ``dbt build --empty`` on a warehouse holding only the raw tables: every
 seed, model and data test runs with no rows (what fails to compile or to
 execute on DuckDB fails here, in seconds), and the unit tests run on their
 own fixture rows (the SPEC's worked examples, dbt_project/models/*/_*.yml).
-A night never runs the unit tests (receivables.build): they can only fail
+A night never runs the unit tests (receivables.warehouse.build): they can only fail
 when the project changes, which is what this check is for.
 
 Usage: python -m receivables.dev.dbt_check [--workdir DIR]
@@ -25,9 +25,9 @@ from datetime import date
 from pathlib import Path
 
 from receivables import paths
-from receivables.build import BuildError, dbt_target_dir, run_dbt
 from receivables.dev.dbt_layers import breaches
-from receivables.warehouse import connect, ensure_raw_schema
+from receivables.warehouse.build import BuildError, dbt_target_dir, run_dbt
+from receivables.warehouse.store import connect, ensure_raw_schema
 
 log = logging.getLogger(__name__)
 

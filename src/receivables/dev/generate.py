@@ -39,8 +39,8 @@ from receivables.contract import (
     Extract,
 )
 from receivables.errors import GenerationError
+from receivables.ingest.validation import rating_scales
 from receivables.registry import CsvDialect, Entity, Registry
-from receivables.validation import rating_scales
 
 log = logging.getLogger(__name__)
 

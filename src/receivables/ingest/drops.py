@@ -23,8 +23,8 @@ import pandas as pd
 
 from receivables.contract import CONTROL_CHARACTERS, MANIFEST_FILE, ColumnType, Extract
 from receivables.errors import ERROR, WARNING, Failure
+from receivables.ingest.suites import ROW_COLUMN
 from receivables.registry import CsvDialect
-from receivables.suites import ROW_COLUMN
 
 PARSER_LINE = re.compile(r"line (\d+)")
 MAX_ROWS_LISTED = 50  # rows listed per rule and file; the count is always given

@@ -1,7 +1,7 @@
 """What became of one entity's drop for one date: validation writes it, the load records it.
 
-Its own module, so that the load (receivables.load) and the landing
-(receivables.landing, which calls the load) both read it and neither
+Its own module, so that the load (receivables.ingest.load) and the landing
+(receivables.ingest.landing, which calls the load) both read it and neither
 imports the other for it.
 """
 

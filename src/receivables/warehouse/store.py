@@ -142,7 +142,7 @@ def replaced_table_ddl(extract: Extract) -> str:
 
 
 # One row per successful build: the highest load it read. The drops loaded after it are the
-# night's, those a failing data test may take back out (receivables.isolation).
+# night's, those a failing data test may take back out (receivables.warehouse.isolation).
 BUILD_LOG_DDL = f"""
 create table if not exists {RAW_SCHEMA}.build_log (
     as_of_from date not null,

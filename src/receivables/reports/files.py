@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from receivables.contract import CONTROL_CHARACTERS
-from receivables.report_changes import CHANGES, NEW_SIGNALS, RISERS
-from receivables.report_model import (
+from receivables.reports.changes import CHANGES, NEW_SIGNALS, RISERS
+from receivables.reports.model import (
     BY_ROW,
     FORECAST,
     FRESHNESS_LABELS,

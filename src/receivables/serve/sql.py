@@ -19,7 +19,7 @@ from receivables.errors import ReceivablesError
 
 
 def connect(warehouse: Path) -> Any:
-    from receivables.warehouse import open_published
+    from receivables.warehouse.store import open_published
 
     if not warehouse.is_file():
         raise ReceivablesError(f"{warehouse}: no such warehouse file (publish one, or pass --warehouse)")
@@ -91,7 +91,7 @@ def _csv_cell(value: Any) -> tuple[str, bool]:
     after a line break that starts like a formula. The writer quotes every
     cell that holds a line break (``write_result``).
     """
-    from receivables.report_files import is_formula_like
+    from receivables.reports.files import is_formula_like
 
     text = _cell(value)
     if not isinstance(value, str):

@@ -7,7 +7,7 @@ beside another writer (see the DAG's pool).
 A night changes the marts together or not at all: dbt builds a copy of the
 working file, which replaces the working file only when the whole build has
 passed. When a data test fails on rows of the night's drops, those drops are
-taken back out of the raw layer (``receivables.isolation``) and the build
+taken back out of the raw layer (``receivables.warehouse.isolation``) and the build
 runs again without them.
 """
 
@@ -29,7 +29,7 @@ from receivables.errors import ReceivablesError
 
 if TYPE_CHECKING:
     from receivables.errors import Failure
-    from receivables.isolation import Drop, TakenOut
+    from receivables.warehouse.isolation import Drop, TakenOut
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +202,7 @@ def build(
     arguments = ["build"] if unit_tests else ["build", "--exclude-resource-type", "unit_test"]
     if full_refresh:
         arguments.append("--full-refresh")
-    from receivables.warehouse import connect, ensure_raw_schema, writer_lock
+    from receivables.warehouse.store import connect, ensure_raw_schema, writer_lock
 
     with writer_lock(warehouse, f"build {as_of}" + (f" to {last}" if last != as_of else "")):
         # a warehouse landed by an earlier version gains any new raw table
@@ -245,7 +245,7 @@ def _build_run(
                     f"{error} (the failing rows belong to no drop of the night: nothing to take out)",
                     error.nodes,
                 ) from error
-            from receivables.isolation import take_out
+            from receivables.warehouse.isolation import take_out
 
             taken_out += take_out(warehouse, landing, drops, as_of)
             continue
@@ -279,8 +279,8 @@ def _discard(building: Path) -> None:
 
 def _replace_working_file(building: Path, warehouse: Path, as_of: date, last: date) -> None:
     """The built copy becomes the working file, atomically; the night's replaced rows are dropped."""
-    from receivables.isolation import forget_replaced_rows
-    from receivables.warehouse import connect
+    from receivables.warehouse.isolation import forget_replaced_rows
+    from receivables.warehouse.store import connect
 
     with connect(building) as connection:
         forget_replaced_rows(connection, as_of, last)
@@ -324,7 +324,7 @@ def _drops_to_take_out(
     The failing tests run again on the failed copy with dbt's
     ``--store-failures``, which keeps their rows in tables to read.
     """
-    from receivables.isolation import failing_entities, night_drops, test_failures
+    from receivables.warehouse.isolation import failing_entities, night_drops, test_failures
 
     try:
         run_dbt(building, ["test", "--select", *error.failed_tests, "--store-failures"], (as_of, last))
@@ -332,7 +332,7 @@ def _drops_to_take_out(
         stored = again.nodes
     else:
         return {}  # the tests pass on a second run: nothing names a drop
-    from receivables.warehouse import connect
+    from receivables.warehouse.store import connect
 
     drops: dict[Drop, list[Failure]] = {}
     with connect(building, read_only=True) as connection:

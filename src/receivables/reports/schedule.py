@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from receivables.errors import ReceivablesError
-from receivables.report_changes import is_report_day
-from receivables.report_model import GROUP
+from receivables.reports.changes import is_report_day
+from receivables.reports.model import GROUP
 from receivables.settings import VARIABLES, Settings
 from receivables.settings import settings as read_settings
 
@@ -125,8 +125,8 @@ def due_reports(as_of: date, force: bool = False) -> list[str]:
 def send_report(scope: str, as_of: date) -> str:
     """Write the scope's workbook and PDF from the published warehouse and mail them."""
     from receivables import mail
-    from receivables.report_data import read_report
-    from receivables.report_files import write_report
+    from receivables.reports.data import read_report
+    from receivables.reports.files import write_report
 
     config = settings()
     to = _recipients(config).of(scope)
@@ -141,7 +141,7 @@ def send_report(scope: str, as_of: date) -> str:
 
 
 def mail_body(report: Any) -> str:
-    from receivables.report_files import fr_value
+    from receivables.reports.files import fr_value
 
     rows = "".join(
         f"<tr><td>{html.escape(label)}</td><td style='text-align:right'>{html.escape(fr_value(value, kind))}</td></tr>"

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from receivables.errors import ReceivablesError
-from receivables.report_changes import changes_table, new_signals_table, risers_table
-from receivables.report_model import (
+from receivables.reports.changes import changes_table, new_signals_table, risers_table
+from receivables.reports.model import (
     AGING,
     DATA_ISSUES,
     DEBTORS,
@@ -177,7 +177,7 @@ def _read(marts: Marts, as_of: date, entity: str | None, top: int) -> Report:
     )
     headline.append(("Anomalies de données", len(issues.rows), "count"))
 
-    # what changed first: the executive summary (receivables.report_changes)
+    # what changed first: the executive summary (receivables.reports.changes)
     summary = [
         changes_table(marts, as_of, entity, codes),
         risers_table(marts, as_of, entity),

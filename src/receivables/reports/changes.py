@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from receivables.report_model import BY_ROW, GROUP, SIGNAL_LABELS, Column, Marts, Table
+from receivables.reports.model import BY_ROW, GROUP, SIGNAL_LABELS, Column, Marts, Table
 
 CHANGES, RISERS, NEW_SIGNALS = "Évolution", "Plus fortes hausses", "Nouveaux signaux"
 RISERS_LISTED = 5

@@ -3,8 +3,8 @@
 The shapes (``Report``, ``Table``, ``Column``), the sheets' titles, the
 labels of the marts' codes (written once, in the marts' YAML:
 receivables.marts_catalog) and the read-only connection the figures are
-read through (``Marts``). receivables.report_data fills a report from the
-marts (with receivables.report_changes for its changes); receivables.report_files
+read through (``Marts``). receivables.reports.data fills a report from the
+marts (with receivables.reports.changes for its changes); receivables.reports.files
 writes it.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 
 from receivables.errors import ReceivablesError
 from receivables.marts_catalog import value_labels
-from receivables.warehouse import open_published
+from receivables.warehouse.store import open_published
 
 GROUP = "GROUP"
 

@@ -23,8 +23,7 @@ import pandas as pd
 from receivables import iso, paths
 from receivables.contract import Extract
 from receivables.errors import ERROR, Failure, LandingError
-from receivables.registry import CsvDialect
-from receivables.suites import (
+from receivables.ingest.suites import (
     DROP_COLUMN,
     EUR_PREFIX,
     EXTRACT_DATE_COLUMN,
@@ -34,6 +33,7 @@ from receivables.suites import (
     UNRATED_CURRENCIES,
     suite_path,
 )
+from receivables.registry import CsvDialect
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Staging: a validated drop's text values, typed as the raw tables hold them, written as Parquet.
 
 Validation workers stage in parallel (an in-memory DuckDB per process); the
-single writer (``receivables.load``) reads the Parquet files into the
+single writer (``receivables.ingest.load``) reads the Parquet files into the
 warehouse. Staging never opens the warehouse.
 """
 
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import duckdb
 
-from receivables.drops import ExtractFile
-from receivables.warehouse import typed_select
+from receivables.ingest.drops import ExtractFile
+from receivables.warehouse.store import typed_select
 
 _staging_connections: dict[int, duckdb.DuckDBPyConnection] = {}
 

@@ -3,10 +3,10 @@
 ``validate_drops`` reads entities' drops, validates them with the Great
 Expectations suites (many drops per run, each judged alone) and either stages
 each as typed Parquet or moves it whole to the quarantine with its
-``reason.json`` (``receivables.quarantine``). It only reads the warehouse, so the entities of a night can be
+``reason.json`` (``receivables.ingest.quarantine``). It only reads the warehouse, so the entities of a night can be
 validated in parallel, in batches of worker processes (``land``). Staging
-(``receivables.staging``) and the load, the single writer
-(``receivables.load``), are modules of their own.
+(``receivables.ingest.staging``) and the load, the single writer
+(``receivables.ingest.load``), are modules of their own.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ from receivables.contract import (
     ColumnType,
     Extract,
 )
-from receivables.drops import (
+from receivables.errors import Failure, ReceivablesError
+from receivables.ingest.drops import (
     DropRead,
     ExtractFile,
     find_extract_file,
@@ -44,13 +45,11 @@ from receivables.drops import (
     read_drop,
     read_extract,
 )
-from receivables.errors import Failure, ReceivablesError
-from receivables.load import load_outcomes
-from receivables.outcome import OK, QUARANTINED, STALE, DropOutcome
-from receivables.quarantine import REASON_FILE, UnsafeQuarantine, first_link, quarantine_drop
-from receivables.registry import Registry
-from receivables.staging import stage
-from receivables.suites import (
+from receivables.ingest.load import load_outcomes
+from receivables.ingest.outcome import OK, QUARANTINED, STALE, DropOutcome
+from receivables.ingest.quarantine import REASON_FILE, UnsafeQuarantine, first_link, quarantine_drop
+from receivables.ingest.staging import stage
+from receivables.ingest.suites import (
     CONTENT,
     DOCUMENT_PREFIX,
     EARLIEST_DATE_COLUMN,
@@ -63,7 +62,8 @@ from receivables.suites import (
     UNRATED_CURRENCIES,
     unresolved_parameter,
 )
-from receivables.warehouse import (
+from receivables.registry import Registry
+from receivables.warehouse.store import (
     GROUP_ENTITY,
     document_columns,
     known_values,
@@ -73,7 +73,7 @@ from receivables.warehouse import (
 )
 
 if TYPE_CHECKING:
-    from receivables.validation import CheckedFile, Validator
+    from receivables.ingest.validation import CheckedFile, Validator
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ def _typed_frame(read: ExtractFile, entity_code: str, day: date) -> tuple[pd.Dat
         else:
             typed[column.name] = text
     if read.extract.name == "risk_ratings":
-        from receivables.validation import graded_ratings
+        from receivables.ingest.validation import graded_ratings
 
         typed[GRADE_COLUMN] = graded_ratings(typed["provider"], typed["rating"], typed["rated_at"])
     return typed, failures
@@ -202,7 +202,7 @@ def validate_drops(
     given (a read-only connection the caller keeps open for many drops), else
     through a read-only connection of its own.
     """
-    from receivables.validation import CheckedFile, suite_parameters, validator
+    from receivables.ingest.validation import CheckedFile, suite_parameters, validator
 
     max_file_bytes()  # a misconfigured bound is the operators' error, raised before any drop is judged
 
@@ -604,7 +604,7 @@ def land(
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        from receivables.validation import validator
+        from receivables.ingest.validation import validator
 
         validator()  # GX imported and its context built once, inherited by the workers
 

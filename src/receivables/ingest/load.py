@@ -1,7 +1,7 @@
 """The load: the single writer of the warehouse's raw layer (SPEC section 3).
 
 ``load_outcomes`` upserts every drop staged by the night's validation
-(``receivables.staging``) and records each entity's landing status, the
+(``receivables.ingest.staging``) and records each entity's landing status, the
 registry and the rows that warn, in one transaction.
 """
 
@@ -13,9 +13,9 @@ from datetime import date
 from pathlib import Path
 
 from receivables.contract import EXTRACTS_BY_NAME
-from receivables.outcome import DropOutcome
+from receivables.ingest.outcome import DropOutcome
 from receivables.registry import Registry
-from receivables.warehouse import (
+from receivables.warehouse.store import (
     connect,
     ensure_raw_schema,
     raw_table,

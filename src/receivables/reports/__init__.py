@@ -1,0 +1,1 @@
+"""Reports: the scheduled workbooks and PDFs, from the published marts."""

@@ -1,0 +1,1 @@
+"""Serve: the published marts to their readers (entity files, SQL, Superset)."""
