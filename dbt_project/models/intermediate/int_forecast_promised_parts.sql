@@ -9,11 +9,7 @@ with
 
 open_invoices as (
 
-    select open_items.*
-    from {{ ref('int_open_items_aged') }} as open_items
-    where open_items.document_type = 'invoice'
-        and open_items.open_amount > 0
-        and not open_items.is_intercompany
+    {{ forecastable_invoices() }}
 
 ),
 
