@@ -72,10 +72,6 @@ class Registry:
     def codes(self) -> tuple[str, ...]:
         return tuple(entity.code for entity in self.entities)
 
-    def landing_codes(self, day: date) -> tuple[str, ...]:
-        """The entities whose drops of ``day`` land: those not retired on that day."""
-        return tuple(entity.code for entity in self.entities if not entity.is_retired(day))
-
     def entity(self, code: str) -> Entity:
         for entity in self.entities:
             if entity.code == code:

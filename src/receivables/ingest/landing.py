@@ -62,7 +62,7 @@ from receivables.ingest.suites import (
     UNRATED_CURRENCIES,
     unresolved_parameter,
 )
-from receivables.registry import Registry
+from receivables.registry import Entity, Registry
 from receivables.warehouse.store import (
     GROUP_ENTITY,
     document_columns,
@@ -216,7 +216,8 @@ def validate_drops(
         if not folder.exists() and linked is None:
             outcomes[index] = _absent(code, day, quarantined, folder)
             continue
-        dialect = registry.entity(entity_code).csv if entity_code else registry.group_csv
+        entity = registry.entity(entity_code) if entity_code else None
+        dialect = entity.csv if entity else registry.group_csv
         extracts = ENTITY_EXTRACTS if entity_code else GROUP_EXTRACTS
         if linked is not None:  # a linked drop could be another entity's: never read through it
             failure = Failure(
@@ -229,32 +230,8 @@ def validate_drops(
             read = DropRead(failures=[failure])
         else:
             read = _read_safely(folder, extracts, dialect, code)
-            retired_on = registry.entity(entity_code).retired_on if entity_code else None
-            if retired_on is not None and day >= retired_on:
-                read.failures.append(
-                    Failure(
-                        code,
-                        folder.name,
-                        "entity_retired",
-                        f"the registry retires {code} on {retired_on.isoformat()} (retired_on): its drops "
-                        "of that date and after no longer land",
-                        found=day.isoformat(),
-                    )
-                )
-            if (
-                entity_code
-                and registry.entity(entity_code).require_manifest
-                and not (folder / MANIFEST_FILE).exists()
-            ):
-                read.failures.append(
-                    Failure(
-                        code,
-                        MANIFEST_FILE,
-                        "manifest_required",
-                        "expected _manifest.json with each file's rows, sha256 and amount_sum: the registry "
-                        "requires control totals of this entity (require_manifest: true)",
-                    )
-                )
+            if entity is not None:
+                read.failures += _registry_failures(entity, folder, day)
         drops[index] = _Drop(code, folder, quarantined, read, list(read.failures))
 
     checker = validator()
@@ -392,6 +369,33 @@ def _read_safely(folder: Path, extracts: tuple[Extract, ...], dialect: Any, code
                 )
             ]
         )
+
+
+def _registry_failures(entity: Entity, folder: Path, day: date) -> list[Failure]:
+    """What the registry says of an entity's drop: retired by its date, or without the manifest it must carry."""
+    failures = []
+    if entity.is_retired(day):
+        failures.append(
+            Failure(
+                entity.code,
+                folder.name,
+                "entity_retired",
+                f"the registry retires {entity.code} on {entity.retired_on} (retired_on): its drops "
+                "of that date and after no longer land",
+                found=day.isoformat(),
+            )
+        )
+    if entity.require_manifest and not (folder / MANIFEST_FILE).exists():
+        failures.append(
+            Failure(
+                entity.code,
+                MANIFEST_FILE,
+                "manifest_required",
+                "expected _manifest.json with each file's rows, sha256 and amount_sum: the registry "
+                "requires control totals of this entity (require_manifest: true)",
+            )
+        )
+    return failures
 
 
 def _absent(code: str, day: date, quarantined: Path, folder: Path) -> DropOutcome:
@@ -564,14 +568,12 @@ def batches(sizes: list[int], parts: int, limit: int = BATCH_BYTES) -> list[list
 def night_codes(registry: Registry, landing: Path, day: date) -> list[str]:
     """The entities a night lands: every entity not retired on ``day``, and a retired one that dropped
     anyway (its drop is quarantined with the reason, never left unseen in the landing area)."""
-    active = registry.landing_codes(day)
-    return [
-        code
-        for code in registry.codes
-        if code in active
-        or paths.drop_dir(landing, code, day).exists()
-        or paths.drop_dir(landing, code, day).is_symlink()
-    ]
+    codes = []
+    for entity in registry.entities:
+        folder = paths.drop_dir(landing, entity.code, day)
+        if not entity.is_retired(day) or folder.exists() or folder.is_symlink():
+            codes.append(entity.code)
+    return codes
 
 
 def drop_bytes(landing: Path, entity_code: str | None, day: date) -> int:

@@ -512,10 +512,10 @@ def record_warnings(
 def record_entities(connection: duckdb.DuckDBPyConnection, registry: Registry, night: date) -> list[str]:
     """The registry in force, and every entity it no longer lists: codes, names, currencies, retired_on.
 
-    An entity taken out of the registry while the warehouse holds its rows
-    is kept, retired on ``night`` unless already retired (its history must
-    still resolve: intercompany debtors naming it, the raw layer the marts
-    reconcile with). Returns the codes retired so, for the run to say.
+    An entity taken out of the registry is kept, retired on ``night``
+    unless already retired (its history must still resolve: intercompany
+    debtors naming it, the raw layer the marts reconcile with). Returns the
+    codes retired so, for the run to say.
     """
     listed = {e.code for e in registry.entities}
     kept = connection.execute(
