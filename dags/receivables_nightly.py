@@ -5,8 +5,9 @@ The nightly job of the group receivables warehouse (README, Airflow).
 
 At 02:00 Europe/Paris it processes the business day that just ended (the
 day its data interval starts; `airflow dags test receivables_nightly D`
-processes D - 1, and the `as_of_date` param chooses any date): every entity's drop and the group's FX drop are
-validated in parallel, in batches about equal in bytes, at least one per
+processes D - 1, and the `as_of_date` param chooses any date; `plan` computes
+it once and passes it to every task): every entity's drop and the group's FX
+drop are validated in parallel, in batches about equal in bytes, at least one per
 validation slot (`RECEIVABLES_VALIDATION_BATCHES`, default the cores; mapped
 `validate`, read-only, each task named by its drops and returning each
 drop's own outcome), the staged drops are
@@ -51,7 +52,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pendulum
@@ -60,7 +61,8 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from receivables.errors import ReceivablesError
-from receivables.nightly import SERVING_ASSET
+from receivables.nights import Nights
+from receivables.settings import SERVING_ASSET
 
 WAREHOUSE_POOL = "receivables_warehouse"
 # the writers' queue: with Celery, one worker on the warehouse's host serves it (docs/operations.md);
@@ -70,12 +72,15 @@ SERVING = Asset(SERVING_ASSET)
 PARIS = "Europe/Paris"
 
 
-def _as_of(context: Any = None) -> str:
-    """The business date of this run: the as_of_date param, else the day its data interval starts, in Paris."""
+def _night(context: Any = None) -> str:
+    """The business date of this run: the as_of_date param, else the day its data interval starts, in Paris.
+
+    Read once, by ``plan``, which hands it to every task; the failure mail reads it again when ``plan``
+    itself failed."""
     context = context or get_current_context()
     chosen = context["params"].get("as_of_date")
     if chosen:
-        return str(chosen)
+        return date.fromisoformat(str(chosen)).isoformat()
     return pendulum.instance(context["data_interval_start"]).in_timezone(PARIS).date().isoformat()
 
 
@@ -92,7 +97,8 @@ def _mail_failure(context: Any) -> None:
     """Every failed task mails the operators, whichever it is."""
     from receivables import nightly
 
-    nightly.failure_alert(context["ti"].task_id, _as_of(context), context.get("exception"))
+    planned = context["ti"].xcom_pull(task_ids="plan", key="night")
+    nightly.failure_alert(context["ti"].task_id, planned or _night(context), context.get("exception"))
 
 
 @dag(
@@ -121,43 +127,41 @@ def _mail_failure(context: Any) -> None:
 )
 def receivables_nightly() -> None:
     @task
-    def drops() -> list[list[str]]:
-        from datetime import date
-
+    def plan() -> list[list[str]]:
         from receivables import nightly
 
+        night = _night()
+        # the night, computed here only: every task below reads this XCom (the failure mail too)
+        get_current_context()["ti"].xcom_push(key="night", value=night)
         with _no_retry():
-            return nightly.drop_batches(date.fromisoformat(_as_of()))
+            return nightly.plan(nightly.settings(), date.fromisoformat(night))
 
     # a batch of drops per task, named by its drops ("GROUP, FR01, DE01"); one outcome per drop
     @task(map_index_template="{{ drop_batch }}")
-    def validate(codes: list[str]) -> list[dict]:
-        from datetime import date
-
+    def validate(night: str, codes: list[str]) -> list[dict]:
         from receivables import nightly
 
         get_current_context()["drop_batch"] = nightly.batch_label(codes)  # type: ignore[typeddict-unknown-key]
         with _no_retry():
-            return nightly.validate(codes, date.fromisoformat(_as_of()))
+            return nightly.validate(nightly.settings(), codes, date.fromisoformat(night))
 
     @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
     def load(batches: list[list[dict]]) -> list[str]:
         from receivables import nightly
 
         with _no_retry():
-            return nightly.load(list(batches))
+            return nightly.load(nightly.settings(), list(batches))
 
     @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
-    def build(loaded: list[str]) -> list[str]:
-        from datetime import date
-
+    def build(night: str, loaded: list[str]) -> list[str]:
         from receivables import nightly
 
         # a run queued after this one (a backfill's next night, a catch-up) builds this night with its own
         context = get_current_context()
         queued = context["ti"].get_dr_count(dag_id=context["dag"].dag_id, states=["queued"])
         with _no_retry():
-            return nightly.build(date.fromisoformat(_as_of()), defer=queued > 0)
+            built = nightly.build(nightly.settings(), Nights.of(date.fromisoformat(night)), defer=queued > 0)
+        return [day.isoformat() for day in built.nights]
 
     @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE, outlets=[SERVING])
     def publish(built: list[str]) -> list[str]:
@@ -166,7 +170,7 @@ def receivables_nightly() -> None:
         if not built:  # skipped: no event, no reports; the run that builds this night publishes it
             raise AirflowSkipException("this night is built and published by the run queued after it")
         with _no_retry():
-            nightly.publish()
+            nightly.publish(nightly.settings())
         # the reports DAG runs on this event and reads the date it carries (the last night built)
         get_current_context()["outlet_events"][SERVING].extra = {"as_of_date": built[-1]}
         return built
@@ -176,18 +180,21 @@ def receivables_nightly() -> None:
         from receivables import nightly
 
         # the publish served the working file itself: it gets its own copy again before any writer
-        return nightly.working_copy()
+        return nightly.working_copy(nightly.settings())
 
     @task
     def alert(built: list[str]) -> list[str]:
-        from datetime import date
-
         from receivables import nightly
 
-        return [nightly.send_alert(nightly.freshness(day), day) for day in map(date.fromisoformat, built)]
+        config = nightly.settings()
+        return [
+            nightly.send_alert(nightly.not_landed(config, day), day) for day in map(date.fromisoformat, built)
+        ]
 
-    outcomes = validate.expand(codes=drops())
-    published = publish(build(load(outcomes)))
+    batches = plan()
+    night = batches["night"]  # type: ignore[index]  # the XCom plan pushed under the key "night"
+    outcomes = validate.partial(night=night).expand(codes=batches)
+    published = publish(build(night, load(outcomes)))
     alert(published)
     working_copy(published)
 

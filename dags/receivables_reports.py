@@ -30,7 +30,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 
-from receivables.nightly import SERVING_ASSET
+from receivables.settings import SERVING_ASSET
 
 SERVING = Asset(SERVING_ASSET)
 

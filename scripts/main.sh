@@ -30,13 +30,10 @@ cmp -s "$landing/entities.yml" "$registry" || {
     echo "error: $registry differs from the generated registry; regenerate it" >&2; exit 2; }
 
 history_day=$(.venv/bin/python -c 'import json,sys; print(json.load(open(sys.argv[1]))["history_drop"])' "$var/generate-summary.json")
-echo "== running every night from $history_day to $end (land, validate, build) into $warehouse"
+echo "== running every night from $history_day to $end (land, validate, build, publish) into $warehouse"
 .venv/bin/receivables run --entities "$registry" --landing "$landing" \
-    --as-of "$history_day" --to "$end" --warehouse "$warehouse"
+    --as-of "$history_day" --to "$end" --warehouse "$warehouse" --serving "$var/serving/warehouse.duckdb"
 .venv/bin/receivables build --warehouse "$warehouse" --as-of "$end" --docs
-RECEIVABLES_WAREHOUSE="$warehouse" RECEIVABLES_SERVING="$var/serving/warehouse.duckdb" \
-    RECEIVABLES_ENTITIES="$registry" RECEIVABLES_LANDING="$landing" \
-    .venv/bin/python -c 'from receivables import nightly; print("published", nightly.publish())'
 
 echo "== writing the reports of $end (the group's and FR01's) into $var/reports"
 for scope in GROUP FR01; do

@@ -202,7 +202,7 @@ def test_the_nightly_batches_cover_every_drop_once(
     group_registry: Path, landing: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What the DAG's mapped validation gets: every drop once, in at least as many batches as slots."""
-    from receivables.nightly import drop_batches
+    from receivables import nightly
 
     registry = load_registry(group_registry)
     write_night(landing, list(registry.codes))
@@ -212,6 +212,6 @@ def test_the_nightly_batches_cover_every_drop_once(
     monkeypatch.setenv("RECEIVABLES_SERVING", str(warehouse.with_name("serving.duckdb")))
     for slots in (1, 3, 50):
         monkeypatch.setenv("RECEIVABLES_VALIDATION_BATCHES", str(slots))
-        runs = drop_batches(DAY1)
+        runs = nightly.plan(nightly.settings(), DAY1)
         assert sorted(code for run in runs for code in run) == sorted(["GROUP", *registry.codes])
         assert len(runs) == min(slots, 1 + len(registry.codes))

@@ -26,6 +26,7 @@ from conftest import (
     write_drop,
 )
 from receivables.ingest.landing import land
+from receivables.nights import Nights
 from receivables.registry import load_registry
 from receivables.warehouse.build import dbt_target_dir
 
@@ -330,11 +331,11 @@ def test_a_build_that_leaves_the_file_sparse_writes_it_compact(
     land(load_registry(registry_file), landing, DAY2, same)
     sparse = warehouse.stat().st_size
 
-    build_module.build(warehouse, DAY2)
+    build_module.build(warehouse, Nights.of(DAY2))
     [(used, free)] = query("select used_blocks, free_blocks from pragma_database_size()")
     assert free <= used * 0.5 and warehouse.stat().st_size < sparse * 0.6
     monkeypatch.setattr(build_module, "SPARSE_SHARE", 1e9)
-    build_module.build(same, DAY2)
+    build_module.build(same, Nights.of(DAY2))
     [(used, free)] = reader(same)("select used_blocks, free_blocks from pragma_database_size()")
     assert free > used * 0.5 and same.stat().st_size >= sparse  # without compacting, the free blocks stay
     # the compact file is the warehouse: every table and view, the primary key, the next night builds on it
@@ -376,23 +377,10 @@ def test_a_writer_never_writes_the_file_the_serving_path_shares(tmp_path):
 
 
 @pytest.mark.dbt
-def test_a_range_is_built_in_runs_of_at_most_its_dates(
+def test_a_build_range_that_is_no_count_stops_the_build(
     first_night, registry_file, landing, warehouse, monkeypatch
 ):
-    """RECEIVABLES_BUILD_RANGE_DATES cuts a range into runs of consecutive dates; a value that is no count stops it."""
-    from receivables.warehouse.build import consecutive_runs
-
-    days = [date(2025, 12, d) for d in (1, 2, 3, 4, 5, 7, 8, 10)]
-    assert consecutive_runs(days) == [
-        (date(2025, 12, 1), date(2025, 12, 5)), (date(2025, 12, 7), date(2025, 12, 8)),
-        (date(2025, 12, 10), date(2025, 12, 10)),
-    ]  # fmt: skip
-    assert consecutive_runs(days, 2) == [
-        (date(2025, 12, 1), date(2025, 12, 2)), (date(2025, 12, 3), date(2025, 12, 4)),
-        (date(2025, 12, 5), date(2025, 12, 5)), (date(2025, 12, 7), date(2025, 12, 8)),
-        (date(2025, 12, 10), date(2025, 12, 10)),
-    ]  # fmt: skip
-    assert consecutive_runs(days, 1) == [(day, day) for day in days]
+    """RECEIVABLES_BUILD_RANGE_DATES that is no count stops a build, named (the runs: tests/test_nights.py)."""
     for wrong in ("0", "ten"):
         monkeypatch.setenv("RECEIVABLES_BUILD_RANGE_DATES", wrong)
         refused = receivables("build", "--warehouse", str(warehouse), "--as-of", DAY1.isoformat())

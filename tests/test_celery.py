@@ -196,7 +196,7 @@ def test_a_night_runs_on_two_celery_workers_with_the_writers_on_one(redis_url, t
 
     for writer in WRITERS:
         assert ran_on(writer) == {"worker-a"}, writer  # the one writer, on the warehouse's host
-    for other in ("drops", "validate", "alert"):
+    for other in ("plan", "validate", "alert"):
         assert ran_on(other) == {"worker-b"}, other  # off the warehouse's host
     batches = [i for i in instances["task_instances"] if i["task_id"] == "validate"]
     assert len(batches) == 2

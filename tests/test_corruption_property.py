@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from conftest import DAY1, DAY2, DIALECTS, REGISTRY_YAML, good_drop, quiet_drop, write_drop
 from receivables.ingest.landing import OK, QUARANTINED, land
+from receivables.nights import Nights
 from receivables.registry import load_registry
 from receivables.warehouse.build import build
 from test_isolation import other_entities
@@ -85,13 +86,13 @@ def base(tmp_path_factory) -> dict[str, Any]:
     write_good_night(landing)
     registry = load_registry(registry_file)
     land(registry, landing, DAY1, warehouse)
-    build(warehouse, DAY1, landing=landing)
+    build(warehouse, Nights.of(DAY1), landing=landing)
     control = root / "control"
     shutil.copytree(landing, control / "landing")
     shutil.copyfile(warehouse, control / "warehouse.duckdb")
     night_drops({e: second_night(e) for e in ENTITIES}, control / "landing")
     land(registry, control / "landing", DAY2, control / "warehouse.duckdb")
-    build(control / "warehouse.duckdb", DAY2, landing=control / "landing")
+    build(control / "warehouse.duckdb", Nights.of(DAY2), landing=control / "landing")
     return {
         "root": root,
         "registry": registry,
@@ -204,7 +205,7 @@ def test_a_corrupted_drop_never_stops_the_night_nor_changes_the_others(base, cor
     row, column = corrupt(target, entity, corruption)
 
     outcomes = {o.entity_code: o for o in land(base["registry"], landing, DAY2, warehouse)}
-    build(warehouse, DAY2, landing=landing)  # never raises for an entity's data
+    build(warehouse, Nights.of(DAY2), landing=landing)  # never raises for an entity's data
 
     assert all(outcomes[other].status == OK for other in ENTITIES if other != entity), outcomes
     event(

@@ -427,7 +427,7 @@ def test_reader_keeps_working_across_a_publish(group, airflow_home):
         with connect(working) as writer:  # the night's writers (load, build): never the served file
             writer.execute("delete from marts.fct_open_items where document_type = 'credit_note'")
         assert reader_connection.execute("select count(*) from marts.fct_open_items").fetchall() == before
-        nightly.publish()
+        nightly.publish(nightly.settings())
         assert reader_connection.execute("select count(*) from marts.fct_open_items").fetchall() == before
     finally:
         reader_connection.close()
@@ -435,7 +435,7 @@ def test_reader_keeps_working_across_a_publish(group, airflow_home):
     assert fresh == [(0,)]
     # served without a copy: the working file is the served one until working_copy gives it its own
     assert serving.stat().st_ino == working.stat().st_ino
-    assert nightly.working_copy() and not nightly.working_copy()
+    assert nightly.working_copy(nightly.settings()) and not nightly.working_copy(nightly.settings())
     assert serving.stat().st_ino != working.stat().st_ino and serving.stat().st_nlink == 1
     with connect(working) as writer:
         writer.execute("delete from marts.fct_open_items where entity_code = 'FR01'")
@@ -449,6 +449,7 @@ def test_reader_keeps_working_across_a_publish(group, airflow_home):
 def test_a_failed_build_publishes_nothing(group, airflow_home, tmp_path):
     from receivables import nightly
     from receivables.errors import ReceivablesError
+    from receivables.nights import Nights
 
     dag = load_dagbag().dags["receivables_nightly"]
     publish = dag.get_task("publish")
@@ -459,7 +460,7 @@ def test_a_failed_build_publishes_nothing(group, airflow_home, tmp_path):
         RECEIVABLES_WAREHOUSE=str(tmp_path / "missing.duckdb"), RECEIVABLES_SERVING=str(serving)
     )
     with pytest.raises(ReceivablesError):
-        nightly.build(date(2025, 12, 31))
+        nightly.build(nightly.settings(), Nights.of(date(2025, 12, 31)))
     assert serving.stat().st_mtime_ns == published
 
 
@@ -472,8 +473,8 @@ def test_a_publish_event_gives_the_reports_their_date():
     from airflow.sdk.execution_time.context import TriggeringAssetEventsAccessor
 
     from receivables.errors import ReceivablesError
-    from receivables.nightly import SERVING_ASSET
     from receivables.reports.schedule import as_of_of_run
+    from receivables.settings import SERVING_ASSET
 
     def event(as_of: str) -> AssetEventDagRunReferenceResult:
         return AssetEventDagRunReferenceResult(
@@ -605,9 +606,9 @@ def test_a_code_error_fails_the_run_at_once_and_mails_the_operators(group, airfl
         run, _ = run_night(dag, group, mailbox, date(2026, 1, 3), RECEIVABLES_ENTITIES=missing)
         tries = {ti.task_id: (ti.state, ti.try_number) for ti in run.get_task_instances()}
     assert run.state == "failed"
-    assert tries["drops"] == ("failed", 1)  # no retry: the same registry fails the same way
+    assert tries["plan"] == ("failed", 1)  # no retry: the same registry fails the same way
     subjects = [m["Subject"] for m in mailbox.messages]
-    assert subjects == ["[receivables] 2026-01-03: the nightly run failed in drops"]
+    assert subjects == ["[receivables] 2026-01-03: the nightly run failed in plan"]
     assert mailbox.messages[0]["To"] == "credit.manager@example.com"
 
 

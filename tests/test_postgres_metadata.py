@@ -155,7 +155,7 @@ def test_airflow_keeps_its_runs_in_postgresql(postgres, night):
         "select task_id, state from task_instance where dag_id = 'receivables_nightly' and task_id <> 'validate'",
     )
     assert dict(states) == {
-        t: "success" for t in ("drops", "load", "build", "publish", "alert", "working_copy")
+        t: "success" for t in ("plan", "load", "build", "publish", "alert", "working_copy")
     }
     batches = postgres.query(
         "airflow",

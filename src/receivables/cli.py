@@ -7,10 +7,11 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from receivables.errors import ReceivablesError
+from receivables.nights import Nights
 
 log = logging.getLogger("receivables")
 
@@ -20,13 +21,6 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, found {text!r}") from exc
-
-
-def _dates(first: date, last: date | None) -> list[date]:
-    last = last or first
-    if last < first:
-        raise ReceivablesError(f"--to {last} is before --as-of {first}")
-    return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -52,7 +46,7 @@ def cmd_land(args: argparse.Namespace) -> int:
 
     registry = load_registry(args.entities)
     problems = 0
-    for day in _dates(args.as_of, args.to):
+    for day in Nights.of(args.as_of, args.to):
         for outcome in land(registry, args.landing, day, args.warehouse):
             print(outcome.describe())
             problems += outcome.status != OK
@@ -64,35 +58,32 @@ def cmd_land(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from receivables.warehouse.build import build, generate_docs
 
+    nights = Nights.of(args.as_of, args.to)
     taken_out = build(
         args.warehouse,
-        args.as_of,
-        args.to,
+        nights,
         full_refresh=args.full_refresh,
         unit_tests=args.unit_tests,
         landing=args.landing,
     )
     for drop in taken_out:
         print(drop.describe())
-    print(f"built {args.as_of}{' to ' + str(args.to) if args.to else ''} into {args.warehouse}")
+    print(f"built {nights.describe()} into {args.warehouse}")
     if args.docs:
         print(f"dbt docs: {generate_docs(args.warehouse)}/index.html")
     return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """The whole nightly job outside Airflow: land then build, night after night."""
-    from receivables.ingest.landing import land
-    from receivables.registry import load_registry
-    from receivables.warehouse.build import build
+    """The pipeline outside Airflow (``receivables.nightly.run``): land each night, build them, publish."""
+    from receivables import nightly
+    from receivables.settings import settings
 
-    registry = load_registry(args.entities)
-    for day in _dates(args.as_of, args.to):
-        for outcome in land(registry, args.landing, day, args.warehouse):
-            print(outcome.describe())
-        for drop in build(args.warehouse, day, landing=args.landing):
-            print(drop.describe())
-        print(f"built {day}")
+    config = settings().given(
+        entities=args.entities, landing=args.landing, warehouse=args.warehouse, serving=args.serving
+    )
+    for line in nightly.run(config, Nights.of(args.as_of, args.to)):
+        print(line, flush=True)
     return 0
 
 
@@ -265,12 +256,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build.set_defaults(handler=cmd_build)
 
-    run = commands.add_parser("run", help="land then build, for one night or each night of a range")
+    run = commands.add_parser(
+        "run",
+        help="the nightly pipeline for one night or a range: land each night, build, publish (--serving)",
+    )
     run.add_argument("--entities", type=Path, required=True)
     run.add_argument("--landing", type=Path, required=True)
     run.add_argument("--warehouse", type=Path, required=True)
     run.add_argument("--as-of", type=_date, required=True)
     run.add_argument("--to", type=_date, default=None)
+    run.add_argument(
+        "--serving",
+        type=Path,
+        default=None,
+        help="publish the built warehouse there, with each entity's file (without it: built, not published)",
+    )
     run.set_defaults(handler=cmd_run)
 
     provision = commands.add_parser(

@@ -68,6 +68,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "superset_user": ("SUPERSET_ADMIN_USER", "Superset's admin user"),
     "superset_password": ("SUPERSET_ADMIN_PASSWORD", "Superset's admin password"),
 }
+# the published warehouse as an Airflow asset: the nightly publish updates it, the reports DAG runs on it
+SERVING_ASSET = "receivables_serving_warehouse"
 DEFAULT_MAX_FILE_BYTES = 4 * 1024**3
 # a build's DuckDB takes up to 80 % of the machine by default (a backfill's range build at 10 M
 # reached 21 GB of 24); bounded, it spills to disk, where its operators can (docs/benchmarks.md)
@@ -84,6 +86,12 @@ class Settings:
     """The settings found in an environment; a missing one reads as None (see ``settings``)."""
 
     environ: Mapping[str, str]
+
+    def given(self, **paths: Path | None) -> Settings:
+        """These settings with some fields given (a command's options; None: unset), the others kept."""
+        names = {VARIABLES[field][0]: path for field, path in paths.items()}
+        kept = {name: value for name, value in self.environ.items() if name not in names}
+        return Settings({**kept, **{name: str(path) for name, path in names.items() if path is not None}})
 
     def text(self, field: str) -> str | None:
         return self.environ.get(VARIABLES[field][0]) or None

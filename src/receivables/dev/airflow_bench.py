@@ -265,12 +265,12 @@ def cli_night_with_publish(environment: dict[str, str], day: date) -> dict[str, 
     )  # fmt: skip
     ran = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-c", "from receivables import nightly; nightly.publish()"],
+        [sys.executable, "-c", "from receivables import nightly; nightly.publish(nightly.settings())"],
         check=True, env=env, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     published = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-c", "from receivables import nightly; nightly.working_copy()"],
+        [sys.executable, "-c", "from receivables import nightly; nightly.working_copy(nightly.settings())"],
         check=True, env=env, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     return {

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from receivables.ingest.landing import OK, land
+from receivables.nights import Nights
 from receivables.registry import load_registry
 from receivables.warehouse.build import build
 from receivables.warehouse.store import read_only
@@ -179,9 +180,9 @@ def backtest_forecast(dataset: Path, workdir: Path, first: date, last: date) -> 
     forecast_dates = month_ends(first, last)
     for day in forecast_dates:
         log.info("forecast at %s", day)
-        build(warehouse, day)
+        build(warehouse, Nights.of(day))
     measured_on = forecast_dates[-1] + timedelta(weeks=13)
-    build(warehouse, measured_on)  # its build measures every week over by then
+    build(warehouse, Nights.of(measured_on))  # its build measures every week over by then
     with read_only(warehouse) as connection:
         assert connection is not None  # landed above
         rows = connection.execute(

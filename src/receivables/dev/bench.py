@@ -27,6 +27,7 @@ from typing import Any
 from receivables.dev.generate import GeneratorConfig, generate
 from receivables.errors import ReceivablesError
 from receivables.ingest.landing import OK, land
+from receivables.nights import Nights
 from receivables.registry import load_registry
 from receivables.warehouse.build import build
 
@@ -116,8 +117,9 @@ def machine() -> dict[str, Any]:
 def _build_in_own_process(warehouse: Path, day: date) -> float:
     """Build in a fresh process; return the peak memory of its dbt child (this night's alone), MB."""
     code = (
-        "import resource, sys; from datetime import date; from pathlib import Path; "
-        "from receivables.warehouse.build import build; build(Path(sys.argv[1]), date.fromisoformat(sys.argv[2])); "
+        "import resource, sys; from pathlib import Path; "
+        "from receivables.nights import Nights; from receivables.warehouse.build import build; "
+        "build(Path(sys.argv[1]), Nights.parse(sys.argv[2])); "
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)"
     )
     completed = subprocess.run(
@@ -143,7 +145,7 @@ def _timed_land_and_build(
     if own_process:
         peak = _build_in_own_process(warehouse, day)
     else:
-        build(warehouse, day)
+        build(warehouse, Nights.of(day))
     built = time.perf_counter()
     return {
         "date": day.isoformat(),

@@ -18,7 +18,7 @@ def publish(landing: Path, warehouse: Path, serving: Path) -> Path:
         "RECEIVABLES_LANDING": str(landing),
     }
     subprocess.run(
-        [sys.executable, "-c", "from receivables import nightly; nightly.publish()"],
+        [sys.executable, "-c", "from receivables import nightly; nightly.publish(nightly.settings())"],
         check=True,
         env=environment,
         timeout=600,

@@ -583,6 +583,14 @@ def drop_bytes(landing: Path, entity_code: str | None, day: date) -> int:
     return sum(path.lstat().st_size for path in folder.iterdir() if not path.is_symlink() and path.is_file())
 
 
+def plan(registry: Registry, landing: Path, day: date, parts: int) -> list[list[str | None]]:
+    """A night's drops in batches about equal in bytes (``batches``), at least ``parts`` of them when
+    there are as many drops: the group's FX drop (None) first, then every entity the night lands."""
+    codes: list[str | None] = [None, *night_codes(registry, landing, day)]
+    runs = batches([drop_bytes(landing, code, day) for code in codes], parts)
+    return [[codes[index] for index in run] for run in runs]
+
+
 def land(
     registry: Registry, landing: Path, day: date, warehouse: Path, workers: int | None = None
 ) -> list[DropOutcome]:
@@ -598,10 +606,8 @@ def land(
     core. The workers are forked after GX is imported and its context built,
     so they do neither again (importing GX takes seconds).
     """
-    codes: list[str | None] = [None, *night_codes(registry, landing, day)]
     workers = workers or os.cpu_count() or 1
-    runs = batches([drop_bytes(landing, code, day) for code in codes], workers)
-    jobs = [(registry, [codes[index] for index in run], landing, day, warehouse) for run in runs]
+    jobs = [(registry, batch, landing, day, warehouse) for batch in plan(registry, landing, day, workers)]
     if workers > 1 and len(jobs) > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor

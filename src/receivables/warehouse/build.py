@@ -20,12 +20,14 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import date, timedelta
+from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from receivables import paths
 from receivables.errors import ReceivablesError
+from receivables.nights import Nights, runs_of
 
 if TYPE_CHECKING:
     from receivables.errors import Failure
@@ -157,65 +159,63 @@ def _why(output: list[str], warehouse: Path) -> str:
 
 def build(
     warehouse: Path,
-    as_of: date,
-    to: date | None = None,
+    nights: Iterable[date],
     full_refresh: bool = False,
     unit_tests: bool = False,
     landing: Path | None = None,
 ) -> list[TakenOut]:
-    """Seed, run and data-test every model for the as-of dates from ``as_of`` to ``to`` (inclusive).
+    """Seed, run and data-test every model for these as-of dates: a night, a range, a backfill's nights.
 
+    The dates are built in runs of consecutive nights of at most
+    ``RECEIVABLES_BUILD_RANGE_DATES`` (default 10) each
+    (``receivables.nights.runs_of``), one dbt run each, in order: a run's
+    memory grows with its dates, its time per date hardly depends on them.
     dbt builds a copy of the working file (``<warehouse>.building``) that
-    replaces it only once the whole build has passed: a failed build leaves
-    the working file as the load left it, never half a night.
+    replaces it only once the run has passed: a failed run leaves the
+    working file as the run before it left it, never half a night. A run
+    that passes clears its nights from ``raw.pending_builds``.
 
-    With ``landing``, a data test that fails on the rows of the night's
-    drops takes those drops back out (SPEC section 12): the entities its
-    rows name lose their drops of the night, which move to the quarantine,
-    and the build runs again without them. The drops taken out are returned.
-    Without ``landing``, or when the failure names no drop of the night (a
-    model that fails, a test on rows no drop of the night brought), the
-    build raises: that is a code or infrastructure error.
+    With ``landing``, a data test that fails on the rows of the nights'
+    drops takes those drops back out (SPEC section 12): a run of one night
+    moves the drops its failing rows name to the quarantine and runs again
+    without them; a run of several nights is built again one night at a
+    time, so a bad drop is taken out of its own night only, as night by
+    night. The drops taken out are returned. Without ``landing``, or when
+    the failure names no drop of the night (a model that fails, a test on
+    rows no drop of the night brought), the build raises: that is a code or
+    infrastructure error.
 
     dbt's unit tests run only when asked (``unit_tests``; the test suite and
     CI ask): their inputs are fixtures in the project, not the night's data,
     so they can only fail when the project changes, and running them every
     night costs a night seconds (as dbt recommends, docs/decisions.md).
-
-    A range longer than ``RECEIVABLES_BUILD_RANGE_DATES`` (default 10) is
-    built in runs of that many dates, one dbt run each, in order: a run's
-    memory grows with its dates, its time per date hardly depends on them.
-    Each run replaces the working file when it passes, so a failed run
-    leaves the dates before it built.
     """
     from receivables.settings import settings
 
-    last = to or as_of
-    if last < as_of:
-        raise BuildError(f"--to {last} is before --as-of {as_of}")
     if not Path(warehouse).exists():
         raise BuildError(f"{warehouse}: no warehouse yet; land a night first (receivables land)")
     most = settings().build_range_dates
-    runs = consecutive_runs(
-        [as_of + timedelta(days=offset) for offset in range((last - as_of).days + 1)], most
-    )
+    runs = runs_of(nights, most)
+    if not runs:
+        raise BuildError("no as-of date to build")
     arguments = ["build"] if unit_tests else ["build", "--exclude-resource-type", "unit_test"]
     if full_refresh:
         arguments.append("--full-refresh")
     from receivables.warehouse.store import connect, ensure_raw_schema, writer_lock
 
-    with writer_lock(warehouse, f"build {as_of}" + (f" to {last}" if last != as_of else "")):
+    described = str(runs[0]) if len(runs) == 1 else f"{runs[0].first} to {runs[-1].last}"
+    with writer_lock(warehouse, f"build {described}"):
         # a warehouse landed by an earlier version gains any new raw table
         with connect(warehouse) as connection:
             ensure_raw_schema(connection)
             connection.execute("checkpoint")
         if len(runs) > 1:
-            log.info("building %s to %s in %d runs of at most %d dates", as_of, last, len(runs), most)
+            log.info("building %s in %d runs of at most %d dates", described, len(runs), most)
         taken_out: list[TakenOut] = []
-        for first, end in runs:
+        for run in runs:
             # a full refresh drops the incremental marts once, in the first run; the later runs add to them
-            taken_out += _build_run(
-                warehouse, arguments if first == as_of else _incremental(arguments), first, end, landing
+            taken_out += _build_nights(
+                warehouse, arguments if run == runs[0] else _incremental(arguments), run, landing
             )
     return taken_out
 
@@ -224,10 +224,29 @@ def _incremental(arguments: list[str]) -> list[str]:
     return [argument for argument in arguments if argument != "--full-refresh"]
 
 
-def _build_run(
-    warehouse: Path, arguments: list[str], as_of: date, last: date, landing: Path | None
-) -> list[TakenOut]:
-    """One dbt run for the dates from ``as_of`` to ``last``, on a copy that replaces the working file once it passes."""
+def _build_nights(warehouse: Path, arguments: list[str], run: Nights, landing: Path | None) -> list[TakenOut]:
+    """A run of nights; if a data test fails on several nights' drops, those nights one at a time."""
+    if len(run) == 1 or landing is None:
+        return _build_run(warehouse, arguments, run, landing)
+    log.info("building %s in one run", run.describe())
+    try:
+        return _build_run(warehouse, arguments, run, None)  # nothing taken out: raises
+    except BuildError as error:
+        if not error.only_data_tests_failed:
+            raise
+        log.warning("%s; building %s one at a time", error, run.describe())
+    return [
+        drop
+        for night in run
+        for drop in _build_run(
+            warehouse, arguments if night == run.first else _incremental(arguments), Nights.of(night), landing
+        )
+    ]
+
+
+def _build_run(warehouse: Path, arguments: list[str], run: Nights, landing: Path | None) -> list[TakenOut]:
+    """One dbt run for these nights, on a copy that replaces the working file once it passes."""
+    as_of, last = run.first, run.last
     taken_out: list[TakenOut] = []
     while True:
         log.info("building %s to %s into %s", as_of, last, warehouse)
@@ -253,17 +272,6 @@ def _build_run(
         return taken_out
 
 
-def consecutive_runs(days: list[date], most: int | None = None) -> list[tuple[date, date]]:
-    """Sorted dates as runs of consecutive days, (first, last) each, of at most ``most`` days."""
-    runs: list[tuple[date, date]] = []
-    for day in days:
-        if runs and (day - runs[-1][1]).days == 1 and (most is None or (day - runs[-1][0]).days < most):
-            runs[-1] = (runs[-1][0], day)
-        else:
-            runs.append((day, day))
-    return runs
-
-
 def _working_copy(warehouse: Path) -> Path:
     """A copy of the working file for dbt to build (the working file is checkpointed: no WAL)."""
     building = Path(warehouse).with_name(Path(warehouse).name + ".building")
@@ -280,10 +288,13 @@ def _discard(building: Path) -> None:
 def _replace_working_file(building: Path, warehouse: Path, as_of: date, last: date) -> None:
     """The built copy becomes the working file, atomically; the night's replaced rows are dropped."""
     from receivables.warehouse.isolation import forget_replaced_rows
-    from receivables.warehouse.store import connect
+    from receivables.warehouse.store import RAW_SCHEMA, connect
 
     with connect(building) as connection:
         forget_replaced_rows(connection, as_of, last)
+        connection.execute(
+            f"delete from {RAW_SCHEMA}.pending_builds where as_of_date between ? and ?", [as_of, last]
+        )
         connection.execute("checkpoint")
         [(used, free)] = connection.execute(
             "select used_blocks, free_blocks from pragma_database_size()"
