@@ -109,8 +109,34 @@ class ReceivablesSecurityManager(SupersetSecurityManager):
 CUSTOM_SECURITY_MANAGER = ReceivablesSecurityManager
 
 
+def _write_date_literals() -> None:
+    """A filter on a DATE column compiles: its value is written ``DATE 'YYYY-MM-DD'``.
+
+    Superset 6.1's DuckDB engine spec writes a literal for strings and
+    timestamps only (``convert_dttm`` returns None for a DATE), so a native
+    filter's chosen date, sent as epoch milliseconds, compiled to nothing
+    ("Cannot compile Column object until its 'name' is assigned"). The
+    dashboards' as-of filter is on the marts' DATE column ``as_of_date``
+    (docs/decisions.md, "Dashboards", point 1).
+    """
+    from sqlalchemy import types
+    from superset.db_engine_specs.duckdb import DuckDBEngineSpec
+
+    written = DuckDBEngineSpec.convert_dttm.__func__
+
+    def convert_dttm(
+        cls: Any, target_type: str, dttm: Any, db_extra: dict[str, Any] | None = None
+    ) -> str | None:
+        column_type = cls.get_sqla_column_type(target_type)
+        if isinstance(column_type, types.Date) and not isinstance(column_type, types.DateTime):
+            return f"DATE '{dttm.date().isoformat()}'"
+        return written(cls, target_type, dttm, db_extra)
+
+    DuckDBEngineSpec.convert_dttm = classmethod(convert_dttm)
+
+
 def FLASK_APP_MUTATOR(app: Any) -> None:
-    """An anonymous page's event log is refused without touching its session.
+    """An anonymous page's event log is refused without touching its session; DATE literals are written.
 
     The login page sends its event log as it unloads, while the login form's POST
     is under way, with the anonymous session cookie. Superset answers it with a
@@ -120,6 +146,8 @@ def FLASK_APP_MUTATOR(app: Any) -> None:
     the first login after a start. The log of a logged-in user is untouched.
     """
     from flask import Response, request, session
+
+    _write_date_literals()
 
     @app.before_request
     def _refuse_an_anonymous_event_log() -> Response | None:

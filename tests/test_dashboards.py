@@ -115,7 +115,7 @@ def data_at(client: SupersetClient, chart_id: int, as_of: date) -> list[dict]:
     """What the dashboard asks for: the chart's saved query with the as-of filter's value."""
     context = json.loads(client.call("GET", f"/api/v1/chart/{chart_id}")["result"]["query_context"])
     for query in context["queries"]:
-        query["filters"] = [*query["filters"], {"col": "as_of_day", "op": "IN", "val": [as_of.isoformat()]}]
+        query["filters"] = [*query["filters"], {"col": "as_of_date", "op": "IN", "val": [as_of.isoformat()]}]
     return client.call("POST", "/api/v1/chart/data", context)["result"][0]["data"]
 
 
@@ -612,7 +612,7 @@ def test_every_dataset_metric_equals_its_mart_column(admin, published):
     datasets = {d["table_name"]: d["id"] for d in admin.listing("dataset")}
     query = reader(published)
     for (table, metric), sql in EXPECTED_METRICS.items():
-        filters = [] if table in WHOLE else [{"col": "as_of_day", "op": "IN", "val": [LATEST.isoformat()]}]
+        filters = [] if table in WHOLE else [{"col": "as_of_date", "op": "IN", "val": [LATEST.isoformat()]}]
         context = {
             "datasource": {"id": datasets[table], "type": "table"},
             "queries": [{"columns": [], "metrics": [metric], "filters": filters, "row_limit": 10}],
@@ -727,7 +727,7 @@ def test_a_debtor_group_picked_shows_exactly_its_documents(admin, published):
         context = json.loads(admin.call("GET", f"/api/v1/chart/{documents}")["result"]["query_context"])
         for item in context["queries"]:
             item["filters"] = [
-                {"col": "as_of_day", "op": "IN", "val": [LATEST.isoformat()]},
+                {"col": "as_of_date", "op": "IN", "val": [LATEST.isoformat()]},
                 # what the page's filter sends: the group as it lists it, by its name and id
                 {"col": "debtor_group_label", "op": "IN", "val": [f"{name} ({group})"]},
             ]

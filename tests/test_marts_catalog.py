@@ -101,3 +101,36 @@ def test_two_marts_that_label_one_column_differently_are_an_error(marts_yaml_as)
         ReceivablesError, match=r"mart_entity_debtor_exposure.insolvency_status: labels differ"
     ):
         marts_catalog.value_labels()
+
+
+@pytest.mark.unit
+def test_a_column_is_read_by_one_label_and_the_figures_by_the_project_s_formats():
+    """The marts' +meta in dbt_project.yml: one label per column name, the d3 formats by kind."""
+    labels = marts_catalog.column_labels()
+    assert labels["as_of_date"] == "Date d'arrêté" and labels["open_amount_eur"] == "Reste dû (EUR)"
+    assert len(set(labels)) == len(labels) > 100
+    assert marts_catalog.number_formats() == {"eur": "$,.2f", "share": ".1%", "days": ",.1f", "count": ",.0f"}
+    with pytest.raises(
+        ReceivablesError, match=r"dbt_project.yml: the marts' \+meta.column_labels has no label for 'nope'"
+    ):
+        marts_catalog.column_label("nope")
+
+
+@pytest.mark.unit
+def test_the_bundle_generator_does_nothing_on_import(monkeypatch):
+    """Its functions read the warehouse and write files only when called (``main``)."""
+    import importlib.util
+
+    import duckdb
+
+    monkeypatch.setattr(
+        duckdb, "connect", lambda *a, **k: pytest.fail("the generator opened DuckDB on import")
+    )
+    spec = importlib.util.spec_from_file_location(
+        "bundle_generator", REPO / "scripts" / "generate_dashboards_bundle.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert callable(module.main) and callable(module.write_bundle)
+    assert {chart[2] for chart in module.charts()} <= set(module.DATASET_METRICS)  # a chart's dataset exists

@@ -1,5 +1,5 @@
 {#
-  The invoices the cash-in forecast forecasts at each evaluation date (SPEC
+  The invoices the cash-in forecast forecasts at each as-of date (SPEC
   section 14): open invoices of external debtors with something left to
   collect. Credit notes, unapplied cash and group companies' invoices are
   not forecast. One definition for the promised parts and the items.

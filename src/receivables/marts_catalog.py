@@ -8,7 +8,10 @@ its SQL:
 - how the users read the codes a column holds (``config.meta.labels`` of a
   column: code to French label), read by the reports, the dashboards'
   generator (the datasets' ``*_label`` columns) and dbt itself (the macro
-  ``value_label``, for text the marts write).
+  ``value_label``, for text the marts write);
+- how the users read a column, whichever mart holds it (``column_labels``),
+  and the number formats of the figures (``number_formats``): the marts'
+  ``+meta`` in ``dbt_project.yml``, one label per name.
 
 ``entity_rows``:
 - ``own``: the rows whose ``entity_code`` is the entity's: its entity file holds them, and Superset
@@ -92,3 +95,33 @@ def value_labels() -> dict[str, dict[str, str]]:
         if found.setdefault(column, labels) != labels:
             raise ReceivablesError(f"{path}: {mart}.{column}: labels differ from another mart's {column}")
     return found
+
+
+def dbt_project_yaml() -> Path:
+    return paths.project_root() / "dbt_project" / "dbt_project.yml"
+
+
+@cache
+def _marts_meta() -> dict[str, Any]:
+    project = yaml.safe_load(dbt_project_yaml().read_text(encoding="utf-8"))
+    return dict(project["models"]["receivables"]["marts"].get("+meta") or {})
+
+
+def column_labels() -> dict[str, str]:
+    """Each column name of the marts (and the dashboards' calculated columns) as the users read it."""
+    return {str(column): str(label) for column, label in _marts_meta()["column_labels"].items()}
+
+
+def number_formats() -> dict[str, str]:
+    """The d3 number formats of the figures, by kind: ``eur``, ``share``, ``days``, ``count``."""
+    return {str(kind): str(pattern) for kind, pattern in _marts_meta()["number_formats"].items()}
+
+
+def column_label(column: str) -> str:
+    """A column as the users read it; a column without a label is the project's error, named."""
+    labels = column_labels()
+    if column not in labels:
+        raise ReceivablesError(
+            f"{dbt_project_yaml()}: the marts' +meta.column_labels has no label for {column!r}"
+        )
+    return labels[column]

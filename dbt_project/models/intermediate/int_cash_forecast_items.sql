@@ -136,23 +136,23 @@ classified as (
     from open_invoices
     cross join parameters
     left join group_risk
-        on group_risk.as_of_date = open_invoices.evaluation_date
+        on group_risk.as_of_date = open_invoices.as_of_date
         and group_risk.debtor_group_id = open_invoices.debtor_group_id
     left join promised_by_document as promised
-        on promised.as_of_date = open_invoices.evaluation_date
+        on promised.as_of_date = open_invoices.as_of_date
         and promised.entity_code = open_invoices.entity_code
         and promised.document_id = open_invoices.document_id
     left join delay_by_debtor
-        on delay_by_debtor.as_of_date = open_invoices.evaluation_date
+        on delay_by_debtor.as_of_date = open_invoices.as_of_date
         and delay_by_debtor.consolidated_debtor_id = open_invoices.consolidated_debtor_id
     left join delay_by_group
-        on delay_by_group.as_of_date = open_invoices.evaluation_date
+        on delay_by_group.as_of_date = open_invoices.as_of_date
         and delay_by_group.debtor_group_id = open_invoices.debtor_group_id
     left join delay_by_entity
-        on delay_by_entity.as_of_date = open_invoices.evaluation_date
+        on delay_by_entity.as_of_date = open_invoices.as_of_date
         and delay_by_entity.entity_code = open_invoices.entity_code
     left join resolution_by_entity
-        on resolution_by_entity.as_of_date = open_invoices.evaluation_date
+        on resolution_by_entity.as_of_date = open_invoices.as_of_date
         and resolution_by_entity.entity_code = open_invoices.entity_code
 
 ),
@@ -160,7 +160,7 @@ classified as (
 parts as (
 
     select
-        classified.evaluation_date as as_of_date,
+        classified.as_of_date,
         classified.entity_code,
         classified.document_id,
         'doubtful' as forecast_source,
@@ -182,7 +182,7 @@ parts as (
         promise_parts_capped.event_id as part_key,
     from promise_parts_capped
     inner join classified
-        on classified.evaluation_date = promise_parts_capped.as_of_date
+        on classified.as_of_date = promise_parts_capped.as_of_date
         and classified.entity_code = promise_parts_capped.entity_code
         and classified.document_id = promise_parts_capped.document_id
     where not classified.is_doubtful
@@ -191,7 +191,7 @@ parts as (
     union all
 
     select
-        classified.evaluation_date as as_of_date,
+        classified.as_of_date,
         classified.entity_code,
         classified.document_id,
         case when classified.is_disputed then 'dispute' else 'behaviour' end as forecast_source,
@@ -277,7 +277,7 @@ dated as (
         end as promise_entity,
     from parts_in_order as parts
     inner join classified
-        on classified.evaluation_date = parts.as_of_date
+        on classified.as_of_date = parts.as_of_date
         and classified.entity_code = parts.entity_code
         and classified.document_id = parts.document_id
 

@@ -8,7 +8,7 @@ with
 
 open_items as (
 
-    select * from {{ ref('int_open_items_converted') }}
+    select * from {{ ref('int_open_items_aged') }}
 
 ),
 
@@ -39,7 +39,7 @@ fx_rates as (
 exposure as (
 
     select
-        open_items.evaluation_date as as_of_date,
+        open_items.as_of_date,
         open_items.entity_code,
         open_items.consolidated_debtor_id,
         any_value(open_items.debtor_group_id) as debtor_group_id,
@@ -50,9 +50,9 @@ exposure as (
         sum(open_items.overdue_amount_eur) as overdue_eur,
     from open_items
     inner join as_of_dates
-        on as_of_dates.as_of_date = open_items.evaluation_date
+        on as_of_dates.as_of_date = open_items.as_of_date
     where not open_items.is_intercompany
-    group by open_items.evaluation_date, open_items.entity_code, open_items.consolidated_debtor_id
+    group by open_items.as_of_date, open_items.entity_code, open_items.consolidated_debtor_id
 
 ),
 

@@ -71,7 +71,7 @@ promise_parts_capped as (
         ) as amount,
     from promise_parts
     inner join open_invoices
-        on open_invoices.evaluation_date = promise_parts.as_of_date
+        on open_invoices.as_of_date = promise_parts.as_of_date
         and open_invoices.entity_code = promise_parts.entity_code
         and open_invoices.document_id = promise_parts.document_id
 

@@ -13,7 +13,8 @@ with
 
 open_items as (
 
-    select * from {{ ref('int_open_items_converted') }}
+    -- from here on the date is an as-of date, and named so
+    select * rename (evaluation_date as as_of_date) from {{ ref('int_open_items_converted') }}
     where evaluation_date in (select as_of_dates.as_of_date from {{ ref('int_as_of_dates') }} as as_of_dates)
 
 ),
@@ -46,7 +47,7 @@ pending_promises as (
 item_disputes as (
 
     select distinct
-        as_of_date as evaluation_date,
+        as_of_date,
         entity_code,
         document_id,
     from disputed_items
@@ -57,12 +58,12 @@ item_promises as (
 
     -- the open items a pending promise covers: its document, or its debtor's items
     select
-        open_items.evaluation_date,
+        open_items.as_of_date,
         open_items.entity_code,
         open_items.document_id,
     from open_items
     inner join pending_promises
-        on pending_promises.as_of_date = open_items.evaluation_date
+        on pending_promises.as_of_date = open_items.as_of_date
         and pending_promises.entity_code = open_items.entity_code
         and pending_promises.debtor_id = open_items.debtor_id
         and (pending_promises.document_id = open_items.document_id or pending_promises.document_id is null)
@@ -78,11 +79,11 @@ open_items_followed_up as (
         item_promises.document_id is not null as has_pending_promise,
     from open_items
     left join item_disputes
-        on item_disputes.evaluation_date = open_items.evaluation_date
+        on item_disputes.as_of_date = open_items.as_of_date
         and item_disputes.entity_code = open_items.entity_code
         and item_disputes.document_id = open_items.document_id
     left join item_promises
-        on item_promises.evaluation_date = open_items.evaluation_date
+        on item_promises.as_of_date = open_items.as_of_date
         and item_promises.entity_code = open_items.entity_code
         and item_promises.document_id = open_items.document_id
 

@@ -51,7 +51,7 @@ open_items_flagged as (
         and not open_items.is_intercompany
         and (debtor_risk.insolvency_date is null or open_items.due_date < debtor_risk.insolvency_date)
             as is_claimable_late,
-        least(open_items.evaluation_date, coalesce(debtor_risk.insolvency_date, open_items.evaluation_date))
+        least(open_items.as_of_date, coalesce(debtor_risk.insolvency_date, open_items.as_of_date))
             as interest_until,
         case
             when open_items.document_type = 'invoice' then cast(
@@ -65,7 +65,7 @@ open_items_flagged as (
         end as limitation_date,
     from open_items
     left join debtor_risk
-        on debtor_risk.as_of_date = open_items.evaluation_date
+        on debtor_risk.as_of_date = open_items.as_of_date
         and debtor_risk.consolidated_debtor_id = open_items.consolidated_debtor_id
 
 ),
@@ -73,7 +73,7 @@ open_items_flagged as (
 interest_by_period as (
 
     select
-        open_items_flagged.evaluation_date,
+        open_items_flagged.as_of_date,
         open_items_flagged.entity_code,
         open_items_flagged.document_id,
         sum(
@@ -112,15 +112,15 @@ open_items_with_claims as (
             last_day(open_items_flagged.issue_date + cast({{ legal_parameter('legal_max_terms_eom_days') }} as integer))
         ) as is_over_legal_terms,
         coalesce(
-            open_items_flagged.limitation_date > open_items_flagged.evaluation_date
-            and date_diff('day', open_items_flagged.evaluation_date, open_items_flagged.limitation_date)
+            open_items_flagged.limitation_date > open_items_flagged.as_of_date
+            and date_diff('day', open_items_flagged.as_of_date, open_items_flagged.limitation_date)
             <= {{ var('limitation_warning_days') }},
             false
         ) as is_near_limitation,
-        coalesce(open_items_flagged.limitation_date <= open_items_flagged.evaluation_date, false) as is_time_barred,
+        coalesce(open_items_flagged.limitation_date <= open_items_flagged.as_of_date, false) as is_time_barred,
     from open_items_flagged
     left join interest_by_period
-        on interest_by_period.evaluation_date = open_items_flagged.evaluation_date
+        on interest_by_period.as_of_date = open_items_flagged.as_of_date
         and interest_by_period.entity_code = open_items_flagged.entity_code
         and interest_by_period.document_id = open_items_flagged.document_id
 

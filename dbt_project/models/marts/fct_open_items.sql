@@ -24,7 +24,7 @@ open_items as (
 as_of_open_items as (
 
     select
-        evaluation_date as as_of_date,
+        as_of_date,
         entity_code,
         debtor_id,
         consolidated_debtor_id,

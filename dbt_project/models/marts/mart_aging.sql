@@ -22,7 +22,7 @@ aging_buckets as (
 debtors_with_open_items as (
 
     select distinct
-        evaluation_date as as_of_date,
+        as_of_date,
         entity_code,
         consolidated_debtor_id,
         debtor_group_id,
@@ -35,7 +35,7 @@ debtors_with_open_items as (
 amounts_by_bucket as (
 
     select
-        evaluation_date as as_of_date,
+        as_of_date,
         entity_code,
         consolidated_debtor_id,
         aging_bucket,

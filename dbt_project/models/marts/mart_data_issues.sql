@@ -30,7 +30,7 @@ warnings_of_the_night as (
 
 open_items as (
 
-    select * from {{ ref('int_open_items_converted') }}
+    select * from {{ ref('int_open_items_aged') }}
     where missing_rate_currencies is not null
 
 ),
@@ -58,13 +58,13 @@ countback as (
 open_items_without_rate as (
 
     select
-        open_items.evaluation_date as as_of_date,
+        open_items.as_of_date,
         open_items.entity_code,
         'missing_fx_rate' as kind,
         'error' as severity,
         count(*) || ' pièce(s) ouverte(s) en ' || open_items.currency
         || ' exclue(s) des totaux en EUR : aucun cours de change pour ' || open_items.missing_rate_currencies
-        || ' au ' || {{ fr_date('open_items.evaluation_date') }}
+        || ' au ' || {{ fr_date('open_items.as_of_date') }}
         || ' ni dans les {{ var("fx_max_age_days") }} jours précédents' as detail,
         'open_items:' || open_items.currency || ':' || open_items.missing_rate_currencies as issue_key,
         cast(null as varchar) as file_name,
@@ -76,8 +76,8 @@ open_items_without_rate as (
         sum(open_items.open_amount) as amount,
     from open_items
     inner join as_of_dates
-        on as_of_dates.as_of_date = open_items.evaluation_date
-    group by open_items.evaluation_date, open_items.entity_code, open_items.currency, open_items.missing_rate_currencies
+        on as_of_dates.as_of_date = open_items.as_of_date
+    group by open_items.as_of_date, open_items.entity_code, open_items.currency, open_items.missing_rate_currencies
 
 ),
 

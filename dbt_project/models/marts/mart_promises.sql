@@ -64,7 +64,7 @@ listed as (
         on debtors.entity_code = promises.entity_code
         and debtors.debtor_id = promises.debtor_id
     left join open_items
-        on open_items.evaluation_date = promises.as_of_date
+        on open_items.as_of_date = promises.as_of_date
         and open_items.entity_code = promises.entity_code
         and open_items.document_id = promises.document_id
 
