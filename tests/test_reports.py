@@ -118,8 +118,8 @@ def test_group_sheets_equal_their_marts(warehouse, group_files):
         AS_OF,
     )
     assert [
-        (r["Rang"], r["Groupe débiteur"], Decimal(str(r["Encours EUR"])), Decimal(str(r["Assuré EUR"])),
-         r["Classe de risque (1-10)"], r["Procédure collective"])
+        (r["Rang"], r["Groupe débiteur"], Decimal(str(r["Exposition (EUR)"])), Decimal(str(r["Assuré (EUR)"])),
+         r["Classe de risque (1 à 10)"], r["Procédure collective"])
         for r in debtors
     ] == [(*row[:5], INSOLVENCY_LABELS[row[5]]) for row in expected]  # fmt: skip
     signals = sheet_rows(group_files[0], "Signaux faibles")
@@ -155,7 +155,11 @@ def test_the_forecast_sheet_is_the_mart_s_forecast(warehouse, group_files, entit
             scope,
         )
         assert [
-            (r["Du"].date(), Decimal(str(r["Attendu (devise de l'entité)"])), Decimal(str(r["Attendu EUR"])))
+            (
+                r["Du"].date(),
+                Decimal(str(r["Encaissements attendus (devise de l'entité)"])),
+                Decimal(str(r["Encaissements attendus (EUR)"])),
+            )
             for r in sheet
         ] == expected, scope
         assert [r["Période"] for r in sheet] == ["Semaine"] * 13 + ["Mois"] * 3 + ["Douteux (non prévu)"]
@@ -246,7 +250,7 @@ def test_entity_report_holds_no_other_entity(warehouse, entity_files):
         AS_OF,
     )
     assert [
-        (r["Débiteur consolidé"], Decimal(str(r["Encours EUR"])), Decimal(str(r["Assuré EUR"])))
+        (r["Débiteur consolidé"], Decimal(str(r["Exposition (EUR)"])), Decimal(str(r["Assuré (EUR)"])))
         for r in debtors
     ] == expected
     [(external,)] = query(
@@ -457,8 +461,8 @@ def test_the_largest_rises_are_the_marts_largest_rises(warehouse, group_files, e
         assert [
             (
                 r["Groupe débiteur"],
-                Decimal(str(r["Variation de l'encours EUR"])),
-                Decimal(str(r["Variation de l'échu EUR"])),
+                Decimal(str(r["Variation de l'exposition (EUR)"])),
+                Decimal(str(r["Variation de l'échu (EUR)"])),
             )
             for r in rows
         ] == expected

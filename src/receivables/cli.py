@@ -10,8 +10,13 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+from receivables import paths
 from receivables.errors import ReceivablesError
+from receivables.ingest.suites import stale_suites, write_suites
 from receivables.nights import Nights
+from receivables.registry import load_registry
+from receivables.serve.superset_provision import provision
+from receivables.settings import settings
 
 log = logging.getLogger("receivables")
 
@@ -42,7 +47,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_land(args: argparse.Namespace) -> int:
     from receivables.ingest.landing import OK, land
-    from receivables.registry import load_registry
 
     registry = load_registry(args.entities)
     problems = 0
@@ -77,7 +81,6 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """The pipeline outside Airflow (``receivables.nightly.run``): land each night, build them, publish."""
     from receivables import nightly
-    from receivables.settings import settings
 
     config = settings().given(
         entities=args.entities, landing=args.landing, warehouse=args.warehouse, serving=args.serving
@@ -88,9 +91,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_superset_provision(args: argparse.Namespace) -> int:
-    from receivables.registry import load_registry
-    from receivables.serve.superset_provision import provision
-    from receivables.settings import settings
 
     config = settings(
         "superset_url", "superset_user", "superset_password", where="source scripts/superset-env.sh"
@@ -149,8 +149,6 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 
 def cmd_expectations(args: argparse.Namespace) -> int:
-    from receivables import paths
-    from receivables.ingest.suites import stale_suites, write_suites
 
     folder = args.folder or paths.expectations_dir()
     if args.check:

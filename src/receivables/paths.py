@@ -6,11 +6,11 @@ from datetime import date
 from pathlib import Path
 
 from receivables.contract import GROUP_FOLDER, QUARANTINE_FOLDER
+from receivables.settings import settings
 
 
 def project_root() -> Path:
     """The repository root (``RECEIVABLES_HOME`` overrides it, e.g. in a container)."""
-    from receivables.settings import settings
 
     configured = settings().text("home")
     if configured:

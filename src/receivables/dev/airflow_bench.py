@@ -38,7 +38,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from receivables.dev.bench import machine
+from receivables.dev.superset_run import free_port
 from receivables.errors import ReceivablesError
+from receivables.paths import project_root
 from receivables.settings import settings
 
 log = logging.getLogger(__name__)
@@ -113,8 +116,6 @@ class Airflow:
     """A native Airflow of this checkout (scripts/start-airflow.sh), its REST API, and its end."""
 
     def __init__(self, workdir: Path, environment: dict[str, str]) -> None:
-        from receivables.dev.superset_run import free_port
-        from receivables.paths import project_root
 
         self.root = project_root()
         self.home = workdir / "airflow"
@@ -344,7 +345,6 @@ def airflow_backfill(airflow: Airflow, memory: MemoryPeak, first: date, last: da
 
 def airflow_bench(workdir: Path, backfill: int = 30) -> dict[str, Any]:
     """The last night of a bench group through the CLI and through Airflow, then a backfill of its last nights."""
-    from receivables.dev.bench import machine
 
     workdir = Path(workdir).resolve()
     landing, warehouse = workdir / "landing", workdir / "warehouse.duckdb"

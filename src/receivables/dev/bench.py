@@ -30,6 +30,7 @@ from receivables.ingest.landing import OK, land
 from receivables.nights import Nights
 from receivables.registry import load_registry
 from receivables.warehouse.build import build
+from receivables.warehouse.store import connect, open_published
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +159,6 @@ def _timed_land_and_build(
 
 def query_latencies(serving: Path, as_of: date, repeat: int) -> dict[str, Any]:
     """Each chart query ``repeat`` times on a fresh read-only connection, as a dashboard load does."""
-    from receivables.warehouse.store import open_published
 
     timings: dict[str, list[float]] = {name: [] for name in CHART_QUERIES}
     for _ in range(repeat):
@@ -204,7 +204,6 @@ def incremental_night(night: dict[str, Any]) -> dict[str, Any]:
 
 
 def bare_aging_s(warehouse: Path, as_of: date) -> float:
-    from receivables.warehouse.store import connect
 
     with connect(warehouse, read_only=True) as connection:
         started = time.perf_counter()
@@ -317,7 +316,6 @@ def replay_last_night(workdir: Path, times: int = 3, repeat: int = 5) -> dict[st
     the history again (an hour at 10 M invoices on the benchmark machine).
     It measures the code of now on the group of then.
     """
-    from receivables.warehouse.store import connect
 
     workdir = Path(workdir)
     landing, warehouse = workdir / "landing", workdir / "warehouse.duckdb"

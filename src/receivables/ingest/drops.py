@@ -25,6 +25,7 @@ from receivables.contract import CONTROL_CHARACTERS, MANIFEST_FILE, ColumnType, 
 from receivables.errors import ERROR, WARNING, Failure
 from receivables.ingest.suites import ROW_COLUMN
 from receivables.registry import CsvDialect
+from receivables.settings import settings
 
 PARSER_LINE = re.compile(r"line (\d+)")
 MAX_ROWS_LISTED = 50  # rows listed per rule and file; the count is always given
@@ -49,7 +50,6 @@ class DropRead:
 def max_file_bytes() -> int:
     """The largest file landing reads (``RECEIVABLES_MAX_FILE_BYTES``, default 4 GiB: a history
     drop's largest file at 10 M invoices is about 1 GB)."""
-    from receivables.settings import settings
 
     return settings().max_file_bytes
 

@@ -62,6 +62,7 @@ from receivables.ingest.suites import (
     UNRATED_CURRENCIES,
     unresolved_parameter,
 )
+from receivables.ingest.validation import CheckedFile, graded_ratings, suite_parameters, validator
 from receivables.registry import Entity, Registry
 from receivables.warehouse.store import (
     GROUP_ENTITY,
@@ -117,8 +118,6 @@ def _typed_frame(read: ExtractFile, entity_code: str, day: date) -> tuple[pd.Dat
         else:
             typed[column.name] = text
     if read.extract.name == "risk_ratings":
-        from receivables.ingest.validation import graded_ratings
-
         typed[GRADE_COLUMN] = graded_ratings(typed["provider"], typed["rating"], typed["rated_at"])
     return typed, failures
 
@@ -202,7 +201,6 @@ def validate_drops(
     given (a read-only connection the caller keeps open for many drops), else
     through a read-only connection of its own.
     """
-    from receivables.ingest.validation import CheckedFile, suite_parameters, validator
 
     max_file_bytes()  # a misconfigured bound is the operators' error, raised before any drop is judged
 
@@ -611,8 +609,6 @@ def land(
     if workers > 1 and len(jobs) > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
-
-        from receivables.ingest.validation import validator
 
         validator()  # GX imported and its context built once, inherited by the workers
 

@@ -230,12 +230,12 @@ def risers_table(marts: Marts, as_of: date, entity: str | None) -> Table:
     return Table(
         RISERS,
         (
-            Column("Groupe débiteur", "text"),
-            Column("Nom", "text"),
-            Column("Encours EUR", "amount"),
-            Column("Variation de l'encours EUR", "amount"),
-            Column("Échu EUR", "amount"),
-            Column("Variation de l'échu EUR", "amount"),
+            Column.of("debtor_group_id", "text"),
+            Column.of("debtor_group_name", "text"),
+            Column.of("exposure_eur", "amount"),
+            Column("Variation de l'exposition (EUR)", "amount"),
+            Column.of("overdue_eur", "amount"),
+            Column("Variation de l'échu (EUR)", "amount"),
         ),
         rows,
         note=(
@@ -276,10 +276,10 @@ def new_signals_table(marts: Marts, as_of: date, entity: str | None) -> Table:
     return Table(
         NEW_SIGNALS,
         (
-            Column("Date du signal", "date"),
-            Column("Groupe débiteur", "text"),
-            Column("Nom", "text"),
-            Column("Signal", "text"),
+            Column.of("signal_date", "date"),
+            Column.of("debtor_group_id", "text"),
+            Column.of("debtor_group_name", "text"),
+            Column.of("signal_label", "text"),
         ),
         [(*row[:3], SIGNAL_LABELS.get(row[3], row[3])) for row in rows],
         note=f"Signaux apparus depuis le rapport du {since.strftime('%d/%m/%Y')}.",

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from receivables.errors import ReceivablesError
-from receivables.marts_catalog import value_labels
+from receivables.marts_catalog import column_label, value_labels
 from receivables.warehouse.store import open_published
 
 GROUP = "GROUP"
@@ -32,6 +32,11 @@ BY_ROW = "by_row"
 class Column:
     header: str
     kind: Kind
+
+    @classmethod
+    def of(cls, column: str, kind: Kind) -> Column:
+        """A mart's column, headed as the users read it on the dashboards too (``column_label``)."""
+        return cls(column_label(column), kind)
 
 
 @dataclass(frozen=True)

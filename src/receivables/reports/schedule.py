@@ -23,8 +23,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from receivables import mail
 from receivables.errors import ReceivablesError
+from receivables.nightly import alert
+from receivables.registry import load_registry
 from receivables.reports.changes import is_report_day
+from receivables.reports.data import read_report
+from receivables.reports.files import fr_value, write_report
 from receivables.reports.model import GROUP
 from receivables.settings import VARIABLES, Settings
 from receivables.settings import settings as read_settings
@@ -105,7 +110,6 @@ def settings() -> Settings:
 
 
 def _recipients(config: Settings) -> Recipients:
-    from receivables.registry import load_registry
 
     return load_recipients(config.recipients, list(load_registry(config.entities).codes))
 
@@ -124,9 +128,6 @@ def due_reports(as_of: date, force: bool = False) -> list[str]:
 
 def send_report(scope: str, as_of: date) -> str:
     """Write the scope's workbook and PDF from the published warehouse and mail them."""
-    from receivables import mail
-    from receivables.reports.data import read_report
-    from receivables.reports.files import write_report
 
     config = settings()
     to = _recipients(config).of(scope)
@@ -141,7 +142,6 @@ def send_report(scope: str, as_of: date) -> str:
 
 
 def mail_body(report: Any) -> str:
-    from receivables.reports.files import fr_value
 
     rows = "".join(
         f"<tr><td>{html.escape(label)}</td><td style='text-align:right'>{html.escape(fr_value(value, kind))}</td></tr>"
@@ -157,7 +157,6 @@ def mail_body(report: Any) -> str:
 
 def report_failed(scope: str, as_of: str, error: object) -> str:
     """Tell the operators that a report was not sent after its retries (the nightly run is not affected)."""
-    from receivables.nightly import alert
 
     subject = f"[receivables] {as_of}: report {scope} not sent"
     body = (

@@ -28,6 +28,7 @@ from typing import Any
 from receivables.errors import ReceivablesError
 from receivables.marts_catalog import OWN_ROWS, entity_rows
 from receivables.registry import is_entity_code
+from receivables.settings import settings
 
 log = logging.getLogger(__name__)
 
@@ -171,8 +172,6 @@ def prepare_entity_files(
     written whole (docs/decisions.md, "Per-entity files", point 7).
     """
     import duckdb
-
-    from receivables.settings import settings
 
     source = Path(source)
     if not source.is_file():

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from receivables.errors import ReceivablesError
+from receivables.reports.files import is_formula_like
+from receivables.warehouse.store import open_published
 
 
 def connect(warehouse: Path) -> Any:
-    from receivables.warehouse.store import open_published
 
     if not warehouse.is_file():
         raise ReceivablesError(f"{warehouse}: no such warehouse file (publish one, or pass --warehouse)")
@@ -91,7 +92,6 @@ def _csv_cell(value: Any) -> tuple[str, bool]:
     after a line break that starts like a formula. The writer quotes every
     cell that holds a line break (``write_result``).
     """
-    from receivables.reports.files import is_formula_like
 
     text = _cell(value)
     if not isinstance(value, str):

@@ -33,6 +33,7 @@ import yaml
 from receivables import paths
 from receivables.errors import ReceivablesError
 from receivables.marts_catalog import own_rows_marts
+from receivables.serve.entity_files import entity_file
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,6 @@ def entity_database_uuid(entity_code: str) -> str:
 def render_bundle(serving: Path, target: Path, entity_codes: list[str] | tuple[str, ...] = ()) -> Path:
     """The bundle with this environment's serving file in the database URI, and a database for each
     entity's file (``entities/<ENTITY>.duckdb`` beside it) with the group database's settings."""
-    from receivables.serve.entity_files import entity_file
 
     shutil.copytree(bundle_dir(), target, dirs_exist_ok=True)
     databases = target / "databases"

@@ -28,6 +28,15 @@ from typing import TYPE_CHECKING, Any
 from receivables import paths
 from receivables.errors import ReceivablesError
 from receivables.nights import Nights, runs_of
+from receivables.settings import VARIABLES, settings
+from receivables.warehouse.isolation import (
+    failing_entities,
+    forget_replaced_rows,
+    night_drops,
+    take_out,
+    test_failures,
+)
+from receivables.warehouse.store import RAW_SCHEMA, connect, ensure_raw_schema, writer_lock
 
 if TYPE_CHECKING:
     from receivables.errors import Failure
@@ -90,7 +99,6 @@ def run_dbt(warehouse: Path, arguments: list[str], as_of: tuple[date, date]) -> 
         "--log-path",
         str(target / "logs"),
     ]
-    from receivables.settings import VARIABLES, settings
 
     environment = os.environ | {
         # dbt's DuckDB spills to disk past it (profiles.yml), beside the file it builds
@@ -190,7 +198,6 @@ def build(
     so they can only fail when the project changes, and running them every
     night costs a night seconds (as dbt recommends, docs/decisions.md).
     """
-    from receivables.settings import settings
 
     if not Path(warehouse).exists():
         raise BuildError(f"{warehouse}: no warehouse yet; land a night first (receivables land)")
@@ -201,7 +208,6 @@ def build(
     arguments = ["build"] if unit_tests else ["build", "--exclude-resource-type", "unit_test"]
     if full_refresh:
         arguments.append("--full-refresh")
-    from receivables.warehouse.store import connect, ensure_raw_schema, writer_lock
 
     described = str(runs[0]) if len(runs) == 1 else f"{runs[0].first} to {runs[-1].last}"
     with writer_lock(warehouse, f"build {described}"):
@@ -264,7 +270,6 @@ def _build_run(warehouse: Path, arguments: list[str], run: Nights, landing: Path
                     f"{error} (the failing rows belong to no drop of the night: nothing to take out)",
                     error.nodes,
                 ) from error
-            from receivables.warehouse.isolation import take_out
 
             taken_out += take_out(warehouse, landing, drops, as_of)
             continue
@@ -287,8 +292,6 @@ def _discard(building: Path) -> None:
 
 def _replace_working_file(building: Path, warehouse: Path, as_of: date, last: date) -> None:
     """The built copy becomes the working file, atomically; the night's replaced rows are dropped."""
-    from receivables.warehouse.isolation import forget_replaced_rows
-    from receivables.warehouse.store import RAW_SCHEMA, connect
 
     with connect(building) as connection:
         forget_replaced_rows(connection, as_of, last)
@@ -335,7 +338,6 @@ def _drops_to_take_out(
     The failing tests run again on the failed copy with dbt's
     ``--store-failures``, which keeps their rows in tables to read.
     """
-    from receivables.warehouse.isolation import failing_entities, night_drops, test_failures
 
     try:
         run_dbt(building, ["test", "--select", *error.failed_tests, "--store-failures"], (as_of, last))
@@ -343,7 +345,6 @@ def _drops_to_take_out(
         stored = again.nodes
     else:
         return {}  # the tests pass on a second run: nothing names a drop
-    from receivables.warehouse.store import connect
 
     drops: dict[Drop, list[Failure]] = {}
     with connect(building, read_only=True) as connection:

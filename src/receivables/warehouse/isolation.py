@@ -25,6 +25,8 @@ import duckdb
 from receivables import paths
 from receivables.contract import ALL_EXTRACTS
 from receivables.errors import Failure
+from receivables.ingest.outcome import QUARANTINED
+from receivables.ingest.quarantine import UnsafeQuarantine, quarantine_drop
 from receivables.warehouse.store import (
     GROUP_ENTITY,
     RAW_SCHEMA,
@@ -113,8 +115,6 @@ def take_out(warehouse: Path, landing: Path, drops: dict[Drop, list[Failure]], a
     Later drops first: a row a later drop of the night replaced may itself
     come from an earlier drop being taken out, which then removes it too.
     """
-    from receivables.ingest.outcome import QUARANTINED
-    from receivables.ingest.quarantine import UnsafeQuarantine, quarantine_drop
 
     ordered = sorted(drops, key=lambda d: (d.extract_date, d.entity_code), reverse=True)
     taken: list[TakenOut] = []
