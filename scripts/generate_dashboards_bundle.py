@@ -554,6 +554,27 @@ def where(sql: str) -> list[dict[str, Any]]:
 def charts() -> list[Chart]:
     """Every chart, in the dashboards' order."""
     EUR, SHARE, DAYS = (number_formats()[kind] for kind in ("eur", "share", "days"))
+
+    def by_source(period_kind: str, title: str) -> Chart:
+        """The forecast's expected collections of each period of a kind, stacked by source."""
+        return (
+            "forecast",
+            title,
+            "mart_cash_forecast",
+            "echarts_timeseries_bar",
+            {
+                "x_axis": "period_start",
+                "time_grain_sqla": "P1D",
+                "metrics": ["from_promises", "from_behaviour", "from_disputes"],
+                "groupby": [],
+                "stack": "Stack",
+                "adhoc_filters": where(f"entity_code <> 'GROUP' AND period_kind = '{period_kind}'"),
+                "row_limit": 1000,
+                "y_axis_format": EUR,
+                "show_legend": True,
+            },
+        )
+
     return [
         (
             "overview",
@@ -1089,40 +1110,8 @@ def charts() -> list[Chart]:
                 "subheader_font_size": 0.125,
             },
         ),
-        (
-            "forecast",
-            "Expected collections by week and source (EUR)",
-            "mart_cash_forecast",
-            "echarts_timeseries_bar",
-            {
-                "x_axis": "period_start",
-                "time_grain_sqla": "P1D",
-                "metrics": ["from_promises", "from_behaviour", "from_disputes"],
-                "groupby": [],
-                "stack": "Stack",
-                "adhoc_filters": where("entity_code <> 'GROUP' AND period_kind = 'week'"),
-                "row_limit": 1000,
-                "y_axis_format": EUR,
-                "show_legend": True,
-            },
-        ),
-        (
-            "forecast",
-            "Expected collections by month and source (EUR)",
-            "mart_cash_forecast",
-            "echarts_timeseries_bar",
-            {
-                "x_axis": "period_start",
-                "time_grain_sqla": "P1D",
-                "metrics": ["from_promises", "from_behaviour", "from_disputes"],
-                "groupby": [],
-                "stack": "Stack",
-                "adhoc_filters": where("entity_code <> 'GROUP' AND period_kind = 'month'"),
-                "row_limit": 1000,
-                "y_axis_format": EUR,
-                "show_legend": True,
-            },
-        ),
+        by_source("week", "Expected collections by week and source (EUR)"),
+        by_source("month", "Expected collections by month and source (EUR)"),
         (
             "forecast",
             "Forecast against the naive baseline by week (EUR)",
