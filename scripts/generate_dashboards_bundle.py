@@ -27,7 +27,7 @@ from typing import Any
 import duckdb
 import yaml
 
-from receivables.marts_catalog import column_labels, labelled_columns, number_formats, value_labels
+from receivables.marts_catalog import column_label, labelled_columns, number_formats, value_labels
 
 repo = pathlib.Path(__file__).resolve().parents[1]
 MartColumns = dict[str, list[tuple[str, str]]]  # mart: its (column, DuckDB type), in order
@@ -85,12 +85,12 @@ def label_colours() -> dict[str, str]:
 QUOTE = "''"  # a single quote inside a SQL string literal
 
 
-def rison_text(sql):
+def rison_text(sql: str) -> str:
     """A SQL text expression as a quoted rison string (Superset's URL state): ! and ' escaped by !."""
     return f"'{QUOTE}' || replace(replace({sql}, '!', '!!'), '{QUOTE}', '!{QUOTE}') || '{QUOTE}'"
 
 
-def html_text(sql):
+def html_text(sql: str) -> str:
     """A SQL text expression escaped for HTML text and attribute values."""
     return (
         f"replace(replace(replace(replace({sql}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '\"', '&quot;')"
@@ -127,7 +127,7 @@ DEBTOR_GROUP_LINK = (
 )
 
 
-def sql_text(text):
+def sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -201,14 +201,6 @@ CALCULATED_DESCRIPTIONS = {
     "debtor_group_link": "the debtor group's name, a link to its page (dashboard receivables-debtor-group)",
     "debtor_group_label": "the debtor group's latest name and its id (mart_debtor_exposure), as the debtor group page's filter lists it",
 }
-
-
-def label(column: str) -> str:
-    """A column, or a dashboard filter on it, as the users read it (dbt_project.yml, the marts' +meta)."""
-    labels = column_labels()
-    if column not in labels:
-        raise SystemExit(f"dbt_project.yml: the marts' +meta.column_labels has no label for {column!r}")
-    return labels[column]
 
 
 NS = uuid.UUID("6b1f2a9e-1d0c-4c84-9d9e-7f0f6d0a5e11")
@@ -486,7 +478,7 @@ def write_datasets(root: pathlib.Path, columns: MartColumns) -> None:
                 "columns": [
                     {
                         "column_name": column,
-                        "verbose_name": label(column),
+                        "verbose_name": column_label(column),
                         "is_dttm": data_type == "DATE",
                         "is_active": True,
                         "type": data_type,
@@ -502,7 +494,7 @@ def write_datasets(root: pathlib.Path, columns: MartColumns) -> None:
                 + [
                     {
                         "column_name": column,
-                        "verbose_name": label(column),
+                        "verbose_name": column_label(column),
                         "is_dttm": False,
                         "is_active": True,
                         "type": "VARCHAR",
@@ -1310,7 +1302,6 @@ def write_charts(root: pathlib.Path) -> dict[str, list[tuple[str, str, bool, int
 
 
 def write_dashboards(root: pathlib.Path, by_dash: dict[str, list[tuple[str, str, bool, int]]]) -> None:
-    label_of = column_labels()
     titles = {
         "overview": ("Vue groupe : encours, DSO, balance âgée, fraîcheur", "receivables-overview"),
         "concentration": ("Concentration du risque par groupe débiteur", "receivables-concentration"),
@@ -1365,7 +1356,7 @@ def write_dashboards(root: pathlib.Path, by_dash: dict[str, list[tuple[str, str,
         native = [
             {
                 "id": f"NATIVE_FILTER-{dash}-as_of_date",
-                "name": label_of["as_of_date"],
+                "name": column_label("as_of_date"),
                 "filterType": "filter_select",
                 "targets": [{"datasetUuid": fds, "column": {"name": "as_of_date"}}],
                 "controlValues": {
@@ -1389,7 +1380,7 @@ def write_dashboards(root: pathlib.Path, by_dash: dict[str, list[tuple[str, str,
             native.append(
                 {
                     "id": DEBTOR_GROUP_FILTER,
-                    "name": label_of["debtor_group_id"],
+                    "name": column_label("debtor_group_id"),
                     "filterType": "filter_select",
                     "targets": [{"datasetUuid": fds, "column": {"name": "debtor_group_label"}}],
                     "controlValues": {
@@ -1414,7 +1405,7 @@ def write_dashboards(root: pathlib.Path, by_dash: dict[str, list[tuple[str, str,
             native.append(
                 {
                     "id": f"NATIVE_FILTER-{dash}-{col}",
-                    "name": label_of[col],
+                    "name": column_label(col),
                     "filterType": "filter_select",
                     # the values come from a dataset that has the column (the signals' has no entity)
                     "targets": [

@@ -123,6 +123,8 @@ def _write_date_literals() -> None:
     from superset.db_engine_specs.duckdb import DuckDBEngineSpec
 
     written = DuckDBEngineSpec.convert_dttm.__func__
+    if getattr(written, "writes_dates", False):  # an app made again in the same process: patched once
+        return
 
     def convert_dttm(
         cls: Any, target_type: str, dttm: Any, db_extra: dict[str, Any] | None = None
@@ -132,6 +134,7 @@ def _write_date_literals() -> None:
             return f"DATE '{dttm.date().isoformat()}'"
         return written(cls, target_type, dttm, db_extra)
 
+    convert_dttm.writes_dates = True  # type: ignore[attr-defined]
     DuckDBEngineSpec.convert_dttm = classmethod(convert_dttm)
 
 

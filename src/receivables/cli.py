@@ -91,7 +91,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_superset_provision(args: argparse.Namespace) -> int:
-
     config = settings(
         "superset_url", "superset_user", "superset_password", where="source scripts/superset-env.sh"
     )
@@ -149,7 +148,6 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 
 def cmd_expectations(args: argparse.Namespace) -> int:
-
     folder = args.folder or paths.expectations_dir()
     if args.check:
         stale = stale_suites(folder)

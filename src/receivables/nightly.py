@@ -109,7 +109,6 @@ def validate(config: Settings, codes: list[str], night: date) -> list[dict[str, 
 
 def load(config: Settings, batches: list[list[dict[str, Any]]]) -> list[str]:
     """The single writer: upsert the staged drops of every batch and record each drop's status."""
-
     parsed = [DropOutcome.from_json(outcome) for batch in batches for outcome in batch]
     load_outcomes(config.warehouse, parsed, load_registry(config.entities))
     return [outcome.describe() for outcome in parsed]
@@ -117,7 +116,6 @@ def load(config: Settings, batches: list[list[dict[str, Any]]]) -> list[str]:
 
 def land(config: Settings, night: date) -> list[str]:
     """Plan, validate and load a night in this process and its forks (``receivables.ingest.landing.land``)."""
-
     outcomes = land_night(load_registry(config.entities), config.landing, night, config.warehouse)
     return [outcome.describe() for outcome in outcomes]
 
@@ -213,7 +211,6 @@ def working_copy(config: Settings) -> bool:
 
 def not_landed(config: Settings, night: date) -> list[dict[str, Any]]:
     """The entities that are not fresh for ``night``, read from the published warehouse."""
-
     with open_published(config.serving) as connection:
         rows = connection.execute(
             "select entity_code, status, reason, last_good_extract_date from marts.mart_freshness "
@@ -293,7 +290,6 @@ def failure_alert(task_id: str, as_of: str, error: BaseException | str | None) -
 
 def alert(subject: str, body: str) -> str:
     """Mail the operators (``RECEIVABLES_ALERT_TO``); with none set, log the alert only."""
-
     recipients = mail.addresses(read_settings().alert_to)
     if not recipients:
         log.warning("%s (no %s set, no mail sent)", subject, VARIABLES["alert_to"][0])

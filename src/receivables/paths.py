@@ -11,7 +11,6 @@ from receivables.settings import settings
 
 def project_root() -> Path:
     """The repository root (``RECEIVABLES_HOME`` overrides it, e.g. in a container)."""
-
     configured = settings().text("home")
     if configured:
         return Path(configured)

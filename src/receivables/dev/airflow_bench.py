@@ -116,7 +116,6 @@ class Airflow:
     """A native Airflow of this checkout (scripts/start-airflow.sh), its REST API, and its end."""
 
     def __init__(self, workdir: Path, environment: dict[str, str]) -> None:
-
         self.root = project_root()
         self.home = workdir / "airflow"
         self.port = free_port()
@@ -345,7 +344,6 @@ def airflow_backfill(airflow: Airflow, memory: MemoryPeak, first: date, last: da
 
 def airflow_bench(workdir: Path, backfill: int = 30) -> dict[str, Any]:
     """The last night of a bench group through the CLI and through Airflow, then a backfill of its last nights."""
-
     workdir = Path(workdir).resolve()
     landing, warehouse = workdir / "landing", workdir / "warehouse.duckdb"
     if not warehouse.exists() or not (landing / "entities.yml").exists():

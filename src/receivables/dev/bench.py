@@ -159,7 +159,6 @@ def _timed_land_and_build(
 
 def query_latencies(serving: Path, as_of: date, repeat: int) -> dict[str, Any]:
     """Each chart query ``repeat`` times on a fresh read-only connection, as a dashboard load does."""
-
     timings: dict[str, list[float]] = {name: [] for name in CHART_QUERIES}
     for _ in range(repeat):
         with open_published(serving) as connection:
@@ -204,7 +203,6 @@ def incremental_night(night: dict[str, Any]) -> dict[str, Any]:
 
 
 def bare_aging_s(warehouse: Path, as_of: date) -> float:
-
     with connect(warehouse, read_only=True) as connection:
         started = time.perf_counter()
         connection.execute(BARE_AGING, [as_of]).fetchall()

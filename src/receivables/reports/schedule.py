@@ -110,7 +110,6 @@ def settings() -> Settings:
 
 
 def _recipients(config: Settings) -> Recipients:
-
     return load_recipients(config.recipients, list(load_registry(config.entities).codes))
 
 
@@ -128,7 +127,6 @@ def due_reports(as_of: date, force: bool = False) -> list[str]:
 
 def send_report(scope: str, as_of: date) -> str:
     """Write the scope's workbook and PDF from the published warehouse and mail them."""
-
     config = settings()
     to = _recipients(config).of(scope)
     if not to:
@@ -142,7 +140,6 @@ def send_report(scope: str, as_of: date) -> str:
 
 
 def mail_body(report: Any) -> str:
-
     rows = "".join(
         f"<tr><td>{html.escape(label)}</td><td style='text-align:right'>{html.escape(fr_value(value, kind))}</td></tr>"
         for label, value, kind in report.headline
@@ -157,7 +154,6 @@ def mail_body(report: Any) -> str:
 
 def report_failed(scope: str, as_of: str, error: object) -> str:
     """Tell the operators that a report was not sent after its retries (the nightly run is not affected)."""
-
     subject = f"[receivables] {as_of}: report {scope} not sent"
     body = (
         f"<p>The {html.escape(scope)} report for {html.escape(as_of)} failed after its retries:</p>"

@@ -21,7 +21,6 @@ from receivables.warehouse.store import open_published
 
 
 def connect(warehouse: Path) -> Any:
-
     if not warehouse.is_file():
         raise ReceivablesError(f"{warehouse}: no such warehouse file (publish one, or pass --warehouse)")
     return open_published(warehouse)

@@ -23,13 +23,15 @@ import sys
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from receivables import paths
-from receivables.errors import ReceivablesError
+from receivables.errors import Failure, ReceivablesError
 from receivables.nights import Nights, runs_of
 from receivables.settings import VARIABLES, settings
 from receivables.warehouse.isolation import (
+    Drop,
+    TakenOut,
     failing_entities,
     forget_replaced_rows,
     night_drops,
@@ -37,10 +39,6 @@ from receivables.warehouse.isolation import (
     test_failures,
 )
 from receivables.warehouse.store import RAW_SCHEMA, connect, ensure_raw_schema, writer_lock
-
-if TYPE_CHECKING:
-    from receivables.errors import Failure
-    from receivables.warehouse.isolation import Drop, TakenOut
 
 log = logging.getLogger(__name__)
 
@@ -292,7 +290,6 @@ def _discard(building: Path) -> None:
 
 def _replace_working_file(building: Path, warehouse: Path, as_of: date, last: date) -> None:
     """The built copy becomes the working file, atomically; the night's replaced rows are dropped."""
-
     with connect(building) as connection:
         forget_replaced_rows(connection, as_of, last)
         connection.execute(
