@@ -415,3 +415,25 @@ def test_a_build_takes_at_most_its_memory_limit(
         )
     [(own,)] = duckdb.connect().execute("select current_setting('memory_limit')").fetchall()
     assert f"| {own} " in caplog.text  # the default: DuckDB's own, 80 % of this machine's memory
+
+
+@pytest.mark.dbt
+def test_run_with_a_serving_file_publishes_once_after_its_nights(
+    first_night, registry_file, landing, warehouse, tmp_path
+):
+    """`receivables run --serving`: each night landed and built, then the group's file and each
+    entity's published, and the night's entities not landed listed (the pipeline of the DAG)."""
+    write_drop(landing, "FR01", DAY2, quiet_drop())
+    write_drop(landing, "_group", DAY2, fx_drop())
+    serving = tmp_path / "serving" / "warehouse.duckdb"
+    output = receivables(
+        "run", "--entities", str(registry_file), "--landing", str(landing), "--warehouse", str(warehouse),
+        "--as-of", DAY2.isoformat(), "--serving", str(serving), check=True,
+    ).stdout.splitlines()  # fmt: skip
+    assert output[-1].startswith(f"{DAY2}: ") and "built " + DAY2.isoformat() in output
+    assert f"published {serving}" in output
+    not_landed = [line for line in output if line.startswith(f"{DAY2}: ")]
+    assert not_landed and all(" stale: " in line or " quarantined: " in line for line in not_landed)
+    assert reader(serving)("select max(as_of_date) from marts.fct_open_items") == [(DAY2,)]
+    assert (serving.parent / "entities" / "FR01.duckdb").is_file()
+    assert serving.stat().st_ino != warehouse.stat().st_ino  # the working file has its own copy again
