@@ -43,6 +43,22 @@ class CsvDialect:
         return text.replace(".", self.decimal) if self.decimal != "." else text
 
 
+# What an entity drops (SPEC sections 2 and 16): our CSV or Parquet extracts, or its ledger's FEC.
+FORMATS = ("extracts", "fec")
+DEFAULT_CUSTOMER_ACCOUNTS = ("411", "413", "416")
+
+
+@dataclass(frozen=True)
+class FecOptions:
+    """How an entity's FEC is read (SPEC section 16): its customer accounts, and terms when nothing dates a due."""
+
+    customer_accounts: tuple[str, ...] = DEFAULT_CUSTOMER_ACCOUNTS  # prefixes of account numbers
+    default_terms_days: int = 30
+
+    def is_customer_account(self, account: str) -> bool:
+        return account.startswith(self.customer_accounts)
+
+
 @dataclass(frozen=True)
 class Entity:
     code: str
@@ -56,6 +72,13 @@ class Entity:
     # the day it left the group (sold, merged): from that as-of date its open items leave the group's
     # figures and its drops no longer land; its history stays (docs/operations.md, "Retiring an entity")
     retired_on: date | None = None
+    # "extracts" (SPEC section 3) or "fec" (its FEC and optional debtors, ratings and events: section 16)
+    format: str = "extracts"
+    fec: FecOptions = field(default_factory=FecOptions)
+
+    @property
+    def drops_fec(self) -> bool:
+        return self.format == "fec"
 
     def is_retired(self, day: date) -> bool:
         return self.retired_on is not None and day >= self.retired_on
@@ -103,6 +126,17 @@ class Registry:
                 }
                 | ({"require_manifest": True} if e.require_manifest else {})
                 | ({"retired_on": e.retired_on} if e.retired_on else {})
+                | (
+                    {
+                        "format": "fec",
+                        "fec": {
+                            "customer_accounts": list(e.fec.customer_accounts),
+                            "default_terms_days": e.fec.default_terms_days,
+                        },
+                    }
+                    if e.drops_fec
+                    else {}
+                )
                 for e in self.entities
             ],
         }
@@ -179,6 +213,8 @@ def load_registry(path: Path) -> Registry:
                 csv=_dialect(raw.get("csv"), f"{where} ({code})"),
                 require_manifest=_flag(raw, "require_manifest", f"{where} ({code})"),
                 retired_on=_day(raw, "retired_on", f"{where} ({code})"),
+                format=_format(raw, f"{where} ({code})"),
+                fec=_fec_options(raw.get("fec"), f"{where} ({code})"),
             )
         )
     codes = [entity.code for entity in entities]
@@ -193,6 +229,43 @@ def load_registry(path: Path) -> Registry:
         group_csv=_dialect(document.get("group_csv"), f"{path}: group_csv"),
         source=Path(path),
     )
+
+
+def _format(raw: dict[str, Any], where: str) -> str:
+    value = raw.get("format", "extracts")
+    if value not in FORMATS:
+        raise RegistryError(f"{where}: format must be {' or '.join(FORMATS)}, found {value!r}")
+    if raw.get("fec") is not None and value != "fec":
+        raise RegistryError(f"{where}: fec: options are for an entity of format: fec")
+    return str(value)
+
+
+def _fec_options(raw: Any, where: str) -> FecOptions:
+    if raw is None:
+        return FecOptions()
+    if not isinstance(raw, dict):
+        raise RegistryError(f"{where}: fec must be a mapping, found {raw!r}")
+    unknown = set(raw) - {"customer_accounts", "default_terms_days"}
+    if unknown:
+        raise RegistryError(f"{where}: unknown fec settings {sorted(unknown)}")
+    accounts = raw.get("customer_accounts", list(DEFAULT_CUSTOMER_ACCOUNTS))
+    if (
+        not isinstance(accounts, list)
+        or not accounts
+        or not all(
+            isinstance(a, (str, int)) and not isinstance(a, bool) and str(a).isdigit() for a in accounts
+        )
+    ):
+        raise RegistryError(
+            f"{where}: fec.customer_accounts must be a list of account number prefixes such as "
+            f'["411", "416"], found {accounts!r}'
+        )
+    terms = raw.get("default_terms_days", FecOptions.default_terms_days)
+    if not isinstance(terms, int) or isinstance(terms, bool) or not 0 <= terms <= 365:
+        raise RegistryError(
+            f"{where}: fec.default_terms_days must be a whole number of days 0-365, found {terms!r}"
+        )
+    return FecOptions(tuple(str(a) for a in accounts), terms)
 
 
 def _flag(raw: dict[str, Any], key: str, where: str) -> bool:

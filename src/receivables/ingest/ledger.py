@@ -1,0 +1,480 @@
+"""A FEC's customer lines as the warehouse's documents and settlement lines (SPEC section 16).
+
+``customer_ledger`` turns the typed lines of ``receivables.ingest.fec`` into
+the rows of the invoices, payments and debtors extracts, as text in the
+default dialect (ISO dates, decimal point), each row numbered with the FEC
+line it comes from, so that landing validates and stages them like any
+drop's and every failure names the FEC's line.
+
+- A customer line is a line on a customer account (the registry's prefixes);
+  its debtor is CompAuxNum, else CompteNum.
+- What it is follows from the other lines of its entry: a loss on bad debts
+  (654, 6714) makes a write-off, revenue (7) or output VAT (4457) a sale, a
+  bank, cash or cheque account (512, 53, 511) a receipt; an opening entry
+  (journal AN, ANO, RAN, OUV, or dated the file's first day with equity or
+  opening-balance accounts and no income or expense) gives documents.
+- Lettering is the allocation: within a group (CompteNum, CompAuxNum,
+  EcritureLet, joined across a transfer between customer accounts), the
+  credits settle the debits, oldest due date first, from the date the
+  match was made (``matched_on``: DateLet, else the group's latest entry).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from receivables.errors import WARNING, Failure
+from receivables.ingest.fec import UNITS, format_units
+from receivables.ingest.suites import ROW_COLUMN
+from receivables.registry import Entity
+
+REVENUE_ACCOUNTS = ("7", "4457")
+BANK_ACCOUNTS = ("512", "53", "511")
+LOSS_ACCOUNTS = ("654", "6714")
+OPENING_BALANCE_ACCOUNTS = ("1", "89")  # equity, bilan d'ouverture
+INCOME_OR_EXPENSE = ("6", "7")
+OPENING_JOURNALS = frozenset({"AN", "ANO", "RAN", "OUV", "A-N", "ANX"})
+MAX_WARNINGS_LISTED = 50
+
+# the raw-layer columns of a FEC's rows that an extract does not have (receivables.warehouse.store)
+DUE_DATE_SOURCE = "due_date_source"  # fec (DateRglt), terms (debtors.csv), default (the registry's)
+MATCHED_ON = "matched_on"  # the lettering's date: before it, the line is unapplied cash
+
+
+@dataclass(frozen=True)
+class KnownDebtor:
+    """What debtors.csv says of a debtor that a FEC needs: its terms, and whether it is identified."""
+
+    payment_terms_days: int | None
+    registered: bool
+
+
+@dataclass
+class CustomerLedger:
+    """The rows a FEC gives, as text frames of the extracts' columns plus ROW_COLUMN (the FEC line)."""
+
+    invoices: pd.DataFrame
+    payments: pd.DataFrame
+    debtors: pd.DataFrame  # debtors the FEC names and debtors.csv does not
+    warnings: list[Failure] = field(default_factory=list)
+    last_entry_date: date | None = None
+
+
+INVOICE_COLUMNS = [
+    "document_id", "document_type", "debtor_id", "issue_date", "due_date", "currency", "amount",
+    "amount_excl_tax", "disputed", "status", ROW_COLUMN, DUE_DATE_SOURCE,
+]  # fmt: skip
+PAYMENT_COLUMNS = [
+    "settlement_id", "line_no", "debtor_id", "document_id", "settlement_date", "currency", "amount", "kind",
+    ROW_COLUMN, MATCHED_ON,
+]  # fmt: skip
+DEBTOR_COLUMNS = ["debtor_id", "name", "country", ROW_COLUMN]
+# emit(credit, line_no, document_id, units, kind, matched_on): one settlement line of a credit
+Emit = Callable[[Any, int, "str | None", int, str, Any], None]
+
+
+def _starts(accounts: pd.Series, prefixes: tuple[str, ...]) -> pd.Series:
+    return accounts.str.startswith(prefixes).fillna(False).astype(bool)
+
+
+def _entry_kinds(lines: pd.DataFrame, first_date: pd.Timestamp) -> pd.Series:
+    """Each entry's kind (opening, write_off, sale, receipt, other), indexed by entry number."""
+    account = lines["account"]
+    flags = pd.DataFrame(
+        {
+            "entry": lines["entry"],
+            "revenue": _starts(account, REVENUE_ACCOUNTS),
+            "bank": _starts(account, BANK_ACCOUNTS),
+            "loss": _starts(account, LOSS_ACCOUNTS),
+            "opening_accounts": _starts(account, OPENING_BALANCE_ACCOUNTS),
+            "income_or_expense": _starts(account, INCOME_OR_EXPENSE),
+            "opening_journal": lines["journal"].str.upper().isin(OPENING_JOURNALS),
+            "first_day": lines["EcritureDate"] == first_date,
+        }
+    ).groupby("entry")
+    any_of = flags.any()
+    opening = any_of["opening_journal"] | (
+        flags["first_day"].all() & any_of["opening_accounts"] & ~any_of["income_or_expense"]
+    )
+    kinds = np.select(
+        [opening, any_of["loss"], any_of["revenue"], any_of["bank"]],
+        ["opening", "write_off", "sale", "receipt"],
+        "other",
+    )
+    return pd.Series(kinds, index=any_of.index)
+
+
+def _iso(values: pd.Series) -> pd.Series:
+    return values.dt.strftime("%Y-%m-%d").where(values.notna(), None)
+
+
+def _amount_texts(units: pd.Series) -> pd.Series:
+    return units.map(lambda u: None if pd.isna(u) else format_units(int(u)))
+
+
+class _Groups:
+    """Lettering groups, joined when a transfer between customer accounts carries an item across."""
+
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+
+    def find(self, group: int) -> int:
+        root = group
+        while self.parent.get(root, root) != root:
+            root = self.parent[root]
+        while self.parent.get(group, group) != root:
+            self.parent[group], group = root, self.parent[group]
+        return root
+
+    def join(self, groups: list[int]) -> None:
+        roots = sorted({self.find(g) for g in groups})
+        for other in roots[1:]:
+            self.parent[other] = roots[0]
+
+
+def customer_ledger(
+    lines: pd.DataFrame, entity: Entity, file_name: str, known: dict[str, KnownDebtor]
+) -> CustomerLedger:
+    """The documents, settlement lines and new debtors of a FEC's customer lines (SPEC section 16)."""
+    if lines.empty:
+        empty = CustomerLedger(
+            pd.DataFrame(columns=INVOICE_COLUMNS), pd.DataFrame(columns=PAYMENT_COLUMNS),
+            pd.DataFrame(columns=DEBTOR_COLUMNS),
+        )  # fmt: skip
+        return empty
+    lines = lines.copy()
+    lines["entry"] = lines.groupby(["journal", "number"], sort=False).ngroup()
+    first_date = lines["EcritureDate"].min()
+    kinds = _entry_kinds(lines, first_date)
+    customer = lines[_starts(lines["account"], entity.fec.customer_accounts)].copy()
+    customer["kind"] = customer["entry"].map(kinds)
+    customer["debtor_id"] = customer["aux"].fillna(customer["account"])
+    customer["debtor_name"] = (
+        customer["aux_label"].fillna(customer["account_label"]).fillna(customer["debtor_id"])
+    )
+    customer["debit"] = customer["net"] > 0
+    warnings: list[Failure] = []
+
+    debtors = _debtors(customer, entity, file_name, known, warnings)
+    customer = customer[customer["net"] != 0]
+    customer["transfer"] = _transfers(customer)
+    # the amount in the document's currency: Montantdevise in Idevise for a line in another currency
+    foreign = (
+        customer["currency"].notna()
+        & (customer["currency"] != entity.currency)
+        & customer["currency_amount"].notna()
+        & (customer["currency_amount"] > 0)
+    ).astype(bool)
+    customer["doc_currency"] = customer["currency"].where(foreign, entity.currency)
+    customer["units"] = customer["currency_amount"].where(foreign, customer["net"].abs()).astype("int64")
+    is_document = customer["kind"].isin(["opening", "sale"]) | (
+        customer["kind"].isin(["write_off", "other"]) & customer["debit"]
+    )
+    customer["role"] = np.where(
+        customer["transfer"], "transfer", np.where(is_document, "document", "settlement")
+    )
+    documents = _documents(
+        customer[customer["role"] == "document"], lines, entity, known, first_date, file_name, warnings
+    )
+    customer = customer.join(documents[["document_id", "_due", "issue_date"]], how="left")
+    payments = _allocate(customer, entity.code, file_name, warnings)
+    return CustomerLedger(
+        invoices=documents[INVOICE_COLUMNS].reset_index(drop=True),
+        payments=payments,
+        debtors=debtors,
+        warnings=warnings,
+        last_entry_date=lines["EcritureDate"].max().date(),
+    )
+
+
+def _debtors(
+    customer: pd.DataFrame,
+    entity: Entity,
+    file_name: str,
+    known: dict[str, KnownDebtor],
+    warnings: list[Failure],
+) -> pd.DataFrame:
+    """A debtors row for each debtor of the FEC that debtors.csv does not give, and its warning."""
+    named = customer.drop_duplicates("debtor_id")
+    unknown = named[~named["debtor_id"].isin(list(known))]
+    listed = unknown.head(MAX_WARNINGS_LISTED)
+    message = (
+        "expected the debtor in debtors.csv with its registration id (SIREN, SIRET, VAT number or LEI): "
+        "a FEC carries none, so it lands as its own consolidated debtor"
+    )
+    for line, debtor in zip(listed["line"], listed["debtor_id"], strict=True):
+        warnings.append(
+            Failure(
+                entity.code, file_name, "registration_id_missing", message,
+                row=int(line), column="CompAuxNum", found=debtor, severity=WARNING,
+            )
+        )  # fmt: skip
+    if len(unknown) > len(listed):
+        more = len(unknown) - len(listed)
+        warnings.append(
+            Failure(
+                entity.code, file_name, "registration_id_missing", f"{message}: {more} more debtors",
+                column="CompAuxNum", severity=WARNING, items=more,
+            )
+        )  # fmt: skip
+    return pd.DataFrame(
+        {
+            "debtor_id": unknown["debtor_id"],
+            "name": unknown["debtor_name"],
+            "country": entity.country,
+            ROW_COLUMN: unknown["line"],
+        }
+    ).reset_index(drop=True)
+
+
+def _transfers(customer: pd.DataFrame) -> pd.Series:
+    """Lines moving a debtor's item between customer accounts (411 to 416) in an entry of no other kind:
+    the debtor's lines of the entry sit on two accounts or more and net to zero. They move nothing."""
+    other = customer[customer["kind"] == "other"]
+    by_debtor = other.groupby(["entry", "debtor_id"], sort=False).agg(
+        accounts=("account", "nunique"), net=("net", "sum")
+    )
+    moving = by_debtor[(by_debtor["accounts"] > 1) & (by_debtor["net"] == 0)].index
+    keys = pd.MultiIndex.from_frame(customer[["entry", "debtor_id"]])
+    return pd.Series(keys.isin(moving), index=customer.index)
+
+
+def _documents(
+    lines: pd.DataFrame,
+    all_lines: pd.DataFrame,
+    entity: Entity,
+    known: dict[str, KnownDebtor],
+    first_date: pd.Timestamp,
+    file_name: str,
+    warnings: list[Failure],
+) -> pd.DataFrame:
+    """The invoices and credit notes of the customer lines that are documents, with their due dates."""
+    documents = lines.copy()
+    # an opening line with no piece of its own: the same PieceRef for several debtors, or none
+    refs_debtors = documents.groupby(["entry", "piece_ref"])["debtor_id"].transform("nunique")
+    aggregated = (documents["kind"] == "opening") & (documents["piece_ref"].isna() | (refs_debtors > 1))
+    ref_count = documents.groupby("piece_ref")["piece_ref"].transform("size")
+    unique_ref = documents["piece_ref"].notna() & (ref_count == 1) & ~aggregated
+    fallback = documents["journal"] + "-" + documents["number"] + "-" + documents["line"].astype(str)
+    documents["document_id"] = documents["piece_ref"].where(unique_ref, fallback)
+    documents["document_type"] = np.where(documents["debit"], "invoice", "credit_note")
+    issue = documents["PieceDate"].fillna(documents["EcritureDate"]).mask(aggregated, first_date)
+    terms = documents["debtor_id"].map(
+        {debtor: k.payment_terms_days for debtor, k in known.items() if k.payment_terms_days is not None}
+    )
+    fec_due = documents["DateRglt"] if "DateRglt" in documents else pd.Series(pd.NaT, index=documents.index)
+    days = terms.fillna(entity.fec.default_terms_days).astype("int64")
+    documents["due_date"] = fec_due.where(fec_due.notna(), issue + pd.to_timedelta(days, unit="D"))
+    documents[DUE_DATE_SOURCE] = np.where(fec_due.notna(), "fec", np.where(terms.notna(), "terms", "default"))
+    documents["issue_date"] = issue
+    # HT: the revenue lines of a sale entry with one customer line, in the booking currency
+    sale = all_lines[_starts(all_lines["account"], ("7",))].groupby("entry")["net"].sum().abs()
+    customer_lines = lines.groupby("entry")["line"].transform("size")
+    excl = (
+        documents["entry"]
+        .map(sale)
+        .where(
+            (documents["kind"] == "sale")
+            & (customer_lines == 1)
+            & (documents["doc_currency"] == entity.currency)
+        )
+    )
+    documents["amount_excl_tax"] = _amount_texts(excl.where(excl <= documents["units"]))
+    for line, ref, units in zip(
+        documents.loc[aggregated, "line"].head(MAX_WARNINGS_LISTED),
+        documents.loc[aggregated, "piece_ref"],
+        documents.loc[aggregated, "units"],
+        strict=False,
+    ):
+        warnings.append(
+            Failure(
+                entity.code, file_name, "opening_balance_aggregated",
+                "expected an opening entry per open document: this customer's opening balance is one line, "
+                f"landed as a document dated the file's first day ({first_date.date()}); its true age is unknown",
+                row=int(line), column="PieceRef", found=f"{ref or ''} {format_units(units)}".strip(), severity=WARNING,
+            )
+        )  # fmt: skip
+    documents["currency"] = documents["doc_currency"]
+    documents["amount"] = _amount_texts(documents["units"])
+    documents["_due"] = documents["due_date"]  # kept as a date for the allocation's order
+    documents["issue_date"] = _iso(documents["issue_date"])
+    documents["due_date"] = _iso(documents["due_date"])
+    documents["disputed"] = None
+    documents["status"] = None
+    documents[ROW_COLUMN] = documents["line"]
+    return documents
+
+
+def _allocate(
+    customer: pd.DataFrame, entity_code: str, file_name: str, warnings: list[Failure]
+) -> pd.DataFrame:
+    """The settlement lines: the lettering groups' allocations, and every unmatched credit as it stands."""
+    groups = _Groups()
+    lettered = customer["letter"].notna()
+    keys = customer.loc[lettered, ["account", "aux", "letter"]].fillna("")
+    group_ids = pd.Series(-1, index=customer.index, dtype="int64")
+    group_ids[lettered] = keys.groupby(["account", "aux", "letter"], sort=False).ngroup()
+    moving = customer[customer["transfer"] & lettered]
+    for _, linked in group_ids[moving.index].groupby([moving["entry"], moving["debtor_id"]]):
+        groups.join(list(linked))
+    customer = customer.assign(group=group_ids.map(lambda g: groups.find(g) if g >= 0 else -1))
+
+    rows: list[tuple] = []
+
+    def emit(
+        credit: Any, line_no: int, document_id: str | None, units: int, kind: str, matched_on: Any
+    ) -> None:
+        rows.append(
+            (
+                f"{credit.journal}-{credit.number}-{credit.line}", line_no, credit.debtor_id, document_id,
+                credit.EcritureDate, credit.doc_currency, units, kind, credit.line, matched_on,
+            )
+        )  # fmt: skip
+
+    settlement_kind = {"receipt": "payment", "write_off": "write_off", "other": "adjustment"}
+    lone = customer[(customer["group"] < 0) & (customer["role"] == "settlement")]
+    for credit in lone.itertuples():
+        _unapplied(emit, credit, settlement_kind, 1)
+
+    grouped = customer[customer["group"] >= 0]
+    totals = grouped.groupby("group")["net"].sum()
+    for group, net in totals[totals != 0].head(MAX_WARNINGS_LISTED).items():
+        first = grouped[grouped["group"] == group].iloc[0]
+        warnings.append(
+            Failure(
+                entity_code, file_name, "lettering_partial",
+                "expected a lettering group to sum to zero: it was matched in part, and what it leaves is open "
+                "on its newest debit (or unapplied when its credits exceed its debits)",
+                row=int(first["line"]), column="EcritureLet",
+                found=f"{first['letter']} on {first['account']} {first['debtor_id']}: {format_units(net)}",
+                severity=WARNING,
+            )
+        )  # fmt: skip
+    grouped = grouped[grouped["role"] != "transfer"].sort_values(["group", "EcritureDate", "line"])
+    grouped = grouped[
+        ["group", "journal", "number", "line", "debtor_id", "EcritureDate", "DateLet", "doc_currency", "units",
+         "kind", "role", "debit", "document_id", "_due", "issue_date"]
+    ].rename(columns={"_due": "due"})  # fmt: skip
+    for _, members in itertools.groupby(grouped.itertuples(index=False), key=lambda member: member.group):
+        _allocate_group(list(members), emit, settlement_kind)
+    payments = pd.DataFrame.from_records(rows, columns=PAYMENT_COLUMNS)
+    payments["settlement_date"] = _iso(pd.to_datetime(payments["settlement_date"]))
+    payments[MATCHED_ON] = _iso(pd.to_datetime(payments[MATCHED_ON]))
+    payments["amount"] = payments["amount"].map(format_units)
+    payments["line_no"] = payments["line_no"].astype(str)
+    return payments
+
+
+def _unapplied(
+    emit: Emit, credit: Any, settlement_kind: dict[str, str], line_no: int, units: int | None = None
+) -> None:
+    """A credit (or reversal) that settles no document: unapplied cash of its own date."""
+    units = credit.units if units is None else units
+    if credit.debit:  # a receipt's debit: a bounced payment, raising what the debtor owes
+        emit(credit, line_no, None, -units, "reversal", None)
+    else:
+        emit(credit, line_no, None, units, settlement_kind[credit.kind], None)
+
+
+def _allocate_group(members: list[Any], emit: Emit, settlement_kind: dict[str, str]) -> None:
+    """One lettering group: its credits, in date order, settle its debits, oldest due date first.
+
+    A reversal (a receipt's debit) takes back what the latest applications
+    settled. What the credits leave unapplied is unapplied cash (a credit
+    note stays an open credit document); what the debits keep is open.
+    Lines in another currency than the group's debits settle nothing.
+    """
+    letter_dates = [m.DateLet for m in members if not pd.isna(m.DateLet)]
+    matched_on = max(letter_dates) if letter_dates else max(m.EcritureDate for m in members)
+    debits = sorted(
+        (m for m in members if m.role == "document" and m.debit), key=lambda m: (m.due, m.issue_date, m.line)
+    )
+    currency = debits[0].doc_currency if debits else None
+    remaining = [int(m.units) for m in debits]
+    ids = [m.document_id for m in debits]
+    position = 0
+    applied: list[list[int]] = []  # [debit index, units] in the order applied, for reversals to take back
+    for credit in members:
+        if credit.role == "document" and credit.debit:
+            continue
+        line_no = 0
+        if currency is None or credit.doc_currency != currency:
+            if credit.role == "settlement":
+                _unapplied(emit, credit, settlement_kind, 1)
+            continue
+        if credit.role == "settlement" and credit.debit:  # a reversal
+            left = int(credit.units)
+            while left and applied:
+                index, units = applied[-1]
+                back = min(left, units)
+                line_no += 1
+                emit(credit, line_no, ids[index], -back, "reversal", matched_on)
+                remaining[index] += back
+                position = min(position, index)
+                left -= back
+                applied[-1][1] -= back
+                if applied[-1][1] == 0:
+                    applied.pop()
+            if left:
+                _unapplied(emit, credit, settlement_kind, line_no + 1, left)
+            continue
+        left = int(credit.units)
+        while left and position < len(remaining):
+            take = min(left, remaining[position])
+            if take:
+                if credit.role == "document":  # a credit note: one line on the invoice, one on itself
+                    emit(credit, line_no + 1, ids[position], take, "credit_note", matched_on)
+                    emit(credit, line_no + 2, credit.document_id, take, "credit_note", matched_on)
+                    line_no += 2
+                else:
+                    line_no += 1
+                    emit(credit, line_no, ids[position], take, settlement_kind[credit.kind], matched_on)
+                remaining[position] -= take
+                left -= take
+                applied.append([position, take])
+            if remaining[position] == 0:
+                position += 1
+        if left and credit.role == "settlement":
+            _unapplied(emit, credit, settlement_kind, line_no + 1, left)
+
+
+def open_by_debtor(ledger: CustomerLedger, as_of: date) -> dict[str, int]:
+    """Each debtor's net open amount at ``as_of`` in units, computed from the rows as the warehouse
+    reads them (documents less unapplied cash; a line counts on its document from its matched date).
+    An independent reading for tests and the identity check of ``receivables fec-check``."""
+    day = as_of.isoformat()
+    open_units: dict[str, int] = {}
+    invoices = ledger.invoices
+    sign = np.where(invoices["document_type"] == "credit_note", -1, 1)
+    units = invoices["amount"].map(_units_of)
+    for debtor, amount, issued in zip(
+        invoices["debtor_id"], units * sign, invoices["issue_date"], strict=True
+    ):
+        if issued <= day:
+            open_units[debtor] = open_units.get(debtor, 0) + int(amount)
+    document_sign = dict(zip(invoices["document_id"], sign, strict=True))
+    for row in ledger.payments.itertuples():
+        if row.settlement_date > day:
+            continue
+        amount = _units_of(row.amount)
+        matched = pd.isna(row.matched_on) or row.matched_on <= day
+        if pd.isna(row.document_id) or (not matched and row.kind != "credit_note"):
+            open_units[row.debtor_id] = open_units.get(row.debtor_id, 0) - amount
+        elif matched:
+            open_units[row.debtor_id] = (
+                open_units.get(row.debtor_id, 0) - document_sign[row.document_id] * amount
+            )
+    return open_units
+
+
+def _units_of(text: str) -> int:
+    whole, _, fraction = text.lstrip("-").partition(".")
+    units = int(whole) * UNITS + int(fraction.ljust(4, "0")[:4] or 0)
+    return -units if text.startswith("-") else units
