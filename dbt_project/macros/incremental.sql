@@ -58,3 +58,25 @@ touched_documents as (
 
 )
 {%- endmacro %}
+
+
+{#
+  A pre-hook of the models kept per document (int_document_balances,
+  int_dso_document_months): the documents an entity's FEC no longer holds
+  (raw.document_removals, SPEC section 16: a FEC is a snapshot) leave the
+  model, unless a later drop sent them again. A delete+insert only replaces
+  the keys it writes: a document gone from the raw layer writes none.
+#}
+{% macro remove_documents_gone() -%}
+{%- if is_incremental() -%}
+delete from {{ this }} as built
+where exists (
+    select 1 from {{ ref('stg_raw__document_removals') }} as removals
+    where removals.entity_code = built.entity_code and removals.document_id = built.document_id
+)
+and not exists (
+    select 1 from {{ ref('stg_raw__invoices') }} as invoices
+    where invoices.entity_code = built.entity_code and invoices.document_id = built.document_id
+)
+{%- endif -%}
+{%- endmacro %}

@@ -1,12 +1,14 @@
 -- read by the incremental branch only, which dbt cannot see when it parses:
 -- depends_on: {{ ref('stg_raw__landing_log') }}
 -- depends_on: {{ ref('stg_raw__settlement_line_moves') }}
+-- depends_on: {{ ref('stg_raw__document_removals') }}
 {{
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=['entity_code', 'document_id'],
         on_schema_change='append_new_columns',
+        pre_hook="{{ remove_documents_gone() }}",
     )
 }}
 {#
@@ -17,7 +19,11 @@
   other date it is a candidate, and int_open_items_computed sums its lines up
   to that date. A night recomputes only the documents its extracts touched:
   documents and lines landed since the last build, and documents a re-sent
-  line left (raw.settlement_line_moves).
+  line left (raw.settlement_line_moves); a document an entity's FEC no
+  longer holds leaves (macro remove_documents_gone). A FEC's lettered line
+  settles its document from the lettering's date (settles_document_from):
+  the document closes then, though its payment date, which payment
+  behaviour reads (fully_settled_on), is the line's.
 #}
 -- import CTEs not materialized: DuckDB would copy a whole staging view used twice (docs/decisions.md, "Scale")
 with
@@ -46,6 +52,7 @@ settlement_totals as (
         payments.document_id,
         sum(payments.amount) as settled_total,
         max(payments.settlement_date) as last_settlement_date,
+        max(payments.settles_document_from) as last_settles_document_from,
         max(payments.extract_date) as last_line_extract_date,
     from payments
     {% if is_incremental() %}
@@ -70,9 +77,12 @@ balances as (
         invoices.is_cancelled,
         invoices.issue_date,
         invoices.due_date,
+        invoices.due_date_source,
         settlement_totals.last_settlement_date,
+        settlement_totals.last_settles_document_from,
         case
-            when settlement_totals.settled_total = invoices.amount then settlement_totals.last_settlement_date
+            when settlement_totals.settled_total = invoices.amount
+                then settlement_totals.last_settles_document_from
         end as closed_on,
         case
             when settlement_totals.settled_total >= invoices.amount then settlement_totals.last_settlement_date

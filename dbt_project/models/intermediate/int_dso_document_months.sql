@@ -2,12 +2,14 @@
 -- depends_on: {{ ref('stg_raw__landing_log') }}
 -- depends_on: {{ ref('stg_raw__settlement_line_moves') }}
 -- depends_on: {{ ref('stg_raw__debtor_intercompany_changes') }}
+-- depends_on: {{ ref('stg_raw__document_removals') }}
 {{
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=['entity_code', 'document_id'],
         on_schema_change='sync_all_columns',
+        pre_hook="{{ remove_documents_gone() }}",
     )
 }}
 {#- rows written before the not-due encours was kept as changes (not_due_change), or before the

@@ -6,7 +6,10 @@
   settlement line counts when its value date is on or before the date. Unapplied
   cash is an open item of its own, negative, due on its settlement date.
   Documents closed on or before the date (int_document_balances) are left
-  out first. For the others, the lines up to the date are all their lines
+  out first. A FEC's lettered line settles its document from the
+  lettering's date (settles_document_from, SPEC section 16): before it, it
+  is unapplied cash of its own date (a credit note's pair of lines is
+  nothing yet: the credit note and the invoice are both open). For the others, the lines up to the date are all their lines
   (settled_total) unless one is dated later: only those documents have
   their lines summed up to the date.
 #}
@@ -42,7 +45,11 @@ documents_known as (
     select
         evaluation_dates.evaluation_date,
         documents.*,
-        coalesce(documents.last_settlement_date > evaluation_dates.evaluation_date, false) as has_lines_after_date,
+        coalesce(
+            coalesce(documents.last_settles_document_from, documents.last_settlement_date)
+            > evaluation_dates.evaluation_date,
+            false
+        ) as has_lines_after_date,
     from evaluation_dates
     inner join documents
         on documents.issue_date <= evaluation_dates.evaluation_date
@@ -70,7 +77,7 @@ settlements_on_documents as (
     inner join payments
         on payments.entity_code = documents_known.entity_code
         and payments.document_id = documents_known.document_id
-        and payments.settlement_date <= documents_known.evaluation_date
+        and payments.settles_document_from <= documents_known.evaluation_date
     where documents_known.has_lines_after_date
     group by all
 
@@ -112,6 +119,7 @@ document_open_amounts as (
         documents_settled.is_disputed,
         documents_settled.issue_date,
         documents_settled.due_date,
+        documents_settled.due_date_source,
         documents_settled.last_settlement_by_date as last_settlement_date,
     from documents_settled
 
@@ -133,11 +141,17 @@ unapplied_cash as (
         false as is_disputed,
         payments.settlement_date as issue_date,
         payments.settlement_date as due_date,
+        cast(null as varchar) as due_date_source,
         payments.settlement_date as last_settlement_date,
     from evaluation_dates
     inner join payments
         on payments.settlement_date <= evaluation_dates.evaluation_date
     where payments.is_unapplied
+        -- a FEC's line before its lettering's date (never a credit note's pair: see above)
+        or (
+            payments.settles_document_from > evaluation_dates.evaluation_date
+            and payments.settlement_kind <> 'credit_note'
+        )
 
 ),
 
@@ -176,6 +190,7 @@ open_items_with_debtors as (
         sign(open_items_unioned.open_amount) = -open_items_unioned.document_sign as is_over_settled,
         open_items_unioned.issue_date,
         open_items_unioned.due_date,
+        open_items_unioned.due_date_source,
         open_items_unioned.last_settlement_date,
     from open_items_unioned
     left join debtors

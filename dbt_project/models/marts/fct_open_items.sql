@@ -59,6 +59,7 @@ as_of_open_items as (
         is_time_barred,
         issue_date,
         due_date,
+        due_date_source,
         last_settlement_date,
         limitation_date,
     from open_items

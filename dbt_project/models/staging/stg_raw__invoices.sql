@@ -21,6 +21,9 @@ renamed as (
         status = 'cancelled' as is_cancelled,
         issue_date,
         due_date,
+        -- where the due date comes from: the extract, or for a FEC's document (SPEC section 16)
+        -- DateRglt (fec), the debtor's terms (terms) or the registry's default terms (default)
+        coalesce(due_date_source, 'extract') as due_date_source,
         extract_date,
     from source_invoices
 

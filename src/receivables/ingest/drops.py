@@ -39,12 +39,16 @@ class ExtractFile:
     frame: pd.DataFrame  # text values, None for empty, plus ROW_COLUMN
     dialect: CsvDialect
     warnings: list[Failure] = field(default_factory=list)  # found while reading (an encoding mismatch)
+    # raw-layer columns beyond the extract's, same index as frame (a FEC's due_date_source, matched_on)
+    more: pd.DataFrame | None = None
 
 
 @dataclass
 class DropRead:
     files: dict[str, ExtractFile] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
+    # extracts the drop gives whole: the entity's earlier rows it does not hold are gone (a FEC)
+    snapshot: tuple[str, ...] = ()
 
 
 def max_file_bytes() -> int:

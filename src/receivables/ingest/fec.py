@@ -59,8 +59,9 @@ LEGAL_COLUMNS = (
 SIGNED_AMOUNT = ("Montant", "Sens")  # in place of Debit and Credit (BOI-CF-IOR-60-40-20)
 DATE_COLUMNS = ("EcritureDate", "PieceDate", "DateLet", "ValidDate", "DateRglt")
 REQUIRED_COLUMNS = ("JournalCode", "EcritureNum", "EcritureDate", "CompteNum")
-# a legal file name: <SIREN>FEC<closing date>.txt (or .csv), any case
-LEGAL_NAME = re.compile(r"^\d{9}FEC\d{8}\.(txt|csv)$", re.IGNORECASE)
+# a legal file name: <SIREN>FEC<closing date>.txt (or .csv), any case; 9 to 14 digits before FEC, as
+# real files carry a SIRET, or a padded id (the public sample: 0000000001FEC20220831.txt)
+LEGAL_NAME = re.compile(r"^\d{9,14}FEC\d{8}\.(txt|csv)$", re.IGNORECASE)
 PLAIN_NAME = "fec.txt"
 AMOUNT = re.compile(r"^([+-]?)(\d*)(?:\.(\d*))?$")
 

@@ -45,6 +45,8 @@ from receivables.ingest.drops import (
     read_drop,
     read_extract,
 )
+from receivables.ingest.fec_drop import read_fec_drop
+from receivables.ingest.ledger import WARNED_EXTRACTS
 from receivables.ingest.load import load_outcomes
 from receivables.ingest.outcome import OK, QUARANTINED, STALE, DropOutcome
 from receivables.ingest.quarantine import REASON_FILE, UnsafeQuarantine, first_link, quarantine_drop
@@ -227,7 +229,7 @@ def validate_drops(
             )
             read = DropRead(failures=[failure])
         else:
-            read = _read_safely(folder, extracts, dialect, code)
+            read = _read_safely(folder, extracts, dialect, code, entity)
             if entity is not None:
                 read.failures += _registry_failures(entity, folder, day)
         drops[index] = _Drop(code, folder, quarantined, read, list(read.failures))
@@ -345,7 +347,9 @@ def _add_cross_file_columns(
     return {("invoices", "document_id"): set(in_warehouse["document_id"])}
 
 
-def _read_safely(folder: Path, extracts: tuple[Extract, ...], dialect: Any, code: str) -> DropRead:
+def _read_safely(
+    folder: Path, extracts: tuple[Extract, ...], dialect: Any, code: str, entity: Entity | None = None
+) -> DropRead:
     """Read a drop; whatever goes wrong while reading it is that drop's failure, never the night's.
 
     The reader reports the failures it knows (encodings, CSV structure, the
@@ -354,6 +358,8 @@ def _read_safely(folder: Path, extracts: tuple[Extract, ...], dialect: Any, code
     quarantines that drop alone.
     """
     try:
+        if entity is not None and entity.drops_fec:
+            return read_fec_drop(folder, entity)
         return read_drop(folder, extracts, dialect, code)
     except (OSError, ValueError, TypeError, KeyError, IndexError, UnicodeError, ReceivablesError) as exc:
         log.exception("%s: reading the drop failed", folder)
@@ -440,7 +446,15 @@ def _settle(drop: _Drop, warehouse: Path, day: date, landing: Path) -> DropOutco
     warnings = [_warning_record(failure, drop.read.files) for failure in drop.failures]
     for failure in drop.failures[:10]:
         log.warning("%s", failure.describe())
-    return DropOutcome(drop.code, day.isoformat(), OK, rows=rows, staged=staged, warnings=warnings)
+    return DropOutcome(
+        drop.code,
+        day.isoformat(),
+        OK,
+        rows=rows,
+        staged=staged,
+        warnings=warnings,
+        snapshot=list(drop.read.snapshot),
+    )
 
 
 def _missing_earlier_drops(landing: Path, code: str, day: date, errors: list[Failure]) -> list[Failure]:
@@ -488,7 +502,11 @@ def _warning_record(failure: Failure, files: dict[str, ExtractFile]) -> dict[str
         "amount": None,
         "currency": None,
     }
-    read = next((f for f in files.values() if f.path.name == failure.file), None)
+    # a FEC is read as several extracts: the rule says which of them its line is a row of
+    wanted = WARNED_EXTRACTS.get(failure.rule)
+    read = next(
+        (f for f in files.values() if f.path.name == failure.file and wanted in (None, f.extract.name)), None
+    )
     if read is None or failure.row is None:
         return record
     matches = read.frame.loc[read.frame[ROW_COLUMN] == failure.row]

@@ -42,6 +42,12 @@ OPENING_BALANCE_ACCOUNTS = ("1", "89")  # equity, bilan d'ouverture
 INCOME_OR_EXPENSE = ("6", "7")
 OPENING_JOURNALS = frozenset({"AN", "ANO", "RAN", "OUV", "A-N", "ANX"})
 MAX_WARNINGS_LISTED = 50
+# the extract whose row a FEC's warning names (its line is a row of several: landing.py)
+WARNED_EXTRACTS = {
+    "registration_id_missing": "debtors",
+    "opening_balance_aggregated": "invoices",
+    "lettering_partial": "invoices",
+}
 
 # the raw-layer columns of a FEC's rows that an extract does not have (receivables.warehouse.store)
 DUE_DATE_SOURCE = "due_date_source"  # fec (DateRglt), terms (debtors.csv), default (the registry's)
@@ -448,17 +454,17 @@ def _allocate_group(members: list[Any], emit: Emit, settlement_kind: dict[str, s
 def open_by_debtor(ledger: CustomerLedger, as_of: date) -> dict[str, int]:
     """Each debtor's net open amount at ``as_of`` in units, computed from the rows as the warehouse
     reads them (documents less unapplied cash; a line counts on its document from its matched date).
-    An independent reading for tests and the identity check of ``receivables fec-check``."""
+    An independent reading for tests and the identity check of SPEC section 16."""
     day = as_of.isoformat()
     open_units: dict[str, int] = {}
     invoices = ledger.invoices
-    sign = np.where(invoices["document_type"] == "credit_note", -1, 1)
+    sign = [-1 if kind == "credit_note" else 1 for kind in invoices["document_type"]]
     units = invoices["amount"].map(_units_of)
-    for debtor, amount, issued in zip(
-        invoices["debtor_id"], units * sign, invoices["issue_date"], strict=True
+    for debtor, amount, factor, issued in zip(
+        invoices["debtor_id"], units, sign, invoices["issue_date"], strict=True
     ):
         if issued <= day:
-            open_units[debtor] = open_units.get(debtor, 0) + int(amount)
+            open_units[debtor] = open_units.get(debtor, 0) + amount * factor
     document_sign = dict(zip(invoices["document_id"], sign, strict=True))
     for row in ledger.payments.itertuples():
         if row.settlement_date > day:

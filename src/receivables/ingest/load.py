@@ -22,6 +22,7 @@ from receivables.warehouse.store import (
     record_entities,
     record_landing,
     record_warnings,
+    snapshot_sql,
     upsert_sql,
     writer_lock,
 )
@@ -50,6 +51,12 @@ def load_outcomes(warehouse: Path, outcomes: list[DropOutcome], registry: Regist
                     f"create or replace temp table staged as select * from read_parquet([{files}], union_by_name = true) "
                     f"qualify row_number() over (partition by {key} order by extract_date desc) = 1"
                 )
+                for outcome in outcomes:  # an entity's FEC: its whole ledger, earlier rows not in it gone
+                    if name in outcome.snapshot and name in outcome.staged:
+                        for statement in snapshot_sql(
+                            extract, "staged", outcome.entity_code, outcome.extract_date
+                        ):
+                            connection.execute(statement)
                 for statement in upsert_sql(extract, "staged"):
                     connection.execute(statement)
                 log.debug("upserted %d drops into %s", len(parquets), raw_table(extract))

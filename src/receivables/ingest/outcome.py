@@ -28,6 +28,8 @@ class DropOutcome:
     warnings: list[dict[str, Any]] = field(default_factory=list)
     # whether the drop carried _manifest.json (control totals); None: no drop was read
     with_manifest: bool | None = None
+    # extracts the drop gives whole (a FEC's invoices and payments): the load replaces the entity's rows
+    snapshot: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -35,10 +35,14 @@ def stage(files: dict[str, ExtractFile], staging: Path, entity_code: str, day: d
     staged = {}
     connection = staging_connection()
     for name, read in files.items():
-        connection.register("landed_text", read.frame)
+        frame = read.frame if read.more is None else read.frame.join(read.more)
+        connection.register("landed_text", frame)
         try:
             target = staging / f"{name}.parquet"
-            select = typed_select(read.extract, read.dialect, "landed_text", entity_code, day.isoformat())
+            more = () if read.more is None else tuple(read.more.columns)
+            select = typed_select(
+                read.extract, read.dialect, "landed_text", entity_code, day.isoformat(), more
+            )
             connection.execute(f"copy ({select}) to '{target}' (format parquet)")
         finally:
             connection.unregister("landed_text")

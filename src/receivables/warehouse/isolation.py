@@ -173,7 +173,12 @@ def _restore_raw_layer(connection: duckdb.DuckDBPyConnection, drop: Drop) -> Non
         connection.execute(
             f"delete from {replaced} where entity_code = ? and replaced_by_extract_date = ?", where
         )
-    for table in ("settlement_line_moves", "debtor_intercompany_changes", "landing_warnings"):
+    for table in (
+        "settlement_line_moves",
+        "debtor_intercompany_changes",
+        "landing_warnings",
+        "document_removals",
+    ):
         connection.execute(
             f"delete from {RAW_SCHEMA}.{table} where entity_code = ? and extract_date = ?", where
         )

@@ -54,6 +54,16 @@ def raw_table(extract: Extract) -> str:
     return f"{RAW_SCHEMA}.{extract.name}"
 
 
+# Columns of a raw table that no extract file carries: what a FEC says of its rows (SPEC section 16).
+# A document's due_date_source (fec: DateRglt, terms: debtors.csv, default: the registry's terms;
+# null: the extract gave the due date) and a settlement line's matched_on (the lettering's date:
+# before it the line settles no document and is unapplied cash; null: it settles from its own date).
+RAW_ONLY_COLUMNS: dict[str, dict[str, str]] = {
+    "invoices": {"due_date_source": "varchar"},
+    "payments": {"matched_on": "date"},
+}
+
+
 def raw_table_ddl(extract: Extract, table: str | None = None, more: tuple[str, ...] = ()) -> str:
     """The raw table of an extract (or another table of its rows, with ``more`` columns after them)."""
     columns = ",\n    ".join(
@@ -64,10 +74,20 @@ def raw_table_ddl(extract: Extract, table: str | None = None, more: tuple[str, .
                 for column in extract.columns
             ),
             "extract_date date not null",
+            *(f"{name} {sql}" for name, sql in RAW_ONLY_COLUMNS.get(extract.name, {}).items()),
             *more,
         ]
     )
     return f"create table if not exists {table or raw_table(extract)} (\n    {columns}\n)"
+
+
+def raw_only_columns_ddl(extract: Extract) -> list[str]:
+    """The raw-only columns added to a warehouse landed before them (and to its replaced rows)."""
+    return [
+        f"alter table {table} add column if not exists {name} {sql}"
+        for table in (raw_table(extract), replaced_table(extract))
+        for name, sql in RAW_ONLY_COLUMNS.get(extract.name, {}).items()
+    ]
 
 
 ENTITIES_DDL = f"""
@@ -102,6 +122,17 @@ create table if not exists {RAW_SCHEMA}.debtor_intercompany_changes (
     entity_code varchar not null,
     debtor_id varchar not null,
     previous_intercompany_entity varchar,
+    extract_date date not null
+)
+"""
+
+
+# Documents an entity's snapshot (a FEC, SPEC section 16) no longer holds: gone from raw.invoices,
+# and from the models kept per document by the next build (macro remove_documents_gone).
+DOCUMENT_REMOVALS_DDL = f"""
+create table if not exists {RAW_SCHEMA}.document_removals (
+    entity_code varchar not null,
+    document_id varchar not null,
     extract_date date not null
 )
 """
@@ -178,6 +209,9 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(PENDING_BUILDS_DDL)
     for extract in ALL_EXTRACTS:
         connection.execute(replaced_table_ddl(extract))
+        for statement in raw_only_columns_ddl(extract):
+            connection.execute(statement)
+    connection.execute(DOCUMENT_REMOVALS_DDL)
 
 
 def _sql_literal(text: str) -> str:
@@ -185,9 +219,17 @@ def _sql_literal(text: str) -> str:
 
 
 def typed_select(
-    extract: Extract, dialect: CsvDialect, source: str, entity_code: str, extract_date: str
+    extract: Extract,
+    dialect: CsvDialect,
+    source: str,
+    entity_code: str,
+    extract_date: str,
+    more: tuple[str, ...] = (),
 ) -> str:
-    """SQL turning a text frame of ``extract`` (already validated) into raw-table rows."""
+    """SQL turning a text frame of ``extract`` (already validated) into raw-table rows.
+
+    ``more``: raw-only columns the frame also holds (``RAW_ONLY_COLUMNS``), ISO dates or text.
+    """
     expressions = [f"{_sql_literal(entity_code)} as entity_code"]
     for column in extract.columns:
         name = f'"{column.name}"'
@@ -210,6 +252,8 @@ def typed_select(
             expression = f"coalesce({expression}, {default})"
         expressions.append(f"{expression} as {column.name}")
     expressions.append(f"date {_sql_literal(extract_date)} as extract_date")
+    for name in more:
+        expressions.append(f'cast("{name}" as {RAW_ONLY_COLUMNS[extract.name][name]}) as {name}')
     return "select\n    " + ",\n    ".join(expressions) + f"\nfrom {source}"
 
 
@@ -263,6 +307,36 @@ def upsert_sql(extract: Extract, source: str) -> list[str]:
         f"(select 1 from matched as t where {key_match} and t.warehouse_extract_date > t.staged_extract_date)",
         "drop table matched",
     ]
+
+
+def snapshot_sql(extract: Extract, source: str, entity_code: str, extract_date: str) -> list[str]:
+    """Replace one entity's rows of ``extract`` by those of ``source`` whole (SPEC section 16: a FEC).
+
+    Run before ``upsert_sql``: the entity's rows whose keys ``source`` does
+    not hold leave the raw table (kept in the replaced rows until the
+    night's build succeeds, as any replaced row), and a document's leaving is
+    recorded for the models kept per document. A snapshot older than the
+    entity's rows already landed changes nothing: its rows leave ``source``.
+    """
+    table, entity, day = raw_table(extract), _sql_literal(entity_code), _sql_literal(extract_date)
+    keys = ("entity_code", *extract.key)
+    absent = (
+        f"t.entity_code = {entity} and t.extract_date <= date {day} and not exists "
+        f"(select 1 from {source} as s where " + " and ".join(f"s.{k} = t.{k}" for k in keys) + ")"
+    )
+    later = f"exists (select 1 from {table} where entity_code = {entity} and extract_date > date {day})"
+    statements = [
+        f"delete from {source} where entity_code = {entity} and {later}",
+        f"insert into {replaced_table(extract)} by name "
+        f"select t.*, date {day} as replaced_by_extract_date from {table} as t where {absent}",
+    ]
+    if extract.name == "invoices":
+        statements.append(
+            f"insert into {RAW_SCHEMA}.document_removals "
+            f"select t.entity_code, t.document_id, date {day} from {table} as t where {absent}"
+        )
+    statements.append(f"delete from {table} as t where {absent}")
+    return statements
 
 
 # One writer at a time (a load, a build, the working file's own copy): an exclusive lock on
