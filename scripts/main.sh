@@ -24,7 +24,7 @@ print(date.fromisoformat(sys.argv[1]) - timedelta(days=364))' "$end")
 
 echo "== generating the sample group ($start to $end) into $landing"
 rm -rf "$landing" "$warehouse" "$warehouse.wal" "$warehouse.staging"
-.venv/bin/receivables generate --out "$landing" --entities 4 --start "$start" --end "$end" \
+.venv/bin/receivables generate --out "$landing" --entities 4 --fec-entities 1 --start "$start" --end "$end" \
     --invoices 20000 --seed 42 > "$var/generate-summary.json"
 cmp -s "$landing/entities.yml" "$registry" || {
     echo "error: $registry differs from the generated registry; regenerate it" >&2; exit 2; }

@@ -36,6 +36,7 @@ def test_sample_registry_loads():
         "%d/%m/%Y",
     )
     assert registry.entity("GB01").csv.date_format == "%Y-%m-%d"
+    assert registry.entity("FEC01").drops_fec and not registry.entity("FR01").drops_fec
 
 
 @pytest.mark.parametrize(

@@ -188,7 +188,10 @@ def test_generated_group_lands_clean(group, tmp_path):
 
 
 def test_sample_registry_shipped_with_the_project_is_the_generators(tmp_path):
-    generate(GeneratorConfig(out=tmp_path, entities=4, start=START, end=date(2025, 1, 10), invoices=10))
+    config = GeneratorConfig(
+        out=tmp_path, entities=4, fec_entities=1, start=START, end=date(2025, 1, 10), invoices=10
+    )
+    generate(config)
     assert (tmp_path / "entities.yml").read_text() == (REPO / "config" / "sample_entities.yml").read_text()
 
 

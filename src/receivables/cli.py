@@ -39,6 +39,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         seed=args.seed,
         invoices=args.invoices,
         nightly_from=args.nightly_from,
+        fec_entities=args.fec_entities,
     )
     summary = generate(config)
     print(json.dumps(summary, indent=2, sort_keys=True))
@@ -218,6 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_date,
         default=None,
         help="first nightly drop; earlier rows form one history drop the day before (default: end - 6 days)",
+    )
+    generate.add_argument(
+        "--fec-entities",
+        type=int,
+        default=0,
+        help="entities added after the others that drop their FEC instead of extracts (FEC01, ...)",
     )
     generate.set_defaults(handler=cmd_generate)
 

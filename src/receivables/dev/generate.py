@@ -38,7 +38,9 @@ from receivables.contract import (
     RISK_RATINGS,
     Extract,
 )
+from receivables.dev.fec_ledger import FecLedger
 from receivables.errors import GenerationError
+from receivables.ingest.fec_drop import BESIDE_FEC
 from receivables.ingest.validation import rating_scales
 from receivables.registry import CsvDialect, Entity, Registry
 
@@ -69,6 +71,8 @@ ENTITY_TEMPLATES = (
     ),
     ("IT", "Esempio Forniture S.r.l.", "IT", "EUR", CsvDialect(";", ",", "utf-8", "%d/%m/%Y"), 22, False),
 )
+# an entity that drops its FEC (SPEC section 16): a French subsidiary on its own accounting package
+FEC_TEMPLATE = ("FEC", "Exemple Primeurs SAS", "FR", "EUR", FR_CSV, 20, False)
 FX_START = {"GBP": 0.8512, "USD": 1.0834, "CHF": 0.9521, "PLN": 4.3120, "SEK": 11.2410}
 
 DEBTOR_COUNTRIES = ("FR",) * 10 + ("DE",) * 3 + ("GB", "GB", "US", "US", "ES", "IT", "BE", "NL", "CH")
@@ -313,6 +317,30 @@ class Money:
         return f"{sign}{whole}.{frac:0{self.scale}d}"
 
 
+class FecDropWriter:
+    """The drop of an entity that sends its FEC: the FEC of its ledger to the day, written at close,
+    and the extracts a FEC cannot give (debtors with their registration ids and terms, ratings, events)."""
+
+    def __init__(
+        self,
+        folder: Path,
+        extracts: tuple[Extract, ...],
+        dialect: CsvDialect,
+        ledger: FecLedger,
+        day: date,
+        since: date | None,
+    ) -> None:
+        self.extracts = DropWriter(folder, extracts, dialect, manifest=False)
+        self.folder, self.ledger, self.day, self.since = folder, ledger, day, since
+
+    def write(self, extract: str, row: dict[str, Any]) -> None:
+        self.extracts.write(extract, row)
+
+    def close(self) -> None:
+        self.extracts.close()
+        self.ledger.write(self.folder, self.day, self.since)
+
+
 class DropWriter:
     def __init__(
         self, folder: Path, extracts: tuple[Extract, ...], dialect: CsvDialect, manifest: bool
@@ -354,6 +382,8 @@ class GeneratorConfig:
     invoices: int = 20_000
     nightly_from: date | None = None  # default: the last 7 days are nightly drops
     companies: int | None = None  # debtor companies; default one per 40 invoices, at most 200,000
+    fec_entities: int = 0  # entities added after the others that drop their FEC (FEC01, ...)
+    fec_as_extracts: bool = False  # write those entities' same ledger as extracts instead (round-trip tests)
 
     def check(self) -> None:
         if self.end < self.start:
@@ -362,6 +392,8 @@ class GeneratorConfig:
             raise GenerationError(f"--entities must be between 1 and 99, found {self.entities}")
         if self.invoices < 1:
             raise GenerationError(f"--invoices must be positive, found {self.invoices}")
+        if not 0 <= self.fec_entities <= 9:
+            raise GenerationError(f"--fec-entities must be between 0 and 9, found {self.fec_entities}")
         if self.companies is not None and self.companies < 1:
             raise GenerationError(f"--debtors must be positive, found {self.companies}")
         nightly = self.nightly_start
@@ -373,18 +405,23 @@ class GeneratorConfig:
         return self.nightly_from or max(self.start + timedelta(days=1), self.end - timedelta(days=6))
 
 
-def sample_registry(count: int) -> tuple[Registry, dict[str, tuple[int, bool]]]:
+def sample_registry(
+    count: int, fec: int = 0, fec_as_extracts: bool = False
+) -> tuple[Registry, dict[str, tuple[int, bool]]]:
+    """The sample group's registry: ``count`` entities of the templates, then ``fec`` that drop a FEC."""
     entities = []
     extras = {}
-    for index in range(count):
-        prefix, name, country, currency, dialect, vat, manifest = ENTITY_TEMPLATES[
-            index % len(ENTITY_TEMPLATES)
-        ]
-        number = index // len(ENTITY_TEMPLATES) + 1
+    templates = [ENTITY_TEMPLATES[index % len(ENTITY_TEMPLATES)] for index in range(count)]
+    for index, template in enumerate([*templates, *[FEC_TEMPLATE] * fec]):
+        prefix, name, country, currency, dialect, vat, manifest = template
+        number = (index // len(ENTITY_TEMPLATES) if index < count else index - count) + 1
         code = f"{prefix}{number:02d}"
         if number > 1:
             name = f"{name} ({number})"
-        entities.append(Entity(code=code, name=name, country=country, currency=currency, csv=dialect))
+        format = "fec" if index >= count and not fec_as_extracts else "extracts"
+        entities.append(
+            Entity(code=code, name=name, country=country, currency=currency, csv=dialect, format=format)
+        )
         extras[code] = (vat, manifest)
     return Registry(group_currency="EUR", entities=tuple(entities)), extras
 
@@ -394,7 +431,7 @@ class GroupGenerator:
         config.check()
         self.config = config
         self.rng = random.Random(config.seed)
-        self.registry, extras = sample_registry(config.entities)
+        self.registry, extras = sample_registry(config.entities, config.fec_entities, config.fec_as_extracts)
         self.sims = {
             e.code: EntitySim(entity=e, vat_rate=extras[e.code][0], manifest=extras[e.code][1])
             for e in self.registry.entities
@@ -405,7 +442,7 @@ class GroupGenerator:
         self.history_day = config.nightly_start - timedelta(days=1)
         self.fx = dict(FX_START)
         self.fx_history: list[tuple[date, str, float]] = []
-        self.writers: dict[str, tuple[date, DropWriter]] = {}
+        self.writers: dict[str, tuple[date, DropWriter | FecDropWriter]] = {}
         self.last_rated: dict[tuple[str, str, str], date] = {}
         self.stats: dict[str, int] = defaultdict(int)
         # the collection events draw from their own stream: the sample's documents and payments
@@ -413,6 +450,9 @@ class GroupGenerator:
         self.follow_up_rng = random.Random(f"{config.seed}/collection_events")
         self.event_ids: dict[str, int] = defaultdict(int)
         self.plans: dict[tuple[str, str], date] = {}  # the day each plan of two payments was agreed
+        # the FEC entities' ledgers (by code), written as a FEC at each of their drops
+        self.fec_ledgers: dict[str, FecLedger] = {}
+        self.fec_codes = [e.code for e in self.registry.entities[config.entities :]]
 
     # ----- set-up: companies, accounts ---------------------------------
     def _company_name(self, country: str) -> str:
@@ -548,7 +588,7 @@ class GroupGenerator:
     def _drop_day(self, day: date) -> date:
         return max(day, self.history_day)
 
-    def _writer(self, code: str | None, day: date) -> DropWriter:
+    def _writer(self, code: str | None, day: date) -> DropWriter | FecDropWriter:
         key = code or "_group"
         drop_day = self._drop_day(day)
         current = self.writers.get(key)
@@ -556,9 +596,18 @@ class GroupGenerator:
             return current[1]
         if current is not None:
             current[1].close()
+        writer: DropWriter | FecDropWriter
         if code is None:
             writer = DropWriter(
                 paths.drop_dir(self.config.out, None, drop_day), (FX_RATES,), self.registry.group_csv, False
+            )
+        elif code in self.fec_ledgers and not self.config.fec_as_extracts:
+            sim = self.sims[code]
+            folder = paths.drop_dir(self.config.out, code, drop_day)
+            # the history drop: the ledger since it began; a night: its fiscal year, opening entries first
+            since = self.config.start if drop_day == self.history_day else None
+            writer = FecDropWriter(
+                folder, BESIDE_FEC, sim.entity.csv, self.fec_ledgers[code], drop_day, since
             )
         else:
             sim = self.sims[code]
@@ -569,8 +618,21 @@ class GroupGenerator:
         return writer
 
     def _emit(self, code: str, extract: Extract, row: dict[str, Any], day: date) -> None:
-        self._writer(code, day).write(extract.name, row)
+        writer = self._writer(code, day)
         self.stats[extract.name] += 1
+        ledger = self.fec_ledgers.get(code)
+        if ledger is None or extract not in (INVOICES, PAYMENTS):
+            writer.write(extract.name, row)
+            return
+        if not self.config.fec_as_extracts:  # the FEC is written when the drop closes
+            cents = row["amount"].units
+            booking = cents if row["currency"] == "EUR" else round(cents / self.fx[row["currency"]])
+            if extract is INVOICES:
+                ledger.document(row, booking)
+            else:
+                ledger.line(row, booking, day)
+            return
+        writer.write(extract.name, row)
 
     def _schedule(self, day: date, kind: str, *payload: Any) -> None:
         self.event_seq += 1
@@ -1061,6 +1123,9 @@ class GroupGenerator:
         config = self.config
         companies = self._companies()
         self._accounts(companies)
+        for number, code in enumerate(self.fec_codes):
+            names = {account.debtor_id: account.name for account in self.sims[code].accounts}
+            self.fec_ledgers[code] = FecLedger(code, "EUR", luhn_complete(f"{39012345 + number:08d}"), names)
         out = Path(config.out)
         out.mkdir(parents=True, exist_ok=True)
         (out / "entities.yml").write_text(self.registry.to_yaml(), encoding="utf-8")

@@ -15,6 +15,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,8 @@ class DropRead:
     failures: list[Failure] = field(default_factory=list)
     # extracts the drop gives whole: the entity's earlier rows it does not hold are gone (a FEC)
     snapshot: tuple[str, ...] = ()
+    # the first day the snapshot covers (a FEC's first entry): what was closed before it stays
+    snapshot_from: date | None = None
 
 
 def max_file_bytes() -> int:

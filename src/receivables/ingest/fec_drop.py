@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from receivables.contract import COLLECTION_EVENTS, DEBTORS, INVOICES, PAYMENTS, RISK_RATINGS
@@ -30,6 +31,7 @@ from receivables.ingest.ledger import (
 )
 from receivables.ingest.suites import ROW_COLUMN
 from receivables.registry import Entity
+from receivables.warehouse.store import raw_table
 
 # what a FEC drop may carry beside the FEC: the extracts a FEC cannot give (optional, all three)
 BESIDE_FEC = tuple(replace(extract, optional=True) for extract in (DEBTORS, RISK_RATINGS, COLLECTION_EVENTS))
@@ -54,8 +56,16 @@ def find_fec(folder: Path, entity: str) -> tuple[Path | None, list[Failure]]:
     ]
 
 
-def read_fec_drop(folder: Path, entity: Entity) -> DropRead:
-    """The drop of a FEC entity: its FEC's documents and settlement lines, with the extracts beside it."""
+def read_fec_drop(
+    folder: Path, entity: Entity, warehouse: duckdb.DuckDBPyConnection | None = None
+) -> DropRead:
+    """The drop of a FEC entity: its FEC's documents and settlement lines, with the extracts beside it.
+
+    The debtors the FEC names are those of ``debtors.csv`` and, for the
+    others, those the entity's earlier drops landed (``warehouse``, read
+    only): their terms date the documents, and a debtor already landed is
+    neither written again nor warned of.
+    """
     code = entity.code
     result = DropRead(snapshot=SNAPSHOT)
     for extract in REPLACED_BY_FEC:
@@ -86,8 +96,9 @@ def read_fec_drop(folder: Path, entity: Entity) -> DropRead:
     if fec.lines is None:
         return result
     debtors = result.files.get("debtors")
-    known = {} if debtors is None else _known_debtors(debtors)
+    known = _landed_debtors(warehouse, code) | ({} if debtors is None else _known_debtors(debtors))
     ledger = customer_ledger(fec.lines, entity, path.name, known)
+    result.snapshot_from = ledger.first_entry_date
     result.failures += ledger.warnings
     for extract, frame, more in (
         (INVOICES, ledger.invoices, DUE_DATE_SOURCE),
@@ -102,6 +113,20 @@ def read_fec_drop(folder: Path, entity: Entity) -> DropRead:
         )
     result.files["debtors"] = _with_fec_debtors(debtors, ledger.debtors, path)
     return result
+
+
+def _landed_debtors(warehouse: duckdb.DuckDBPyConnection | None, code: str) -> dict[str, KnownDebtor]:
+    if warehouse is None:
+        return {}
+    try:
+        rows = warehouse.execute(
+            f"select debtor_id, payment_terms_days, registration_id is not null from {raw_table(DEBTORS)} "
+            "where entity_code = ?",
+            [code],
+        ).fetchall()
+    except duckdb.CatalogException:  # nothing landed yet
+        return {}
+    return {debtor: KnownDebtor(terms, registered) for debtor, terms, registered in rows}
 
 
 def _known_debtors(debtors: ExtractFile) -> dict[str, KnownDebtor]:

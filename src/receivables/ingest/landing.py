@@ -229,7 +229,7 @@ def validate_drops(
             )
             read = DropRead(failures=[failure])
         else:
-            read = _read_safely(folder, extracts, dialect, code, entity)
+            read = _read_safely(folder, extracts, dialect, code, entity, warehouse, warehouse_connection)
             if entity is not None:
                 read.failures += _registry_failures(entity, folder, day)
         drops[index] = _Drop(code, folder, quarantined, read, list(read.failures))
@@ -348,7 +348,13 @@ def _add_cross_file_columns(
 
 
 def _read_safely(
-    folder: Path, extracts: tuple[Extract, ...], dialect: Any, code: str, entity: Entity | None = None
+    folder: Path,
+    extracts: tuple[Extract, ...],
+    dialect: Any,
+    code: str,
+    entity: Entity | None = None,
+    warehouse: Path | None = None,
+    connection: duckdb.DuckDBPyConnection | None = None,
 ) -> DropRead:
     """Read a drop; whatever goes wrong while reading it is that drop's failure, never the night's.
 
@@ -358,8 +364,14 @@ def _read_safely(
     quarantines that drop alone.
     """
     try:
-        if entity is not None and entity.drops_fec:
-            return read_fec_drop(folder, entity)
+        if entity is not None and entity.drops_fec:  # its debtors already landed give their terms
+            scope = (
+                nullcontext(connection)
+                if connection is not None or warehouse is None
+                else read_only(warehouse)
+            )
+            with scope as known:
+                return read_fec_drop(folder, entity, known)
         return read_drop(folder, extracts, dialect, code)
     except (OSError, ValueError, TypeError, KeyError, IndexError, UnicodeError, ReceivablesError) as exc:
         log.exception("%s: reading the drop failed", folder)
@@ -454,6 +466,7 @@ def _settle(drop: _Drop, warehouse: Path, day: date, landing: Path) -> DropOutco
         staged=staged,
         warnings=warnings,
         snapshot=list(drop.read.snapshot),
+        snapshot_from=drop.read.snapshot_from.isoformat() if drop.read.snapshot_from else None,
     )
 
 

@@ -70,6 +70,7 @@ class CustomerLedger:
     payments: pd.DataFrame
     debtors: pd.DataFrame  # debtors the FEC names and debtors.csv does not
     warnings: list[Failure] = field(default_factory=list)
+    first_entry_date: date | None = None
     last_entry_date: date | None = None
 
 
@@ -196,6 +197,7 @@ def customer_ledger(
         payments=payments,
         debtors=debtors,
         warnings=warnings,
+        first_entry_date=first_date.date(),
         last_entry_date=lines["EcritureDate"].max().date(),
     )
 

@@ -54,7 +54,11 @@ def load_outcomes(warehouse: Path, outcomes: list[DropOutcome], registry: Regist
                 for outcome in outcomes:  # an entity's FEC: its whole ledger, earlier rows not in it gone
                     if name in outcome.snapshot and name in outcome.staged:
                         for statement in snapshot_sql(
-                            extract, "staged", outcome.entity_code, outcome.extract_date
+                            extract,
+                            "staged",
+                            outcome.entity_code,
+                            outcome.extract_date,
+                            outcome.snapshot_from,
                         ):
                             connection.execute(statement)
                 for statement in upsert_sql(extract, "staged"):

@@ -30,6 +30,7 @@ class DropOutcome:
     with_manifest: bool | None = None
     # extracts the drop gives whole (a FEC's invoices and payments): the load replaces the entity's rows
     snapshot: list[str] = field(default_factory=list)
+    snapshot_from: str | None = None  # ISO date: documents closed before it are kept (store.snapshot_sql)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

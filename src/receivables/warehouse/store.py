@@ -309,14 +309,21 @@ def upsert_sql(extract: Extract, source: str) -> list[str]:
     ]
 
 
-def snapshot_sql(extract: Extract, source: str, entity_code: str, extract_date: str) -> list[str]:
+def snapshot_sql(
+    extract: Extract, source: str, entity_code: str, extract_date: str, since: str | None = None
+) -> list[str]:
     """Replace one entity's rows of ``extract`` by those of ``source`` whole (SPEC section 16: a FEC).
 
-    Run before ``upsert_sql``: the entity's rows whose keys ``source`` does
-    not hold leave the raw table (kept in the replaced rows until the
-    night's build succeeds, as any replaced row), and a document's leaving is
-    recorded for the models kept per document. A snapshot older than the
-    entity's rows already landed changes nothing: its rows leave ``source``.
+    Run before ``upsert_sql``, invoices before payments: the entity's rows
+    whose keys ``source`` does not hold leave the raw table (kept in the
+    replaced rows until the night's build succeeds, as any replaced row), and
+    a document's leaving is recorded for the models kept per document. A
+    snapshot older than the entity's rows already landed changes nothing: its
+    rows leave ``source``. ``since``, the first day the snapshot covers (a
+    FEC's fiscal year): a document closed before it (cancelled, or settled in
+    full by lines that settle it before that day) stays, with its lines: a
+    FEC holds one fiscal year, and last year's paid invoices remain the
+    history that the DSO and payment behaviour read (docs/decisions.md).
     """
     table, entity, day = raw_table(extract), _sql_literal(entity_code), _sql_literal(extract_date)
     keys = ("entity_code", *extract.key)
@@ -324,7 +331,21 @@ def snapshot_sql(extract: Extract, source: str, entity_code: str, extract_date: 
         f"t.entity_code = {entity} and t.extract_date <= date {day} and not exists "
         f"(select 1 from {source} as s where " + " and ".join(f"s.{k} = t.{k}" for k in keys) + ")"
     )
+    if since is not None and extract.name == "invoices":
+        first = f"date {_sql_literal(since)}"
+        absent += (
+            f" and not (t.issue_date < {first} and (t.status = 'cancelled' or exists (select 1 from ("
+            f"select sum(p.amount) as total, max(greatest(p.settlement_date, coalesce(p.matched_on, "
+            f"p.settlement_date))) as last from {RAW_SCHEMA}.payments as p where p.entity_code = t.entity_code "
+            f"and p.document_id = t.document_id) as lines where lines.total = t.amount and lines.last < {first})))"
+        )
+    elif since is not None and extract.name == "payments":  # the lines of the documents kept above
+        absent += (
+            f" and not coalesce(t.document_id in (select document_id from {RAW_SCHEMA}.invoices "
+            f"where entity_code = {entity} and extract_date < date {day}), false)"
+        )
     later = f"exists (select 1 from {table} where entity_code = {entity} and extract_date > date {day})"
+    absent += f" and not {later}"
     statements = [
         f"delete from {source} where entity_code = {entity} and {later}",
         f"insert into {replaced_table(extract)} by name "
