@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -80,16 +81,6 @@ class FecRead:
     encoding: str = "utf-8"
 
 
-def _decode(data: bytes) -> tuple[str, str]:
-    """The text and the encoding it was read in: UTF-8 (a BOM dropped) when it is, else ISO-8859-15."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        return data.decode("iso-8859-15"), "iso-8859-15"  # every byte is a character in it
-
-
 class _Failures:
     """Failures of one file, at most MAX_ROWS_LISTED lines listed per rule and column, the rest counted."""
 
@@ -124,9 +115,9 @@ def read_fec(path: Path, entity: str) -> FecRead:
     """Read a FEC file: its lines typed (``lines``), or the failures that keep it from landing."""
     result = FecRead(path)
     failures = _Failures(entity, path.name)
-    text, result.encoding = _decode(path.read_bytes())
-    header_end = text.find("\n")
-    header_line = (text if header_end < 0 else text[:header_end]).rstrip("\r")
+    data, result.encoding = _utf8(path.read_bytes())
+    header_end = data.find(b"\n")
+    header_line = (data if header_end < 0 else data[:header_end]).decode("utf-8").rstrip("\r")
     separator = "\t" if "\t" in header_line else "|" if "|" in header_line else None
     if separator is None:
         failures.file(
@@ -145,18 +136,30 @@ def read_fec(path: Path, entity: str) -> FecRead:
     if columns is None:
         result.failures = failures.found
         return result
-    numbers, body = _data_lines(text, header_end, separator, len(header) - 1, failures)
-    del text
+    body = b"" if header_end < 0 else data[header_end + 1 :]
+    del data
+    numbers = _data_lines(body, separator, len(header) - 1, failures)
     if failures.found:
         result.failures = failures.found
         return result
     raw = _split(body, separator, len(header))
     del body
-    result.lines = _typed(raw, names, columns, numbers, failures)
+    result.lines = _typed(raw, columns, numbers, failures)
     result.failures = failures.found
     if failures.found:
         result.lines = None
     return result
+
+
+def _utf8(data: bytes) -> tuple[bytes, str]:
+    """The file's bytes as UTF-8 (a BOM dropped; ISO-8859-15 transcoded) and the encoding it was in."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("iso-8859-15").encode("utf-8"), "iso-8859-15"  # every byte is a character in it
+    return data, "utf-8"
 
 
 def _column_positions(names: list[str], failures: _Failures) -> dict[str, int] | None:
@@ -186,47 +189,41 @@ def _column_positions(names: list[str], failures: _Failures) -> dict[str, int] |
     return positions
 
 
-def _data_lines(
-    text: str, header_end: int, separator: str, separators: int, failures: _Failures
-) -> tuple[np.ndarray, str]:
-    """The data lines' numbers (empty lines skipped) and their text, one line each, checked for their field count."""
-    body = "" if header_end < 0 else text[header_end + 1 :]
-    lines = body.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    numbers: list[int] = []
-    kept: list[str] = []
-    wrong: list[int] = []
-    found: list[str] = []
-    for offset, line in enumerate(lines):
-        line = line.removesuffix("\r")
-        if not line:
-            continue
-        number = offset + 2
-        if line.count(separator) != separators:
-            wrong.append(number)
-            found.append(f"{line.count(separator) + 1} fields")
-            continue
-        numbers.append(number)
-        kept.append(line)
-    if wrong:
+def _data_lines(body: bytes, separator: str, separators: int, failures: _Failures) -> np.ndarray:
+    """The data lines' numbers (an empty line skipped, as the parser skips it), each checked for the
+    header's field count; counted over the bytes at once, not line by line."""
+    buffer = np.frombuffer(body, dtype=np.uint8)
+    ends = np.flatnonzero(buffer == 10)
+    if len(buffer) and buffer[-1] != 10:
+        ends = np.append(ends, len(buffer))  # a last line without its line break
+    starts = np.concatenate(([0], ends[:-1] + 1)) if len(ends) else np.array([], dtype=np.int64)
+    separators_at = np.flatnonzero(buffer == ord(separator))
+    fields = np.searchsorted(separators_at, ends) - np.searchsorted(separators_at, starts)
+    lengths = ends - starts
+    carriage = np.zeros(len(ends), dtype=bool)
+    has_text = lengths > 0
+    carriage[has_text] = buffer[ends[has_text] - 1] == 13
+    empty = (lengths == 0) | ((lengths == 1) & carriage)
+    numbers = np.arange(2, len(ends) + 2, dtype=np.int64)
+    wrong = ~empty & (fields != separators)
+    if wrong.any():
         failures.lines(
             "fec_structure",
             f"expected each line split by {separator!r} into the header's {separators + 1} fields",
             None,
-            np.array(wrong),
-            found,
+            numbers[wrong],
+            [f"{count + 1} fields" for count in fields[wrong][:MAX_ROWS_LISTED]],
         )
-    return np.array(numbers, dtype=np.int64), "\n".join(kept)
+    return numbers[~empty]
 
 
-def _split(body: str, separator: str, count: int) -> pa.Table:
+def _split(body: bytes, separator: str, count: int) -> pa.Table:
     """The lines' fields as text columns c0..cN (no quoting: a FEC's labels hold quotes as they are)."""
     names = [f"c{i}" for i in range(count)]
-    if not body:
+    if not body.strip(b"\r\n"):
         return pa.table({name: pa.array([], pa.string()) for name in names})
     return pacsv.read_csv(
-        io.BytesIO(body.encode("utf-8")),
+        io.BytesIO(body),
         read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
         parse_options=pacsv.ParseOptions(delimiter=separator, quote_char=False, double_quote=False),
         convert_options=pacsv.ConvertOptions(
@@ -237,133 +234,136 @@ def _split(body: str, separator: str, count: int) -> pa.Table:
     )
 
 
-def _text(raw: pa.Table, position: int) -> pd.Series:
-    """A column's values stripped, an empty one None."""
-    values = raw.column(position).to_pandas().str.strip()
-    return values.mask(values == "")
+# an amount as written once spaces are dropped and a comma read as the point: at most 14 integer
+# digits (leading zeros aside) and 4 decimals (trailing zeros aside)
+AMOUNT_SQL = r"^[+-]?0*\d{0,14}(\.\d{0,4}0*)?$"
+TEXT_COLUMNS = {
+    "JournalCode": "journal",
+    "EcritureNum": "number",
+    "CompteNum": "account",
+    "CompteLib": "account_label",
+    "CompAuxNum": "aux",
+    "CompAuxLib": "aux_label",
+    "PieceRef": "piece_ref",
+    "EcritureLet": "letter",
+}
 
 
-def _typed(
-    raw: pa.Table, names: list[str], columns: dict[str, int], numbers: np.ndarray, failures: _Failures
-) -> pd.DataFrame:
-    lines = pd.DataFrame({"line": numbers})
-    texts = {column: _text(raw, position) for column, position in columns.items()}
-    for column in REQUIRED_COLUMNS:
-        _missing(failures, column, texts[column], numbers)
-    for column in DATE_COLUMNS:
-        if column in texts:
-            lines[column] = _dates(failures, column, texts[column], numbers)
-    if "Debit" in columns:
-        debit = _units(failures, "Debit", texts["Debit"], numbers)
-        credit = _units(failures, "Credit", texts["Credit"], numbers)
-        absent = texts["Debit"].isna() & texts["Credit"].isna()
-        _missing(failures, "Debit", texts["Debit"], numbers, absent)
-        lines["net"] = debit.fillna(0) - credit.fillna(0)
-    else:
-        amount = _units(failures, "Montant", texts["Montant"], numbers)
-        _missing(failures, "Montant", texts["Montant"], numbers)
-        sense = texts["Sens"].str.upper()
-        sign = sense.map({"D": 1, "C": -1, "+1": 1, "-1": -1, "1": 1})
-        bad = sign.isna()
-        if bad.any():
-            failures.lines(
-                "fec_sens", "expected Sens D (debit) or C (credit)", "Sens", numbers[bad.to_numpy()],
-                [str(v) for v in texts["Sens"][bad]],
+def _typed(raw: pa.Table, columns: dict[str, int], numbers: np.ndarray, failures: _Failures) -> pd.DataFrame:
+    """The lines typed by DuckDB (dates, amounts in ten-thousandths), each value checked, entries balanced."""
+    connection = duckdb.connect()
+    try:
+        connection.register("fec_raw", raw.append_column("line", pa.array(numbers)))
+        texts = ", ".join(
+            f"nullif(trim(c{position}), '') as \"{name}\"" for name, position in columns.items()
+        )
+        connection.execute(f"create temp table texts as select line, {texts} from fec_raw")
+        connection.unregister("fec_raw")
+        for column in REQUIRED_COLUMNS:
+            _failing(connection, failures, "fec_required", f"expected a {column} on every line", column,
+                     f'"{column}" is null', "null")  # fmt: skip
+        signed = "Montant" in columns
+        amounts = ("Montant",) if signed else ("Debit", "Credit")
+        if not signed:
+            _failing(connection, failures, "fec_required", "expected an amount (Debit or Credit) on every line",
+                     "Debit", '"Debit" is null and "Credit" is null', "null")  # fmt: skip
+        else:
+            _failing(connection, failures, "fec_required", "expected a Montant on every line", "Montant",
+                     '"Montant" is null', "null")  # fmt: skip
+            _failing(connection, failures, "fec_sens", "expected Sens D (debit) or C (credit)", "Sens",
+                     "coalesce(upper(\"Sens\"), '') not in ('D', 'C', '+1', '-1', '1')", '"Sens"')  # fmt: skip
+        for column in (*amounts, "Montantdevise"):
+            _failing(
+                connection, failures, "fec_amount",
+                "expected an amount such as 1234,56 or 1234.56 (no thousands separator, at most 4 decimals)",
+                column, f"\"{column}\" is not null and not regexp_matches({_normalised(column)}, '{AMOUNT_SQL}') "
+                f"or {_normalised(column)} in ('', '.', '+', '-', '+.', '-.')", f'"{column}"',
             )  # fmt: skip
-        lines["net"] = amount.fillna(0) * sign.fillna(0).astype("int64")
-    lines["currency_amount"] = _units(failures, "Montantdevise", texts["Montantdevise"], numbers).abs()
-    for column, name in (
-        ("JournalCode", "journal"),
-        ("EcritureNum", "number"),
-        ("CompteNum", "account"),
-        ("CompteLib", "account_label"),
-        ("CompAuxNum", "aux"),
-        ("CompAuxLib", "aux_label"),
-        ("PieceRef", "piece_ref"),
-        ("EcritureLet", "letter"),
-    ):
-        lines[name] = texts[column]
-    lines["currency"] = texts["Idevise"].str.upper()
-    if failures.found:
-        return lines
-    _check_balanced(lines, failures)
-    return lines
+        for column in DATE_COLUMNS:
+            if column in columns:
+                _failing(connection, failures, "fec_date", "expected a calendar date written YYYYMMDD", column,
+                         f"\"{column}\" is not null and (not regexp_full_match(\"{column}\", '\\d{{8}}') "
+                         f"or try_strptime(\"{column}\", '%Y%m%d') is null)", f'"{column}"')  # fmt: skip
+        if failures.found:
+            return pd.DataFrame()
+        net = (
+            f"{_units('Montant')} * case upper(\"Sens\") when 'C' then -1 when '-1' then -1 else 1 end"
+            if signed
+            else f"coalesce({_units('Debit')}, 0) - coalesce({_units('Credit')}, 0)"
+        )
+        dates = ", ".join(
+            f'cast(strptime("{column}", \'%Y%m%d\') as timestamp) as "{column}"'
+            for column in DATE_COLUMNS
+            if column in columns
+        )
+        names = ", ".join(f'"{column}" as {name}' for column, name in TEXT_COLUMNS.items())
+        connection.execute(
+            f"create temp table lines as select line, {dates}, {net} as net, "
+            f'abs({_units("Montantdevise")}) as currency_amount, {names}, upper("Idevise") as currency '
+            "from texts"
+        )
+        _check_balanced(connection, failures)
+        lines = connection.sql("select * from lines order by line").to_arrow_table()
+    finally:
+        connection.close()
+    frame = lines.to_pandas(types_mapper={pa.string(): pd.StringDtype(na_value=np.nan)}.get)
+    for column in DATE_COLUMNS:
+        if column in frame:
+            frame[column] = frame[column].astype("datetime64[us]")
+    for column in ("net", "currency_amount"):
+        frame[column] = frame[column].astype("Int64")
+    return frame
 
 
-def _missing(
-    failures: _Failures, column: str, values: pd.Series, numbers: np.ndarray, absent: pd.Series | None = None
+def _normalised(column: str) -> str:
+    return f"replace(replace(\"{column}\", ' ', ''), ',', '.')"
+
+
+def _units(column: str) -> str:
+    return f"cast(cast({_normalised(column)} as decimal(18, 4)) * {UNITS} as bigint)"
+
+
+def _failing(
+    connection: duckdb.DuckDBPyConnection,
+    failures: _Failures,
+    rule: str,
+    message: str,
+    column: str,
+    condition: str,
+    found: str,
 ) -> None:
-    mask = values.isna() if absent is None else absent
-    if mask.any():
-        what = "an amount (Debit or Credit)" if column == "Debit" else f"a {column}"
-        failures.lines(
-            "fec_required", f"expected {what} on every line", column, numbers[mask.to_numpy()], None
-        )
-
-
-def _dates(failures: _Failures, column: str, values: pd.Series, numbers: np.ndarray) -> pd.Series:
-    written = values.str.fullmatch(r"\d{8}").fillna(False).astype(bool)
-    parsed = pd.to_datetime(values.where(written), format="%Y%m%d", errors="coerce")
-    bad = (values.notna() & parsed.isna()).to_numpy()
-    if bad.any():
-        failures.lines(
-            "fec_date", "expected a calendar date written YYYYMMDD", column, numbers[bad],
-            [str(v) for v in values[bad]],
-        )  # fmt: skip
-    return parsed
-
-
-def _units(failures: _Failures, column: str, values: pd.Series, numbers: np.ndarray) -> pd.Series:
-    """Amounts as whole ten-thousandths; a value that is not an amount is a failure of its line."""
-    normalised = values.str.replace(" ", "", regex=False).str.replace(",", ".", regex=False)
-    parts = normalised.str.extract(AMOUNT)
-    sign, whole, fraction = parts[0], parts[1].fillna(""), parts[2].fillna("")
-    whole = whole.str.lstrip("0")
-    valid = (
-        (
-            parts[1].notna()
-            & ((parts[1].str.len() > 0) | (parts[2].str.len() > 0))
-            & (whole.str.len() <= MAX_INTEGER_DIGITS)
-            & (fraction.str.rstrip("0").str.len() <= 4)
-        )
-        .fillna(False)
-        .astype(bool)
+    """The lines where ``condition`` holds: failures of ``rule`` in ``column``, the first ones listed."""
+    [(count,)] = connection.execute(f"select count(*) from texts where {condition}").fetchall()
+    if not count:
+        return
+    listed = connection.execute(
+        f"select line, {found} from texts where {condition} order by line limit {MAX_ROWS_LISTED}"
+    ).fetchall()
+    failures.lines(
+        rule,
+        message,
+        column,
+        np.array([line for line, _ in listed] + [0] * (count - len(listed))),
+        [value for _, value in listed] if found != "null" else None,
     )
-    bad = (values.notna() & ~valid).to_numpy()
-    if bad.any():
-        failures.lines(
-            "fec_amount",
-            "expected an amount such as 1234,56 or 1234.56 (no thousands separator, at most 4 decimals)",
-            column, numbers[bad], [str(v) for v in values[bad]],
-        )  # fmt: skip
-    whole_units = pd.to_numeric(whole.where(valid & (whole != ""), "0")).astype("int64") * UNITS
-    fraction_units = pd.to_numeric(
-        fraction.str.rstrip("0").str.ljust(4, "0").where(valid & (fraction.str.rstrip("0") != ""), "0")
-    ).astype("int64")
-    units = (whole_units + fraction_units) * np.where(sign == "-", -1, 1)
-    return pd.Series(units, index=values.index, dtype="Int64").where(values.notna() & valid, pd.NA)
 
 
-def _check_balanced(lines: pd.DataFrame, failures: _Failures) -> None:
+def _check_balanced(connection: duckdb.DuckDBPyConnection, failures: _Failures) -> None:
     """Each entry (JournalCode, EcritureNum) balances: its debits equal its credits, to the cent."""
-    entries = (
-        lines.assign(debits=lines["net"].clip(lower=0))
-        .groupby(["journal", "number"], sort=False, dropna=False)
-        .agg(net=("net", "sum"), debits=("debits", "sum"), line=("line", "min"))
-    )
-    unbalanced = entries[entries["net"] != 0].sort_values("line")
-    if unbalanced.empty:
+    rows = connection.execute(
+        "select min(line), journal, number, sum(greatest(net, 0)), sum(net) from lines "
+        "group by journal, number having sum(net) <> 0 order by 1"
+    ).fetchall()
+    if not rows:
         return
     failures.lines(
         "fec_unbalanced",
         "expected each entry (JournalCode, EcritureNum) to balance: its debits equal its credits",
         "Debit",
-        unbalanced["line"].to_numpy(),
+        np.array([row[0] for row in rows]),
         [
             f"entry {journal} {number}: debits {format_units(debits)}, credits {format_units(debits - net)}"
-            for (journal, number), net, debits in zip(
-                unbalanced.index, unbalanced["net"], unbalanced["debits"], strict=True
-            )
+            for _, journal, number, debits, net in rows[:MAX_ROWS_LISTED]
         ],
     )
 

@@ -25,7 +25,7 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -83,8 +83,8 @@ PAYMENT_COLUMNS = [
     ROW_COLUMN, MATCHED_ON,
 ]  # fmt: skip
 DEBTOR_COLUMNS = ["debtor_id", "name", "country", ROW_COLUMN]
-# emit(credit, line_no, document_id, units, kind, matched_on): one settlement line of a credit
-Emit = Callable[[Any, int, "str | None", int, str, Any], None]
+# emit(credit, line_no, document_id, units, kind, matched day): one settlement line of a credit
+Emit = Callable[[Any, int, "str | None", int, str, int], None]
 
 
 def _starts(accounts: pd.Series, prefixes: tuple[str, ...]) -> pd.Series:
@@ -123,7 +123,17 @@ def _iso(values: pd.Series) -> pd.Series:
 
 
 def _amount_texts(units: pd.Series) -> pd.Series:
-    return units.map(lambda u: None if pd.isna(u) else format_units(int(u)))
+    """Ten-thousandths as decimal texts with two decimals at least (format_units, for a column at once)."""
+    missing = units.isna().to_numpy()
+    values = units.fillna(0).to_numpy(dtype="int64")
+    magnitude = np.abs(values)
+    whole = (magnitude // UNITS).astype(str)
+    fraction = pd.Series(magnitude % UNITS).astype(str).str.zfill(4)
+    cents_only = magnitude % 100 == 0
+    decimals = np.where(cents_only, fraction.str[:2], fraction.str.rstrip("0")).astype(str)
+    text = np.char.add(np.char.add(np.where(values < 0, "-", ""), whole), np.char.add(".", decimals))
+    written = pd.Series(text, index=units.index, dtype=object)
+    return written.mask(pd.Series(missing, index=units.index), None)
 
 
 class _Groups:
@@ -320,110 +330,209 @@ def _documents(
     return documents
 
 
+class Member(NamedTuple):
+    """A customer line as the allocation reads it: dates as day numbers (days since 1970-01-01)."""
+
+    group: int
+    settlement_id: str
+    line: int
+    debtor_id: str
+    day: int
+    letter_day: int  # DateLet, or NO_DAY
+    currency: str
+    units: int
+    kind: str
+    role: str
+    debit: bool
+    document_id: str | None
+    due: int
+    issue: int
+
+
+NO_DAY = -(10**9)
+SETTLEMENT_KINDS = {"receipt": "payment", "write_off": "write_off", "other": "adjustment"}
+
+
+def _days(values: pd.Series) -> np.ndarray:
+    """Dates as day numbers, NO_DAY where missing."""
+    array = values.to_numpy(dtype="datetime64[D]")
+    return np.where(np.isnat(array), NO_DAY, array.astype("int64"))
+
+
 def _allocate(
     customer: pd.DataFrame, entity_code: str, file_name: str, warnings: list[Failure]
 ) -> pd.DataFrame:
     """The settlement lines: the lettering groups' allocations, and every unmatched credit as it stands."""
-    groups = _Groups()
-    lettered = customer["letter"].notna()
+    lettered = customer["letter"].notna().to_numpy()
     keys = customer.loc[lettered, ["account", "aux", "letter"]].fillna("")
-    group_ids = pd.Series(-1, index=customer.index, dtype="int64")
-    group_ids[lettered] = keys.groupby(["account", "aux", "letter"], sort=False).ngroup()
-    moving = customer[customer["transfer"] & lettered]
-    for _, linked in group_ids[moving.index].groupby([moving["entry"], moving["debtor_id"]]):
-        groups.join(list(linked))
-    customer = customer.assign(group=group_ids.map(lambda g: groups.find(g) if g >= 0 else -1))
+    group_ids = np.full(len(customer), -1, dtype=np.int64)
+    group_ids[lettered] = keys.groupby(["account", "aux", "letter"], sort=False).ngroup().to_numpy()
+    moving = customer["transfer"].to_numpy() & lettered
+    if moving.any():  # a transfer joins the groups it belongs to (411's and 416's)
+        groups = _Groups()
+        linked = pd.Series(group_ids[moving]).groupby(
+            [customer["entry"].to_numpy()[moving], customer["debtor_id"].to_numpy()[moving]]
+        )
+        for _, members in linked:
+            groups.join(list(members))
+        roots = np.arange(group_ids.max() + 1)
+        for group in list(groups.parent):
+            roots[group] = groups.find(group)
+        group_ids = np.where(group_ids >= 0, roots[np.maximum(group_ids, 0)], -1)
+    customer = customer.assign(
+        group=group_ids,
+        settlement_id=customer["journal"] + "-" + customer["number"] + "-" + customer["line"].astype(str),
+    )
+    payments = [_lone(customer[(group_ids < 0) & (customer["role"] == "settlement").to_numpy()])]
 
-    rows: list[tuple] = []
+    grouped = customer[group_ids >= 0]
+    totals = grouped.groupby("group")["net"].sum()
+    partial = totals[totals != 0]
+    if len(partial):
+        firsts = grouped[grouped["group"].isin(partial.index)].drop_duplicates("group").set_index("group")
+        for group, net in partial.head(MAX_WARNINGS_LISTED).items():
+            first = firsts.loc[group]
+            warnings.append(
+                Failure(
+                    entity_code, file_name, "lettering_partial",
+                    "expected a lettering group to sum to zero: it was matched in part, and what it leaves is "
+                    "open on its newest debit (or unapplied when its credits exceed its debits)",
+                    row=int(first["line"]), column="EcritureLet",
+                    found=f"{first['letter']} on {first['account']} {first['debtor_id']}: {format_units(net)}",
+                    severity=WARNING,
+                )
+            )  # fmt: skip
+        if len(partial) > MAX_WARNINGS_LISTED:
+            more = len(partial) - MAX_WARNINGS_LISTED
+            warnings.append(
+                Failure(
+                    entity_code, file_name, "lettering_partial",
+                    f"expected a lettering group to sum to zero: {more} more groups matched in part",
+                    column="EcritureLet", severity=WARNING, items=more,
+                )
+            )  # fmt: skip
+    grouped = grouped[grouped["role"] != "transfer"]
+    members = _members(grouped)
+    order = sorted(range(len(members)), key=lambda i: (members[i].group, members[i].day, members[i].line))
+    rows: list[tuple[Any, ...]] = []
 
     def emit(
-        credit: Any, line_no: int, document_id: str | None, units: int, kind: str, matched_on: Any
+        credit: Member, line_no: int, document_id: str | None, units: int, kind: str, matched: int
     ) -> None:
         rows.append(
-            (
-                f"{credit.journal}-{credit.number}-{credit.line}", line_no, credit.debtor_id, document_id,
-                credit.EcritureDate, credit.doc_currency, units, kind, credit.line, matched_on,
-            )
+            (credit.settlement_id, line_no, credit.debtor_id, document_id, credit.day, credit.currency, units,
+             kind, credit.line, matched)
         )  # fmt: skip
 
-    settlement_kind = {"receipt": "payment", "write_off": "write_off", "other": "adjustment"}
-    lone = customer[(customer["group"] < 0) & (customer["role"] == "settlement")]
-    for credit in lone.itertuples():
-        _unapplied(emit, credit, settlement_kind, 1)
-
-    grouped = customer[customer["group"] >= 0]
-    totals = grouped.groupby("group")["net"].sum()
-    for group, net in totals[totals != 0].head(MAX_WARNINGS_LISTED).items():
-        first = grouped[grouped["group"] == group].iloc[0]
-        warnings.append(
-            Failure(
-                entity_code, file_name, "lettering_partial",
-                "expected a lettering group to sum to zero: it was matched in part, and what it leaves is open "
-                "on its newest debit (or unapplied when its credits exceed its debits)",
-                row=int(first["line"]), column="EcritureLet",
-                found=f"{first['letter']} on {first['account']} {first['debtor_id']}: {format_units(net)}",
-                severity=WARNING,
-            )
-        )  # fmt: skip
-    grouped = grouped[grouped["role"] != "transfer"].sort_values(["group", "EcritureDate", "line"])
-    grouped = grouped[
-        ["group", "journal", "number", "line", "debtor_id", "EcritureDate", "DateLet", "doc_currency", "units",
-         "kind", "role", "debit", "document_id", "_due", "issue_date"]
-    ].rename(columns={"_due": "due"})  # fmt: skip
-    for _, members in itertools.groupby(grouped.itertuples(index=False), key=lambda member: member.group):
-        _allocate_group(list(members), emit, settlement_kind)
-    payments = pd.DataFrame.from_records(rows, columns=PAYMENT_COLUMNS)
-    payments["settlement_date"] = _iso(pd.to_datetime(payments["settlement_date"]))
-    payments[MATCHED_ON] = _iso(pd.to_datetime(payments[MATCHED_ON]))
-    payments["amount"] = payments["amount"].map(format_units)
-    payments["line_no"] = payments["line_no"].astype(str)
-    return payments
+    ordered = [members[i] for i in order]
+    for _, in_group in itertools.groupby(ordered, key=lambda member: member.group):
+        _allocate_group(list(in_group), emit)
+    allocated = pd.DataFrame.from_records(rows, columns=PAYMENT_COLUMNS)
+    allocated["settlement_date"] = _dates_of(allocated["settlement_date"])
+    allocated[MATCHED_ON] = _dates_of(allocated[MATCHED_ON])
+    allocated["amount"] = _amount_texts(allocated["amount"])
+    payments.append(allocated)
+    result = (
+        pd.concat([frame for frame in payments if len(frame)], ignore_index=True)
+        if any(len(frame) for frame in payments)
+        else pd.DataFrame(columns=PAYMENT_COLUMNS)
+    )
+    result["line_no"] = result["line_no"].astype(str)
+    return result[PAYMENT_COLUMNS]
 
 
-def _unapplied(
-    emit: Emit, credit: Any, settlement_kind: dict[str, str], line_no: int, units: int | None = None
-) -> None:
-    """A credit (or reversal) that settles no document: unapplied cash of its own date."""
-    units = credit.units if units is None else units
+def _members(grouped: pd.DataFrame) -> list[Member]:
+    columns = [
+        grouped["group"].tolist(),
+        grouped["settlement_id"].tolist(),
+        grouped["line"].tolist(),
+        grouped["debtor_id"].tolist(),
+        _days(grouped["EcritureDate"]).tolist(),
+        _days(grouped["DateLet"]).tolist(),
+        grouped["doc_currency"].tolist(),
+        grouped["units"].tolist(),
+        grouped["kind"].tolist(),
+        grouped["role"].tolist(),
+        grouped["debit"].tolist(),
+        grouped["document_id"].where(grouped["document_id"].notna(), None).tolist(),
+        _days(grouped["_due"]).tolist(),
+        _days(pd.to_datetime(grouped["issue_date"])).tolist(),
+    ]
+    return list(map(Member._make, zip(*columns, strict=True)))
+
+
+def _dates_of(days: pd.Series) -> pd.Series:
+    """ISO dates of day numbers (None for NO_DAY)."""
+    values = days.to_numpy(dtype="int64")
+    dates = pd.Series(values.astype("datetime64[D]"), index=days.index)
+    return _iso(dates.where(values != NO_DAY))
+
+
+def _lone(lone: pd.DataFrame) -> pd.DataFrame:
+    """Unlettered settlement lines: unapplied cash of their own dates (a bounced payment negative)."""
+    debit = lone["debit"].to_numpy()
+    units = lone["units"].to_numpy(dtype="int64")
+    return pd.DataFrame(
+        {
+            "settlement_id": lone["settlement_id"],
+            "line_no": 1,
+            "debtor_id": lone["debtor_id"],
+            "document_id": None,
+            "settlement_date": _iso(lone["EcritureDate"]),
+            "currency": lone["doc_currency"],
+            "amount": _amount_texts(pd.Series(np.where(debit, -units, units), index=lone.index)),
+            "kind": np.where(debit, "reversal", lone["kind"].map(SETTLEMENT_KINDS)),
+            ROW_COLUMN: lone["line"],
+            MATCHED_ON: None,
+        }
+    )
+
+
+def _unapplied(emit: Emit, credit: Member, line_no: int, units: int) -> None:
+    """What a credit (or a reversal) of a group leaves: unapplied cash of its own date."""
     if credit.debit:  # a receipt's debit: a bounced payment, raising what the debtor owes
-        emit(credit, line_no, None, -units, "reversal", None)
+        emit(credit, line_no, None, -units, "reversal", NO_DAY)
     else:
-        emit(credit, line_no, None, units, settlement_kind[credit.kind], None)
+        emit(credit, line_no, None, units, SETTLEMENT_KINDS[credit.kind], NO_DAY)
 
 
-def _allocate_group(members: list[Any], emit: Emit, settlement_kind: dict[str, str]) -> None:
+def _allocate_group(members: list[Member], emit: Emit) -> None:
     """One lettering group: its credits, in date order, settle its debits, oldest due date first.
 
     A reversal (a receipt's debit) takes back what the latest applications
     settled. What the credits leave unapplied is unapplied cash (a credit
     note stays an open credit document); what the debits keep is open.
-    Lines in another currency than the group's debits settle nothing.
+    Lines in another currency than the group's debits settle nothing. Each
+    application settles from its match: the credit's own DateLet, else the
+    group's latest, else the group's latest line; never before the
+    document it settles was issued.
     """
-    letter_dates = [m.DateLet for m in members if not pd.isna(m.DateLet)]
-    matched_on = max(letter_dates) if letter_dates else max(m.EcritureDate for m in members)
+    letter_days = [m.letter_day for m in members if m.letter_day != NO_DAY]
+    group_day = max(letter_days) if letter_days else max(m.day for m in members)
     debits = sorted(
-        (m for m in members if m.role == "document" and m.debit), key=lambda m: (m.due, m.issue_date, m.line)
+        (m for m in members if m.role == "document" and m.debit), key=lambda m: (m.due, m.issue, m.line)
     )
-    currency = debits[0].doc_currency if debits else None
-    remaining = [int(m.units) for m in debits]
-    ids = [m.document_id for m in debits]
+    currency = debits[0].currency if debits else None
+    remaining = [m.units for m in debits]
     position = 0
     applied: list[list[int]] = []  # [debit index, units] in the order applied, for reversals to take back
     for credit in members:
         if credit.role == "document" and credit.debit:
             continue
-        line_no = 0
-        if currency is None or credit.doc_currency != currency:
+        matched = credit.letter_day if credit.letter_day != NO_DAY else group_day
+        if currency is None or credit.currency != currency:
             if credit.role == "settlement":
-                _unapplied(emit, credit, settlement_kind, 1)
+                _unapplied(emit, credit, 1, credit.units)
             continue
+        line_no = 0
         if credit.role == "settlement" and credit.debit:  # a reversal
-            left = int(credit.units)
+            left = credit.units
             while left and applied:
                 index, units = applied[-1]
                 back = min(left, units)
                 line_no += 1
-                emit(credit, line_no, ids[index], -back, "reversal", matched_on)
+                debit = debits[index]
+                emit(credit, line_no, debit.document_id, -back, "reversal", max(matched, debit.issue))
                 remaining[index] += back
                 position = min(position, index)
                 left -= back
@@ -431,26 +540,28 @@ def _allocate_group(members: list[Any], emit: Emit, settlement_kind: dict[str, s
                 if applied[-1][1] == 0:
                     applied.pop()
             if left:
-                _unapplied(emit, credit, settlement_kind, line_no + 1, left)
+                _unapplied(emit, credit, line_no + 1, left)
             continue
-        left = int(credit.units)
+        left = credit.units
         while left and position < len(remaining):
             take = min(left, remaining[position])
             if take:
+                debit = debits[position]
+                on = max(matched, debit.issue, credit.issue if credit.role == "document" else NO_DAY)
                 if credit.role == "document":  # a credit note: one line on the invoice, one on itself
-                    emit(credit, line_no + 1, ids[position], take, "credit_note", matched_on)
-                    emit(credit, line_no + 2, credit.document_id, take, "credit_note", matched_on)
+                    emit(credit, line_no + 1, debit.document_id, take, "credit_note", on)
+                    emit(credit, line_no + 2, credit.document_id, take, "credit_note", on)
                     line_no += 2
                 else:
                     line_no += 1
-                    emit(credit, line_no, ids[position], take, settlement_kind[credit.kind], matched_on)
+                    emit(credit, line_no, debit.document_id, take, SETTLEMENT_KINDS[credit.kind], on)
                 remaining[position] -= take
                 left -= take
                 applied.append([position, take])
             if remaining[position] == 0:
                 position += 1
         if left and credit.role == "settlement":
-            _unapplied(emit, credit, settlement_kind, line_no + 1, left)
+            _unapplied(emit, credit, line_no + 1, left)
 
 
 def open_by_debtor(ledger: CustomerLedger, as_of: date) -> dict[str, int]:
