@@ -9,6 +9,7 @@ with the reader under test.
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from collections import defaultdict
 from datetime import date, timedelta
@@ -19,7 +20,7 @@ import pandas as pd
 import pytest
 
 from conftest import DATASETS, REGISTRY_YAML, good_drop, write_drop
-from receivables.ingest.fec import read_fec
+from receivables.ingest.fec import LEGAL_COLUMNS, read_fec
 from receivables.ingest.landing import OK, QUARANTINED, land
 from receivables.ingest.ledger import KnownDebtor, customer_ledger, open_by_debtor
 from receivables.registry import Entity, load_registry
@@ -27,26 +28,7 @@ from receivables.registry import Entity, load_registry
 SAMPLE = DATASETS / "fec" / "0000000001FEC20220831.txt"
 SAMPLE_DAY = date(2022, 8, 31)
 ENTITY = Entity("FR9", "Primeurs SAS", "FR", "EUR", format="fec")
-HEADER = [
-    "JournalCode",
-    "JournalLib",
-    "EcritureNum",
-    "EcritureDate",
-    "CompteNum",
-    "CompteLib",
-    "CompAuxNum",
-    "CompAuxLib",
-    "PieceRef",
-    "PieceDate",
-    "EcritureLib",
-    "Debit",
-    "Credit",
-    "EcritureLet",
-    "DateLet",
-    "ValidDate",
-    "Montantdevise",
-    "Idevise",
-]
+HEADER = list(LEGAL_COLUMNS)  # the 18 columns of art. A47 A-1, in their legal order
 REGISTRY = (
     REGISTRY_YAML.rstrip("\n")
     + """
@@ -416,6 +398,31 @@ def test_a_fec_beside_invoices_is_quarantined_whole_and_the_others_land(tmp_path
     assert outcomes["FR01"].status == OK
     quarantined = landing / "_quarantine" / "FR9" / SAMPLE_DAY.isoformat()
     assert (quarantined / SAMPLE.name).read_bytes() == SAMPLE.read_bytes()  # moved unchanged, nothing lost
+
+
+@pytest.mark.unit
+def test_an_unreadable_fec_is_quarantined_naming_its_lines_and_the_others_land(tmp_path):
+    registry, landing, warehouse = fec_group(tmp_path)
+    lines = sale("1", "20260105", "C1", "F1", "1200,00") + receipt("2", "20260110", "C1", "P1", "1200,00")
+    lines[2]["Credit"] = "199,99"  # line 4: entry VE 1 unbalanced
+    lines[4]["EcritureDate"] = "2026-01-10"  # line 6: not YYYYMMDD
+    write_fec(landing / "FR9" / "2026-01-31" / "fec.txt", lines)
+    extracts_drop(landing, date(2026, 1, 31))
+
+    outcomes = {
+        o.entity_code: o for o in land(load_registry(registry), landing, date(2026, 1, 31), warehouse)
+    }
+
+    assert outcomes["FR9"].status == QUARANTINED and outcomes["FR01"].status == OK
+    reason = json.loads((landing / "_quarantine" / "FR9" / "2026-01-31" / "reason.json").read_text("utf-8"))
+    named = {(f["file"], f["rule"], f.get("row"), f.get("column")) for f in reason["failures"]}
+    assert ("fec.txt", "fec_date", 6, "EcritureDate") in named
+    # an unbalanced entry is checked once every value reads: the corrected file then names it
+    lines[4]["EcritureDate"] = "20260110"
+    write_fec(landing / "FR9" / "2026-02-01" / "fec.txt", lines)
+    outcomes = {o.entity_code: o for o in land(load_registry(registry), landing, date(2026, 2, 1), warehouse)}
+    outcome = outcomes["FR9"]
+    assert outcome.status == QUARANTINED and "fec_unbalanced" in outcome.reason and "row 2" in outcome.reason
 
 
 @pytest.mark.unit
