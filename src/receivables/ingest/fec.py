@@ -64,7 +64,6 @@ REQUIRED_COLUMNS = ("JournalCode", "EcritureNum", "EcritureDate", "CompteNum")
 # real files carry a SIRET, or a padded id (the public sample: 0000000001FEC20220831.txt)
 LEGAL_NAME = re.compile(r"^\d{9,14}FEC\d{8}\.(txt|csv)$", re.IGNORECASE)
 PLAIN_NAME = "fec.txt"
-AMOUNT = re.compile(r"^([+-]?)(\d*)(?:\.(\d*))?$")
 
 
 def is_fec_name(name: str) -> bool:
@@ -89,8 +88,16 @@ class _Failures:
         self.found: list[Failure] = []
 
     def lines(
-        self, rule: str, message: str, column: str | None, lines: np.ndarray, found: list[str] | None
+        self,
+        rule: str,
+        message: str,
+        column: str | None,
+        lines: np.ndarray | list[int],
+        found: list[str] | None,
+        total: int | None = None,
     ) -> None:
+        """The first of ``lines`` listed, one failure each; ``total``: how many break the rule, when
+        only the first are given (len(lines) otherwise)."""
         for index, line in enumerate(lines[:MAX_ROWS_LISTED]):
             self.found.append(
                 Failure(
@@ -98,8 +105,9 @@ class _Failures:
                     row=int(line), column=column, found=None if found is None else found[index],
                 )
             )  # fmt: skip
-        if len(lines) > MAX_ROWS_LISTED:
-            more = len(lines) - MAX_ROWS_LISTED
+        count = len(lines) if total is None else total
+        if count > MAX_ROWS_LISTED:
+            more = count - MAX_ROWS_LISTED
             self.found.append(
                 Failure(
                     self.entity, self.file_name, rule, f"{message}: {more} more lines",
@@ -236,7 +244,7 @@ def _split(body: bytes, separator: str, count: int) -> pa.Table:
 
 # an amount as written once spaces are dropped and a comma read as the point: at most 14 integer
 # digits (leading zeros aside) and 4 decimals (trailing zeros aside)
-AMOUNT_SQL = r"^[+-]?0*\d{0,14}(\.\d{0,4}0*)?$"
+AMOUNT_SQL = rf"^[+-]?0*\d{{0,{MAX_INTEGER_DIGITS}}}(\.\d{{0,4}}0*)?$"
 TEXT_COLUMNS = {
     "JournalCode": "journal",
     "EcritureNum": "number",
@@ -343,8 +351,9 @@ def _failing(
         rule,
         message,
         column,
-        np.array([line for line, _ in listed] + [0] * (count - len(listed))),
+        [line for line, _ in listed],
         [value for _, value in listed] if found != "null" else None,
+        total=count,
     )
 
 

@@ -15,8 +15,10 @@ drop's and every failure names the FEC's line.
   opening-balance accounts and no income or expense) gives documents.
 - Lettering is the allocation: within a group (CompteNum, CompAuxNum,
   EcritureLet, joined across a transfer between customer accounts), the
-  credits settle the debits, oldest due date first, from the date the
-  match was made (``matched_on``: DateLet, else the group's latest entry).
+  credits settle the debits, oldest due date first, each from the date its
+  match was made (``matched_on``: the credit's DateLet, else the group's
+  latest DateLet, else the group's latest entry; never before the document
+  it settles was issued).
 """
 
 from __future__ import annotations
