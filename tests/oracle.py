@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -309,3 +310,41 @@ def group_contractual_terms(ledger: Ledger, m: date) -> Decimal | None:
     total = sum((cents(v / ledger.rate(c, m)) for (_, c), v in sales.items()), Decimal(0))
     weight = sum((cents(v / ledger.rate(c, m)) for (_, c), v in weights.items()), Decimal(0))
     return weight / total if total > 0 else None
+
+
+def fec_open_by_debtor(ledger: Any, as_of: date) -> dict[str, int]:
+    """SPEC section 16's left side, read from the rows a FEC lands as (a customer ledger's ``invoices``
+    and ``payments``, text and ISO dates): each debtor's documents issued by ``as_of`` less its lines
+    dated by it, a line counting on its document from its lettering's date (``matched_on``) and, before
+    it, as unapplied cash (a credit note's pair as nothing); in ten-thousandths, to compare with the
+    ledger's balances."""
+    day = as_of.isoformat()
+    open_units: dict[str, int] = defaultdict(int)
+    invoices, payments = ledger.invoices, ledger.payments
+    sign = {
+        document: -1 if kind == "credit_note" else 1
+        for document, kind in zip(invoices["document_id"], invoices["document_type"], strict=True)
+    }
+    for document, debtor, amount, issued in zip(
+        invoices["document_id"],
+        invoices["debtor_id"],
+        invoices["amount"],
+        invoices["issue_date"],
+        strict=True,
+    ):
+        if issued <= day:
+            open_units[debtor] += sign[document] * _units(amount)
+    for line in payments.itertuples():
+        if line.settlement_date > day:
+            continue
+        document = None if not isinstance(line.document_id, str) else line.document_id
+        matched = not isinstance(line.matched_on, str) or line.matched_on <= day
+        if document is None or (not matched and line.kind != "credit_note"):
+            open_units[line.debtor_id] -= _units(line.amount)
+        elif matched:
+            open_units[line.debtor_id] -= sign[document] * _units(line.amount)
+    return dict(open_units)
+
+
+def _units(text: str) -> int:
+    return int(Decimal(text) * 10_000)

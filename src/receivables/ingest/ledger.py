@@ -565,37 +565,3 @@ def _allocate_group(members: list[Member], emit: Emit) -> None:
         if left and credit.role == "settlement":
             _unapplied(emit, credit, line_no + 1, left)
 
-
-def open_by_debtor(ledger: CustomerLedger, as_of: date) -> dict[str, int]:
-    """Each debtor's net open amount at ``as_of`` in units, computed from the rows as the warehouse
-    reads them (documents less unapplied cash; a line counts on its document from its matched date).
-    An independent reading for tests and the identity check of SPEC section 16."""
-    day = as_of.isoformat()
-    open_units: dict[str, int] = {}
-    invoices = ledger.invoices
-    sign = [-1 if kind == "credit_note" else 1 for kind in invoices["document_type"]]
-    units = invoices["amount"].map(_units_of)
-    for debtor, amount, factor, issued in zip(
-        invoices["debtor_id"], units, sign, invoices["issue_date"], strict=True
-    ):
-        if issued <= day:
-            open_units[debtor] = open_units.get(debtor, 0) + amount * factor
-    document_sign = dict(zip(invoices["document_id"], sign, strict=True))
-    for row in ledger.payments.itertuples():
-        if row.settlement_date > day:
-            continue
-        amount = _units_of(row.amount)
-        matched = pd.isna(row.matched_on) or row.matched_on <= day
-        if pd.isna(row.document_id) or (not matched and row.kind != "credit_note"):
-            open_units[row.debtor_id] = open_units.get(row.debtor_id, 0) - amount
-        elif matched:
-            open_units[row.debtor_id] = (
-                open_units.get(row.debtor_id, 0) - document_sign[row.document_id] * amount
-            )
-    return open_units
-
-
-def _units_of(text: str) -> int:
-    whole, _, fraction = text.lstrip("-").partition(".")
-    units = int(whole) * UNITS + int(fraction.ljust(4, "0")[:4] or 0)
-    return -units if text.startswith("-") else units
