@@ -117,6 +117,9 @@ class FecLedger:
                 settled_before[document] = (cents + _cents(line.row["amount"]), booking + line.booking)
         entries: list[tuple[date, str, str, list[dict[str, str]]]] = []  # (date, journal, piece, lines)
         customer_line: dict[str, dict[str, str]] = {}  # document_id -> its 411 line
+        settlement_line: dict[
+            tuple[str, int], dict[str, str]
+        ] = {}  # (settlement_id, line_no) -> its 411 line
         opening: list[dict[str, str]] = []
         for key, doc in documents.items():
             row, sign = doc.row, -1 if doc.row["document_type"] == "credit_note" else 1
@@ -148,7 +151,7 @@ class FecLedger:
                 credit["PieceRef"] = f"{row['settlement_id']}-{row['line_no']}"
                 credit["DateRglt"] = _day(row["settlement_date"])
                 opening.append(credit)
-                line.row["_fec_line"] = credit
+                settlement_line[(row["settlement_id"], int(row["line_no"]))] = credit
         if opening:
             total = sum(self._signed(line) for line in opening)
             opening.append(self._general(OPENING, -total, year, "BILAN"))
@@ -166,13 +169,13 @@ class FecLedger:
                 row = line.row
                 customer = self._customer(row, -line.booking, -_cents(row["amount"]), row["currency"], when)
                 customer["PieceRef"] = row["settlement_id"]
-                row["_fec_line"] = customer
+                settlement_line[(row["settlement_id"], int(row["line_no"]))] = customer
                 entry.append(customer)
             counter = {"payment": BANK, "reversal": BANK, "write_off": BAD_DEBT, "adjustment": BANK_CHARGES}
             total = sum(self._signed(line) for line in entry)
             entry.append(self._general(counter[members[0].row["kind"]], -total, when, piece.split("/")[0]))
             entries.append((when, journal, piece, entry))
-        self._letter(documents, lines, customer_line, year)
+        self._letter(documents, lines, customer_line, settlement_line, year)
         return self._numbered(entries)
 
     def _customer(
@@ -236,6 +239,7 @@ class FecLedger:
         documents: dict[str, _Row],
         lines: list[_Row],
         customer_line: dict[str, dict[str, str]],
+        settlement_line: dict[tuple[str, int], dict[str, str]],
         year: date,
     ) -> None:
         """Letter each document with the lines that settle it, dated when each was matched."""
@@ -259,8 +263,10 @@ class FecLedger:
                     own = customer_line.get(pair.row["document_id"]) if pair else None
                     if own is not None:
                         lettered.append((own, line.matched))
-                elif "_fec_line" in row:
-                    lettered.append((row["_fec_line"], line.matched))
+                elif (
+                    written := settlement_line.get((row["settlement_id"], int(row["line_no"])))
+                ) is not None:
+                    lettered.append((written, line.matched))
             if not lettered:
                 continue
             debtor = documents[document].row["debtor_id"]
@@ -270,8 +276,6 @@ class FecLedger:
             invoice |= {"EcritureLet": code, "DateLet": _day(last)}
             for fec_line, matched in lettered:
                 fec_line |= {"EcritureLet": code, "DateLet": _day(max(matched, year))}
-        for line in lines:
-            line.row.pop("_fec_line", None)
 
     def _numbered(self, entries: list[tuple[date, str, str, list[dict[str, str]]]]) -> list[dict[str, str]]:
         numbers: dict[str, int] = defaultdict(int)

@@ -564,4 +564,3 @@ def _allocate_group(members: list[Member], emit: Emit) -> None:
                 position += 1
         if left and credit.role == "settlement":
             _unapplied(emit, credit, line_no + 1, left)
-
