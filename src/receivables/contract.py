@@ -14,6 +14,7 @@ from enum import StrEnum
 class ColumnType(StrEnum):
     TEXT = "text"
     DATE = "date"
+    TIMESTAMP = "timestamp"  # the entity's date, then optionally " HH:MM" or " HH:MM:SS" (or T for the space)
     DECIMAL = "decimal"
     INTEGER = "integer"
     BOOL = "bool"
@@ -97,6 +98,7 @@ class Column:
     # a registration id (SPEC section 4): letters and digits once its separators are dropped, else a
     # warning (the consolidated debtor id would keep the character and split one company in two)
     identifier: bool = False
+    pattern: str | None = None  # a regular expression every value matches (an error otherwise)
 
     @property
     def duckdb_type(self) -> str:
@@ -105,6 +107,7 @@ class Column:
         return {
             ColumnType.TEXT: "varchar",
             ColumnType.DATE: "date",
+            ColumnType.TIMESTAMP: "timestamp",
             ColumnType.DECIMAL: MONEY_SQL,
             ColumnType.INTEGER: "integer",
             ColumnType.BOOL: "boolean",
@@ -322,7 +325,39 @@ COLLECTION_EVENTS = Extract(
     ),
 )
 
-ENTITY_EXTRACTS: tuple[Extract, ...] = (DEBTORS, INVOICES, PAYMENTS, RISK_RATINGS, COLLECTION_EVENTS)
+# The amounts a lifecycle status carries (SPEC section 17, SpecifiedDocumentCharacteristic's TypeCode):
+# collected, paid, still due, approved (excluding tax or all taxes included), not approved.
+EINVOICE_AMOUNT_TYPES = ("MEN", "MPA", "RAP", "MNATTC", "MNA", "MAPTTC", "MAP")
+EINVOICE_FOLDER = "einvoice"  # a drop's folder of CDAR messages, read into einvoice_status rows
+
+EINVOICE_STATUS = Extract(
+    name="einvoice_status",
+    key=("document_id", "status_code", "status_at"),
+    amount_column="amount",
+    optional=True,
+    plausible_dates=("issue_date",),
+    columns=(
+        Column("document_id", required=True),
+        Column("issue_date", ColumnType.DATE),
+        Column("status_code", required=True, pattern=r"^\d{3}$"),
+        Column("status_at", ColumnType.TIMESTAMP, required=True),
+        Column("reason_code"),
+        Column("action_code"),
+        Column("amount_type", values=EINVOICE_AMOUNT_TYPES),
+        Column("amount", ColumnType.DECIMAL, minimum="0"),
+        Column("currency", domain=Domain.CURRENCY, required_when=RequiredWhen("amount")),
+        Column("note"),
+    ),
+)
+
+ENTITY_EXTRACTS: tuple[Extract, ...] = (
+    DEBTORS,
+    INVOICES,
+    PAYMENTS,
+    RISK_RATINGS,
+    COLLECTION_EVENTS,
+    EINVOICE_STATUS,
+)
 GROUP_EXTRACTS: tuple[Extract, ...] = (FX_RATES,)
 ALL_EXTRACTS: tuple[Extract, ...] = ENTITY_EXTRACTS + GROUP_EXTRACTS
 EXTRACTS_BY_NAME = {extract.name: extract for extract in ALL_EXTRACTS}

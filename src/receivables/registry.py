@@ -35,6 +35,18 @@ class CsvDialect:
             pattern = pattern.replace(re.escape(directive), digits)
         return f"^{pattern}$"
 
+    @property
+    def timestamp_regex(self) -> str:
+        """A regex matching a timestamp: a date in ``date_format``, then optionally a time
+        (``HH:MM`` or ``HH:MM:SS``) after a space or a ``T``."""
+        return self.date_regex[:-1] + r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$"
+
+    @property
+    def timestamp_formats(self) -> tuple[str, ...]:
+        """The strptime formats of ``timestamp_regex``, the longest first."""
+        with_time = [f"{self.date_format}{sep}{time}" for sep in (" ", "T") for time in ("%H:%M:%S", "%H:%M")]
+        return (*with_time, self.date_format)
+
     def format_date(self, value: date) -> str:
         return value.strftime(self.date_format)
 
@@ -75,6 +87,11 @@ class Entity:
     # "extracts" (SPEC section 3) or "fec" (its FEC and optional debtors, ratings and events: section 16)
     format: str = "extracts"
     fec: FecOptions = field(default_factory=FecOptions)
+    # its SIREN (9 digits): the seller the e-invoicing platforms' CDAR messages name (SPEC section 17)
+    siren: str | None = None
+    # services taxed on collection (TVA sur les encaissements): it must send a 212 status for each
+    # collection (SPEC section 17, marts.mart_einvoice_212_to_send)
+    vat_on_receipts: bool = False
 
     @property
     def drops_fec(self) -> bool:
@@ -126,6 +143,8 @@ class Registry:
                 }
                 | ({"require_manifest": True} if e.require_manifest else {})
                 | ({"retired_on": e.retired_on} if e.retired_on else {})
+                | ({"siren": e.siren} if e.siren else {})
+                | ({"vat_on_receipts": True} if e.vat_on_receipts else {})
                 | (
                     {
                         "format": "fec",
@@ -215,6 +234,8 @@ def load_registry(path: Path) -> Registry:
                 retired_on=_day(raw, "retired_on", f"{where} ({code})"),
                 format=_format(raw, f"{where} ({code})"),
                 fec=_fec_options(raw.get("fec"), f"{where} ({code})"),
+                siren=_siren(raw, f"{where} ({code})"),
+                vat_on_receipts=_flag(raw, "vat_on_receipts", f"{where} ({code})"),
             )
         )
     codes = [entity.code for entity in entities]
@@ -266,6 +287,18 @@ def _fec_options(raw: Any, where: str) -> FecOptions:
             f"{where}: fec.default_terms_days must be a whole number of days 0-365, found {terms!r}"
         )
     return FecOptions(tuple(str(a) for a in accounts), terms)
+
+
+def _siren(raw: dict[str, Any], where: str) -> str | None:
+    value = raw.get("siren")
+    if value is None:
+        return None
+    text = (
+        str(value).replace(" ", "") if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    )
+    if not re.fullmatch(r"\d{9}", text):
+        raise RegistryError(f"{where}: siren must be the entity's SIREN, 9 digits, found {value!r}")
+    return text
 
 
 def _flag(raw: dict[str, Any], key: str, where: str) -> bool:

@@ -1,8 +1,9 @@
 {#
   When each open invoice is expected to be collected, at each as-of date t
   (SPEC section 14), split by source:
-  - doubtful: more than doubtful_days_past_due past due, or of a debtor group
-    in insolvency or default: not forecast (its whole open amount);
+  - doubtful: more than doubtful_days_past_due past due, of a debtor group
+    in insolvency or default, or refused by the buyer (e-invoicing status
+    210, SPEC section 17): not forecast (its whole open amount);
   - promise: what is left of each pending promise or plan instalment on the
     document, on its promised date (a debtor-level promise does not move a
     document: it names no date for any one of them);
@@ -120,7 +121,8 @@ classified as (
         open_invoices.*,
         open_invoices.days_past_due > parameters.doubtful_days
         or coalesce(group_risk.insolvency_status, 'none') <> 'none'
-        or coalesce(group_risk.is_in_default, false) as is_doubtful,
+        or coalesce(group_risk.is_in_default, false)
+        or coalesce(open_invoices.einvoice_effect = 'refused', false) as is_doubtful,
         coalesce(promised.amount, 0) as promised_amount,
         case
             when delay_by_debtor.days_late is not null then 'debtor'

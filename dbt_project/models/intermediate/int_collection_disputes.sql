@@ -15,7 +15,7 @@ as_of_dates as (
 
 events as (
 
-    select * from {{ ref('stg_raw__collection_events') }}
+    select * from {{ ref('int_collection_events') }}
 
 ),
 

@@ -44,7 +44,7 @@ run_dates as (
 
 events as (
 
-    select * from {{ ref('stg_raw__collection_events') }}
+    select * from {{ ref('int_collection_events') }}
 
 ),
 

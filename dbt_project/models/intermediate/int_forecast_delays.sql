@@ -50,7 +50,7 @@ documents_with_dispute_events as (
     select distinct
         entity_code,
         document_id,
-    from {{ ref('stg_raw__collection_events') }}
+    from {{ ref('int_collection_events') }}
     where event_type = 'dispute_opened'
         and document_id is not null
 

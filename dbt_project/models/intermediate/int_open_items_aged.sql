@@ -5,7 +5,11 @@
   disputed whatever the invoice's flag says (a debtor-level one, every open
   invoice of the debtor); an overdue item under dispute reads the seed's
   disputed stage, one with a pending promise (and no dispute) reads
-  'promised': neither is escalated.
+  'promised': neither is escalated. The buyer's e-invoicing lifecycle status
+  at the date (SPEC section 17) is carried: a refused invoice (210) reads
+  the stage 'refused' and a factored one (224-228) 'factored', whatever its
+  days past due: neither is dunned (a dispute or payment-sent status acts
+  through the disputes and promises it implies, int_collection_events).
   At the as-of dates only: the earlier evaluation date of the weak signals
   needs no bucket, and they read int_open_items_converted.
 #}
@@ -34,6 +38,12 @@ dunning_stages as (
 disputed_items as (
 
     select * from {{ ref('int_collection_disputed_items') }}
+
+),
+
+einvoice_statuses as (
+
+    select * from {{ ref('int_einvoice_status_at_dates') }}
 
 ),
 
@@ -77,6 +87,11 @@ open_items_followed_up as (
         open_items.* exclude (is_disputed),
         open_items.is_disputed or item_disputes.document_id is not null as is_disputed,
         item_promises.document_id is not null as has_pending_promise,
+        einvoice_statuses.status_code as einvoice_status,
+        einvoice_statuses.status_name as einvoice_status_name,
+        einvoice_statuses.status_at as einvoice_status_at,
+        einvoice_statuses.effect as einvoice_effect,
+        einvoice_statuses.factored_since is not null as is_factored,
     from open_items
     left join item_disputes
         on item_disputes.as_of_date = open_items.as_of_date
@@ -86,6 +101,10 @@ open_items_followed_up as (
         on item_promises.as_of_date = open_items.as_of_date
         and item_promises.entity_code = open_items.entity_code
         and item_promises.document_id = open_items.document_id
+    left join einvoice_statuses
+        on einvoice_statuses.as_of_date = open_items.as_of_date
+        and einvoice_statuses.entity_code = open_items.entity_code
+        and einvoice_statuses.document_id = open_items.document_id
 
 ),
 
@@ -107,6 +126,17 @@ open_items_with_dunning as (
     select
         open_items_bucketed.* exclude (open_items_bucketed.has_pending_promise),
         case
+            -- out of dunning whatever its age: refused by the buyer, or factored (SPEC section 17)
+            when open_items_bucketed.document_type = 'invoice'
+                and open_items_bucketed.open_amount > 0
+                and not open_items_bucketed.is_intercompany
+                and open_items_bucketed.einvoice_effect = 'refused'
+                then 'refused'
+            when open_items_bucketed.document_type = 'invoice'
+                and open_items_bucketed.open_amount > 0
+                and not open_items_bucketed.is_intercompany
+                and open_items_bucketed.is_factored
+                then 'factored'
             when dunning_stages.dunning_stage is not null
                 and open_items_bucketed.has_pending_promise
                 and not open_items_bucketed.is_disputed

@@ -1,7 +1,8 @@
 {#
   The weak signals of collection (SPEC section 13): broken promises,
-  repeated payment plans and long disputes, per debtor group of the
-  external debtors. One row per signal, as mart_weak_signals publishes them.
+  repeated payment plans and long disputes, and the invoices the buyer
+  refused on the e-invoicing platform (status 210, SPEC section 17), per
+  debtor group of the external debtors. One row per signal, as mart_weak_signals publishes them.
 #}
 with
 
@@ -77,6 +78,25 @@ long_disputes as (
 
 ),
 
+refused_invoices as (
+
+    select
+        as_of_date,
+        debtor_group_id,
+        'invoice_refused' as signal,
+        max(cast(einvoice_status_at as date)) as signal_date,
+        sum(open_amount_eur) as amount_eur,
+        cast(count(*) as varchar) || ' facture(s) refusée(s) par l''acheteur sur sa plateforme (statut 210)'
+            as detail,
+    from {{ ref('int_open_items_aged') }}
+    where einvoice_effect = 'refused'
+        and document_type = 'invoice'
+        and open_amount > 0
+        and not is_intercompany
+    group by all
+
+),
+
 signals as (
 
     select * from broken_promises
@@ -84,6 +104,8 @@ signals as (
     select * from repeated_payment_plans
     union all by name
     select * from long_disputes
+    union all by name
+    select * from refused_invoices
 
 )
 

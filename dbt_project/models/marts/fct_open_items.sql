@@ -60,6 +60,10 @@ as_of_open_items as (
         issue_date,
         due_date,
         due_date_source,
+        einvoice_status,
+        einvoice_status_name,
+        einvoice_status_at,
+        is_factored,
         last_settlement_date,
         limitation_date,
     from open_items

@@ -11,7 +11,8 @@
   that broke a warning rule; per entity and currency, the open items left
   out of the EUR totals for lack of a rate; per scope, the month ends whose
   DSO is unknown for the same reason; the intercompany debtors naming an
-  entity retired from the group. Dashboards and reports show it beside
+  entity retired from the group; what the e-invoicing lifecycle statuses
+  say is wrong (SPEC section 17, int_einvoice_warnings). Dashboards and reports show it beside
   freshness.
 #}
 with
@@ -38,6 +39,12 @@ open_items as (
 intercompany_entity_retired as (
 
     select * from {{ ref('int_retired_intercompany_debtors') }}
+
+),
+
+einvoice_warnings as (
+
+    select * from {{ ref('int_einvoice_warnings') }}
 
 ),
 
@@ -135,6 +142,26 @@ implausible_rates as (
 
 ),
 
+einvoice_issues as (
+
+    select
+        as_of_date,
+        entity_code,
+        kind,
+        'warning' as severity,
+        detail,
+        issue_key,
+        file_name,
+        cast(null as varchar) as column_name,
+        document_id as document_key,
+        currency,
+        cast(null as integer) as row_number,
+        1 as items,
+        amount,
+    from einvoice_warnings
+
+),
+
 issues as (
 
     select * from warnings_of_the_night
@@ -146,6 +173,8 @@ issues as (
     select * from implausible_rates
     union all by name
     select * from intercompany_entity_retired
+    union all by name
+    select * from einvoice_issues
 
 )
 

@@ -14,6 +14,8 @@ renamed as (
         country as entity_country,
         currency as functional_currency,
         retired_on,
+        siren,
+        coalesce(vat_on_receipts, false) as vat_on_receipts,
     from source_entities
 
 )

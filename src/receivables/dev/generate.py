@@ -21,7 +21,7 @@ import random
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -30,6 +30,8 @@ from receivables.contract import (
     COLLECTION_EVENTS,
     DEBTORS,
     DISPUTE_REASONS,
+    EINVOICE_FOLDER,
+    EINVOICE_STATUS,
     ENTITY_EXTRACTS,
     FX_RATES,
     INVOICES,
@@ -38,6 +40,7 @@ from receivables.contract import (
     RISK_RATINGS,
     Extract,
 )
+from receivables.dev.einvoice_platform import LifecycleStatus, lifecycle, write_message
 from receivables.dev.fec_ledger import FecLedger
 from receivables.errors import GenerationError
 from receivables.ingest.fec_drop import BESIDE_FEC
@@ -73,6 +76,8 @@ ENTITY_TEMPLATES = (
 )
 # an entity that drops its FEC (SPEC section 16): a French subsidiary on its own accounting package
 FEC_TEMPLATE = ("FEC", "Exemple Primeurs SAS", "FR", "EUR", FR_CSV, 20, False)
+# what an entity of extracts writes: its platform's statuses come as CDAR messages (einvoice/), not a CSV
+EXTRACTS_WRITTEN = tuple(extract for extract in ENTITY_EXTRACTS if extract is not EINVOICE_STATUS)
 FX_START = {"GBP": 0.8512, "USD": 1.0834, "CHF": 0.9521, "PLN": 4.3120, "SEK": 11.2410}
 
 DEBTOR_COUNTRIES = ("FR",) * 10 + ("DE",) * 3 + ("GB", "GB", "US", "US", "ES", "IT", "BE", "NL", "CH")
@@ -278,6 +283,8 @@ class CsvOut:
             value = row.get(column.name)
             if value is None:
                 values.append("")
+            elif isinstance(value, datetime):  # a status's time (einvoice_status.csv)
+                values.append(f"{self.dialect.format_date(value)} {value:%H:%M:%S}")
             elif isinstance(value, date):
                 values.append(self.dialect.format_date(value))
             elif isinstance(value, Money):
@@ -419,9 +426,20 @@ def sample_registry(
         if number > 1:
             name = f"{name} ({number})"
         format = "fec" if index >= count and not fec_as_extracts else "extracts"
+        fec_entity = index >= count
+        # the French entities issue through the platforms (SPEC section 17); the FEC one sells services,
+        # its VAT due on collection
+        siren = None
+        if country == "FR":
+            siren = luhn_complete(
+                f"{39012345 + number - 1:08d}" if fec_entity else f"{10000000 + number - 1:08d}"
+            )
         entities.append(
-            Entity(code=code, name=name, country=country, currency=currency, csv=dialect, format=format)
-        )
+            Entity(
+                code=code, name=name, country=country, currency=currency, csv=dialect, format=format,
+                siren=siren, vat_on_receipts=fec_entity,
+            )
+        )  # fmt: skip
         extras[code] = (vat, manifest)
     return Registry(group_currency="EUR", entities=tuple(entities)), extras
 
@@ -449,6 +467,8 @@ class GroupGenerator:
         # stay those of the same seed without them
         self.follow_up_rng = random.Random(f"{config.seed}/collection_events")
         self.event_ids: dict[str, int] = defaultdict(int)
+        # the e-invoicing platforms' statuses draw from theirs (SPEC section 17)
+        self.einvoice_rng = random.Random(f"{config.seed}/einvoice")
         self.plans: dict[tuple[str, str], date] = {}  # the day each plan of two payments was agreed
         # the FEC entities' ledgers (by code), written as a FEC at each of their drops
         self.fec_ledgers: dict[str, FecLedger] = {}
@@ -612,7 +632,10 @@ class GroupGenerator:
         else:
             sim = self.sims[code]
             writer = DropWriter(
-                paths.drop_dir(self.config.out, code, drop_day), ENTITY_EXTRACTS, sim.entity.csv, sim.manifest
+                paths.drop_dir(self.config.out, code, drop_day),
+                EXTRACTS_WRITTEN,
+                sim.entity.csv,
+                sim.manifest,
             )
         self.writers[key] = (drop_day, writer)
         return writer
@@ -738,6 +761,7 @@ class GroupGenerator:
         self._emit_invoice(code, invoice, day, cancel_day, dispute_day)
         if cancel_day:
             self.stats["cancelled"] += 1
+            self._platform(sim, invoice, cancel_day, dispute_day, None, amount)
             return
         late = company.days_late(day) if company else 10.0
         pay_day = due + timedelta(days=int(rng.gauss(late, 6 + abs(late) / 4)))
@@ -761,6 +785,7 @@ class GroupGenerator:
             )
             remaining -= credit
         if remaining <= 0:
+            self._platform(sim, invoice, None, dispute_day, None, amount)
             return
         if company and company.insolvency_date and pay_day >= company.insolvency_date:
             self._schedule(
@@ -772,10 +797,12 @@ class GroupGenerator:
                 currency,
                 remaining,
             )
+            self._platform(sim, invoice, None, dispute_day, None, remaining)
             return
         if rng.random() < 0.03:  # a long tail of old overdue items: forgotten, contested, paid very late
             pay_day += timedelta(days=rng.randint(60, 400))
         self._follow_up(code, invoice, pay_day, dispute_day, remaining)
+        self._platform(sim, invoice, None, dispute_day, pay_day, remaining)
         plan = rng.random()
         if plan < 0.08:  # two partial payments
             first = remaining // 2
@@ -842,6 +869,34 @@ class GroupGenerator:
             self._schedule(pay_day, "pay", code, account, document_id, currency, remaining + 1_000, "payment")
         else:
             self._schedule(pay_day, "pay", code, account, document_id, currency, remaining, "payment")
+
+    # ----- e-invoicing platforms (SPEC section 17) ------------------------
+    def _platform(
+        self,
+        sim: EntitySim,
+        invoice: dict[str, Any],
+        cancel_day: date | None,
+        dispute_day: date | None,
+        pay_day: date | None,
+        remaining: int,
+    ) -> None:
+        """What the buyer's platform says of an invoice of a French entity, each status on its day."""
+        if sim.entity.siren is None:
+            return
+        for status in lifecycle(self.einvoice_rng, invoice, cancel_day, dispute_day, pay_day, remaining):
+            self._schedule(status.status_at.date(), "einvoice", sim.entity.code, status)
+
+    def _einvoice_status(self, code: str, status: LifecycleStatus, day: date) -> None:
+        """A status in the drop of its day: a row of einvoice_status.csv beside a FEC, else a CDAR message."""
+        writer = self._writer(code, day)
+        self.stats["einvoice_status"] += 1
+        if isinstance(writer, FecDropWriter):
+            amount = None if status.amount is None else Money(status.amount)
+            writer.write(EINVOICE_STATUS.name, status.row() | {"amount": amount})
+            return
+        seller = self.registry.entity(code).siren
+        assert seller is not None  # _platform schedules statuses of entities with a SIREN only
+        write_message(writer.folder / EINVOICE_FOLDER, status, seller)
 
     # ----- collection events (SPEC section 13) ---------------------------
     def _event(self, code: str, invoice: dict[str, Any], day: date, event_type: str, **values: Any) -> None:
@@ -982,6 +1037,8 @@ class GroupGenerator:
             self._emit(code, INVOICES, payload[1], day)
         elif kind == "event":
             self._emit(code, COLLECTION_EVENTS, payload[1], day)
+        elif kind == "einvoice":
+            self._einvoice_status(code, payload[1], day)
         elif kind == "pay":
             _, account, document, currency, amount, pay_kind, *fee = payload
             settlement = self._settlement(sim)
@@ -1123,9 +1180,11 @@ class GroupGenerator:
         config = self.config
         companies = self._companies()
         self._accounts(companies)
-        for number, code in enumerate(self.fec_codes):
+        for code in self.fec_codes:
             names = {account.debtor_id: account.name for account in self.sims[code].accounts}
-            self.fec_ledgers[code] = FecLedger(code, "EUR", luhn_complete(f"{39012345 + number:08d}"), names)
+            siren = self.registry.entity(code).siren
+            assert siren is not None  # a FEC entity is French
+            self.fec_ledgers[code] = FecLedger(code, "EUR", siren, names)
         out = Path(config.out)
         out.mkdir(parents=True, exist_ok=True)
         (out / "entities.yml").write_text(self.registry.to_yaml(), encoding="utf-8")

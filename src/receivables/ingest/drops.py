@@ -14,8 +14,8 @@ import json
 import os
 import re
 import stat
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,9 @@ class ExtractFile:
     warnings: list[Failure] = field(default_factory=list)  # found while reading (an encoding mismatch)
     # raw-layer columns beyond the extract's, same index as frame (a FEC's due_date_source, matched_on)
     more: pd.DataFrame | None = None
+    # the file each row was read from, when the rows come from many (a drop's CDAR messages): a
+    # failure on row k is one of row_files[k - 1] (``located``)
+    row_files: tuple[str, ...] = ()
 
 
 @dataclass
@@ -52,6 +55,16 @@ class DropRead:
     snapshot: tuple[str, ...] = ()
     # the first day the snapshot covers (a FEC's first entry): what was closed before it stays
     snapshot_from: date | None = None
+
+
+def located(failure: Failure, files: dict[str, ExtractFile]) -> Failure:
+    """The failure as the drop's owner finds it: on a row read from one of many files (a CDAR
+    message), that file, without the row number the rows were given."""
+    for read in files.values():
+        rows = len(read.row_files)
+        if failure.file == read.path.name and failure.row is not None and 1 <= failure.row <= rows:
+            return replace(failure, file=read.row_files[failure.row - 1], row=None)
+    return failure
 
 
 def max_file_bytes() -> int:
@@ -447,6 +460,16 @@ def vouched(folder: Path) -> set[str]:
         for name, control in listed.items()
         if isinstance(control, dict) and ({"rows", "sha256"} & set(control))
     }
+
+
+def parse_timestamp(text: str, dialect: CsvDialect) -> datetime:
+    """A timestamp as the dialect writes it (``CsvDialect.timestamp_formats``); ValueError if none reads it."""
+    for written in dialect.timestamp_formats:
+        try:
+            return datetime.strptime(text, written)
+        except ValueError:
+            continue
+    raise ValueError(f"{text!r} is not a timestamp written {' or '.join(dialect.timestamp_formats)}")
 
 
 def parse_amount(text: str, dialect: CsvDialect) -> Decimal | None:

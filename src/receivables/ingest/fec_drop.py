@@ -2,7 +2,8 @@
 
 The drop holds one FEC (its legal name ``<SIREN>FEC<YYYYMMDD>.txt``, or
 ``fec.txt``) and, optionally, ``debtors.csv``, ``risk_ratings.csv``,
-``collection_events.csv`` and ``_manifest.json``. The FEC's customer lines
+``collection_events.csv``, ``einvoice_status.csv`` (or an ``einvoice/``
+folder, read by landing for any entity) and ``_manifest.json``. The FEC's customer lines
 become the drop's invoices and payments (``receivables.ingest.ledger``),
 numbered with their FEC lines, so the Great Expectations suites, the
 staging and the load treat them as they treat any entity's; the drop is a
@@ -18,7 +19,14 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from receivables.contract import COLLECTION_EVENTS, DEBTORS, INVOICES, PAYMENTS, RISK_RATINGS
+from receivables.contract import (
+    COLLECTION_EVENTS,
+    DEBTORS,
+    EINVOICE_STATUS,
+    INVOICES,
+    PAYMENTS,
+    RISK_RATINGS,
+)
 from receivables.errors import Failure
 from receivables.ingest.drops import PARQUET_DIALECT, DropRead, ExtractFile, file_problem, read_drop
 from receivables.ingest.fec import PLAIN_NAME, is_fec_name, read_fec
@@ -33,8 +41,9 @@ from receivables.ingest.suites import ROW_COLUMN
 from receivables.registry import Entity
 from receivables.warehouse.store import raw_table
 
-# what a FEC drop may carry beside the FEC: the extracts a FEC cannot give (optional, all three)
-BESIDE_FEC = tuple(replace(extract, optional=True) for extract in (DEBTORS, RISK_RATINGS, COLLECTION_EVENTS))
+# what a FEC drop may carry beside the FEC: the extracts a FEC cannot give (optional, all of them)
+GIVEN_BESIDE_FEC = (DEBTORS, RISK_RATINGS, COLLECTION_EVENTS, EINVOICE_STATUS)
+BESIDE_FEC = tuple(replace(extract, optional=True) for extract in GIVEN_BESIDE_FEC)
 REPLACED_BY_FEC = (INVOICES, PAYMENTS)  # the extracts a FEC gives: beside it, they are an error
 SNAPSHOT = tuple(extract.name for extract in REPLACED_BY_FEC)
 
@@ -83,7 +92,7 @@ def read_fec_drop(
     beside = read_drop(folder, BESIDE_FEC, entity.csv, code)
     result.failures += beside.failures
     for name, read in beside.files.items():
-        read.extract = next(e for e in (DEBTORS, RISK_RATINGS, COLLECTION_EVENTS) if e.name == name)
+        read.extract = next(e for e in GIVEN_BESIDE_FEC if e.name == name)
         result.files[name] = read
     if path is None:
         return result

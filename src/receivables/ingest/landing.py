@@ -27,6 +27,7 @@ import pandas as pd
 from receivables import paths
 from receivables.contract import (
     DATE_HORIZON_YEARS,
+    EINVOICE_FOLDER,
     ENTITY_EXTRACTS,
     EXTRACTS_BY_NAME,
     FX_RATES,
@@ -40,11 +41,14 @@ from receivables.ingest.drops import (
     DropRead,
     ExtractFile,
     find_extract_file,
+    located,
     max_file_bytes,
     parse_amount,
+    parse_timestamp,
     read_drop,
     read_extract,
 )
+from receivables.ingest.einvoice import read_messages
 from receivables.ingest.fec_drop import read_fec_drop
 from receivables.ingest.ledger import WARNED_EXTRACTS
 from receivables.ingest.load import load_outcomes
@@ -94,8 +98,15 @@ def _typed_frame(read: ExtractFile, entity_code: str, day: date) -> tuple[pd.Dat
     failures = []
     for column in read.extract.columns:
         text = frame[column.name]
-        if column.type is ColumnType.DATE:
-            values = pd.to_datetime(text, format=read.dialect.date_format, errors="coerce")
+        if column.type in (ColumnType.DATE, ColumnType.TIMESTAMP):
+            formats = (
+                (read.dialect.date_format,)
+                if column.type is ColumnType.DATE
+                else read.dialect.timestamp_formats
+            )
+            values = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+            for written in formats:  # a timestamp: with seconds, minutes, or a date alone
+                values = values.fillna(pd.to_datetime(text, format=written, errors="coerce"))
             invalid = values.isna() & text.notna()
             for row, found in zip(frame.loc[invalid, ROW_COLUMN], text[invalid], strict=True):
                 failures.append(
@@ -103,7 +114,8 @@ def _typed_frame(read: ExtractFile, entity_code: str, day: date) -> tuple[pd.Dat
                         entity_code,
                         read.path.name,
                         "date_value",
-                        "expected a real calendar date",
+                        "expected a real calendar date"
+                        + (" and time of day" if column.type is ColumnType.TIMESTAMP else ""),
                         row=int(row),
                         column=column.name,
                         found=found,
@@ -178,9 +190,11 @@ def _check(
     """Validate the prepared files of the drops, one extract at a time, many drops per run."""
     by_extract: dict[str, list[tuple[int, str]]] = {}
     for key in prepared:
-        by_extract.setdefault(key[1], []).append(key)
-    for name, keys in by_extract.items():
-        results = checker.validate_files(EXTRACTS_BY_NAME[name], phase, [prepared[key] for key in keys])
+        by_extract.setdefault(drops[key[0]].read.files[key[1]].extract.name, []).append(key)
+    for keys in by_extract.values():
+        index, name = keys[0]
+        extract = drops[index].read.files[name].extract  # a drop's CDAR messages: einvoice_status rows
+        results = checker.validate_files(extract, phase, [prepared[key] for key in keys])
         for (index, _), failures in zip(keys, results, strict=True):
             drops[index].failures += failures
 
@@ -371,8 +385,16 @@ def _read_safely(
                 else read_only(warehouse)
             )
             with scope as known:
-                return read_fec_drop(folder, entity, known)
-        return read_drop(folder, extracts, dialect, code)
+                read = read_fec_drop(folder, entity, known)
+        else:
+            read = read_drop(folder, extracts, dialect, code)
+        if entity is not None:  # the e-invoicing platforms' statuses (SPEC section 17)
+            messages, failures = read_messages(folder, entity)
+            read.failures += failures
+            if messages is not None:
+                read.files[EINVOICE_FOLDER] = messages
+                read.failures += messages.warnings
+        return read
     except (OSError, ValueError, TypeError, KeyError, IndexError, UnicodeError, ReceivablesError) as exc:
         log.exception("%s: reading the drop failed", folder)
         return DropRead(
@@ -427,10 +449,11 @@ def _absent(code: str, day: date, quarantined: Path, folder: Path) -> DropOutcom
 
 def _settle(drop: _Drop, warehouse: Path, day: date, landing: Path) -> DropOutcome:
     """Quarantine the drop for its errors, or stage its files (and list its warnings) for the load."""
-    errors = drop.errors
+    warnings = [located(failure, drop.read.files) for failure in drop.failures if not failure.is_error]
+    errors = [located(failure, drop.read.files) for failure in drop.errors]
     if errors:
         errors += _missing_earlier_drops(landing, drop.code, day, errors)
-        failures = errors + [failure for failure in drop.failures if not failure.is_error]
+        failures = errors + warnings
         try:
             final = quarantine_drop(drop.folder, drop.quarantined, failures, drop.code, day)
         except UnsafeQuarantine as unsafe:
@@ -455,8 +478,10 @@ def _settle(drop: _Drop, warehouse: Path, day: date, landing: Path) -> DropOutco
     staging = paths.staging_dir(warehouse) / drop.code / day.isoformat()
     staged = stage(drop.read.files, staging, drop.code, day)
     rows = sum(len(extract_file.frame) for extract_file in drop.read.files.values())
-    warnings = [_warning_record(failure, drop.read.files) for failure in drop.failures]
-    for failure in drop.failures[:10]:
+    records = [_warning_record(failure, drop.read.files) for failure in drop.failures]
+    for record, failure in zip(records, warnings, strict=True):  # a message's row: its file
+        record["file"], record["row"] = failure.file, failure.row
+    for failure in warnings[:10]:
         log.warning("%s", failure.describe())
     return DropOutcome(
         drop.code,
@@ -464,7 +489,7 @@ def _settle(drop: _Drop, warehouse: Path, day: date, landing: Path) -> DropOutco
         OK,
         rows=rows,
         staged=staged,
-        warnings=warnings,
+        warnings=records,
         snapshot=list(drop.read.snapshot),
         snapshot_from=drop.read.snapshot_from.isoformat() if drop.read.snapshot_from else None,
     )
@@ -547,6 +572,8 @@ def row_key(read: ExtractFile, row: pd.Series) -> str:
         value, column = row[name], read.extract.column(name)
         if column.type is ColumnType.DATE:
             value = datetime.strptime(str(value).strip(), read.dialect.date_format).date().isoformat()
+        elif column.type is ColumnType.TIMESTAMP:  # as DuckDB writes a timestamp as text
+            value = parse_timestamp(str(value).strip(), read.dialect).isoformat(sep=" ")
         elif column.type is ColumnType.INTEGER:
             value = str(int(str(value).strip()))
         parts.append(str(value))

@@ -31,20 +31,31 @@ def staging_connection() -> duckdb.DuckDBPyConnection:
 
 
 def stage(files: dict[str, ExtractFile], staging: Path, entity_code: str, day: date) -> dict[str, str]:
+    """Each extract's rows typed into ``<extract>.parquet``; the files of one extract (einvoice_status.csv
+    and the CDAR messages, each in its own dialect) into the same one."""
     staging.mkdir(parents=True, exist_ok=True)
+    by_extract: dict[str, list[ExtractFile]] = {}
+    for read in files.values():
+        by_extract.setdefault(read.extract.name, []).append(read)
     staged = {}
     connection = staging_connection()
-    for name, read in files.items():
-        frame = read.frame if read.more is None else read.frame.join(read.more)
-        connection.register("landed_text", frame)
+    for name, reads in by_extract.items():
+        selects = []
+        for number, read in enumerate(reads):
+            frame = read.frame if read.more is None else read.frame.join(read.more)
+            connection.register(f"landed_text_{number}", frame)
+            more = () if read.more is None else tuple(read.more.columns)
+            selects.append(
+                typed_select(
+                    read.extract, read.dialect, f"landed_text_{number}", entity_code, day.isoformat(), more
+                )
+            )
         try:
             target = staging / f"{name}.parquet"
-            more = () if read.more is None else tuple(read.more.columns)
-            select = typed_select(
-                read.extract, read.dialect, "landed_text", entity_code, day.isoformat(), more
-            )
-            connection.execute(f"copy ({select}) to '{target}' (format parquet)")
+            union = "\nunion all by name\n".join(selects)
+            connection.execute(f"copy ({union}) to '{target}' (format parquet)")
         finally:
-            connection.unregister("landed_text")
+            for number in range(len(reads)):
+                connection.unregister(f"landed_text_{number}")
         staged[name] = str(target)
     return staged

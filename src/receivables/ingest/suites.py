@@ -116,6 +116,16 @@ def _format_expectations(extract: Extract) -> list[dict[str, Any]]:
                     regex={"$PARAMETER": "date_regex"},
                 )
             )
+        elif column.type is ColumnType.TIMESTAMP:
+            expectations.append(
+                _expectation(
+                    "expect_column_values_to_match_regex",
+                    "timestamp_format",
+                    "a date written in the entity's date format, then optionally a time HH:MM or HH:MM:SS",
+                    column=name,
+                    regex={"$PARAMETER": "timestamp_regex"},
+                )
+            )
         elif column.type is ColumnType.DECIMAL:
             scale = decimal_scale(column.duckdb_type)
             expectations.append(
@@ -145,6 +155,16 @@ def _format_expectations(extract: Extract) -> list[dict[str, Any]]:
                     "true, false, 1 or 0",
                     column=name,
                     regex=r"^(?i:true|false|1|0)$",
+                )
+            )
+        if column.pattern is not None:
+            expectations.append(
+                _expectation(
+                    "expect_column_values_to_match_regex",
+                    "pattern",
+                    f"a value matching {column.pattern}",
+                    column=name,
+                    regex=column.pattern,
                 )
             )
         if column.values:

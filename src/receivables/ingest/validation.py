@@ -108,6 +108,7 @@ def suite_parameters(
         "known_rating_grades": sorted(present.intersection(known_rating_grades())),
         UNRATED_CURRENCIES: [],  # set by landing, which knows the group's FX history
         "date_regex": dialect.date_regex,
+        "timestamp_regex": dialect.timestamp_regex,
         "decimal_regex_4": rf"^-?\d{{1,14}}(?:{separator}\d{{1,4}})?$",
         "decimal_regex_6": rf"^-?\d{{1,12}}(?:{separator}\d{{1,6}})?$",
     }

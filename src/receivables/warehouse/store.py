@@ -61,6 +61,8 @@ def raw_table(extract: Extract) -> str:
 RAW_ONLY_COLUMNS: dict[str, dict[str, str]] = {
     "invoices": {"due_date_source": "varchar"},
     "payments": {"matched_on": "date"},
+    # the CDAR message a status was read from (einvoice/<name>; null: einvoice_status.csv)
+    "einvoice_status": {"source_file": "varchar"},
 }
 
 
@@ -100,6 +102,11 @@ create table if not exists {RAW_SCHEMA}.entities (
 """
 # the day an entity left the group (docs/operations.md, "Retiring an entity"); added to earlier warehouses
 ENTITIES_RETIRED_ON = f"alter table {RAW_SCHEMA}.entities add column if not exists retired_on date"
+# its SIREN and whether its VAT is due on collection (SPEC section 17); added to earlier warehouses
+ENTITIES_EINVOICING = (
+    f"alter table {RAW_SCHEMA}.entities add column if not exists siren varchar",
+    f"alter table {RAW_SCHEMA}.entities add column if not exists vat_on_receipts boolean default false",
+)
 
 
 # A settlement line re-sent against another document (or none) leaves its former
@@ -202,6 +209,8 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(LANDING_LOG_WITH_MANIFEST)
     connection.execute(ENTITIES_DDL)
     connection.execute(ENTITIES_RETIRED_ON)
+    for statement in ENTITIES_EINVOICING:
+        connection.execute(statement)
     connection.execute(LINE_MOVES_DDL)
     connection.execute(DEBTOR_CHANGES_DDL)
     connection.execute(LANDING_WARNINGS_DDL)
@@ -235,6 +244,9 @@ def typed_select(
         name = f'"{column.name}"'
         if column.type is ColumnType.DATE:
             expression = f"cast(strptime({name}, {_sql_literal(dialect.date_format)}) as date)"
+        elif column.type is ColumnType.TIMESTAMP:
+            formats = ", ".join(_sql_literal(f) for f in dialect.timestamp_formats)
+            expression = f"cast(strptime({name}, [{formats}]) as timestamp)"
         elif column.type is ColumnType.DECIMAL:
             expression = (
                 f"cast(replace({name}, {_sql_literal(dialect.decimal)}, '.') as {column.duckdb_type})"
@@ -614,17 +626,21 @@ def record_entities(connection: duckdb.DuckDBPyConnection, registry: Registry, n
     """
     listed = {e.code for e in registry.entities}
     kept = connection.execute(
-        f"select entity_code, entity_name, country, currency, retired_on from {RAW_SCHEMA}.entities "
-        "order by entity_code"
+        f"select entity_code, entity_name, country, currency, retired_on, siren, vat_on_receipts "
+        f"from {RAW_SCHEMA}.entities order by entity_code"
     ).fetchall()
     dropped = [row for row in kept if row[0] not in listed]
     connection.execute(f"delete from {RAW_SCHEMA}.entities")
     connection.executemany(
-        f"insert into {RAW_SCHEMA}.entities values (?, ?, ?, ?, ?)",
-        [[e.code, e.name, e.country, e.currency, e.retired_on] for e in registry.entities]
+        f"insert into {RAW_SCHEMA}.entities (entity_code, entity_name, country, currency, retired_on, siren, "
+        "vat_on_receipts) values (?, ?, ?, ?, ?, ?, ?)",
+        [
+            [e.code, e.name, e.country, e.currency, e.retired_on, e.siren, e.vat_on_receipts]
+            for e in registry.entities
+        ]
         + [
-            [code, name, country, currency, retired_on or night]
-            for code, name, country, currency, retired_on in dropped
+            [code, name, country, currency, retired_on or night, siren, vat]
+            for code, name, country, currency, retired_on, siren, vat in dropped
         ],
     )
     return [row[0] for row in dropped if row[4] is None]
