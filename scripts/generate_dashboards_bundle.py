@@ -27,7 +27,13 @@ from typing import Any
 import duckdb
 import yaml
 
-from receivables.marts_catalog import column_label, labelled_columns, number_formats, value_labels
+from receivables.marts_catalog import (
+    EINVOICE_WORKLIST_STATUSES,
+    column_label,
+    labelled_columns,
+    number_formats,
+    value_labels,
+)
 
 repo = pathlib.Path(__file__).resolve().parents[1]
 MartColumns = dict[str, list[tuple[str, str]]]  # mart: its (column, DuckDB type), in order
@@ -288,6 +294,7 @@ def metric_labels() -> dict[str, tuple[str, str]]:
         "naive_wape": ("Erreur de la référence naïve (WAPE)", SHARE),
         "promised_eur": ("Montant promis (EUR)", EUR),
         "disputed_eur": ("En litige (EUR)", EUR),
+        "einvoice_open_eur": ("Reste dû au statut (EUR)", EUR),
     }
 
 
@@ -439,6 +446,13 @@ DATASET_METRICS: dict[str, list[tuple[str, str, str]]] = {
             "promised_eur",
             "SUM(promised_amount_eur)",
             "Promised amount in EUR: sum of mart_promises.promised_amount_eur",
+        )
+    ],
+    "mart_einvoice_lifecycle": [
+        (
+            "einvoice_open_eur",
+            "SUM(amount_eur)",
+            "Open amount of the invoices at the status in EUR: sum of mart_einvoice_lifecycle.amount_eur",
         )
     ],
     "mart_disputes": [
@@ -1074,6 +1088,59 @@ def charts() -> list[Chart]:
                 "show_legend": True,
             },
         ),
+        # the e-invoicing lifecycle (SPEC section 17): where each entity's open invoices stand on the buyers'
+        # platforms, and the invoices a platform's status says to act on
+        (
+            "signals",
+            "Open invoices by e-invoicing status, per entity",
+            "mart_einvoice_lifecycle",
+            "table",
+            {
+                "query_mode": "raw",
+                "all_columns": [
+                    "entity_code",
+                    "status_code",
+                    "status_name",
+                    "items",
+                    "amount_eur",
+                    "factored_items",
+                    "factored_amount_eur",
+                ],
+                "order_by_cols": [json.dumps(["entity_code", True]), json.dumps(["status_code", True])],
+                "adhoc_filters": [],
+                "row_limit": 1000,
+            },
+        ),
+        (
+            "signals",
+            "E-invoicing worklist: refused, disputed or suspended by the buyer, rejected, collected but open",
+            "fct_open_items",
+            "table",
+            {
+                "query_mode": "raw",
+                "all_columns": [
+                    "entity_code",
+                    "consolidated_debtor_id",
+                    "document_id",
+                    "einvoice_status",
+                    "einvoice_status_name",
+                    "einvoice_status_at",
+                    "dunning_stage_label",
+                    "open_amount_eur",
+                    "days_past_due",
+                ],
+                "order_by_cols": [
+                    json.dumps(["einvoice_status_at", False]),
+                    json.dumps(["document_id", True]),
+                ],
+                "adhoc_filters": where(
+                    "einvoice_status IN ("
+                    + ", ".join(f"'{code}'" for code in EINVOICE_WORKLIST_STATUSES)
+                    + ")"
+                ),
+                "row_limit": 1000,
+            },
+        ),
         # the cash-in forecast (SPEC section 14): the entities' rows, which add up to GROUP's, so that the
         # entity filter and a controller's row-level security apply
         (
@@ -1226,6 +1293,12 @@ TITLES = {
     ),
     "Open disputes, the oldest first": "Litiges ouverts, les plus anciens d'abord",
     "Open disputes by reason (EUR)": "Litiges ouverts par motif (EUR)",
+    "Open invoices by e-invoicing status, per entity": (
+        "Factures ouvertes par statut e-facture (plateformes des acheteurs), par entité"
+    ),
+    "E-invoicing worklist: refused, disputed or suspended by the buyer, rejected, collected but open": (
+        "E-facture à traiter : refusées, contestées ou suspendues par l'acheteur, rejetées, encaissées mais ouvertes"
+    ),
     "Expected collections over the next 13 weeks (EUR)": "Encaissements attendus sur 13 semaines (EUR)",
     "Doubtful: not forecast (EUR)": "Douteux : non prévus (EUR)",
     "Expected collections by week and source (EUR)": "Encaissements attendus par semaine et par source (EUR)",

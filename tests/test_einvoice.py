@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -317,3 +317,37 @@ def test_each_status_acts_on_the_open_items_as_section_17_says(tmp_path, landing
         "where as_of_date = ? order by document_id",
         BUILT_ON,
     ) == [("PAID", feb1, BUILT_ON, Decimal("700.00"), "EUR")]
+
+
+@pytest.mark.unit
+def test_the_sample_group_issues_through_the_platforms_from_the_reform(tmp_path):
+    """The generator's French entities: FR01's statuses as CDAR messages, FEC01's beside its FEC, from
+    1 September 2026 only; every night lands them."""
+    import duckdb
+
+    from receivables.dev.generate import GeneratorConfig, generate
+
+    out = tmp_path / "landing"
+    summary = generate(
+        GeneratorConfig(out=out, entities=2, fec_entities=1, start=date(2026, 7, 1), end=date(2026, 10, 31),
+                        invoices=2500, seed=3)
+    )  # fmt: skip
+    registry = load_registry(out / "entities.yml")
+    assert [(e.code, e.siren, e.vat_on_receipts) for e in registry.entities] == [
+        ("FR01", "100000009", False), ("DE01", None, False), ("FEC01", "390123453", True)
+    ]  # fmt: skip
+    warehouse = tmp_path / "warehouse.duckdb"
+    history = date.fromisoformat(summary["history_drop"])
+    for day in (history, *(history + timedelta(days=n) for n in range(1, 8))):
+        outcomes = land(registry, out, day, warehouse, workers=1)
+        assert all(o.status == OK for o in outcomes), [o.describe() for o in outcomes]
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        rows = connection.execute(
+            "select entity_code, source_file is not null, min(issue_date), count(*), "
+            "list(distinct status_code order by status_code) from raw.einvoice_status group by all order by 1"
+        ).fetchall()
+    assert [row[:2] for row in rows] == [("FEC01", False), ("FR01", True)]
+    for code, _, first_issued, count, codes in rows:
+        assert first_issued >= date(2026, 9, 1) and count > 100, code
+        assert {"200", "204", "205", "212"} <= set(codes), code
+    assert summary["einvoice_status"] == sum(row[3] for row in rows)

@@ -172,8 +172,8 @@ def test_workbook_is_formatted_for_french_readers(group_files):
     workbook = load_workbook(group_files[0])
     assert workbook.sheetnames == [
         "Synthèse", "Évolution", "Plus fortes hausses", "Nouveaux signaux", "Balance âgée",
-        "Principaux débiteurs", "Signaux faibles", "DSO", "Prévision d'encaissements", "Fraîcheur",
-        "Anomalies de données",
+        "Principaux débiteurs", "Signaux faibles", "DSO", "Prévision d'encaissements", "E-facture à traiter",
+        "Fraîcheur", "Anomalies de données",
     ]  # fmt: skip
     for title in workbook.sheetnames[1:]:
         sheet = workbook[title]

@@ -34,6 +34,10 @@ from receivables import paths
 from receivables.errors import ReceivablesError
 
 OWN_ROWS, EXPOSED_DEBTOR_GROUPS = "own", "exposed_debtor_groups"
+# the e-invoicing statuses (fct_open_items.einvoice_status, SPEC section 17) whose open invoices the
+# worklists of the dashboards and the reports show: partly approved, disputed or suspended by the buyer,
+# refused, collected (an open item the platform says is paid), rejected by the platform, cancelled
+EINVOICE_WORKLIST_STATUSES = ("206", "207", "208", "210", "212", "213", "220")
 ENTITY_ROWS = (OWN_ROWS, EXPOSED_DEBTOR_GROUPS)
 
 

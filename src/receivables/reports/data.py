@@ -16,12 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from receivables.errors import ReceivablesError
+from receivables.marts_catalog import EINVOICE_WORKLIST_STATUSES
 from receivables.reports.changes import changes_table, new_signals_table, risers_table
 from receivables.reports.model import (
     AGING,
     DATA_ISSUES,
     DEBTORS,
     DSO,
+    DUNNING_LABELS,
+    EINVOICE,
     FORECAST,
     FRESHNESS,
     FRESHNESS_LABELS,
@@ -163,6 +166,7 @@ def _read(marts: Marts, as_of: date, entity: str | None, top: int) -> Report:
     )
 
     forecast = _forecast(marts, as_of, scope)
+    einvoice = _einvoice_worklist(marts, as_of, codes)
     headline = _headline(
         marts,
         as_of,
@@ -176,6 +180,7 @@ def _read(marts: Marts, as_of: date, entity: str | None, top: int) -> Report:
         freshness_rows,
     )
     headline.append(("Anomalies de données", len(issues.rows), "count"))
+    headline.append(("Factures e-facture à traiter", len(einvoice.rows), "count"))
 
     # what changed first: the executive summary (receivables.reports.changes)
     summary = [
@@ -188,12 +193,50 @@ def _read(marts: Marts, as_of: date, entity: str | None, top: int) -> Report:
         scope=scope,
         scope_name=entities[entity] if entity else "Groupe (consolidé)",
         headline=headline,
-        tables=[*summary, aging, debtors, signals, dso, forecast, freshness, issues],
+        tables=[*summary, aging, debtors, signals, dso, forecast, einvoice, freshness, issues],
         bucket_headers=headers,
         aging_eur=external_eur_by_bucket,
         dso_trend=trend,
         dso_currency=dso_currency,
         top_exposures=top_exposures,
+    )
+
+
+def _einvoice_worklist(marts: Marts, as_of: date, codes: list[str]) -> Table:
+    """The open invoices a buyer's platform says to act on (SPEC section 17), the latest status first."""
+    rows = (
+        marts.rows(
+            "select entity_code, consolidated_debtor_id, document_id, einvoice_status, einvoice_status_name, "
+            "cast(einvoice_status_at as date), dunning_stage, open_amount, currency, open_amount_eur, days_past_due "
+            "from marts.fct_open_items where as_of_date = ? "
+            f"and entity_code in ({', '.join('?' for _ in codes)}) "
+            f"and einvoice_status in ({', '.join('?' for _ in EINVOICE_WORKLIST_STATUSES)}) "
+            "order by einvoice_status_at desc, entity_code, document_id",
+            as_of,
+            *codes,
+            *EINVOICE_WORKLIST_STATUSES,
+        )
+        if marts.has_table("mart_einvoice_lifecycle")
+        else []
+    )
+    return Table(
+        EINVOICE,
+        (
+            Column.of("entity_code", "text"),
+            Column.of("consolidated_debtor_id", "text"),
+            Column.of("document_id", "text"),
+            Column.of("einvoice_status", "text"),
+            Column.of("einvoice_status_name", "text"),
+            Column.of("einvoice_status_at", "date"),
+            Column.of("dunning_stage_label", "text"),
+            Column.of("open_amount", "amount"),
+            Column.of("currency", "text"),
+            Column.of("open_amount_eur", "amount"),
+            Column.of("days_past_due", "count"),
+        ),
+        _labelled(rows, 6, DUNNING_LABELS),
+        note="Factures ouvertes que la plateforme de l'acheteur dit contestées, suspendues, refusées, encaissées "
+        "ou que la plateforme a rejetées (statuts de cycle de vie, SPEC section 17).",
     )
 
 

@@ -95,7 +95,7 @@ PERIOD_LABELS = VALUE_LABELS["period_kind"]
 LATE_LABELS = frozenset(
     {FRESHNESS_LABELS["stale"], FRESHNESS_LABELS["quarantined"]}
 )  # a retired entity is not late
-AGING, DEBTORS, SIGNALS, DSO, FRESHNESS, DATA_ISSUES, FORECAST = (
+AGING, DEBTORS, SIGNALS, DSO, FRESHNESS, DATA_ISSUES, FORECAST, EINVOICE = (
     "Balance âgée",
     "Principaux débiteurs",
     "Signaux faibles",
@@ -103,6 +103,7 @@ AGING, DEBTORS, SIGNALS, DSO, FRESHNESS, DATA_ISSUES, FORECAST = (
     "Fraîcheur",
     "Anomalies de données",
     "Prévision d'encaissements",
+    "E-facture à traiter",
 )
 
 
