@@ -493,7 +493,7 @@ def write_datasets(root: pathlib.Path, columns: MartColumns) -> None:
                     {
                         "column_name": column,
                         "verbose_name": column_label(column),
-                        "is_dttm": data_type == "DATE",
+                        "is_dttm": data_type in ("DATE", "TIMESTAMP"),
                         "is_active": True,
                         "type": data_type,
                         "groupby": True,

@@ -174,12 +174,13 @@ def test_every_code_the_marts_hold_has_its_french_name(reported_group: Path) -> 
             for (value,) in query(f"select distinct {column} from marts.{table} where {column} is not null")
         }
         assert held <= set(VALUE_LABELS[column]), (column, held - set(VALUE_LABELS[column]))
-    # the seed's stages, and the one the collection events give an item with a pending promise
+    # the seed's stages, the one the collection events give an item with a pending promise,
     from receivables.contract import INSOLVENCY_STATUSES
 
     # every proceeding has its name, not only those the sample holds
     assert set(VALUE_LABELS["insolvency_status"]) == set(INSOLVENCY_STATUSES)
-    stages = {row["dunning_stage"] for row in seed("dunning_stages")} | {"promised"}
+    # and those the e-invoicing statuses give whatever the age: refused by the buyer, factored (SPEC 17)
+    stages = {row["dunning_stage"] for row in seed("dunning_stages")} | {"promised", "refused", "factored"}
     assert stages == set(VALUE_LABELS["dunning_stage"])
     rules = (REPO / "dbt_project" / "models" / "marts" / "_marts.yml").read_text(encoding="utf-8")
     assert all(f"`{kind}`" in rules for kind in VALUE_LABELS["kind"])  # the kinds the mart documents

@@ -60,6 +60,32 @@ def _one_invoice_due_before_issue(folder: Path) -> None:
         manifest.write_text(json.dumps(control), encoding="utf-8")
 
 
+def _statuses_from_the_buyers_platforms(folder: Path) -> None:
+    """FR01 sends its first e-invoicing statuses (SPEC section 17) in its last night: three of the night's
+    invoices refused, disputed for a part, and collected, so that the lifecycle and its worklist show."""
+    import csv
+
+    rows = list(
+        csv.reader((folder / "invoices.csv").read_bytes().decode("cp1252").splitlines(), delimiter=";")
+    )
+    header, invoices = rows[0], [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    chosen = [row for row in invoices if row["document_type"] == "invoice"][:3]
+    assert len(chosen) == 3, header
+    statuses = [
+        (chosen[0], "210", "TX_TVA_ERR", "", ""),
+        (chosen[1], "207", "QTE_ERR", "MNATTC", "10,00"),
+        (chosen[2], "212", "", "MEN", chosen[2]["amount"]),
+    ]
+    lines = ["document_id;issue_date;status_code;status_at;reason_code;amount_type;amount;currency"]
+    for invoice, code, reason, kind, amount in statuses:
+        currency = invoice["currency"] if amount else ""
+        lines.append(
+            f"{invoice['document_id']};{invoice['issue_date']};{code};{LATEST:%d/%m/%Y} 09:30;{reason};{kind};"
+            f"{amount};{currency}"
+        )
+    (folder / "einvoice_status.csv").write_text("\r\n".join(lines) + "\r\n", encoding="cp1252")
+
+
 @pytest.fixture(scope="module")
 def published(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("dashboards")
@@ -76,6 +102,7 @@ def published(tmp_path_factory) -> Path:
         )
     )
     _one_invoice_due_before_issue(landing / "FR01" / LATEST.isoformat())
+    _statuses_from_the_buyers_platforms(landing / "FR01" / LATEST.isoformat())
     run_nights(landing, warehouse, "2025-12-24", "2025-12-31")
     publish(landing, warehouse, serving)
     return serving
@@ -121,8 +148,8 @@ def data_at(client: SupersetClient, chart_id: int, as_of: date) -> list[dict]:
 
 @pytest.mark.superset
 def test_import_is_idempotent_and_complete(admin, published):
-    assert len(admin.listing("chart")) == len(chart_specs()) == 36
-    assert len(admin.listing("dataset")) == 13
+    assert len(admin.listing("chart")) == len(chart_specs()) == 38
+    assert len(admin.listing("dataset")) == 14
     assert sorted(d["slug"] for d in admin.listing("dashboard")) == sorted(DASHBOARDS)
     databases = databases_by_name(admin)
     group = "Receivables warehouse (published, read-only)"
@@ -460,6 +487,12 @@ def test_headless_chromium_renders_every_dashboard(
 
 EXPECTED_METRICS = {
     # (dataset, metric): the same figure written straight on the mart, at the latest as-of date
+    # (the e-invoicing lifecycle's from the open items it counts)
+    (
+        "mart_einvoice_lifecycle",
+        "einvoice_open_eur",
+    ): "select sum(open_amount_eur) from marts.fct_open_items where as_of_date = $1 and einvoice_status is not null "
+    "and document_type = 'invoice'",
     # the group's figures leave intercompany out (SPEC section 4), by the mart's columns, not a chart filter
     (
         "mart_aging",
@@ -660,7 +693,7 @@ def test_every_table_chart_shows_the_mart_rows(admin, published):
             as_text([row[columns.index(c)] for c in keys]) for row in expected[: len(shown)]
         ), spec["slice_name"]
         checked += 1
-    assert checked == 9
+    assert checked == 11
 
 
 def column_sql(dataset: dict, column: str) -> str:

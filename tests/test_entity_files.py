@@ -46,8 +46,15 @@ def test_an_entity_file_holds_the_group_file_s_rows_of_that_entity(published, en
             continue
         expected = rows(published, f"select * from marts.{mart} where entity_code = ? order by all", entity)
         assert rows(own, f"select * from marts.{mart} order by all") == expected, mart
-        # the sample group has rows in each (no week of its forecasts is over yet)
-        assert expected or mart in ("mart_data_issues", "mart_forecast_accuracy"), mart
+        # the sample group has rows in each (no week of its forecasts is over yet; its year, 2025, is before
+        # e-invoicing: tests/test_einvoice.py has its entity files)
+        empty = (
+            "mart_data_issues",
+            "mart_forecast_accuracy",
+            "mart_einvoice_lifecycle",
+            "mart_einvoice_212_to_send",
+        )
+        assert expected or mart in empty, mart
     # the weak signals on the groups it is exposed to, with its own exposure, no group detail
     signals = rows(own, "select as_of_date, debtor_group_id, amount_eur, detail from marts.mart_weak_signals")
     exposure = {

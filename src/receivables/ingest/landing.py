@@ -104,8 +104,8 @@ def _typed_frame(read: ExtractFile, entity_code: str, day: date) -> tuple[pd.Dat
                 if column.type is ColumnType.DATE
                 else read.dialect.timestamp_formats
             )
-            values = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
-            for written in formats:  # a timestamp: with seconds, minutes, or a date alone
+            values = pd.to_datetime(text, format=formats[0], errors="coerce")
+            for written in formats[1:]:  # a timestamp: with seconds, minutes, or a date alone
                 values = values.fillna(pd.to_datetime(text, format=written, errors="coerce"))
             invalid = values.isna() & text.notna()
             for row, found in zip(frame.loc[invalid, ROW_COLUMN], text[invalid], strict=True):
