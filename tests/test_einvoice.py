@@ -189,6 +189,8 @@ def status(
 @pytest.mark.dbt
 def test_each_status_acts_on_the_open_items_as_section_17_says(tmp_path, landing, warehouse, query):
     """One invoice per effect of the table of SPEC section 17, landed and built for 2 March 2026."""
+    import duckdb
+
     from receivables.nights import Nights
     from receivables.warehouse.build import build
 
@@ -310,6 +312,19 @@ def test_each_status_acts_on_the_open_items_as_section_17_says(tmp_path, landing
         "212": (1, Decimal("300.00"), Decimal("0.00")),
         "213": (1, Decimal("400.00"), Decimal("0.00")),
     }
+    # FR01's controllers read its lifecycle in its own file (SPEC section 15), and only its own
+    from receivables import nightly
+    from receivables.settings import settings
+
+    serving = tmp_path / "serving" / "warehouse.duckdb"
+    nightly.publish(settings().given(warehouse=warehouse, serving=serving))
+    own = tmp_path / "serving" / "entities" / "FR01.duckdb"
+    for mart in ("mart_einvoice_lifecycle", "mart_einvoice_212_to_send"):
+        with duckdb.connect(str(own), read_only=True) as connection:
+            held = connection.execute(f"select * from marts.{mart} order by all").fetchall()
+        assert held and held == query(
+            f"select * from marts.{mart} where entity_code = 'FR01' order by all"
+        ), mart
     # FR01 is taxed on collection: the collections of the night (PAID, 2 March) need their 212; COLLECTED's
     # payment of 21 February was that night's
     assert query(
