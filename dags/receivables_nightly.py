@@ -170,7 +170,7 @@ def receivables_nightly() -> None:
         if not built:  # skipped: no event, no reports; the run that builds this night publishes it
             raise AirflowSkipException("this night is built and published by the run queued after it")
         with _no_retry():
-            nightly.publish(nightly.settings())
+            nightly.publish(nightly.settings(), date.fromisoformat(built[-1]))
         # the reports DAG runs on this event and reads the date it carries (the last night built)
         get_current_context()["outlet_events"][SERVING].extra = {"as_of_date": built[-1]}
         return built

@@ -63,7 +63,7 @@ def publish_sample(root: Path) -> tuple[Path, Path]:
     )  # fmt: skip
     for day in ("2025-11-30", "2025-12-28", AS_OF.isoformat()):  # the reports' comparisons, then the night
         receivables("build", "--warehouse", str(warehouse), "--as-of", day)
-    publish(landing, warehouse, serving)
+    publish(warehouse, serving, AS_OF)
     return serving, registry
 
 

@@ -448,6 +448,7 @@ DATASET_METRICS: dict[str, list[tuple[str, str, str]]] = {
             "Promised amount in EUR: sum of mart_promises.promised_amount_eur",
         )
     ],
+    "mart_restatements": [],  # a table of figures of several kinds: nothing to add up
     "mart_einvoice_lifecycle": [
         (
             "einvoice_open_eur",
@@ -697,6 +698,28 @@ def charts() -> list[Chart]:
                 "conditional_formatting": [
                     {"column": "items", "operator": ">", "targetValue": 0, "colorScheme": "#E04355"}
                 ],
+            },
+        ),
+        # figures as reported (SPEC section 18): what a later build changed of a published date, and why
+        (
+            "overview",
+            "Restated figures: published, now, and the drops that changed them",
+            "mart_restatements",
+            "table",
+            {
+                "query_mode": "raw",
+                "all_columns": [
+                    "entity_code",
+                    "figure_label",
+                    "as_reported",
+                    "now",
+                    "difference",
+                    "published_at",
+                    "cause",
+                ],
+                "order_by_cols": [json.dumps(["published_at", False]), json.dumps(["entity_code", True])],
+                "adhoc_filters": [],
+                "row_limit": 1000,
             },
         ),
         (
@@ -1253,6 +1276,9 @@ TITLES = {
     "Freshness per entity": "Fraîcheur des données par entité",
     "Data issues of the night: rows landed with a warning, figures left out": (
         "Anomalies de la nuit : lignes chargées avec avertissement, montants écartés"
+    ),
+    "Restated figures: published, now, and the drops that changed them": (
+        "Chiffres retraités : publiés, aujourd'hui, et les dépôts qui les ont changés"
     ),
     "Top 20 debtor groups by exposure (EUR)": "20 premiers groupes débiteurs par exposition (EUR)",
     "Herfindahl-Hirschman index of exposure over time": "Indice de Herfindahl-Hirschman de l'exposition",

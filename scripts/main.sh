@@ -30,10 +30,12 @@ cmp -s "$landing/entities.yml" "$registry" || {
     echo "error: $registry differs from the generated registry; regenerate it" >&2; exit 2; }
 
 history_day=$(.venv/bin/python -c 'import json,sys; print(json.load(open(sys.argv[1]))["history_drop"])' "$var/generate-summary.json")
-echo "== running every night from $history_day to $end (land, validate, build, publish) into $warehouse"
+echo "== running every night from $history_day to $end (land, validate, build) into $warehouse"
 .venv/bin/receivables run --entities "$registry" --landing "$landing" \
-    --as-of "$history_day" --to "$end" --warehouse "$warehouse" --serving "$var/serving/warehouse.duckdb"
+    --as-of "$history_day" --to "$end" --warehouse "$warehouse"
 .venv/bin/receivables build --warehouse "$warehouse" --as-of "$end" --docs
+echo "== publishing $end to $var/serving (the group's file, each entity's, the figures as reported)"
+.venv/bin/receivables publish --warehouse "$warehouse" --serving "$var/serving/warehouse.duckdb" --as-of "$end"
 
 echo "== writing the reports of $end (the group's and FR01's) into $var/reports"
 for scope in GROUP FR01; do

@@ -427,7 +427,8 @@ def test_reader_keeps_working_across_a_publish(group, airflow_home):
         with connect(working) as writer:  # the night's writers (load, build): never the served file
             writer.execute("delete from marts.fct_open_items where document_type = 'credit_note'")
         assert reader_connection.execute("select count(*) from marts.fct_open_items").fetchall() == before
-        nightly.publish(nightly.settings())
+        [(night,)] = reader(working)("select max(as_of_date) from intermediate.int_as_of_dates")
+        nightly.publish(nightly.settings(), night)
         assert reader_connection.execute("select count(*) from marts.fct_open_items").fetchall() == before
     finally:
         reader_connection.close()

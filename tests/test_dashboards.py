@@ -21,7 +21,7 @@ import pytest
 import yaml
 from playwright.sync_api import expect
 
-from conftest import REPO, group_paths, reader, run_nights
+from conftest import REPO, group_paths, reader, receivables, run_nights
 from receivables.dev.generate import GeneratorConfig, generate
 from receivables.dev.sample import publish
 from receivables.errors import ReceivablesError
@@ -86,6 +86,29 @@ def _statuses_from_the_buyers_platforms(folder: Path) -> None:
     (folder / "einvoice_status.csv").write_text("\r\n".join(lines) + "\r\n", encoding="cp1252")
 
 
+def _a_late_payment_restates_the_last_night(landing: Path, warehouse: Path) -> None:
+    """FR01's drop of 2 January holds a payment of 30 December on an open invoice: landed, the last night
+    rebuilt (SPEC section 18: mart_restatements lists what changed since its publish)."""
+    [(document, debtor)] = reader(warehouse)(
+        "select document_id, debtor_id from marts.fct_open_items where as_of_date = ? and entity_code = 'FR01' "
+        "and document_type = 'invoice' and currency = 'EUR' and open_amount > 10 order by document_id limit 1",
+        LATEST,
+    )
+    folder = landing / "FR01" / "2026-01-02"
+    folder.mkdir(parents=True)
+    for name in ("debtors", "invoices", "risk_ratings"):  # nothing else changed: header-only files
+        header = (landing / "FR01" / LATEST.isoformat() / f"{name}.csv").read_bytes().splitlines()[0]
+        (folder / f"{name}.csv").write_bytes(header + b"\r\n")
+    (folder / "payments.csv").write_text(
+        "settlement_id;line_no;debtor_id;document_id;settlement_date;currency;amount;kind\r\n"
+        f"FR01-LATE-1;1;{debtor};{document};30/12/2025;EUR;10,00;payment\r\n",
+        encoding="cp1252",
+    )
+    receivables("land", "--entities", str(landing / "entities.yml"), "--landing", str(landing), "--warehouse",
+                str(warehouse), "--as-of", "2026-01-02", check=True)  # fmt: skip
+    receivables("build", "--warehouse", str(warehouse), "--as-of", LATEST.isoformat(), check=True)
+
+
 @pytest.fixture(scope="module")
 def published(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("dashboards")
@@ -104,7 +127,9 @@ def published(tmp_path_factory) -> Path:
     _one_invoice_due_before_issue(landing / "FR01" / LATEST.isoformat())
     _statuses_from_the_buyers_platforms(landing / "FR01" / LATEST.isoformat())
     run_nights(landing, warehouse, "2025-12-24", "2025-12-31")
-    publish(landing, warehouse, serving)
+    publish(warehouse, serving, LATEST)
+    _a_late_payment_restates_the_last_night(landing, warehouse)
+    publish(warehouse, serving, LATEST)  # the night published again: the first publish's figures restated
     return serving
 
 
@@ -148,8 +173,8 @@ def data_at(client: SupersetClient, chart_id: int, as_of: date) -> list[dict]:
 
 @pytest.mark.superset
 def test_import_is_idempotent_and_complete(admin, published):
-    assert len(admin.listing("chart")) == len(chart_specs()) == 38
-    assert len(admin.listing("dataset")) == 14
+    assert len(admin.listing("chart")) == len(chart_specs()) == 39
+    assert len(admin.listing("dataset")) == 15
     assert sorted(d["slug"] for d in admin.listing("dashboard")) == sorted(DASHBOARDS)
     databases = databases_by_name(admin)
     group = "Receivables warehouse (published, read-only)"
@@ -693,7 +718,7 @@ def test_every_table_chart_shows_the_mart_rows(admin, published):
             as_text([row[columns.index(c)] for c in keys]) for row in expected[: len(shown)]
         ), spec["slice_name"]
         checked += 1
-    assert checked == 11
+    assert checked == 12
 
 
 def column_sql(dataset: dict, column: str) -> str:

@@ -317,7 +317,7 @@ def test_each_status_acts_on_the_open_items_as_section_17_says(tmp_path, landing
     from receivables.settings import settings
 
     serving = tmp_path / "serving" / "warehouse.duckdb"
-    nightly.publish(settings().given(warehouse=warehouse, serving=serving))
+    nightly.publish(settings().given(warehouse=warehouse, serving=serving), BUILT_ON)
     own = tmp_path / "serving" / "entities" / "FR01.duckdb"
     for mart in ("mart_einvoice_lifecycle", "mart_einvoice_212_to_send"):
         with duckdb.connect(str(own), read_only=True) as connection:

@@ -21,7 +21,7 @@ from conftest import REPO
 
 PACKAGE = REPO / "src" / "receivables"
 FUNCTION_LEVEL_IMPORTS = (
-    11  # of the package's own modules, all in cli.py; was 74 (issue 34 asks fewer than 15)
+    12  # of the package's own modules, all in cli.py; was 74 (issue 34 asks fewer than 15)
 )
 
 

@@ -91,6 +91,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_publish(args: argparse.Namespace) -> int:
+    from receivables.nightly import publish
+
+    config = settings().given(warehouse=args.warehouse, serving=args.serving)
+    print(f"published {args.as_of}: {publish(config, args.as_of)}")
+    return 0
+
+
 def cmd_superset_provision(args: argparse.Namespace) -> int:
     config = settings(
         "superset_url", "superset_user", "superset_password", where="source scripts/superset-env.sh"
@@ -275,6 +283,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="publish the built warehouse there, with each entity's file (without it: built, not published)",
     )
     run.set_defaults(handler=cmd_run)
+
+    publish = commands.add_parser(
+        "publish",
+        help="publish a built as-of date: the serving file and each entity's, atomically, recorded as reported",
+    )
+    publish.add_argument("--warehouse", type=Path, required=True, help="the working warehouse, built")
+    publish.add_argument(
+        "--serving",
+        type=Path,
+        required=True,
+        help="the serving file (warehouse.duckdb of the serving folder)",
+    )
+    publish.add_argument("--as-of", type=_date, required=True, help="the as-of date published (built last)")
+    publish.set_defaults(handler=cmd_publish)
 
     provision = commands.add_parser(
         "superset-provision", help="import the dashboards bundle, roles and row-level security"

@@ -21,7 +21,7 @@ import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from receivables import mail
@@ -33,6 +33,8 @@ from receivables.ingest.load import load_outcomes
 from receivables.ingest.outcome import DropOutcome
 from receivables.nights import Nights
 from receivables.registry import load_registry
+from receivables.serve.as_reported import prune as prune_snapshots
+from receivables.serve.as_reported import record as record_publish
 from receivables.serve.entity_files import prepare_entity_files, swap_in
 from receivables.settings import VARIABLES, Settings
 from receivables.settings import settings as read_settings
@@ -161,36 +163,49 @@ def build(config: Settings, nights: Nights, defer: bool = False) -> Built:
     return Built(days, taken_out)
 
 
-def publish(config: Settings) -> str:
-    """Swap the built night in at the serving path, atomically, then each entity's file beside it
-    (``receivables.serve.entity_files``).
+def publish(config: Settings, as_of: date) -> str:
+    """Publish the built night ``as_of``: record it, then swap it in at the serving path, atomically,
+    then each entity's file beside it (``receivables.serve.entity_files``); prune old snapshots.
 
-    The build has ended (its process is gone), so the file is closed; a
-    checkpoint folds any write-ahead log in, then a hard link to it beside
-    the serving file is renamed over it: the night is served without copying
-    the whole file on the way. The working file and the served night are then
-    one file until ``working_copy`` gives the working file its own copy
-    again (and any writer does first: ``receivables.warehouse.store.own_copy``).
-    Where the serving path is on another file system, or takes no links,
-    the file is copied instead. A reader with an open connection keeps
-    reading the file it opened; its next connection sees the new night.
+    The publish is recorded in the working file first (``raw.publish_log``,
+    ``raw.reported_figures``), with the marts of ``as_of`` kept in Parquet
+    beside the serving file (SPEC section 18, as reported:
+    ``receivables.serve.as_reported``), so that the served file carries its
+    own record. The build has ended (its process is gone), so the file is
+    closed; a checkpoint folds any write-ahead log in, then a hard link to it
+    beside the serving file is renamed over it: the night is served without
+    copying the whole file on the way. The working file and the served night
+    are then one file until ``working_copy`` gives the working file its own
+    copy again (and any writer does first:
+    ``receivables.warehouse.store.own_copy``). Where the serving path is on
+    another file system, or takes no links, the file is copied instead. A
+    reader with an open connection keeps reading the file it opened; its next
+    connection sees the new night.
     """
 
-    with connect(config.warehouse) as connection:
-        connection.execute("checkpoint")
-    config.serving.parent.mkdir(parents=True, exist_ok=True)
-    temporary = config.serving.with_name(f".{config.serving.name}.publishing")
-    temporary.unlink(missing_ok=True)
-    try:
-        os.link(config.warehouse, temporary)
-    except OSError as error:  # another file system (a volume of its own), or no hard links
-        log.info("%s cannot be linked at %s (%s): copying it", config.warehouse, temporary, error)
-        copy_durably(config.warehouse, temporary)
+    published_at = datetime.now().replace(microsecond=0)
+    with writer_lock(config.warehouse, f"the publish of {as_of}"):
+        with connect(config.warehouse) as connection:
+            ensure_raw_schema(connection)
+            snapshot = record_publish(connection, config.serving, as_of, published_at)
+            connection.execute("checkpoint")
+        config.serving.parent.mkdir(parents=True, exist_ok=True)
+        temporary = config.serving.with_name(f".{config.serving.name}.publishing")
+        temporary.unlink(missing_ok=True)
+        try:
+            os.link(config.warehouse, temporary)
+        except OSError as error:  # another file system (a volume of its own), or no hard links
+            log.info("%s cannot be linked at %s (%s): copying it", config.warehouse, temporary, error)
+            copy_durably(config.warehouse, temporary)
     # each entity's rows, beside the group's (SPEC section 15), written before any file is swapped
     entity_files = prepare_entity_files(config.serving, temporary)
     os.replace(temporary, config.serving)
     swap_in(entity_files)
-    log.info("published %s to %s, and %d entity files", config.warehouse, config.serving, len(entity_files))
+    pruned = prune_snapshots(config.serving)
+    log.info(
+        "published %s (%s) to %s, and %d entity files; its marts kept in %s (%d older nightly snapshots pruned)",
+        config.warehouse, as_of, config.serving, len(entity_files), snapshot, len(pruned),
+    )  # fmt: skip
     return str(config.serving)
 
 
@@ -240,7 +255,7 @@ def run(config: Settings, nights: Nights) -> Iterator[str]:
         yield from (f"built {day}" for day in built.nights)
     if config.text("serving") is None:
         return
-    yield f"published {publish(config)}"
+    yield f"published {publish(config, nights.last)}"
     working_copy(config)
     for night in nights:
         for problem in not_landed(config, night):

@@ -265,7 +265,8 @@ def cli_night_with_publish(environment: dict[str, str], day: date) -> dict[str, 
     )  # fmt: skip
     ran = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-c", "from receivables import nightly; nightly.publish(nightly.settings())"],
+        [sys.executable, "-m", "receivables.cli", "publish", "--warehouse", environment["RECEIVABLES_WAREHOUSE"],
+         "--serving", environment["RECEIVABLES_SERVING"], "--as-of", day.isoformat()],
         check=True, env=env, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     published = time.perf_counter()

@@ -3,24 +3,19 @@ and the screenshots of docs/dashboards.md."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 
-def publish(landing: Path, warehouse: Path, serving: Path) -> Path:
-    """``nightly.publish`` in a child process, with the settings of a deployment: the serving file."""
-    environment = os.environ | {
-        "RECEIVABLES_WAREHOUSE": str(warehouse),
-        "RECEIVABLES_SERVING": str(serving),
-        "RECEIVABLES_ENTITIES": str(landing / "entities.yml"),
-        "RECEIVABLES_LANDING": str(landing),
-    }
+def publish(warehouse: Path, serving: Path, as_of: date) -> Path:
+    """``receivables publish`` in a child process, as the main command publishes: the serving file."""
     subprocess.run(
-        [sys.executable, "-c", "from receivables import nightly; nightly.publish(nightly.settings())"],
+        [sys.executable, "-m", "receivables.cli", "publish", "--warehouse", str(warehouse), "--serving",
+         str(serving), "--as-of", as_of.isoformat()],
         check=True,
-        env=environment,
         timeout=600,
-    )
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
     return serving

@@ -25,6 +25,7 @@ from receivables.reports.model import (
     DSO,
     DUNNING_LABELS,
     EINVOICE,
+    FIGURE_LABELS,
     FORECAST,
     FRESHNESS,
     FRESHNESS_LABELS,
@@ -181,6 +182,15 @@ def _read(marts: Marts, as_of: date, entity: str | None, top: int) -> Report:
     )
     headline.append(("Anomalies de données", len(issues.rows), "count"))
     headline.append(("Factures e-facture à traiter", len(einvoice.rows), "count"))
+    published_at = marts.last_publish(as_of)
+    headline.append(
+        (
+            "Publication lue",
+            published_at.strftime("%d/%m/%Y %H:%M") if published_at else "non enregistrée",
+            "text",
+        )
+    )
+    headline += _restatements(marts, as_of, scope)
 
     # what changed first: the executive summary (receivables.reports.changes)
     summary = [
@@ -199,7 +209,29 @@ def _read(marts: Marts, as_of: date, entity: str | None, top: int) -> Report:
         dso_trend=trend,
         dso_currency=dso_currency,
         top_exposures=top_exposures,
+        published_at=published_at,
     )
+
+
+def _restatements(marts: Marts, as_of: date, scope: str) -> list[tuple[str, Any, str]]:
+    """The figures of the as-of date an earlier publish gave otherwise (SPEC section 18): one line each,
+    the change since that publish as its value (mart_restatements has the figures and the cause)."""
+    if not marts.has_table("mart_restatements"):
+        return []
+    rows = marts.rows(
+        "select figure, difference, published_at from marts.mart_restatements "
+        "where as_of_date = ? and entity_code = ? order by published_at, figure",
+        as_of,
+        scope,
+    )
+    return [
+        (
+            f"Retraité depuis la publication du {published:%d/%m/%Y %H:%M} : {FIGURE_LABELS.get(figure, figure)}",
+            difference,
+            "count" if figure == "open_items" else "amount",
+        )
+        for figure, difference, published in rows
+    ]
 
 
 def _einvoice_worklist(marts: Marts, as_of: date, codes: list[str]) -> Table:

@@ -9,6 +9,7 @@ PDF writes numbers the French way itself.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -47,12 +48,27 @@ def file_stem(report: Report) -> str:
 
 
 def write_report(report: Report, out: Path) -> tuple[Path, Path]:
-    """Write ``<stem>.xlsx`` and ``<stem>.pdf`` into ``out``; returns both paths."""
+    """Write ``<stem>.xlsx`` and ``<stem>.pdf`` into ``out``, and ``<stem>.json``, the publish they read;
+    returns the two reports' paths."""
     out.mkdir(parents=True, exist_ok=True)
     workbook = out / f"{file_stem(report)}.xlsx"
     summary = out / f"{file_stem(report)}.pdf"
     write_workbook(report, workbook)
     write_pdf(report, summary)
+    # the record of what the report read (SPEC section 18): the publish of its as-of date
+    (out / f"{file_stem(report)}.json").write_text(
+        json.dumps(
+            {
+                "as_of_date": report.as_of.isoformat(),
+                "scope": report.scope,
+                "published_at": report.published_at.isoformat() if report.published_at else None,
+                "files": [workbook.name, summary.name],
+            },
+            indent=2,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     return workbook, summary
 
 

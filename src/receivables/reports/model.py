@@ -11,7 +11,7 @@ writes it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,8 @@ class Report:
     top_exposures: list[tuple[str, Decimal]] = field(
         default_factory=list
     )  # label, EUR (the concentration chart)
+    # the publish of the as-of date the report read (raw.publish_log: SPEC section 18, as reported)
+    published_at: datetime | None = None
 
     @property
     def is_group(self) -> bool:
@@ -92,6 +94,7 @@ EVENT_TYPE_LABELS = VALUE_LABELS["event_type"]
 INSOLVENCY_LABELS = VALUE_LABELS["insolvency_status"]  # SPEC section 3: amicable and collective proceedings
 DOCUMENT_TYPE_LABELS = VALUE_LABELS["document_type"]
 PERIOD_LABELS = VALUE_LABELS["period_kind"]
+FIGURE_LABELS = VALUE_LABELS["figure"]  # the headline figures a publish records (mart_restatements)
 LATE_LABELS = frozenset(
     {FRESHNESS_LABELS["stale"], FRESHNESS_LABELS["quarantined"]}
 )  # a retired entity is not late
@@ -115,6 +118,15 @@ class Marts:
 
     def rows(self, sql: str, *parameters: Any) -> list[tuple[Any, ...]]:
         return self.connection.execute(sql, list(parameters)).fetchall()
+
+    def last_publish(self, as_of: date) -> datetime | None:
+        """When the as-of date was last published (None: published before publishes were recorded)."""
+        found = self.rows(
+            "select 1 from information_schema.tables where table_schema = 'raw' and table_name = 'publish_log'"
+        )
+        if not found:
+            return None
+        return self.rows("select max(published_at) from raw.publish_log where as_of_date = ?", as_of)[0][0]
 
     def has_table(self, name: str) -> bool:
         """Whether the marts hold this table (a warehouse published by an earlier version may not)."""

@@ -190,6 +190,28 @@ create table if not exists {RAW_SCHEMA}.build_log (
 )
 """
 
+# What each publish published (SPEC section 18, "as reported"): the as-of date, when, the highest load
+# it included (the landing batches: raw.landing_log's rows up to that load_id), and where its marts are
+# kept in Parquet; and the headline figures of each scope as published (intermediate.int_reported_figures
+# then), which the builds after it compare with (marts.mart_restatements). Written by the publish.
+PUBLISH_LOG_DDL = f"""
+create table if not exists {RAW_SCHEMA}.publish_log (
+    published_at timestamp not null,
+    as_of_date date not null,
+    loaded_through bigint not null,
+    snapshot_dir varchar
+)
+"""
+REPORTED_FIGURES_DDL = f"""
+create table if not exists {RAW_SCHEMA}.reported_figures (
+    published_at timestamp not null,
+    as_of_date date not null,
+    entity_code varchar not null,
+    figure varchar not null,
+    value decimal(18, 2)
+)
+"""
+
 # The nights landed whose build was left to a run queued after them (a backfill, a catch-up: the
 # nightly DAG builds them in one dbt run with the last, receivables.nightly.build).
 PENDING_BUILDS_DDL = f"""
@@ -216,6 +238,8 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(LANDING_WARNINGS_DDL)
     connection.execute(BUILD_LOG_DDL)
     connection.execute(PENDING_BUILDS_DDL)
+    connection.execute(PUBLISH_LOG_DDL)
+    connection.execute(REPORTED_FIGURES_DDL)
     for extract in ALL_EXTRACTS:
         connection.execute(replaced_table_ddl(extract))
         for statement in raw_only_columns_ddl(extract):
