@@ -326,7 +326,8 @@ COLLECTION_EVENTS = Extract(
 )
 
 # The amounts a lifecycle status carries (SPEC section 17, SpecifiedDocumentCharacteristic's TypeCode):
-# collected, paid, still due, approved (excluding tax or all taxes included), not approved.
+# collected, paid, still due, not approved, approved (all taxes included or not); a CDAR message's
+# first present in this order is its status's amount (receivables.ingest.cdar).
 EINVOICE_AMOUNT_TYPES = ("MEN", "MPA", "RAP", "MNATTC", "MNA", "MAPTTC", "MAP")
 EINVOICE_FOLDER = "einvoice"  # a drop's folder of CDAR messages, read into einvoice_status rows
 

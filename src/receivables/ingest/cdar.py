@@ -10,8 +10,8 @@ date; a message naming another seller than the entity, or that is not a
 CDAR, is an error of its drop (``Failure``), with the file and what was
 expected.
 
-The first part of issue 36: the reader. Landing the statuses, their effects
-and the marts follow.
+``receivables.ingest.einvoice`` reads a drop's folder of them into rows of
+the ``einvoice_status`` extract.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from xml.etree.ElementTree import Element
 import defusedxml.ElementTree as SafeTree
 from defusedxml import DefusedXmlException
 
+from receivables.contract import EINVOICE_AMOUNT_TYPES
 from receivables.errors import Failure
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossDomainAcknowledgementAndResponse:100"
@@ -38,8 +39,6 @@ ROOT = f"{{{RSM}}}CrossDomainAcknowledgementAndResponse"
 # a status message is a few kilobytes; one far larger is not a platform's message
 MAX_MESSAGE_BYTES = 1 << 20
 SIREN_SCHEME, ANNUAIRE_SCHEME = "0002", "0225"  # a SIREN; an annuaire address: SIREN, then _suffix
-# the amounts of SpecifiedDocumentCharacteristic (SPEC section 17), the first one found kept per status
-AMOUNT_TYPES = ("MEN", "MPA", "RAP", "MNATTC", "MNA", "MAPTTC", "MAP")
 STATUS_CODE = re.compile(r"^\d{3}$")
 
 
@@ -206,12 +205,17 @@ def _status(root: Element, acknowledgement: Element | None, reference: Element) 
         for characteristic in status.findall("ram:SpecifiedDocumentCharacteristic", NAMESPACES):
             kind = _text(characteristic, "ram:TypeCode")
             value = _find(characteristic, "ram:ValueAmount")
-            if kind in AMOUNT_TYPES and value is not None and value.text and kind not in characteristics:
+            if (
+                kind in EINVOICE_AMOUNT_TYPES
+                and value is not None
+                and value.text
+                and kind not in characteristics
+            ):
                 try:
                     characteristics[kind] = (Decimal(value.text.strip()), value.get("currencyID"))
                 except InvalidOperation as wrong:
                     raise ValueError(f"ValueAmount of {kind} is not an amount: {value.text!r}") from wrong
-    for kind in AMOUNT_TYPES:
+    for kind in EINVOICE_AMOUNT_TYPES:
         if kind in characteristics:
             amount_type, (amount, currency) = kind, characteristics[kind]
             break

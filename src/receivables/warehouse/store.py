@@ -54,7 +54,8 @@ def raw_table(extract: Extract) -> str:
     return f"{RAW_SCHEMA}.{extract.name}"
 
 
-# Columns of a raw table that no extract file carries: what a FEC says of its rows (SPEC section 16).
+# Columns of a raw table that no extract file carries: what a FEC says of its rows (SPEC section 16),
+# and the CDAR message each e-invoicing status was read from (section 17).
 # A document's due_date_source (fec: DateRglt, terms: debtors.csv, default: the registry's terms;
 # null: the extract gave the due date) and a settlement line's matched_on (the lettering's date:
 # before it the line settles no document and is unapplied cash; null: it settles from its own date).
