@@ -330,6 +330,7 @@ COLLECTION_EVENTS = Extract(
 # first present in this order is its status's amount (receivables.ingest.cdar).
 EINVOICE_AMOUNT_TYPES = ("MEN", "MPA", "RAP", "MNATTC", "MNA", "MAPTTC", "MAP")
 EINVOICE_FOLDER = "einvoice"  # a drop's folder of CDAR messages, read into einvoice_status rows
+EINVOICE_STATUS_CODE = r"^\d{3}$"  # a lifecycle status code (ProcessConditionCode): three digits
 
 EINVOICE_STATUS = Extract(
     name="einvoice_status",
@@ -340,7 +341,7 @@ EINVOICE_STATUS = Extract(
     columns=(
         Column("document_id", required=True),
         Column("issue_date", ColumnType.DATE),
-        Column("status_code", required=True, pattern=r"^\d{3}$"),
+        Column("status_code", required=True, pattern=EINVOICE_STATUS_CODE),
         Column("status_at", ColumnType.TIMESTAMP, required=True),
         Column("reason_code"),
         Column("action_code"),

@@ -27,7 +27,7 @@ from xml.etree.ElementTree import Element
 import defusedxml.ElementTree as SafeTree
 from defusedxml import DefusedXmlException
 
-from receivables.contract import EINVOICE_AMOUNT_TYPES
+from receivables.contract import EINVOICE_AMOUNT_TYPES, EINVOICE_STATUS_CODE
 from receivables.errors import Failure
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossDomainAcknowledgementAndResponse:100"
@@ -39,7 +39,7 @@ ROOT = f"{{{RSM}}}CrossDomainAcknowledgementAndResponse"
 # a status message is a few kilobytes; one far larger is not a platform's message
 MAX_MESSAGE_BYTES = 1 << 20
 SIREN_SCHEME, ANNUAIRE_SCHEME = "0002", "0225"  # a SIREN; an annuaire address: SIREN, then _suffix
-STATUS_CODE = re.compile(r"^\d{3}$")
+STATUS_CODE = re.compile(EINVOICE_STATUS_CODE)
 
 
 @dataclass(frozen=True)

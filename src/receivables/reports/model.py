@@ -121,18 +121,16 @@ class Marts:
 
     def last_publish(self, as_of: date) -> datetime | None:
         """When the as-of date was last published (None: published before publishes were recorded)."""
-        found = self.rows(
-            "select 1 from information_schema.tables where table_schema = 'raw' and table_name = 'publish_log'"
-        )
-        if not found:
+        if not self.has_table("publish_log", schema="raw"):
             return None
         return self.rows("select max(published_at) from raw.publish_log where as_of_date = ?", as_of)[0][0]
 
-    def has_table(self, name: str) -> bool:
-        """Whether the marts hold this table (a warehouse published by an earlier version may not)."""
+    def has_table(self, name: str, schema: str = "marts") -> bool:
+        """Whether the warehouse holds this table (a warehouse published by an earlier version may not)."""
         return bool(
             self.rows(
-                "select 1 from information_schema.tables where table_schema = 'marts' and table_name = ?",
+                "select 1 from information_schema.tables where table_schema = ? and table_name = ?",
+                schema,
                 name,
             )
         )
