@@ -53,34 +53,40 @@ deciding as (
 
 ),
 
+dispute_starts as (
+
+    -- the first status of each run of dispute statuses: it opens the dispute
+    select * from runs
+    where is_dispute and not follows_dispute
+
+),
+
 disputes_opened as (
 
     select
-        runs.entity_code,
-        runs.status_key as event_id,
-        runs.debtor_id,
-        runs.document_id,
+        entity_code,
+        status_key as event_id,
+        debtor_id,
+        document_id,
         'dispute_opened' as event_type,
-        runs.status_on as event_date,
+        status_on as event_date,
         cast(null as date) as promised_date,
-        case when runs.amount_type in ('MNA', 'MNATTC') then runs.amount end as amount,
-        case when runs.amount_type in ('MNA', 'MNATTC') then coalesce(runs.currency, runs.document_currency) end
-            as currency,
-        runs.dispute_reason,
-        runs.status_name || coalesce(' : ' || runs.note, '') as note,
-        runs.extract_date,
-    from runs
-    where runs.is_dispute and not runs.follows_dispute
+        case when amount_type in ('MNA', 'MNATTC') then amount end as amount,
+        case when amount_type in ('MNA', 'MNATTC') then coalesce(currency, document_currency) end as currency,
+        dispute_reason,
+        status_name || coalesce(' : ' || note, '') as note,
+        extract_date,
+    from dispute_starts
 
 ),
 
 disputes_resolved as (
 
     select
-        disputes_opened.entity_code,
-        disputes_opened.event_id || ':resolved' as event_id,
-        disputes_opened.debtor_id,
-        disputes_opened.document_id,
+        dispute_starts.entity_code,
+        dispute_starts.status_key || ':resolved' as event_id,
+        dispute_starts.debtor_id,
+        dispute_starts.document_id,
         'dispute_resolved' as event_type,
         min(deciding.status_on) as event_date,
         cast(null as date) as promised_date,
@@ -88,15 +94,12 @@ disputes_resolved as (
         cast(null as varchar) as currency,
         cast(null as varchar) as dispute_reason,
         cast(null as varchar) as note,
-        max(deciding.extract_date) as extract_date,
-    from disputes_opened
-    inner join runs as opening
-        on opening.entity_code = disputes_opened.entity_code
-        and opening.status_key = disputes_opened.event_id
+        arg_min(deciding.extract_date, deciding.status_order) as extract_date,
+    from dispute_starts
     inner join deciding
-        on deciding.entity_code = disputes_opened.entity_code
-        and deciding.document_id = disputes_opened.document_id
-        and deciding.status_order > opening.status_order
+        on deciding.entity_code = dispute_starts.entity_code
+        and deciding.document_id = dispute_starts.document_id
+        and deciding.status_order > dispute_starts.status_order
     group by all
 
 ),
