@@ -98,7 +98,14 @@ def test_a_restated_month_end_stays_readable_as_published_and_lists_what_changed
     assert headline[f"Retraité depuis la publication du {stamp} : Encours net hors groupe (EUR)"] == Decimal(
         "-200.00"
     )
-    workbook, _ = write_report(report, tmp_path / "reports")
+    workbook, pdf = write_report(report, tmp_path / "reports")
+    from pypdf import PdfReader
+
+    first_page = PdfReader(pdf).pages[0].extract_text()
+    assert (
+        f"Retraité depuis la publication du {stamp} : Encours net hors groupe (EUR) : −200,00" in first_page
+    )
+    assert f"Publication du {second_at:%d/%m/%Y %H:%M}" in first_page
     record = json.loads(workbook.with_suffix(".json").read_text(encoding="utf-8"))
     assert record["published_at"] == second_at.isoformat() and record["as_of_date"] == MONTH_END.isoformat()
 

@@ -34,6 +34,7 @@ from receivables.reports.model import (
     ISSUE_LABELS,
     LATE_LABELS,
     PERIOD_LABELS,
+    RESTATED,
     SEVERITY_LABELS,
     SIGNAL_LABELS,
     SIGNALS,
@@ -226,7 +227,7 @@ def _restatements(marts: Marts, as_of: date, scope: str) -> list[tuple[str, Any,
     )
     return [
         (
-            f"Retraité depuis la publication du {published:%d/%m/%Y %H:%M} : {FIGURE_LABELS.get(figure, figure)}",
+            f"{RESTATED} {published:%d/%m/%Y %H:%M} : {FIGURE_LABELS.get(figure, figure)}",
             difference,
             "count" if figure == "open_items" else "amount",
         )

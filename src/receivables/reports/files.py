@@ -24,6 +24,7 @@ from receivables.reports.model import (
     FRESHNESS_LABELS,
     LATE_LABELS,
     PERIOD_LABELS,
+    RESTATED,
     Column,
     Report,
     Table,
@@ -238,8 +239,16 @@ def _summary_page(report: Report) -> Any:
     figure = _page()
     figure.text(0.06, 0.95, f"Créances clients : {report.scope_name}", fontsize=16, weight="bold")
     figure.text(0.06, 0.927, f"Arrêté au {report.as_of.strftime('%d/%m/%Y')}", fontsize=11)
+    if report.published_at is not None:  # the publish it read (SPEC section 18, as reported)
+        figure.text(
+            0.93, 0.927, f"Publication du {report.published_at:%d/%m/%Y %H:%M}", ha="right", fontsize=8
+        )
     step = 0.0175
     y = 0.895
+    # the figures an earlier publish of this date gave otherwise, and by how much, first (in red)
+    for label, difference, kind in (line for line in report.headline if line[0].startswith(RESTATED)):
+        figure.text(0.06, y, f"{label} : {_signed(difference, kind)}", color="#C0392B", fontsize=8)
+        y -= step
     changes = report.table(CHANGES)
     figure.text(0.06, y, "Chiffres clés", weight="bold")
     for x, header in ((0.60, "Valeur"), (0.76, "Sur le mois"), (0.93, "Sur un an")):

@@ -95,6 +95,7 @@ INSOLVENCY_LABELS = VALUE_LABELS["insolvency_status"]  # SPEC section 3: amicabl
 DOCUMENT_TYPE_LABELS = VALUE_LABELS["document_type"]
 PERIOD_LABELS = VALUE_LABELS["period_kind"]
 FIGURE_LABELS = VALUE_LABELS["figure"]  # the headline figures a publish records (mart_restatements)
+RESTATED = "Retraité depuis la publication du"  # a headline line: a figure an earlier publish gave otherwise
 LATE_LABELS = frozenset(
     {FRESHNESS_LABELS["stale"], FRESHNESS_LABELS["quarantined"]}
 )  # a retired entity is not late
